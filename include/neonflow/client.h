@@ -1,0 +1,157 @@
+/*
+ * libneonflow — the client: configuration and connection to the Neon API.
+ *
+ * A client is created once from an options object and is then immutable. One
+ * client may be used by many threads at once: each call in flight uses its own
+ * curl handle, and connections, DNS and TLS sessions and the rate limiter are
+ * shared. The library starts no threads and writes nothing to stderr.
+ */
+#ifndef NEONFLOW_CLIENT_H
+#define NEONFLOW_CLIENT_H
+
+#include "common.h"
+#include "errors.h"
+
+NEONFLOW_BEGIN_DECLS
+
+typedef struct neonflow_client neonflow_client;
+typedef struct neonflow_client_options neonflow_client_options;
+
+/* Log levels passed to the log hook. */
+#define NEONFLOW_LOG_ERROR 0
+#define NEONFLOW_LOG_WARN  1
+#define NEONFLOW_LOG_INFO  2
+#define NEONFLOW_LOG_DEBUG 3
+
+/**
+ * Log hook: receives one already formatted line (no trailing newline) that
+ * never contains the API key. Called on the thread making the call; it must
+ * not call back into the same client.
+ */
+typedef void (*neonflow_log_fn)(int32_t level, const char *message, void *payload);
+
+/* Kinds of data passed to the HTTP trace hook. */
+#define NEONFLOW_TRACE_INFO        0 /**< informational text from the transport */
+#define NEONFLOW_TRACE_HEADER_OUT  1 /**< request headers (Authorization redacted) */
+#define NEONFLOW_TRACE_DATA_OUT    2 /**< request body */
+#define NEONFLOW_TRACE_HEADER_IN   3 /**< response headers */
+#define NEONFLOW_TRACE_DATA_IN     4 /**< response body */
+
+/**
+ * HTTP trace hook: sees the raw exchange. `data` is not NUL-terminated and is
+ * valid only during the call. The Authorization header always reads
+ * "Authorization: Bearer ***".
+ */
+typedef void (*neonflow_trace_fn)(int32_t kind, const char *data, size_t len, void *payload);
+
+/** Default base URL, used when neither the option nor NEON_API_HOST is set. */
+#define NEONFLOW_DEFAULT_BASE_URL "https://console.neon.tech/api/v2"
+
+/**
+ * Creates an options object with every option at its default. Free it with
+ * neonflow_client_options_free(); it may be freed as soon as the client is
+ * created. Errors: NEONFLOW_EINVAL (out is NULL), NEONFLOW_ENOMEM.
+ * Thread-safety: an options object must not be used by two threads at once.
+ */
+NEONFLOW_API int neonflow_client_options_new(neonflow_client_options **out);
+
+/** Frees the options and runs the destroy callbacks of their hooks. NULL is accepted. */
+NEONFLOW_API void neonflow_client_options_free(neonflow_client_options *opts);
+
+/**
+ * The Neon API key. When never set (or set to NULL) the client uses the
+ * NEON_API_KEY environment variable. An empty string is rejected
+ * (NEONFLOW_EINVAL); so is a key containing control characters or spaces.
+ */
+NEONFLOW_API int neonflow_client_options_set_api_key(neonflow_client_options *opts, const char *api_key);
+
+/**
+ * The API base URL, e.g. "https://console.neon.tech/api/v2". When never set
+ * (or NULL) the client uses NEON_API_HOST, then NEONFLOW_DEFAULT_BASE_URL.
+ * Must be an absolute http:// or https:// URL with a host and no query or
+ * fragment (NEONFLOW_EINVAL otherwise); a trailing '/' is dropped. http:// is
+ * accepted by the client only for loopback hosts unless
+ * neonflow_client_options_set_allow_insecure_http() allows it.
+ */
+NEONFLOW_API int neonflow_client_options_set_base_url(neonflow_client_options *opts, const char *url);
+
+/**
+ * Appended to "libneonflow/<version>" in the User-Agent header, separated by a
+ * space. Printable ASCII only, at most 200 bytes. NULL clears it.
+ */
+NEONFLOW_API int neonflow_client_options_set_user_agent_suffix(neonflow_client_options *opts, const char *suffix);
+
+/** Connect timeout in milliseconds (default 10000). Must be > 0. */
+NEONFLOW_API int neonflow_client_options_set_connect_timeout_ms(neonflow_client_options *opts, int64_t ms);
+
+/** Total timeout of one HTTP attempt in milliseconds (default 30000). Must be > 0. */
+NEONFLOW_API int neonflow_client_options_set_request_timeout_ms(neonflow_client_options *opts, int64_t ms);
+
+/**
+ * How many times a failed request may be retried (default 6; 0 disables
+ * retries; at most 100). Which failures are retried is fixed by the API's
+ * contract: 423, 429 and 503 for every method, other 5xx and transport
+ * failures only for GET.
+ */
+NEONFLOW_API int neonflow_client_options_set_max_retries(neonflow_client_options *opts, int32_t retries);
+
+/**
+ * Full-jitter exponential backoff: the n-th retry waits a random time in
+ * [0, min(cap_ms, base_ms * 2^n)), never less than a Retry-After the server
+ * sent. Defaults 250 ms and 10000 ms. Requires 0 < base_ms <= cap_ms.
+ */
+NEONFLOW_API int neonflow_client_options_set_retry_backoff(neonflow_client_options *opts, int64_t base_ms, int64_t cap_ms);
+
+/**
+ * Client-side rate limit shared by all threads using the client: at most
+ * `per_minute` requests per minute overall and `per_second_per_route` per
+ * second to one route (defaults: Neon's 700 and 40). 0 for either disables
+ * that limit. Negative values are rejected.
+ */
+NEONFLOW_API int neonflow_client_options_set_rate_limit(neonflow_client_options *opts, int32_t per_minute, int32_t per_second_per_route);
+
+/** Largest response body accepted, in bytes (default 64 MiB, minimum 1024). */
+NEONFLOW_API int neonflow_client_options_set_max_response_bytes(neonflow_client_options *opts, int64_t bytes);
+
+/** A PEM file of CA certificates to verify the server with. NULL restores the system store. */
+NEONFLOW_API int neonflow_client_options_set_ca_file(neonflow_client_options *opts, const char *path);
+
+/**
+ * Allows plain http:// base URLs to non-loopback hosts (default 0: refused
+ * with NEONFLOW_EINSECURE, since the API key would travel in clear text).
+ */
+NEONFLOW_API int neonflow_client_options_set_allow_insecure_http(neonflow_client_options *opts, int allow);
+
+/**
+ * Sets the log hook (replacing any earlier one, whose destroy callback runs
+ * then). `min_level` filters: only messages at that level or more severe are
+ * delivered. fn == NULL removes the hook.
+ */
+NEONFLOW_API int neonflow_client_options_set_log_hook(neonflow_client_options *opts, neonflow_log_fn fn, int32_t min_level, void *payload, neonflow_destroy_fn destroy);
+
+/** Sets the HTTP trace hook (replacing any earlier one). fn == NULL removes it. */
+NEONFLOW_API int neonflow_client_options_set_trace_hook(neonflow_client_options *opts, neonflow_trace_fn fn, void *payload, neonflow_destroy_fn destroy);
+
+/**
+ * Creates a client from `opts` (which must not be NULL). The client copies the
+ * options; later changes to `opts` do not affect it, and `opts` may be freed
+ * at once. Hooks are shared: a hook's destroy callback runs once, when neither
+ * the options object nor any client created from it uses that hook any more.
+ * Errors: NEONFLOW_EINVAL (NULL out/opts), NEONFLOW_ECONFIG (no API key in the
+ * options or NEON_API_KEY; malformed NEON_API_HOST), NEONFLOW_EINSECURE,
+ * NEONFLOW_ENOMEM, NEONFLOW_EGENERIC (libcurl could not be initialised).
+ * *out is NULL after a failure. Thread-safety: may be called from any thread.
+ */
+NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_client_options *opts, neonflow_error **err);
+
+/**
+ * Frees the client. No call may be in flight on it. NULL is accepted.
+ */
+NEONFLOW_API void neonflow_client_free(neonflow_client *client);
+
+/** The effective base URL (without trailing '/'). Borrowed until the client is freed. */
+NEONFLOW_API const char *neonflow_client_base_url(const neonflow_client *client);
+
+NEONFLOW_END_DECLS
+
+#endif /* NEONFLOW_CLIENT_H */
