@@ -18,6 +18,29 @@ def header_symbols(include_dir):
     return names
 
 
+def header_shape_problems(include_dir):
+    """Public functions must not be variadic and no struct may be defined."""
+    problems = set()
+    decl = re.compile(r"NEONFLOW_API\s+[^;{]*?\b(neonflow_[a-z0-9_]+)\s*\(([^;]*?)\)\s*;", re.S)
+    for h in sorted(Path(include_dir).glob("*.h*")):
+        text = re.sub(r"/\*.*?\*/", "", h.read_text(), flags=re.S)
+        for name, params in decl.findall(text):
+            if "..." in params or "va_list" in params:
+                problems.add("%s: %s is variadic" % (h.name, name))
+        for m in re.finditer(r"\b(struct|union)\s+\w*\s*\{", text):
+            problems.add("%s: defines a public %s" % (h.name, m.group(1)))
+    return problems
+
+
+def stderr_references(lib):
+    """The library must never write to stderr: it may not even reference it."""
+    out = subprocess.run(["nm", "-D", "--undefined-only", lib], check=True,
+                         capture_output=True, text=True).stdout
+    banned = {"stderr", "perror", "psignal", "psiginfo", "warn", "warnx", "err", "errx", "vwarn", "vwarnx"}
+    return {n.split("@")[0] for n in (l.split()[-1] for l in out.splitlines() if l.strip())
+            if n.split("@")[0] in banned}
+
+
 def map_symbols(map_file):
     text = re.sub(r"/\*.*?\*/", "", Path(map_file).read_text(), flags=re.S)
     names = set()
@@ -46,6 +69,8 @@ def main():
         ("every exported name starts with neonflow_", {n for n in exp if not n.startswith("neonflow_")}),
         ("no internal neonflow__ name is exported", {n for n in exp if n.startswith("neonflow__")}),
         ("at least one symbol is exported", set() if exp else {"<none>"}),
+        ("no variadic public function, no public struct", header_shape_problems(include_dir)),
+        ("the library references no stderr writer", stderr_references(lib)),
     ]
     print("1..%d" % len(checks))
     failed = 0
