@@ -84,8 +84,10 @@ int emu_op_fault_add(emu_server *s, const char *action, int kind, int count);
 
 typedef struct emu_fault {
     const char *method;  /* "GET", "POST", ...; NULL = any */
-    /* Path below /api/v2, '*' matches one segment, a trailing "/**" any rest:
-     * "/projects/*\/branches/*\/snapshot". NULL = any path. Query ignored. */
+    /* Path below /api/v2; a '*' segment matches one segment and a trailing
+     * '**' segment matches any rest, e.g. "/projects/" "*" "/branches/" "*"
+     * "/snapshot" (split here only to keep this comment valid C).
+     * NULL = any path. Query ignored. */
     const char *path;
     int kind;            /* EMU_FAULT_* */
     int status;          /* for EMU_FAULT_STATUS */
