@@ -100,6 +100,22 @@ static void test_snapshot_create_params(void **state)
     http_expect(fx->s, "POST", path, NULL, 400, &r);
     http_free(&r);
     assert_int_equal(emu_count_snapshots(fx->s, "proj"), 2);
+
+    /* slug: given and unique per project, or generated; LSNs unpadded like Postgres */
+    snprintf(path, sizeof(path), "/projects/proj/branches/%s/snapshot?slug=pre-migration", fx->bid);
+    j = http_expect(fx->s, "POST", path, NULL, 200, &r);
+    assert_string_equal(jstr(j, "snapshot.slug"), "pre-migration");
+    assert_true(strstr(jstr(j, "snapshot.lsn"), "/0") == NULL);
+    http_free(&r);
+    http_expect(fx->s, "POST", path, NULL, 409, &r); /* slug taken */
+    http_free(&r);
+    snprintf(path, sizeof(path), "/projects/proj/branches/%s/snapshot?slug=Bad-", fx->bid);
+    http_expect(fx->s, "POST", path, NULL, 400, &r);
+    http_free(&r);
+    snprintf(path, sizeof(path), "/projects/proj/branches/%s/snapshot", fx->bid);
+    j = http_expect(fx->s, "POST", path, NULL, 200, &r);
+    assert_string_equal(jstr(j, "snapshot.slug"), jstr(j, "snapshot.id"));
+    http_free(&r);
 }
 
 static void test_snapshot_timestamp_content(void **state)

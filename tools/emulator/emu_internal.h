@@ -58,6 +58,7 @@ typedef struct emu_endpoint {
 typedef struct emu_snapshot {
     char id[EMU_ID_LEN], source_branch_id[EMU_ID_LEN];
     char *name, *expires_at, *content;
+    char *slug; /* unique per project; given or the id */
     uint64_t lsn;
     int64_t ts_ms, created_ms;
     int manual;

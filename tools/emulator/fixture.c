@@ -169,6 +169,7 @@ static int load_project(emu_server *s, json_t *pj)
                  str_of(v, "source_branch_id") ? str_of(v, "source_branch_id") : "");
         sn->name = strdup(str_of(v, "name") ? str_of(v, "name") : sn->id);
         sn->expires_at = emu_strdup(str_of(v, "expires_at"));
+        sn->slug = emu_strdup(str_of(v, "slug"));
         sn->content = strdup(str_of(v, "content") ? str_of(v, "content") : "");
         if (!str_of(v, "lsn") || emu_parse_lsn(str_of(v, "lsn"), &sn->lsn) != 0)
             sn->lsn = 0x01500000;

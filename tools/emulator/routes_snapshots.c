@@ -14,6 +14,18 @@ static int utf8_ok(const char *s)
     return j != NULL;
 }
 
+/* Neon's slug rule: a lowercase letter, then up to 62 of [a-z0-9-], not ending in '-'. */
+static int slug_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 63 || !(s[0] >= 'a' && s[0] <= 'z') || s[n - 1] == '-')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
 void emu_snapshot_create(emu_ctx *c)
 {
     emu_project *p = c->proj;
@@ -30,6 +42,14 @@ void emu_snapshot_create(emu_ctx *c)
         EMU_FAIL(c, 400, "", "name must be 1 to 256 characters of UTF-8");
     if (exp && emu_check_time(c, "expires_at", exp) != 0)
         return;
+    const char *slug = emu_query(c, "slug");
+    if (slug && !slug_ok(slug))
+        EMU_FAIL(c, 400, "", "slug must match ^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$");
+    for (size_t i = 0; slug && i < p->snapshots.n; i++) {
+        const emu_snapshot *o = p->snapshots.v[i];
+        if (strcmp(o->slug ? o->slug : o->id, slug) == 0)
+            EMU_FAIL(c, 409, "", "snapshot with slug %s already exists", slug);
+    }
     if (emu_count_manual_snapshots(p) >= p->max_snaps)
         EMU_FAIL(c, 422, "SNAPSHOTS_LIMIT_EXCEEDED", "manual snapshots limit exceeded: the project already has %d",
              (int)p->max_snaps);
@@ -69,6 +89,7 @@ void emu_snapshot_create(emu_ctx *c)
         sn->name = strdup(buf);
     }
     sn->expires_at = emu_strdup(exp);
+    sn->slug = emu_strdup(slug);
     sn->content = strdup(content ? content : "");
     sn->lsn = lsn;
     sn->ts_ms = ts;

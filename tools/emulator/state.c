@@ -299,6 +299,7 @@ void emu_snapshot_free(emu_snapshot *sn)
     if (!sn)
         return;
     free(sn->name);
+    free(sn->slug);
     free(sn->expires_at);
     free(sn->content);
     free(sn);
@@ -552,6 +553,7 @@ json_t *emu_json_snapshot(const emu_snapshot *sn)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(sn->id));
     json_object_set_new(o, "name", json_string(sn->name));
+    json_object_set_new(o, "slug", json_string(sn->slug ? sn->slug : sn->id));
     emu_fmt_lsn(sn->lsn, buf, sizeof(buf));
     json_object_set_new(o, "lsn", json_string(buf));
     set_time(o, "timestamp", sn->ts_ms);

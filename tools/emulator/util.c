@@ -129,7 +129,7 @@ int64_t emu_parse_time_ms(const char *s)
 
 void emu_fmt_lsn(uint64_t lsn, char *buf, size_t len)
 {
-    snprintf(buf, len, "%X/%08X", (unsigned)(lsn >> 32), (unsigned)(lsn & 0xffffffffu));
+    snprintf(buf, len, "%X/%X", (unsigned)(lsn >> 32), (unsigned)(lsn & 0xffffffffu));
 }
 
 int emu_parse_lsn(const char *s, uint64_t *out)
