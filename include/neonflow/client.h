@@ -5,6 +5,9 @@
  * client may be used by many threads at once: each call in flight uses its own
  * curl handle, and connections, DNS and TLS sessions and the rate limiter are
  * shared. The library starts no threads and writes nothing to stderr.
+ * Retry and rate-limit waits sleep on the calling thread only; the log and
+ * trace hooks run on the thread making the call, possibly on several threads
+ * at once, so a hook shared by threads must be thread-safe itself.
  */
 #ifndef NEONFLOW_CLIENT_H
 #define NEONFLOW_CLIENT_H
@@ -97,8 +100,12 @@ NEONFLOW_API int neonflow_client_options_set_max_retries(neonflow_client_options
 
 /**
  * Full-jitter exponential backoff: the n-th retry waits a random time in
- * [0, min(cap_ms, base_ms * 2^n)), never less than a Retry-After the server
- * sent. Defaults 250 ms and 10000 ms. Requires 0 < base_ms <= cap_ms.
+ * [0, min(cap_ms, base_ms * 2^n)) (n = 0 for the first retry), never less
+ * than a Retry-After the server sent. A Retry-After of more than 5 minutes is
+ * not waited for: the call fails at once with that answer's error (marked
+ * retryable). No wait runs past the call's deadline: the call then fails with
+ * NEONFLOW_ETIMEOUT describing the last failure. Defaults 250 ms and
+ * 10000 ms. Requires 0 < base_ms <= cap_ms.
  */
 NEONFLOW_API int neonflow_client_options_set_retry_backoff(neonflow_client_options *opts, int64_t base_ms, int64_t cap_ms);
 
@@ -106,7 +113,12 @@ NEONFLOW_API int neonflow_client_options_set_retry_backoff(neonflow_client_optio
  * Client-side rate limit shared by all threads using the client: at most
  * `per_minute` requests per minute overall and `per_second_per_route` per
  * second to one route (defaults: Neon's 700 and 40). 0 for either disables
- * that limit. Negative values are rejected.
+ * that limit. Negative values are rejected. A request holds its slot from
+ * just before it is sent until its answer has arrived, and the windows are
+ * measured with a small margin (1.05 s and 61 s), so a server counting the
+ * same limits never sees them exceeded. A call that has to wait blocks only
+ * its own thread; the wait ends early when the call's cancel token fires,
+ * and fails with NEONFLOW_ETIMEOUT at once if it would pass the deadline.
  */
 NEONFLOW_API int neonflow_client_options_set_rate_limit(neonflow_client_options *opts, int32_t per_minute, int32_t per_second_per_route);
 

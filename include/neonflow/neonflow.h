@@ -13,5 +13,10 @@
 #include "errors.h"
 #include "cancel.h"
 #include "client.h"
+#include "operation.h"
+#include "endpoint.h"
+#include "branch.h"
+#include "snapshot.h"
+#include "backup_schedule.h"
 
 #endif /* NEONFLOW_H */

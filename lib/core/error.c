@@ -91,7 +91,8 @@ static neonflow_error *error_alloc(int code, const char *message)
     return e;
 }
 
-static int error_vset(neonflow_error **err, int replace, int code, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int error_vset(neonflow_error **err, int replace,
+                                                             int code, const char *fmt, va_list ap)
 {
     if (!err)
         return code;

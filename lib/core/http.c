@@ -2,6 +2,7 @@
  * (retries, rate limiting, tracing) lives in request.c. */
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -88,6 +89,25 @@ static void share_unlock(CURL *h, curl_lock_data data, void *userptr)
         pthread_mutex_unlock(&t->share_locks[data]);
 }
 
+/* Header lists shared read-only by every call of the client (curl never
+ * modifies a list it is given). "Expect:" stops curl waiting for 100-continue
+ * on larger bodies; an empty "Content-Type:" keeps curl from inventing a form
+ * type for a POST without body. */
+static struct curl_slist *header_list(int json_body)
+{
+    struct curl_slist *l = NULL, *n;
+    const char *hdrs[] = {"Accept: application/json", "Expect:",
+                          json_body ? "Content-Type: application/json" : "Content-Type:"};
+    for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
+        if (!(n = curl_slist_append(l, hdrs[i]))) {
+            curl_slist_free_all(l);
+            return NULL;
+        }
+        l = n;
+    }
+    return l;
+}
+
 int neonflow__transport_new(neonflow_client *c, neonflow_error **err)
 {
     struct neonflow__transport *t = neonflow__calloc(1, sizeof(*t));
@@ -95,6 +115,7 @@ int neonflow__transport_new(neonflow_client *c, neonflow_error **err)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
     for (int i = 0; i < NEONFLOW__SHARE_LOCKS; i++)
         pthread_mutex_init(&t->share_locks[i], NULL);
+    pthread_mutex_init(&t->pool_lock, NULL);
     t->share = curl_share_init();
     if (!t->share) {
         neonflow__transport_free(t);
@@ -106,6 +127,20 @@ int neonflow__transport_new(neonflow_client *c, neonflow_error **err)
     curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+
+    const char *key = c->cfg.api_key ? c->cfg.api_key : "";
+    size_t n = strlen("Authorization: Bearer ") + strlen(key) + 1;
+    if ((t->auth_header = neonflow__malloc(n)) != NULL)
+        snprintf(t->auth_header, n, "Authorization: Bearer %s", key);
+    t->hdr_nobody = header_list(0);
+    t->hdr_json = header_list(1);
+    if (c->cfg.rate_per_minute > 0 || c->cfg.rate_per_second_route > 0)
+        t->ratelimit = neonflow__ratelimit_new(c->cfg.rate_per_minute, c->cfg.rate_per_second_route);
+    if (!t->auth_header || !t->hdr_nobody || !t->hdr_json ||
+        ((c->cfg.rate_per_minute > 0 || c->cfg.rate_per_second_route > 0) && !t->ratelimit)) {
+        neonflow__transport_free(t);
+        return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
+    }
     c->transport = t;
     return NEONFLOW_OK;
 }
@@ -114,10 +149,24 @@ void neonflow__transport_free(struct neonflow__transport *t)
 {
     if (!t)
         return;
+    /* Easy handles first: the share cannot go while handles still use it. */
+    for (int i = 0; i < t->pool_n; i++)
+        curl_easy_cleanup(t->pool[i]);
+    t->pool_n = 0;
     if (t->share)
         curl_share_cleanup(t->share);
     for (int i = 0; i < NEONFLOW__SHARE_LOCKS; i++)
         pthread_mutex_destroy(&t->share_locks[i]);
+    pthread_mutex_destroy(&t->pool_lock);
+    neonflow__ratelimit_free(t->ratelimit);
+    curl_slist_free_all(t->hdr_nobody);
+    curl_slist_free_all(t->hdr_json);
+    if (t->auth_header) {
+        volatile char *p = t->auth_header;
+        while (*p)
+            *p++ = 0;
+    }
+    neonflow__free(t->auth_header);
     neonflow__free(t);
 }
 

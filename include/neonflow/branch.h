@@ -1,0 +1,246 @@
+/*
+ * libneonflow — Neon branches: list, get, find by name, create, update,
+ * delete, finalize a snapshot restore.
+ *
+ * Getter conventions (as in operation.h): a NULL object gives NULL / -1 /
+ * the _NONE or _UNKNOWN constant; strings are borrowed until the owning
+ * object (branch, list or result) is freed; absent optional strings give
+ * NULL; int64 counters and sizes give -1 when absent; booleans are 1/0 (-1
+ * when absent or for NULL); `_ms` timestamp getters give Unix epoch
+ * milliseconds, 0 when absent or unparseable.
+ * Thread-safety: objects are immutable and may be read from many threads;
+ * options objects must not be used by two threads at once. Calls may be made
+ * from many threads on one client.
+ */
+#ifndef NEONFLOW_BRANCH_H
+#define NEONFLOW_BRANCH_H
+
+#include "common.h"
+#include "errors.h"
+#include "client.h"
+#include "operation.h"
+#include "endpoint.h"
+
+NEONFLOW_BEGIN_DECLS
+
+typedef struct neonflow_branch neonflow_branch;
+typedef struct neonflow_branch_list neonflow_branch_list;
+typedef struct neonflow_branch_result neonflow_branch_result;
+typedef struct neonflow_branch_list_options neonflow_branch_list_options;
+typedef struct neonflow_branch_create_options neonflow_branch_create_options;
+typedef struct neonflow_branch_update_options neonflow_branch_update_options;
+
+/* Branch state (current_state, pending_state); Neon documents it as a plain string. */
+#define NEONFLOW_BRANCH_STATE_NONE      -1 /**< field absent (pending_state) */
+#define NEONFLOW_BRANCH_STATE_UNKNOWN    0
+#define NEONFLOW_BRANCH_STATE_INIT       1
+#define NEONFLOW_BRANCH_STATE_RESETTING  2
+#define NEONFLOW_BRANCH_STATE_READY      3
+#define NEONFLOW_BRANCH_STATE_ARCHIVED   4
+
+/* Restore status of a branch created by a snapshot restore. */
+#define NEONFLOW_RESTORE_STATUS_NONE      -1 /**< not a restored branch (field absent) */
+#define NEONFLOW_RESTORE_STATUS_UNKNOWN    0
+#define NEONFLOW_RESTORE_STATUS_RESTORED   1
+#define NEONFLOW_RESTORE_STATUS_FINALIZED  2
+#define NEONFLOW_RESTORE_STATUS_DETACHING  3
+
+/* ---- branch getters ---------------------------------------------------- */
+NEONFLOW_API const char *neonflow_branch_id(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_project_id(const neonflow_branch *b);
+/** Parent branch ID; NULL for a root branch. */
+NEONFLOW_API const char *neonflow_branch_parent_id(const neonflow_branch *b);
+/** NULL when absent. */
+NEONFLOW_API const char *neonflow_branch_parent_lsn(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_parent_timestamp(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_parent_timestamp_ms(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_name(const neonflow_branch *b);
+/** NEONFLOW_BRANCH_STATE_*. */
+NEONFLOW_API int32_t neonflow_branch_current_state(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_current_state_raw(const neonflow_branch *b);
+/** NEONFLOW_BRANCH_STATE_*, _NONE when absent. */
+NEONFLOW_API int32_t neonflow_branch_pending_state(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_pending_state_raw(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_state_changed_at(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_state_changed_at_ms(const neonflow_branch *b);
+/** Logical size in bytes, -1 when absent. */
+NEONFLOW_API int64_t neonflow_branch_logical_size(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_creation_source(const neonflow_branch *b);
+/** 1 when this is the project's default branch (Neon's `default`, or the deprecated `primary`). */
+NEONFLOW_API int neonflow_branch_is_default(const neonflow_branch *b);
+NEONFLOW_API int neonflow_branch_is_protected(const neonflow_branch *b);
+/** Usage counters (-1 when absent). cpu_used_sec is deprecated by Neon. */
+NEONFLOW_API int64_t neonflow_branch_cpu_used_sec(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_compute_time_seconds(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_active_time_seconds(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_written_data_bytes(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_data_transfer_bytes(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_created_at(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_created_at_ms(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_updated_at(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_updated_at_ms(const neonflow_branch *b);
+/** NULL when the branch was never reset. */
+NEONFLOW_API const char *neonflow_branch_last_reset_at(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_last_reset_at_ms(const neonflow_branch *b);
+/** Time-to-live expiry; NULL when the branch does not expire. */
+NEONFLOW_API const char *neonflow_branch_expires_at(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_expires_at_ms(const neonflow_branch *b);
+/** -1 when absent. */
+NEONFLOW_API int64_t neonflow_branch_ttl_interval_seconds(const neonflow_branch *b);
+/** created_by.name and created_by.image; NULL when absent. */
+NEONFLOW_API const char *neonflow_branch_created_by_name(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_created_by_image(const neonflow_branch *b);
+/** "parent-data", "schema-only", ...; NULL when absent. */
+NEONFLOW_API const char *neonflow_branch_init_source(const neonflow_branch *b);
+/** NEONFLOW_RESTORE_STATUS_*. */
+NEONFLOW_API int32_t neonflow_branch_restore_status(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_restore_status_raw(const neonflow_branch *b);
+/** Snapshot this branch was restored from; NULL when absent. */
+NEONFLOW_API const char *neonflow_branch_restored_from(const neonflow_branch *b);
+/** ID of the branch this one replaced (or will replace on finalize); NULL when absent. */
+NEONFLOW_API const char *neonflow_branch_restored_as(const neonflow_branch *b);
+/** Number of entries of restricted_actions (0 when absent). */
+NEONFLOW_API size_t neonflow_branch_restricted_action_count(const neonflow_branch *b);
+/** Name (e.g. "restore", "delete-rw-endpoint") and reason of entry i; NULL out of range. */
+NEONFLOW_API const char *neonflow_branch_restricted_action_name(const neonflow_branch *b, size_t i);
+NEONFLOW_API const char *neonflow_branch_restricted_action_reason(const neonflow_branch *b, size_t i);
+/** 1 when restricted_actions holds an entry named `name`, else 0. */
+NEONFLOW_API int neonflow_branch_is_action_restricted(const neonflow_branch *b, const char *name);
+/** recovery.* (present only for deleted branches); NULL / 0 when absent. */
+NEONFLOW_API const char *neonflow_branch_recovery_deleted_at(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_recovery_deleted_at_ms(const neonflow_branch *b);
+NEONFLOW_API const char *neonflow_branch_recovery_recoverable_until(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_recovery_recoverable_until_ms(const neonflow_branch *b);
+/** "user" or "ttl"; NULL when absent. */
+NEONFLOW_API const char *neonflow_branch_recovery_deletion_method(const neonflow_branch *b);
+/** Frees a branch returned by get, find or update. NULL is accepted. */
+NEONFLOW_API void neonflow_branch_free(neonflow_branch *b);
+
+/* ---- lists and results ---------------------------------------------------- */
+NEONFLOW_API size_t neonflow_branch_list_count(const neonflow_branch_list *list);
+/** The i-th branch (borrowed), or NULL when out of range. */
+NEONFLOW_API const neonflow_branch *neonflow_branch_list_get(const neonflow_branch_list *list, size_t i);
+NEONFLOW_API void neonflow_branch_list_free(neonflow_branch_list *list);
+
+/**
+ * A branch with the endpoints and operations a create or restore returned.
+ * Every pointer is borrowed from the result; the lists are never NULL for a
+ * non-NULL result (possibly empty).
+ */
+NEONFLOW_API const neonflow_branch *neonflow_branch_result_branch(const neonflow_branch_result *r);
+NEONFLOW_API const neonflow_endpoint_list *neonflow_branch_result_endpoints(const neonflow_branch_result *r);
+NEONFLOW_API const neonflow_operation_list *neonflow_branch_result_operations(const neonflow_branch_result *r);
+NEONFLOW_API void neonflow_branch_result_free(neonflow_branch_result *r);
+
+/* ---- options --------------------------------------------------------------
+ * Each options object: _new(&o) (NEONFLOW_EINVAL for NULL out, NEONFLOW_ENOMEM),
+ * setters copying their strings (NEONFLOW_EINVAL for a NULL options object or
+ * a malformed value, NEONFLOW_ENOMEM), _free (NULL accepted).
+ */
+NEONFLOW_API int neonflow_branch_list_options_new(neonflow_branch_list_options **out);
+NEONFLOW_API void neonflow_branch_list_options_free(neonflow_branch_list_options *opts);
+/** Partial match on name or ID (Neon's `search`); NULL clears it. */
+NEONFLOW_API int neonflow_branch_list_options_set_search(neonflow_branch_list_options *opts, const char *search);
+/** "name", "created_at" or "updated_at" (Neon's default); NULL clears it. Passed through. */
+NEONFLOW_API int neonflow_branch_list_options_set_sort_by(neonflow_branch_list_options *opts, const char *sort_by);
+/** "asc" or "desc" (Neon's default); NULL clears it. Passed through. */
+NEONFLOW_API int neonflow_branch_list_options_set_sort_order(neonflow_branch_list_options *opts,
+                                                             const char *sort_order);
+
+NEONFLOW_API int neonflow_branch_create_options_new(neonflow_branch_create_options **out);
+NEONFLOW_API void neonflow_branch_create_options_free(neonflow_branch_create_options *opts);
+/** Parent branch ID (validated); default: the project's default branch. NULL clears it. */
+NEONFLOW_API int neonflow_branch_create_options_set_parent_id(neonflow_branch_create_options *opts,
+                                                              const char *parent_id);
+/** Name (1-256 bytes); default: generated by Neon. NULL clears it. */
+NEONFLOW_API int neonflow_branch_create_options_set_name(neonflow_branch_create_options *opts, const char *name);
+/** RFC 3339 expiry time (validated); NULL clears it. */
+NEONFLOW_API int neonflow_branch_create_options_set_expires_at(neonflow_branch_create_options *opts,
+                                                               const char *expires_at);
+/** 1: also create a read_write endpoint (compute) for the branch. Default 0. */
+NEONFLOW_API int neonflow_branch_create_options_set_with_rw_endpoint(neonflow_branch_create_options *opts,
+                                                                     int with_rw_endpoint);
+/** 1: create it protected. Default: not sent (Neon's default, unprotected). */
+NEONFLOW_API int neonflow_branch_create_options_set_protected(neonflow_branch_create_options *opts,
+                                                              int is_protected);
+
+NEONFLOW_API int neonflow_branch_update_options_new(neonflow_branch_update_options **out);
+NEONFLOW_API void neonflow_branch_update_options_free(neonflow_branch_update_options *opts);
+/** New name (1-256 bytes; NULL rejected). Unset: the name is left unchanged. */
+NEONFLOW_API int neonflow_branch_update_options_set_name(neonflow_branch_update_options *opts, const char *name);
+/** 1 or 0. Unset: left unchanged. */
+NEONFLOW_API int neonflow_branch_update_options_set_protected(neonflow_branch_update_options *opts,
+                                                              int is_protected);
+/** RFC 3339 time, or NULL to clear the expiry (sent as JSON null). Unset: unchanged. */
+NEONFLOW_API int neonflow_branch_update_options_set_expires_at(neonflow_branch_update_options *opts,
+                                                               const char *expires_at);
+
+/* ---- calls -------------------------------------------------------------------
+ * Common errors: NEONFLOW_EINVAL (NULL out/client, malformed ID or option; no
+ * request is sent), NEONFLOW_ENOTFOUND, NEONFLOW_EPROTOCOL (malformed answer;
+ * the detail names the field), NEONFLOW_EUNCERTAIN (a mutation's answer was
+ * lost: read the state back before repeating it), and the HTTP layer's codes
+ * (NEONFLOW_ELOCKED, NEONFLOW_ERATELIMIT, transport codes, ...). Outputs are
+ * NULL after a failure. `ops_out` parameters may be NULL to discard the
+ * operations; mutations are only complete once their operations finished
+ * (neonflow_operations_await()).
+ */
+
+/**
+ * GET /projects/{project_id}/branches, ALL pages (limit=100, following
+ * pagination.next until it is absent or a page is empty). `opts` may be NULL.
+ */
+NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
+                                        const neonflow_branch_list_options *opts, neonflow_error **err);
+
+/** GET /projects/{project_id}/branches/{branch_id}. */
+NEONFLOW_API int neonflow_branch_get(neonflow_branch **out, neonflow_client *client, const char *project_id,
+                                     const char *branch_id, neonflow_error **err);
+
+/**
+ * The branch whose name equals `name` exactly (byte for byte): lists with
+ * search=name over all pages and matches exactly. NEONFLOW_ENOTFOUND when
+ * none matches. Branch names are unique in a project; should Neon return
+ * several exact matches, NEONFLOW_ECONFLICT.
+ */
+NEONFLOW_API int neonflow_branch_find_by_name(neonflow_branch **out, neonflow_client *client,
+                                              const char *project_id, const char *name, neonflow_error **err);
+
+/**
+ * POST /projects/{project_id}/branches. `opts` may be NULL (a child of the
+ * default branch with a generated name and no compute). *out receives the
+ * branch, its endpoints and operations. NEONFLOW_ECONFLICT: name in use.
+ */
+NEONFLOW_API int neonflow_branch_create(neonflow_branch_result **out, neonflow_client *client,
+                                        const char *project_id, const neonflow_branch_create_options *opts,
+                                        neonflow_error **err);
+
+/**
+ * PATCH /projects/{project_id}/branches/{branch_id} with the fields set in
+ * `opts` (required). *out (may be NULL) receives the updated branch.
+ */
+NEONFLOW_API int neonflow_branch_update(neonflow_branch **out, neonflow_operation_list **ops_out,
+                                        neonflow_client *client, const char *project_id, const char *branch_id,
+                                        const neonflow_branch_update_options *opts, neonflow_error **err);
+
+/**
+ * DELETE /projects/{project_id}/branches/{branch_id}. A 204 answer (the
+ * branch does not exist or is already deleted) is success with an empty
+ * operation list, so deleting twice is safe.
+ */
+NEONFLOW_API int neonflow_branch_delete(neonflow_operation_list **ops_out, neonflow_client *client,
+                                        const char *project_id, const char *branch_id, neonflow_error **err);
+
+/**
+ * POST /projects/{project_id}/branches/{branch_id}/finalize_restore, where
+ * branch_id is the NEW branch a restore without finalize created. It takes
+ * over the replaced branch's name and endpoints; the replaced branch is
+ * renamed to `old_branch_name` (NULL: Neon generates one, e.g. "prod (old)").
+ */
+NEONFLOW_API int neonflow_branch_finalize_restore(neonflow_operation_list **ops_out, neonflow_client *client,
+                                                  const char *project_id, const char *branch_id,
+                                                  const char *old_branch_name, neonflow_error **err);
+
+NEONFLOW_END_DECLS
+
+#endif /* NEONFLOW_BRANCH_H */

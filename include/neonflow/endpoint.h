@@ -1,0 +1,128 @@
+/*
+ * libneonflow — Neon endpoints (computes): list, get, create.
+ *
+ * Getter conventions (as in operation.h): a NULL object gives NULL / -1 /
+ * the _NONE or _UNKNOWN constant; strings are borrowed until the owning
+ * object (endpoint, list or result) is freed; absent optional strings give
+ * NULL; booleans are 1/0 (-1 when absent or for NULL); `_ms` timestamp
+ * getters give Unix epoch milliseconds, 0 when absent or unparseable.
+ * Thread-safety: objects are immutable and may be read from many threads.
+ */
+#ifndef NEONFLOW_ENDPOINT_H
+#define NEONFLOW_ENDPOINT_H
+
+#include "common.h"
+#include "errors.h"
+#include "client.h"
+#include "operation.h"
+
+NEONFLOW_BEGIN_DECLS
+
+typedef struct neonflow_endpoint neonflow_endpoint;
+typedef struct neonflow_endpoint_list neonflow_endpoint_list;
+
+/* Endpoint type. */
+#define NEONFLOW_ENDPOINT_TYPE_UNKNOWN    0
+#define NEONFLOW_ENDPOINT_TYPE_READ_ONLY  1
+#define NEONFLOW_ENDPOINT_TYPE_READ_WRITE 2
+
+/* Endpoint state (current_state, pending_state). */
+#define NEONFLOW_ENDPOINT_STATE_NONE    -1 /**< field absent (pending_state only) */
+#define NEONFLOW_ENDPOINT_STATE_UNKNOWN  0
+#define NEONFLOW_ENDPOINT_STATE_INIT     1
+#define NEONFLOW_ENDPOINT_STATE_ACTIVE   2
+#define NEONFLOW_ENDPOINT_STATE_IDLE     3
+
+NEONFLOW_API const char *neonflow_endpoint_id(const neonflow_endpoint *e);
+/** Host name, e.g. "ep-x-1.us-east-2.aws.neon.tech". */
+NEONFLOW_API const char *neonflow_endpoint_host(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_branch_id(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_project_id(const neonflow_endpoint *e);
+/** Display name, or NULL. */
+NEONFLOW_API const char *neonflow_endpoint_name(const neonflow_endpoint *e);
+/** NEONFLOW_ENDPOINT_TYPE_*. */
+NEONFLOW_API int32_t neonflow_endpoint_type(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_type_raw(const neonflow_endpoint *e);
+/** NEONFLOW_ENDPOINT_STATE_*. */
+NEONFLOW_API int32_t neonflow_endpoint_current_state(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_current_state_raw(const neonflow_endpoint *e);
+/** NEONFLOW_ENDPOINT_STATE_*, _NONE when absent. */
+NEONFLOW_API int32_t neonflow_endpoint_pending_state(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_pending_state_raw(const neonflow_endpoint *e);
+/** Autoscaling limits in compute units; -1.0 for NULL. */
+NEONFLOW_API double neonflow_endpoint_autoscaling_limit_min_cu(const neonflow_endpoint *e);
+NEONFLOW_API double neonflow_endpoint_autoscaling_limit_max_cu(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_region_id(const neonflow_endpoint *e);
+/** The `settings` object as compact JSON text (e.g. {"pg_settings":{}}). */
+NEONFLOW_API const char *neonflow_endpoint_settings_json(const neonflow_endpoint *e);
+/** Deprecated by Neon; 1/0. */
+NEONFLOW_API int neonflow_endpoint_pooler_enabled(const neonflow_endpoint *e);
+/** Deprecated by Neon; "transaction". */
+NEONFLOW_API const char *neonflow_endpoint_pooler_mode(const neonflow_endpoint *e);
+NEONFLOW_API int neonflow_endpoint_disabled(const neonflow_endpoint *e);
+NEONFLOW_API int neonflow_endpoint_passwordless_access(const neonflow_endpoint *e);
+/** NULL when absent. */
+NEONFLOW_API const char *neonflow_endpoint_last_active(const neonflow_endpoint *e);
+NEONFLOW_API int64_t neonflow_endpoint_last_active_ms(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_started_at(const neonflow_endpoint *e);
+NEONFLOW_API int64_t neonflow_endpoint_started_at_ms(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_suspended_at(const neonflow_endpoint *e);
+NEONFLOW_API int64_t neonflow_endpoint_suspended_at_ms(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_creation_source(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_created_at(const neonflow_endpoint *e);
+NEONFLOW_API int64_t neonflow_endpoint_created_at_ms(const neonflow_endpoint *e);
+NEONFLOW_API const char *neonflow_endpoint_updated_at(const neonflow_endpoint *e);
+NEONFLOW_API int64_t neonflow_endpoint_updated_at_ms(const neonflow_endpoint *e);
+/** Deprecated by Neon. */
+NEONFLOW_API const char *neonflow_endpoint_proxy_host(const neonflow_endpoint *e);
+/** Seconds of inactivity before suspend (0 = Neon default); -1 for NULL. */
+NEONFLOW_API int64_t neonflow_endpoint_suspend_timeout_seconds(const neonflow_endpoint *e);
+/** "k8s-pod", "k8s-neonvm", ... */
+NEONFLOW_API const char *neonflow_endpoint_provisioner(const neonflow_endpoint *e);
+/** NULL when absent. */
+NEONFLOW_API const char *neonflow_endpoint_compute_release_version(const neonflow_endpoint *e);
+/** Frees an endpoint returned by a get or create call. NULL is accepted. */
+NEONFLOW_API void neonflow_endpoint_free(neonflow_endpoint *e);
+
+/** Number of endpoints; 0 for NULL. */
+NEONFLOW_API size_t neonflow_endpoint_list_count(const neonflow_endpoint_list *list);
+/** The i-th endpoint (borrowed), or NULL when out of range. */
+NEONFLOW_API const neonflow_endpoint *neonflow_endpoint_list_get(const neonflow_endpoint_list *list, size_t i);
+/** Frees the list. NULL is accepted. */
+NEONFLOW_API void neonflow_endpoint_list_free(neonflow_endpoint_list *list);
+
+/**
+ * GET /projects/{project_id}/endpoints (not paginated). *out: new list.
+ * Errors: NEONFLOW_EINVAL (NULL argument or malformed ID; no request sent),
+ * NEONFLOW_ENOTFOUND, NEONFLOW_EPROTOCOL, HTTP-layer codes. *out is NULL on
+ * failure. Thread-safety: any number of threads may call on one client.
+ */
+NEONFLOW_API int neonflow_endpoints_list(neonflow_endpoint_list **out, neonflow_client *client,
+                                         const char *project_id, neonflow_error **err);
+
+/** GET /projects/{project_id}/branches/{branch_id}/endpoints. As neonflow_endpoints_list(). */
+NEONFLOW_API int neonflow_endpoints_list_for_branch(neonflow_endpoint_list **out, neonflow_client *client,
+                                                    const char *project_id, const char *branch_id,
+                                                    neonflow_error **err);
+
+/** GET /projects/{project_id}/endpoints/{endpoint_id}. *out: new endpoint. Errors as above. */
+NEONFLOW_API int neonflow_endpoint_get(neonflow_endpoint **out, neonflow_client *client, const char *project_id,
+                                       const char *endpoint_id, neonflow_error **err);
+
+/**
+ * POST /projects/{project_id}/endpoints with {"endpoint":{"branch_id","type"}}.
+ * `type` is NEONFLOW_ENDPOINT_TYPE_READ_WRITE or _READ_ONLY (else
+ * NEONFLOW_EINVAL). *out receives the new endpoint; *ops_out (may be NULL to
+ * discard) its operations, which must finish before the endpoint is usable
+ * (see neonflow_operations_await()). Errors: NEONFLOW_ECONFLICT (the branch
+ * already has a read-write endpoint), NEONFLOW_EUNCERTAIN (response lost: list
+ * the branch's endpoints before trying again), the codes above. Both outs are
+ * NULL after a failure.
+ */
+NEONFLOW_API int neonflow_endpoint_create(neonflow_endpoint **out, neonflow_operation_list **ops_out,
+                                          neonflow_client *client, const char *project_id,
+                                          const char *branch_id, int32_t type, neonflow_error **err);
+
+NEONFLOW_END_DECLS
+
+#endif /* NEONFLOW_ENDPOINT_H */

@@ -1,0 +1,166 @@
+/*
+ * libneonflow — Neon snapshots: create, list, find, update, delete, restore.
+ *
+ * Getter conventions (as in operation.h): a NULL object gives NULL / -1;
+ * strings are borrowed until the owning object (snapshot or list) is freed;
+ * absent optional strings give NULL; `_ms` timestamp getters give Unix epoch
+ * milliseconds, 0 when absent or unparseable.
+ * Thread-safety: objects are immutable and may be read from many threads;
+ * options objects must not be used by two threads at once. Calls may be made
+ * from many threads on one client.
+ */
+#ifndef NEONFLOW_SNAPSHOT_H
+#define NEONFLOW_SNAPSHOT_H
+
+#include "common.h"
+#include "errors.h"
+#include "client.h"
+#include "operation.h"
+#include "branch.h"
+
+NEONFLOW_BEGIN_DECLS
+
+typedef struct neonflow_snapshot neonflow_snapshot;
+typedef struct neonflow_snapshot_list neonflow_snapshot_list;
+typedef struct neonflow_snapshot_create_options neonflow_snapshot_create_options;
+typedef struct neonflow_snapshot_update_options neonflow_snapshot_update_options;
+typedef struct neonflow_snapshot_restore_options neonflow_snapshot_restore_options;
+
+/* ---- snapshot getters ------------------------------------------------------ */
+NEONFLOW_API const char *neonflow_snapshot_id(const neonflow_snapshot *s);
+/** Display name (not unique). */
+NEONFLOW_API const char *neonflow_snapshot_name(const neonflow_snapshot *s);
+/** Unique slug (newer Neon versions only); NULL when absent. */
+NEONFLOW_API const char *neonflow_snapshot_slug(const neonflow_snapshot *s);
+/** LSN captured ("0/1DE2850"); NULL when absent. */
+NEONFLOW_API const char *neonflow_snapshot_lsn(const neonflow_snapshot *s);
+/** Point in time captured; NULL when absent. */
+NEONFLOW_API const char *neonflow_snapshot_timestamp(const neonflow_snapshot *s);
+NEONFLOW_API int64_t neonflow_snapshot_timestamp_ms(const neonflow_snapshot *s);
+/** Branch it was taken from (still that ID after the branch was replaced); NULL when absent. */
+NEONFLOW_API const char *neonflow_snapshot_source_branch_id(const neonflow_snapshot *s);
+NEONFLOW_API const char *neonflow_snapshot_created_at(const neonflow_snapshot *s);
+NEONFLOW_API int64_t neonflow_snapshot_created_at_ms(const neonflow_snapshot *s);
+/** Expiry time; NULL (and 0 ms) when the snapshot never expires. */
+NEONFLOW_API const char *neonflow_snapshot_expires_at(const neonflow_snapshot *s);
+NEONFLOW_API int64_t neonflow_snapshot_expires_at_ms(const neonflow_snapshot *s);
+/** 1 taken by hand, 0 taken by a schedule, -1 absent (or NULL). */
+NEONFLOW_API int neonflow_snapshot_manual(const neonflow_snapshot *s);
+/** Logical size in bytes; -1 when not computed yet (absent). */
+NEONFLOW_API int64_t neonflow_snapshot_full_size(const neonflow_snapshot *s);
+/** Incremental size in bytes; -1 when absent. */
+NEONFLOW_API int64_t neonflow_snapshot_diff_size(const neonflow_snapshot *s);
+/** Frees a snapshot returned by create, find or update. NULL is accepted. */
+NEONFLOW_API void neonflow_snapshot_free(neonflow_snapshot *s);
+
+NEONFLOW_API size_t neonflow_snapshot_list_count(const neonflow_snapshot_list *list);
+/** The i-th snapshot (borrowed), or NULL when out of range. */
+NEONFLOW_API const neonflow_snapshot *neonflow_snapshot_list_get(const neonflow_snapshot_list *list, size_t i);
+NEONFLOW_API void neonflow_snapshot_list_free(neonflow_snapshot_list *list);
+
+/* ---- options ----------------------------------------------------------------
+ * _new(&o): NEONFLOW_EINVAL for NULL out, NEONFLOW_ENOMEM. Setters copy their
+ * strings; NULL clears a value unless said otherwise; NEONFLOW_EINVAL for a
+ * NULL options object or a malformed value. _free accepts NULL.
+ */
+NEONFLOW_API int neonflow_snapshot_create_options_new(neonflow_snapshot_create_options **out);
+NEONFLOW_API void neonflow_snapshot_create_options_free(neonflow_snapshot_create_options *opts);
+NEONFLOW_API int neonflow_snapshot_create_options_set_name(neonflow_snapshot_create_options *opts, const char *name);
+/** Snapshot at this LSN ("hex/hex", validated). Exclusive with a timestamp. */
+NEONFLOW_API int neonflow_snapshot_create_options_set_lsn(neonflow_snapshot_create_options *opts, const char *lsn);
+/** Snapshot at this RFC 3339 time (validated). Exclusive with an LSN. */
+NEONFLOW_API int neonflow_snapshot_create_options_set_timestamp(neonflow_snapshot_create_options *opts,
+                                                                const char *timestamp);
+/** Delete the snapshot automatically at this RFC 3339 time (validated). */
+NEONFLOW_API int neonflow_snapshot_create_options_set_expires_at(neonflow_snapshot_create_options *opts,
+                                                                 const char *expires_at);
+
+NEONFLOW_API int neonflow_snapshot_update_options_new(neonflow_snapshot_update_options **out);
+NEONFLOW_API void neonflow_snapshot_update_options_free(neonflow_snapshot_update_options *opts);
+/** New name (NULL rejected). Unset: unchanged. */
+NEONFLOW_API int neonflow_snapshot_update_options_set_name(neonflow_snapshot_update_options *opts, const char *name);
+/** New RFC 3339 expiry, or NULL to clear it (never expires; sent as JSON null). Unset: unchanged. */
+NEONFLOW_API int neonflow_snapshot_update_options_set_expires_at(neonflow_snapshot_update_options *opts,
+                                                                 const char *expires_at);
+
+NEONFLOW_API int neonflow_snapshot_restore_options_new(neonflow_snapshot_restore_options **out);
+NEONFLOW_API void neonflow_snapshot_restore_options_free(neonflow_snapshot_restore_options *opts);
+/** Name of the new branch; default generated by Neon. */
+NEONFLOW_API int neonflow_snapshot_restore_options_set_name(neonflow_snapshot_restore_options *opts,
+                                                            const char *name);
+/**
+ * The branch the restore replaces on finalize (validated ID). Default: the
+ * snapshot's source_branch_id, which after one finalize names the "(old)"
+ * branch, so setting it explicitly is strongly advised.
+ */
+NEONFLOW_API int neonflow_snapshot_restore_options_set_target_branch_id(neonflow_snapshot_restore_options *opts,
+                                                                        const char *target_branch_id);
+/** 1: finalize at once (the new branch takes over the target). Default 0 (preview branch). */
+NEONFLOW_API int neonflow_snapshot_restore_options_set_finalize(neonflow_snapshot_restore_options *opts,
+                                                                int finalize);
+
+/* ---- calls -------------------------------------------------------------------
+ * Common errors: NEONFLOW_EINVAL (NULL out/client, malformed ID or option; no
+ * request is sent), NEONFLOW_ENOTFOUND, NEONFLOW_EPROTOCOL (malformed answer;
+ * the detail names the field), NEONFLOW_EUNCERTAIN (a mutation's answer was
+ * lost: list snapshots / branches before repeating it), and the HTTP layer's
+ * codes. Outputs are NULL after a failure. `ops_out` may be NULL.
+ */
+
+/**
+ * POST /projects/{project_id}/branches/{branch_id}/snapshot, with name, lsn,
+ * timestamp and expires_at as percent-encoded query parameters (never a
+ * body). `opts` may be NULL (snapshot of the head, generated name). Setting
+ * both lsn and timestamp gives NEONFLOW_EINVAL. Only root branches can be
+ * snapshotted (Neon answers with a 4xx otherwise).
+ */
+NEONFLOW_API int neonflow_snapshot_create(neonflow_snapshot **out, neonflow_operation_list **ops_out,
+                                          neonflow_client *client, const char *project_id, const char *branch_id,
+                                          const neonflow_snapshot_create_options *opts, neonflow_error **err);
+
+/** GET /projects/{project_id}/snapshots (all snapshots; not paginated). */
+NEONFLOW_API int neonflow_snapshots_list(neonflow_snapshot_list **out, neonflow_client *client,
+                                         const char *project_id, neonflow_error **err);
+
+/**
+ * The snapshot with this ID (Neon has no get-one route: lists and matches).
+ * NEONFLOW_ENOTFOUND when none.
+ */
+NEONFLOW_API int neonflow_snapshot_find_by_id(neonflow_snapshot **out, neonflow_client *client,
+                                              const char *project_id, const char *snapshot_id,
+                                              neonflow_error **err);
+
+/**
+ * The snapshot whose name equals `name` exactly. Snapshot names are not
+ * unique: when several match, NEONFLOW_ECONFLICT (the message gives their
+ * number and IDs; use neonflow_snapshots_list() to choose). NEONFLOW_ENOTFOUND
+ * when none.
+ */
+NEONFLOW_API int neonflow_snapshot_find_by_name(neonflow_snapshot **out, neonflow_client *client,
+                                                const char *project_id, const char *name, neonflow_error **err);
+
+/**
+ * PATCH /projects/{project_id}/snapshots/{snapshot_id} with the fields set in
+ * `opts` (required). *out (may be NULL) receives the updated snapshot.
+ */
+NEONFLOW_API int neonflow_snapshot_update(neonflow_snapshot **out, neonflow_client *client, const char *project_id,
+                                          const char *snapshot_id, const neonflow_snapshot_update_options *opts,
+                                          neonflow_error **err);
+
+/** DELETE /projects/{project_id}/snapshots/{snapshot_id}. */
+NEONFLOW_API int neonflow_snapshot_delete(neonflow_operation_list **ops_out, neonflow_client *client,
+                                          const char *project_id, const char *snapshot_id, neonflow_error **err);
+
+/**
+ * POST /projects/{project_id}/snapshots/{snapshot_id}/restore with a JSON
+ * body {name?, target_branch_id?, finalize_restore?}. `opts` may be NULL.
+ * *out receives the NEW branch, its endpoints and the operations. Without
+ * finalize, call neonflow_branch_finalize_restore() on the new branch later.
+ */
+NEONFLOW_API int neonflow_snapshot_restore(neonflow_branch_result **out, neonflow_client *client,
+                                           const char *project_id, const char *snapshot_id,
+                                           const neonflow_snapshot_restore_options *opts, neonflow_error **err);
+
+NEONFLOW_END_DECLS
+
+#endif /* NEONFLOW_SNAPSHOT_H */

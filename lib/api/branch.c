@@ -1,0 +1,546 @@
+/* Branch calls and their options. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api-private.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+#define BRANCH_PAGE_LIMIT "100"
+#define BRANCH_MAX_PAGES 100000
+
+/* ---- options ------------------------------------------------------------------ */
+NEONFLOW_API int neonflow_branch_list_options_new(neonflow_branch_list_options **out)
+{
+    if (!out)
+        return NEONFLOW_EINVAL;
+    *out = neonflow__calloc(1, sizeof(**out));
+    return *out ? NEONFLOW_OK : NEONFLOW_ENOMEM;
+}
+
+NEONFLOW_API void neonflow_branch_list_options_free(neonflow_branch_list_options *o)
+{
+    if (!o)
+        return;
+    neonflow__free(o->search);
+    neonflow__free(o->sort_by);
+    neonflow__free(o->sort_order);
+    neonflow__free(o);
+}
+
+NEONFLOW_API int neonflow_branch_list_options_set_search(neonflow_branch_list_options *o, const char *search)
+{
+    return o ? neonflow__set_str(&o->search, search) : NEONFLOW_EINVAL;
+}
+
+NEONFLOW_API int neonflow_branch_list_options_set_sort_by(neonflow_branch_list_options *o, const char *sort_by)
+{
+    if (!o || (sort_by && !*sort_by))
+        return NEONFLOW_EINVAL;
+    return neonflow__set_str(&o->sort_by, sort_by);
+}
+
+NEONFLOW_API int neonflow_branch_list_options_set_sort_order(neonflow_branch_list_options *o, const char *sort_order)
+{
+    if (!o || (sort_order && !*sort_order))
+        return NEONFLOW_EINVAL;
+    return neonflow__set_str(&o->sort_order, sort_order);
+}
+
+NEONFLOW_API int neonflow_branch_create_options_new(neonflow_branch_create_options **out)
+{
+    if (!out)
+        return NEONFLOW_EINVAL;
+    *out = neonflow__calloc(1, sizeof(**out));
+    if (!*out)
+        return NEONFLOW_ENOMEM;
+    (*out)->is_protected = -1;
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API void neonflow_branch_create_options_free(neonflow_branch_create_options *o)
+{
+    if (!o)
+        return;
+    neonflow__free(o->parent_id);
+    neonflow__free(o->name);
+    neonflow__free(o->expires_at);
+    neonflow__free(o);
+}
+
+NEONFLOW_API int neonflow_branch_create_options_set_parent_id(neonflow_branch_create_options *o, const char *parent_id)
+{
+    if (!o || (parent_id && !neonflow__id_valid(parent_id)))
+        return NEONFLOW_EINVAL;
+    return neonflow__set_str(&o->parent_id, parent_id);
+}
+
+static int name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    return n >= 1 && n <= 256;
+}
+
+NEONFLOW_API int neonflow_branch_create_options_set_name(neonflow_branch_create_options *o, const char *name)
+{
+    if (!o || (name && !name_ok(name)))
+        return NEONFLOW_EINVAL;
+    return neonflow__set_str(&o->name, name);
+}
+
+NEONFLOW_API int neonflow_branch_create_options_set_expires_at(neonflow_branch_create_options *o,
+                                                               const char *expires_at)
+{
+    if (!o || (expires_at && !neonflow__is_rfc3339(expires_at)))
+        return NEONFLOW_EINVAL;
+    return neonflow__set_str(&o->expires_at, expires_at);
+}
+
+NEONFLOW_API int neonflow_branch_create_options_set_with_rw_endpoint(neonflow_branch_create_options *o,
+                                                                     int with_rw_endpoint)
+{
+    if (!o)
+        return NEONFLOW_EINVAL;
+    o->with_rw_endpoint = with_rw_endpoint ? 1 : 0;
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API int neonflow_branch_create_options_set_protected(neonflow_branch_create_options *o, int is_protected)
+{
+    if (!o)
+        return NEONFLOW_EINVAL;
+    o->is_protected = is_protected ? 1 : 0;
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API int neonflow_branch_update_options_new(neonflow_branch_update_options **out)
+{
+    if (!out)
+        return NEONFLOW_EINVAL;
+    *out = neonflow__calloc(1, sizeof(**out));
+    if (!*out)
+        return NEONFLOW_ENOMEM;
+    (*out)->is_protected = -1;
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API void neonflow_branch_update_options_free(neonflow_branch_update_options *o)
+{
+    if (!o)
+        return;
+    neonflow__free(o->name);
+    neonflow__free(o->expires_at);
+    neonflow__free(o);
+}
+
+NEONFLOW_API int neonflow_branch_update_options_set_name(neonflow_branch_update_options *o, const char *name)
+{
+    if (!o || !name_ok(name))
+        return NEONFLOW_EINVAL;
+    int rc = neonflow__set_str(&o->name, name);
+    if (rc == NEONFLOW_OK)
+        o->name_set = 1;
+    return rc;
+}
+
+NEONFLOW_API int neonflow_branch_update_options_set_protected(neonflow_branch_update_options *o, int is_protected)
+{
+    if (!o)
+        return NEONFLOW_EINVAL;
+    o->is_protected = is_protected ? 1 : 0;
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API int neonflow_branch_update_options_set_expires_at(neonflow_branch_update_options *o,
+                                                               const char *expires_at)
+{
+    if (!o || (expires_at && !neonflow__is_rfc3339(expires_at)))
+        return NEONFLOW_EINVAL;
+    int rc = neonflow__set_str(&o->expires_at, expires_at);
+    if (rc == NEONFLOW_OK)
+        o->expires_set = 1;
+    return rc;
+}
+
+/* ---- helpers ------------------------------------------------------------------------ */
+static int check_common(neonflow_client *c, const char *project_id, const char *branch_id, neonflow_error **err)
+{
+    if (!c)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "client must not be NULL");
+    int rc = neonflow__id_check("project_id", project_id, err);
+    if (rc == NEONFLOW_OK && branch_id != NULL)
+        rc = neonflow__id_check("branch_id", branch_id, err);
+    return rc;
+}
+
+static int check_pb(neonflow_client *c, const char *project_id, const char *branch_id, neonflow_error **err)
+{
+    int rc = check_common(c, project_id, NULL, err);
+    return rc == NEONFLOW_OK ? neonflow__id_check("branch_id", branch_id, err) : rc;
+}
+
+static char *branch_path(const char *project_id, const char *branch_id, const char *suffix)
+{
+    neonflow__sb b = {0};
+    neonflow__sb_add(&b, "/projects/");
+    neonflow__sb_add_enc(&b, project_id);
+    neonflow__sb_add(&b, "/branches");
+    if (branch_id) {
+        neonflow__sb_add(&b, "/");
+        neonflow__sb_add_enc(&b, branch_id);
+    }
+    if (suffix)
+        neonflow__sb_add(&b, suffix);
+    return neonflow__sb_take(&b);
+}
+
+static int take_ops(json_t *root, neonflow_operation_list **ops_out, neonflow_error **err)
+{
+    neonflow_operation_list *ops;
+    int rc = root ? neonflow__parse_operations_response(root, 1, &ops, err) : neonflow__operation_list_new(&ops, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    if (ops_out)
+        *ops_out = ops;
+    else
+        neonflow_operation_list_free(ops);
+    return NEONFLOW_OK;
+}
+
+/* ---- list / get / find -------------------------------------------------------------------- */
+static int list_all(neonflow_branch_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
+                    const char *project_id, const char *search, const char *sort_by, const char *sort_order,
+                    neonflow_error **err)
+{
+    neonflow_branch_list *l;
+    int rc = neonflow__branch_list_new(&l, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    char *cursor = NULL;
+    for (int page = 0;; page++) {
+        if (page >= BRANCH_MAX_PAGES) {
+            rc = neonflow__error_set(err, NEONFLOW_EPROTOCOL, "branch pagination did not end after %d pages", page);
+            break;
+        }
+        neonflow__sb b = {0};
+        neonflow__sb_add(&b, "/projects/");
+        neonflow__sb_add_enc(&b, project_id);
+        neonflow__sb_add(&b, "/branches");
+        neonflow__sb_query(&b, "search", search);
+        neonflow__sb_query(&b, "sort_by", sort_by);
+        neonflow__sb_query(&b, "sort_order", sort_order);
+        neonflow__sb_query(&b, "limit", BRANCH_PAGE_LIMIT);
+        neonflow__sb_query(&b, "cursor", cursor);
+        char *path = neonflow__sb_take(&b);
+        json_t *root;
+        rc = neonflow__api_call(c, ctx, "GET", path, "/projects/{project_id}/branches", NULL, &root, NULL, err);
+        neonflow__free(path);
+        if (rc != NEONFLOW_OK)
+            break;
+        const char *next;
+        size_t items;
+        rc = neonflow__branch_list_append_page(l, root, &next, &items, err);
+        if (rc == NEONFLOW_OK && next && cursor && strcmp(next, cursor) == 0)
+            rc = neonflow__error_set(err, NEONFLOW_EPROTOCOL, "branch pagination returned the same cursor twice");
+        char *next_copy = (rc == NEONFLOW_OK && next && items > 0) ? neonflow__strdup(next) : NULL;
+        int more = rc == NEONFLOW_OK && next && items > 0;
+        json_decref(root); /* the list holds its own reference */
+        if (more && !next_copy)
+            rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
+        neonflow__free(cursor);
+        cursor = next_copy;
+        if (rc != NEONFLOW_OK || !more)
+            break;
+    }
+    neonflow__free(cursor);
+    if (rc != NEONFLOW_OK) {
+        neonflow_branch_list_free(l);
+        return rc;
+    }
+    *out = l;
+    return NEONFLOW_OK;
+}
+
+int neonflow__branches_list_ctx(neonflow_branch_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
+                                const char *project_id, const neonflow_branch_list_options *opts,
+                                neonflow_error **err)
+{
+    if (out)
+        *out = NULL;
+    if (!out)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "out must not be NULL");
+    int rc = check_common(c, project_id, NULL, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    return list_all(out, c, ctx, project_id, opts ? opts->search : NULL, opts ? opts->sort_by : NULL,
+                    opts ? opts->sort_order : NULL, err);
+}
+
+NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
+                                        const neonflow_branch_list_options *opts, neonflow_error **err)
+{
+    return neonflow__branches_list_ctx(out, client, NULL, project_id, opts, err);
+}
+
+int neonflow__branch_get_ctx(neonflow_branch **out, neonflow_client *c, neonflow__call_ctx *ctx,
+                             const char *project_id, const char *branch_id, neonflow_error **err)
+{
+    if (out)
+        *out = NULL;
+    if (!out)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "out must not be NULL");
+    int rc = check_pb(c, project_id, branch_id, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    char *path = branch_path(project_id, branch_id, NULL);
+    json_t *root;
+    rc = neonflow__api_call(c, ctx, "GET", path, "/projects/{project_id}/branches/{branch_id}", NULL, &root, NULL,
+                            err);
+    neonflow__free(path);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    rc = neonflow__parse_branch_response(root, out, NULL, err);
+    json_decref(root);
+    return rc;
+}
+
+NEONFLOW_API int neonflow_branch_get(neonflow_branch **out, neonflow_client *client, const char *project_id,
+                                     const char *branch_id, neonflow_error **err)
+{
+    return neonflow__branch_get_ctx(out, client, NULL, project_id, branch_id, err);
+}
+
+int neonflow__branch_find_by_name_ctx(neonflow_branch **out, neonflow_client *c, neonflow__call_ctx *ctx,
+                                      const char *project_id, const char *name, neonflow_error **err)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !name || !*name)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "out and a non-empty name are required");
+    int rc = check_common(c, project_id, NULL, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    neonflow_branch_list *l;
+    if ((rc = list_all(&l, c, ctx, project_id, name, NULL, NULL, err)) != NEONFLOW_OK)
+        return rc;
+    const neonflow_branch *found = NULL;
+    json_t *doc = NULL;
+    size_t matches = 0;
+    for (size_t i = 0; i < l->v.n; i++) {
+        const neonflow_branch *b = neonflow__vec_at(&l->v, i);
+        if (strcmp(b->name, name) == 0 && matches++ == 0)
+            found = b;
+    }
+    if (found) {
+        /* find the page document holding found's strings: keep them all alive
+         * cheaply by holding a copy of the document of its page */
+        for (size_t r = 0; r < l->v.nroots && !doc; r++) {
+            json_t *arr = json_object_get(l->v.roots[r], "branches");
+            size_t k;
+            json_t *el;
+            json_array_foreach(arr, k, el) {
+                if (json_string_value(json_object_get(el, "id")) == found->id) {
+                    doc = l->v.roots[r];
+                    break;
+                }
+            }
+        }
+    }
+    if (matches == 0)
+        rc = neonflow__error_set(err, NEONFLOW_ENOTFOUND, "no branch named \"%.200s\" in project %s", name,
+                                 project_id);
+    else if (matches > 1)
+        rc = neonflow__error_set(err, NEONFLOW_ECONFLICT, "%zu branches are named \"%.200s\"", matches, name);
+    else if (!doc || neonflow__branch_dup(found, doc, out) != NEONFLOW_OK)
+        rc = neonflow__error_set(err, doc ? NEONFLOW_ENOMEM : NEONFLOW_EGENERIC, "could not copy the branch");
+    neonflow_branch_list_free(l);
+    return rc;
+}
+
+NEONFLOW_API int neonflow_branch_find_by_name(neonflow_branch **out, neonflow_client *client,
+                                              const char *project_id, const char *name, neonflow_error **err)
+{
+    return neonflow__branch_find_by_name_ctx(out, client, NULL, project_id, name, err);
+}
+
+/* ---- mutations ----------------------------------------------------------------------- */
+int neonflow__branch_create_ctx(neonflow_branch_result **out, neonflow_client *c, neonflow__call_ctx *ctx,
+                                const char *project_id, const neonflow_branch_create_options *opts,
+                                neonflow_error **err)
+{
+    if (out)
+        *out = NULL;
+    if (!out)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "out must not be NULL");
+    int rc = check_common(c, project_id, NULL, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    json_t *body = json_object(), *br = json_object();
+    int bad = !body || !br || json_object_set(body, "branch", br) != 0;
+    if (!bad && opts && opts->parent_id)
+        bad = json_object_set_new(br, "parent_id", json_string(opts->parent_id)) != 0;
+    if (!bad && opts && opts->name)
+        bad = json_object_set_new(br, "name", json_string(opts->name)) != 0;
+    if (!bad && opts && opts->expires_at)
+        bad = json_object_set_new(br, "expires_at", json_string(opts->expires_at)) != 0;
+    if (!bad && opts && opts->is_protected >= 0)
+        bad = json_object_set_new(br, "protected", json_boolean(opts->is_protected)) != 0;
+    if (!bad && opts && opts->with_rw_endpoint) {
+        json_t *eps = json_pack("[{s:s}]", "type", "read_write");
+        bad = !eps || json_object_set_new(body, "endpoints", eps) != 0;
+    }
+    json_decref(br);
+    if (bad) {
+        json_decref(body);
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "branch name is not valid UTF-8 (or out of memory)");
+    }
+    char *path = branch_path(project_id, NULL, NULL);
+    json_t *root;
+    rc = neonflow__api_call(c, ctx, "POST", path, "/projects/{project_id}/branches", body, &root, NULL, err);
+    neonflow__free(path);
+    json_decref(body);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    rc = neonflow__parse_branch_result_response(root, out, err);
+    json_decref(root);
+    return rc;
+}
+
+NEONFLOW_API int neonflow_branch_create(neonflow_branch_result **out, neonflow_client *client,
+                                        const char *project_id, const neonflow_branch_create_options *opts,
+                                        neonflow_error **err)
+{
+    return neonflow__branch_create_ctx(out, client, NULL, project_id, opts, err);
+}
+
+int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list **ops_out, neonflow_client *c,
+                                neonflow__call_ctx *ctx, const char *project_id, const char *branch_id,
+                                const neonflow_branch_update_options *opts, neonflow_error **err)
+{
+    if (out)
+        *out = NULL;
+    if (ops_out)
+        *ops_out = NULL;
+    int rc = check_pb(c, project_id, branch_id, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    if (!opts)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "update options must not be NULL");
+    json_t *body = json_object(), *br = json_object();
+    int bad = !body || !br || json_object_set(body, "branch", br) != 0;
+    if (!bad && opts->name_set)
+        bad = json_object_set_new(br, "name", json_string(opts->name)) != 0;
+    if (!bad && opts->is_protected >= 0)
+        bad = json_object_set_new(br, "protected", json_boolean(opts->is_protected)) != 0;
+    if (!bad && opts->expires_set)
+        bad = json_object_set_new(br, "expires_at", opts->expires_at ? json_string(opts->expires_at) : json_null());
+    json_decref(br);
+    if (bad) {
+        json_decref(body);
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "branch name is not valid UTF-8 (or out of memory)");
+    }
+    char *path = branch_path(project_id, branch_id, NULL);
+    json_t *root;
+    rc = neonflow__api_call(c, ctx, "PATCH", path, "/projects/{project_id}/branches/{branch_id}", body, &root, NULL,
+                            err);
+    neonflow__free(path);
+    json_decref(body);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    neonflow_operation_list *ops = NULL;
+    /* operations may be missing from an update answer: tolerate it */
+    json_t *has_ops = root ? json_object_get(root, "operations") : NULL;
+    rc = neonflow__parse_branch_response(root, out, has_ops ? &ops : NULL, err);
+    if (rc == NEONFLOW_OK && !ops)
+        rc = neonflow__operation_list_new(&ops, err);
+    json_decref(root);
+    if (rc != NEONFLOW_OK) {
+        if (out) {
+            neonflow_branch_free(*out);
+            *out = NULL;
+        }
+        return rc;
+    }
+    if (ops_out)
+        *ops_out = ops;
+    else
+        neonflow_operation_list_free(ops);
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API int neonflow_branch_update(neonflow_branch **out, neonflow_operation_list **ops_out,
+                                        neonflow_client *client, const char *project_id, const char *branch_id,
+                                        const neonflow_branch_update_options *opts, neonflow_error **err)
+{
+    return neonflow__branch_update_ctx(out, ops_out, client, NULL, project_id, branch_id, opts, err);
+}
+
+int neonflow__branch_delete_ctx(neonflow_operation_list **ops_out, neonflow_client *c, neonflow__call_ctx *ctx,
+                                const char *project_id, const char *branch_id, neonflow_error **err)
+{
+    if (ops_out)
+        *ops_out = NULL;
+    int rc = check_pb(c, project_id, branch_id, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    char *path = branch_path(project_id, branch_id, NULL);
+    json_t *root;
+    int32_t status;
+    rc = neonflow__api_call(c, ctx, "DELETE", path, "/projects/{project_id}/branches/{branch_id}", NULL, &root,
+                            &status, err);
+    neonflow__free(path);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    if (status == 204) {
+        json_decref(root);
+        root = NULL;
+    }
+    rc = take_ops(root, ops_out, err);
+    json_decref(root);
+    return rc;
+}
+
+NEONFLOW_API int neonflow_branch_delete(neonflow_operation_list **ops_out, neonflow_client *client,
+                                        const char *project_id, const char *branch_id, neonflow_error **err)
+{
+    return neonflow__branch_delete_ctx(ops_out, client, NULL, project_id, branch_id, err);
+}
+
+int neonflow__branch_finalize_restore_ctx(neonflow_operation_list **ops_out, neonflow_client *c,
+                                          neonflow__call_ctx *ctx, const char *project_id, const char *branch_id,
+                                          const char *old_branch_name, neonflow_error **err)
+{
+    if (ops_out)
+        *ops_out = NULL;
+    int rc = check_pb(c, project_id, branch_id, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    if (old_branch_name && !name_ok(old_branch_name))
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "old_branch_name must be 1-256 bytes");
+    json_t *body = json_object();
+    int bad = !body;
+    if (!bad && old_branch_name)
+        bad = json_object_set_new(body, "name", json_string(old_branch_name)) != 0;
+    if (bad) {
+        json_decref(body);
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "old_branch_name is not valid UTF-8 (or out of memory)");
+    }
+    char *path = branch_path(project_id, branch_id, "/finalize_restore");
+    json_t *root;
+    rc = neonflow__api_call(c, ctx, "POST", path, "/projects/{project_id}/branches/{branch_id}/finalize_restore",
+                            body, &root, NULL, err);
+    neonflow__free(path);
+    json_decref(body);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    rc = take_ops(root, ops_out, err);
+    json_decref(root);
+    return rc;
+}
+
+NEONFLOW_API int neonflow_branch_finalize_restore(neonflow_operation_list **ops_out, neonflow_client *client,
+                                                  const char *project_id, const char *branch_id,
+                                                  const char *old_branch_name, neonflow_error **err)
+{
+    return neonflow__branch_finalize_restore_ctx(ops_out, client, NULL, project_id, branch_id, old_branch_name, err);
+}

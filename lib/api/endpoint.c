@@ -1,0 +1,147 @@
+/* Endpoint calls. */
+#include "api-private.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+static int check(const void *out, neonflow_client *c, const char *project_id, neonflow_error **err)
+{
+    if (!out)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "out must not be NULL");
+    if (!c)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "client must not be NULL");
+    return neonflow__id_check("project_id", project_id, err);
+}
+
+int neonflow__endpoints_list_ctx(neonflow_endpoint_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
+                                 const char *project_id, const char *branch_id, neonflow_error **err)
+{
+    if (out)
+        *out = NULL;
+    int rc = check(out, c, project_id, err);
+    if (rc == NEONFLOW_OK && branch_id)
+        rc = neonflow__id_check("branch_id", branch_id, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    neonflow__sb b = {0};
+    neonflow__sb_add(&b, "/projects/");
+    neonflow__sb_add_enc(&b, project_id);
+    if (branch_id) {
+        neonflow__sb_add(&b, "/branches/");
+        neonflow__sb_add_enc(&b, branch_id);
+    }
+    neonflow__sb_add(&b, "/endpoints");
+    char *path = neonflow__sb_take(&b);
+    json_t *root;
+    rc = neonflow__api_call(c, ctx, "GET", path,
+                            branch_id ? "/projects/{project_id}/branches/{branch_id}/endpoints"
+                                      : "/projects/{project_id}/endpoints",
+                            NULL, &root, NULL, err);
+    neonflow__free(path);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    rc = neonflow__parse_endpoints_response(root, out, err);
+    json_decref(root);
+    return rc;
+}
+
+NEONFLOW_API int neonflow_endpoints_list(neonflow_endpoint_list **out, neonflow_client *client,
+                                         const char *project_id, neonflow_error **err)
+{
+    return neonflow__endpoints_list_ctx(out, client, NULL, project_id, NULL, err);
+}
+
+NEONFLOW_API int neonflow_endpoints_list_for_branch(neonflow_endpoint_list **out, neonflow_client *client,
+                                                    const char *project_id, const char *branch_id,
+                                                    neonflow_error **err)
+{
+    if (out)
+        *out = NULL;
+    int rc = neonflow__id_check("branch_id", branch_id, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    return neonflow__endpoints_list_ctx(out, client, NULL, project_id, branch_id, err);
+}
+
+int neonflow__endpoint_get_ctx(neonflow_endpoint **out, neonflow_client *c, neonflow__call_ctx *ctx,
+                               const char *project_id, const char *endpoint_id, neonflow_error **err)
+{
+    if (out)
+        *out = NULL;
+    int rc = check(out, c, project_id, err);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__id_check("endpoint_id", endpoint_id, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    neonflow__sb b = {0};
+    neonflow__sb_add(&b, "/projects/");
+    neonflow__sb_add_enc(&b, project_id);
+    neonflow__sb_add(&b, "/endpoints/");
+    neonflow__sb_add_enc(&b, endpoint_id);
+    char *path = neonflow__sb_take(&b);
+    json_t *root;
+    rc = neonflow__api_call(c, ctx, "GET", path, "/projects/{project_id}/endpoints/{endpoint_id}", NULL, &root, NULL,
+                            err);
+    neonflow__free(path);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    rc = neonflow__parse_endpoint_response(root, out, NULL, err);
+    json_decref(root);
+    return rc;
+}
+
+NEONFLOW_API int neonflow_endpoint_get(neonflow_endpoint **out, neonflow_client *client, const char *project_id,
+                                       const char *endpoint_id, neonflow_error **err)
+{
+    return neonflow__endpoint_get_ctx(out, client, NULL, project_id, endpoint_id, err);
+}
+
+int neonflow__endpoint_create_ctx(neonflow_endpoint **out, neonflow_operation_list **ops_out, neonflow_client *c,
+                                  neonflow__call_ctx *ctx, const char *project_id, const char *branch_id,
+                                  int32_t type, neonflow_error **err)
+{
+    if (out)
+        *out = NULL;
+    if (ops_out)
+        *ops_out = NULL;
+    int rc = check(out, c, project_id, err);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__id_check("branch_id", branch_id, err);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    const char *type_s = type == NEONFLOW_ENDPOINT_TYPE_READ_WRITE  ? "read_write"
+                         : type == NEONFLOW_ENDPOINT_TYPE_READ_ONLY ? "read_only"
+                                                                    : NULL;
+    if (!type_s)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "endpoint type %d is not READ_WRITE or READ_ONLY", (int)type);
+    json_t *body = json_pack("{s:{s:s,s:s}}", "endpoint", "branch_id", branch_id, "type", type_s);
+    if (!body)
+        return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
+    neonflow__sb b = {0};
+    neonflow__sb_add(&b, "/projects/");
+    neonflow__sb_add_enc(&b, project_id);
+    neonflow__sb_add(&b, "/endpoints");
+    char *path = neonflow__sb_take(&b);
+    json_t *root;
+    rc = neonflow__api_call(c, ctx, "POST", path, "/projects/{project_id}/endpoints", body, &root, NULL, err);
+    neonflow__free(path);
+    json_decref(body);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    neonflow_operation_list *ops = NULL;
+    rc = neonflow__parse_endpoint_response(root, out, &ops, err);
+    json_decref(root);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    if (ops_out)
+        *ops_out = ops;
+    else
+        neonflow_operation_list_free(ops);
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API int neonflow_endpoint_create(neonflow_endpoint **out, neonflow_operation_list **ops_out,
+                                          neonflow_client *client, const char *project_id, const char *branch_id,
+                                          int32_t type, neonflow_error **err)
+{
+    return neonflow__endpoint_create_ctx(out, ops_out, client, NULL, project_id, branch_id, type, err);
+}

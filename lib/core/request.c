@@ -1,0 +1,417 @@
+/*
+ * One Neon API request: rate limiting, the curl transfer, retries with
+ * full-jitter backoff, and the mapping of every failure to a NEONFLOW_E*
+ * code with a message that names the request. The policy (what is retried,
+ * how long to wait) is in http-policy.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "http.h"
+#include "transfer.h"
+
+typedef neonflow__attempt attempt;
+
+typedef struct call {
+    neonflow_client *c;
+    neonflow__call_ctx *ctx;
+    const neonflow__request *req;
+    const neonflow__sys *sys;
+    const char *url;
+    const char *body;   /* serialized JSON or NULL */
+    size_t body_len;
+    char route_key[256];
+    char last_desc[600]; /* the last failure, for ETIMEOUT / ECANCELLED messages */
+    int32_t last_status;
+} call;
+
+/* ---- errors --------------------------------------------------------------- */
+
+static const char *pick_rid(const neonflow__error_body *eb, const attempt *a)
+{
+    if (eb && eb->request_id[0])
+        return eb->request_id;
+    return a->resp_rid[0] ? a->resp_rid : a->rid;
+}
+
+/* Describes the failure of attempt a (without the "METHOD PATH: " prefix). */
+static void describe(call *k, const attempt *a, const neonflow__error_body *eb, char *out,
+                     size_t outsize)
+{
+    if (a->cc == CURLE_OK) {
+        const char *msg = eb && eb->message[0] ? eb->message
+                                               : neonflow_strerror(neonflow__status_to_code(a->status));
+        if (eb && eb->code[0])
+            snprintf(out, outsize, "HTTP %d: %s (code %s)", (int)a->status, msg, eb->code);
+        else
+            snprintf(out, outsize, "HTTP %d: %s", (int)a->status, msg);
+    } else {
+        const char *detail = a->errbuf[0] ? a->errbuf : curl_easy_strerror(a->cc);
+        snprintf(out, outsize, "%s (%s)", neonflow_strerror(neonflow__curl_to_code(a->cc)), detail);
+    }
+    neonflow__scrub(out, outsize, k->c->cfg.api_key);
+}
+
+static int fail_with(call *k, neonflow_error **err, int code, int32_t status, int retryable,
+                     const char *neon_code, const char *rid, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+static int fail_with(call *k, neonflow_error **err, int code, int32_t status, int retryable,
+                     const char *neon_code, const char *rid, const char *fmt, ...)
+{
+    char tail[900], msg[1300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tail, sizeof(tail), fmt, ap);
+    va_end(ap);
+    snprintf(msg, sizeof(msg), "%s %.300s: %s", k->req->method, k->req->path, tail);
+    neonflow__scrub(msg, sizeof(msg), k->c->cfg.api_key);
+    neonflow__log(k->c, code == NEONFLOW_EUNCERTAIN ? NEONFLOW_LOG_WARN : NEONFLOW_LOG_DEBUG,
+                  "%s", msg);
+    return neonflow__error_set_http(err, code, status, retryable, k->req->method, k->req->path,
+                                    neon_code && *neon_code ? neon_code : NULL, rid, msg);
+}
+
+/* Neon's error body of an HTTP answer (all fields "" for transport failures). */
+static void parse_error_body(const call *k, const attempt *a, neonflow__error_body *eb)
+{
+    memset(eb, 0, sizeof(*eb));
+    if (a->cc != CURLE_OK || a->body.len == 0)
+        return;
+    json_t *j = json_loadb(a->body.data, a->body.len, 0, NULL);
+    neonflow__error_body_parse(j, a->body.data, a->body.len, eb);
+    json_decref(j);
+    neonflow__scrub(eb->message, sizeof(eb->message), k->c->cfg.api_key);
+    neonflow__scrub(eb->code, sizeof(eb->code), k->c->cfg.api_key);
+}
+
+/* Final error for attempt a whose decision was `decision`; note (may be "")
+ * is appended to the message. */
+static int fail_attempt(call *k, const attempt *a, int decision, int attempts, const char *note,
+                        neonflow_error **err)
+{
+    neonflow__error_body eb;
+    parse_error_body(k, a, &eb);
+    char desc[700];
+    describe(k, a, &eb, desc, sizeof(desc));
+    char after[160] = "";
+    if (attempts > 1)
+        snprintf(after, sizeof(after), " (gave up after %d attempts)%s", attempts, note);
+    else
+        snprintf(after, sizeof(after), "%s", note);
+    const char *rid = pick_rid(&eb, a);
+    if (a->cancelled) {
+        return fail_with(k, err, NEONFLOW_ECANCELLED, 0, 0, NULL, rid, "cancelled during the request%s",
+                         a->sent && !neonflow__method_idempotent(k->req->method)
+                             ? "; it may have been applied: read the state back"
+                             : "");
+    }
+    if (decision == NEONFLOW__RD_UNCERTAIN) {
+        return fail_with(k, err, NEONFLOW_EUNCERTAIN, a->status, 0, NULL, rid,
+                         "the response was lost after the request was sent (%s%s); it may or may "
+                         "not have been applied, so it was not replayed: read the state back "
+                         "before trying again",
+                         desc, a->deadline_clamped && a->cc == CURLE_OPERATION_TIMEDOUT
+                                   ? ", at the caller's deadline"
+                                   : "");
+    }
+    if (a->cc == CURLE_OK) {
+        int code = neonflow__status_to_code(a->status);
+        return fail_with(k, err, code, a->status, neonflow__status_retryable(k->req->method, a->status),
+                         eb.code, rid, "%s%s", desc, after);
+    }
+    int code = neonflow__curl_to_code(a->cc);
+    if (a->cc == CURLE_OPERATION_TIMEDOUT && a->deadline_clamped)
+        code = NEONFLOW_ETIMEOUT;
+    int retryable = decision == NEONFLOW__RD_RETRY;
+    if (a->cc == CURLE_FILESIZE_EXCEEDED)
+        return fail_with(k, err, NEONFLOW_ETOOBIG, a->status, 0, NULL, rid,
+                         "response larger than the %lld-byte limit (raise it with "
+                         "neonflow_client_options_set_max_response_bytes)",
+                         (long long)k->c->cfg.max_response_bytes);
+    return fail_with(k, err, code, 0, retryable, NULL, rid, "%s%s", desc, after);
+}
+
+/* ---- success ------------------------------------------------------------- */
+
+static int all_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
+}
+
+static int succeed(call *k, attempt *a, neonflow__response *resp, neonflow_error **err)
+{
+    resp->status = a->status;
+    if (a->status == 204 || strcmp(k->req->method, "HEAD") == 0 ||
+        all_blank(a->body.data ? a->body.data : "", a->body.len))
+        return NEONFLOW_OK;
+    json_error_t je;
+    resp->json = json_loadb(a->body.data, a->body.len, 0, &je);
+    if (resp->json)
+        return NEONFLOW_OK;
+    return fail_with(k, err, NEONFLOW_EPROTOCOL, a->status, 0, NULL, a->resp_rid[0] ? a->resp_rid : a->rid,
+                     "HTTP %d: the response is not valid JSON: %s (line %d, column %d)%s",
+                     (int)a->status, je.text, je.line, je.column,
+                     neonflow__method_idempotent(k->req->method) ? ""
+                                                                 : "; the request was applied");
+}
+
+/* ---- waits ----------------------------------------------------------------- */
+
+static void notify(call *k, int32_t kind, int32_t status, int64_t wait_ms)
+{
+    if (k->ctx && k->ctx->notify)
+        k->ctx->notify(k->ctx->notify_payload, kind, k->req->method, k->req->path, status, wait_ms);
+}
+
+static int deadline_error(call *k, neonflow_error **err, const char *what)
+{
+    if (k->last_desc[0])
+        return fail_with(k, err, NEONFLOW_ETIMEOUT, k->last_status, 1, NULL, NULL,
+                         "the caller's deadline leaves no time %s; last failure: %s", what,
+                         k->last_desc);
+    return fail_with(k, err, NEONFLOW_ETIMEOUT, 0, 1, NULL, NULL,
+                     "the caller's deadline leaves no time %s", what);
+}
+
+static int cancelled_error(call *k, neonflow_error **err)
+{
+    if (k->last_desc[0])
+        return fail_with(k, err, NEONFLOW_ECANCELLED, k->last_status, 0, NULL, NULL,
+                         "cancelled while waiting to retry; last failure: %s", k->last_desc);
+    return fail_with(k, err, NEONFLOW_ECANCELLED, 0, 0, NULL, NULL, "cancelled");
+}
+
+/* Sleeps ms on the seam; NEONFLOW_OK, or ECANCELLED. */
+static int wait_ms(call *k, int64_t ms, neonflow_error **err)
+{
+    neonflow_cancel *cancel = k->ctx ? k->ctx->cancel : NULL;
+    if (k->sys->sleep_ms(k->sys->ctx, ms, cancel) || neonflow_cancel_is_triggered(cancel))
+        return cancelled_error(k, err);
+    return NEONFLOW_OK;
+}
+
+/* Blocks until the client's rate limiter admits this request. */
+static int rate_admit(call *k, neonflow__rl_slot *slot, neonflow_error **err)
+{
+    neonflow__ratelimit *rl = k->c->transport->ratelimit;
+    for (;;) {
+        int64_t now = k->sys->now_ms(k->sys->ctx), wait = 0;
+        int which = 0;
+        int r = neonflow__ratelimit_reserve(rl, k->route_key, now, slot, &wait, &which);
+        if (r == 1)
+            return NEONFLOW_OK;
+        if (r < 0)
+            return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory in the rate limiter");
+        if (k->ctx && k->ctx->deadline_ms > 0 && now + wait > k->ctx->deadline_ms)
+            return deadline_error(k, err, "for the client-side rate limit");
+        notify(k, NEONFLOW__NOTE_RATE_LIMIT_WAIT, 0, wait);
+        neonflow__log(k->c, wait >= 1000 ? NEONFLOW_LOG_INFO : NEONFLOW_LOG_DEBUG,
+                      "rate limit: holding %s %s for %lld ms (%s)", k->req->method, k->req->path,
+                      (long long)wait,
+                      which == 1 ? "requests per minute" : "requests per second on this route");
+        int rc = wait_ms(k, wait, err);
+        if (rc != NEONFLOW_OK)
+            return rc;
+    }
+}
+
+/* One exchange with the attempt's timeout cut to the caller's deadline. */
+static int attempt_once(call *k, attempt *a)
+{
+    neonflow__transfer x = {k->c, k->req->method, k->url, k->body, k->body_len,
+                            k->c->cfg.request_timeout_ms, k->ctx ? k->ctx->cancel : NULL};
+    if (k->ctx && k->ctx->deadline_ms > 0) {
+        int64_t left = k->ctx->deadline_ms - k->sys->now_ms(k->sys->ctx);
+        if (left < x.timeout_ms) {
+            x.timeout_ms = left > 1 ? left : 1;
+            a->deadline_clamped = 1;
+        }
+    }
+    return neonflow__transfer_perform(&x, a);
+}
+
+/* ---- the call ------------------------------------------------------------- */
+
+static int method_known(const char *m)
+{
+    static const char *const known[] = {"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (m && strcmp(m, known[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int path_valid(const char *p)
+{
+    if (!p || p[0] != '/')
+        return 0;
+    for (; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '#')
+            return 0;
+    return 1;
+}
+
+static int64_t retry_wait(call *k, const attempt *a, int retry_index, int64_t *retry_after)
+{
+    const struct neonflow__config *cfg = &k->c->cfg;
+    int64_t wait = neonflow__backoff_ms(cfg->backoff_base_ms, cfg->backoff_cap_ms, retry_index,
+                                        k->sys->random(k->sys->ctx));
+    *retry_after = -1;
+    if (a->cc == CURLE_OK && a->retry_after[0]) {
+        *retry_after = neonflow__retry_after_ms(a->retry_after, k->sys->wall_ms(k->sys->ctx));
+        if (*retry_after > wait)
+            wait = *retry_after;
+    }
+    return wait;
+}
+
+static int run(call *k, neonflow__response *resp, neonflow_error **err)
+{
+    neonflow__ratelimit *rl = k->c->transport->ratelimit;
+    neonflow_cancel *cancel = k->ctx ? k->ctx->cancel : NULL;
+    for (int32_t n = 0;; n++) {
+        if (neonflow_cancel_is_triggered(cancel))
+            return cancelled_error(k, err);
+        if (k->ctx && k->ctx->deadline_ms > 0 &&
+            k->sys->now_ms(k->sys->ctx) >= k->ctx->deadline_ms)
+            return deadline_error(k, err, "for another attempt");
+        neonflow__rl_slot slot;
+        int rc = rate_admit(k, &slot, err);
+        if (rc != NEONFLOW_OK)
+            return rc;
+
+        attempt a;
+        memset(&a, 0, sizeof(a));
+        a.body.max = (size_t)k->c->cfg.max_response_bytes;
+        neonflow__request_id_make(a.rid, sizeof(a.rid), k->sys->random(k->sys->ctx),
+                                  k->sys->random(k->sys->ctx));
+        int64_t t0 = k->sys->now_ms(k->sys->ctx);
+        rc = attempt_once(k, &a);
+        int64_t t1 = k->sys->now_ms(k->sys->ctx);
+        neonflow__ratelimit_release(rl, &slot, t1);
+        if (rc != NEONFLOW_OK) {
+            neonflow__free(a.body.data);
+            return neonflow__error_set(err, rc, "out of memory starting a request");
+        }
+        if (k->ctx)
+            k->ctx->calls++;
+        resp->attempts = n + 1;
+        snprintf(resp->request_id, sizeof(resp->request_id), "%s", a.rid);
+        resp->status = a.status;
+
+        int decision = a.cancelled ? NEONFLOW__RD_FAIL
+                                   : neonflow__retry_decision(k->req->method, a.status, a.cc, a.sent);
+        neonflow__log(k->c, NEONFLOW_LOG_DEBUG, "%s %s -> %s%d in %lld ms (request %s)",
+                      k->req->method, k->req->path, a.cc == CURLE_OK ? "HTTP " : "curl error ",
+                      a.cc == CURLE_OK ? (int)a.status : (int)a.cc, (long long)(t1 - t0), a.rid);
+        if (decision == NEONFLOW__RD_SUCCESS) {
+            rc = succeed(k, &a, resp, err);
+            neonflow__free(a.body.data);
+            return rc;
+        }
+        if (decision != NEONFLOW__RD_RETRY || n >= k->c->cfg.max_retries) {
+            rc = fail_attempt(k, &a, decision, n + 1, "", err);
+            neonflow__free(a.body.data);
+            return rc;
+        }
+        /* Retry: remember what failed, wait, go again. */
+        neonflow__error_body eb;
+        parse_error_body(k, &a, &eb);
+        describe(k, &a, &eb, k->last_desc, sizeof(k->last_desc));
+        k->last_status = a.status;
+        int64_t retry_after = -1;
+        int64_t wait = retry_wait(k, &a, n, &retry_after);
+        if (retry_after > NEONFLOW__RETRY_AFTER_MAX_MS) {
+            rc = fail_attempt(k, &a, NEONFLOW__RD_FAIL, n + 1,
+                              "; the server asked to wait more than 5 minutes before retrying", err);
+            neonflow__free(a.body.data);
+            return rc;
+        }
+        neonflow__free(a.body.data);
+        if (k->ctx && k->ctx->deadline_ms > 0 &&
+            k->sys->now_ms(k->sys->ctx) + wait >= k->ctx->deadline_ms)
+            return deadline_error(k, err, "for another attempt");
+        notify(k, NEONFLOW__NOTE_RETRY, a.status, wait);
+        neonflow__log(k->c, NEONFLOW_LOG_INFO, "retrying %s %s in %lld ms (retry %d of %d): %s",
+                      k->req->method, k->req->path, (long long)wait, (int)n + 1,
+                      (int)k->c->cfg.max_retries, k->last_desc);
+        if (k->ctx)
+            k->ctx->retries++;
+        rc = wait_ms(k, wait, err);
+        if (rc != NEONFLOW_OK)
+            return rc;
+    }
+}
+
+int neonflow__http_call(neonflow_client *c, neonflow__call_ctx *ctx, const neonflow__request *req,
+                        neonflow__response *resp, neonflow_error **err)
+{
+    neonflow__response scratch;
+    if (!resp)
+        resp = &scratch;
+    memset(resp, 0, sizeof(*resp));
+    if (!c || !c->transport || !req)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "HTTP call without client or request");
+    if (!method_known(req->method))
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "unsupported HTTP method \"%.20s\"",
+                                   req->method ? req->method : "(null)");
+    if (!path_valid(req->path))
+        return neonflow__error_set(err, NEONFLOW_EINVAL,
+                                   "request path must start with '/' and be percent-encoded: \"%.200s\"",
+                                   req->path ? req->path : "(null)");
+    call k;
+    memset(&k, 0, sizeof(k));
+    k.c = c;
+    k.ctx = ctx;
+    k.req = req;
+    k.sys = neonflow__client_sys(c);
+    if (req->route) {
+        snprintf(k.route_key, sizeof(k.route_key), "%s %s", req->method, req->route);
+    } else {
+        size_t q = strcspn(req->path, "?");
+        snprintf(k.route_key, sizeof(k.route_key), "%s %.*s", req->method, (int)(q > 200 ? 200 : q),
+                 req->path);
+    }
+    size_t ulen = strlen(c->cfg.base_url) + strlen(req->path) + 1;
+    char *url = neonflow__malloc(ulen);
+    char *body = NULL;
+    if (url)
+        snprintf(url, ulen, "%s%s", c->cfg.base_url, req->path);
+    if (req->body)
+        body = json_dumps(req->body, JSON_COMPACT);
+    if (!url || (req->body && !body)) {
+        neonflow__free(url);
+        free(body);
+        return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory building %s %.200s",
+                                   req->method, req->path);
+    }
+    k.url = url;
+    k.body = body;
+    k.body_len = body ? strlen(body) : 0;
+    int rc = run(&k, resp, err);
+    if (rc != NEONFLOW_OK) {
+        json_decref(resp->json);
+        resp->json = NULL;
+    }
+    neonflow__free(url);
+    free(body); /* json_dumps allocates with jansson's allocator (malloc by default) */
+    if (resp == &scratch)
+        neonflow__response_clear(&scratch);
+    return rc;
+}
+
+void neonflow__response_clear(neonflow__response *resp)
+{
+    if (!resp)
+        return;
+    json_decref(resp->json);
+    memset(resp, 0, sizeof(*resp));
+}

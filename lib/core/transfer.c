@@ -1,0 +1,215 @@
+/* One HTTP exchange through a pooled curl easy handle: options, shared
+ * headers, body collection with a size cap, response headers of interest,
+ * cancellation and the redacted trace. No policy: see request.c. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "alloc.h"
+#include "transfer.h"
+
+#define BODY_INITIAL_CAP 4096
+
+/* ---- curl callbacks ------------------------------------------------------- */
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    neonflow__body *b = userdata;
+    size_t n = size * nmemb;
+    if (n > b->max || b->len > b->max - n) {
+        b->too_big = 1;
+        return 0; /* CURLE_WRITE_ERROR */
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t ncap = b->cap ? b->cap : BODY_INITIAL_CAP;
+        while (ncap < b->len + n + 1)
+            ncap *= 2;
+        char *d = neonflow__realloc(b->data, ncap);
+        if (!d)
+            return 0;
+        b->data = d;
+        b->cap = ncap;
+    }
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* Copies a header value (after "name:") without surrounding blanks. */
+static void header_value(char *dst, size_t dstsize, const char *v, size_t n)
+{
+    while (n > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    if (n >= dstsize)
+        n = dstsize - 1;
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    neonflow__attempt *a = userdata;
+    size_t n = size * nitems;
+    if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+        /* A new response (e.g. after 100 Continue): forget earlier headers. */
+        a->retry_after[0] = '\0';
+        a->resp_rid[0] = '\0';
+    } else if (n > 12 && strncasecmp(buf, "retry-after:", 12) == 0) {
+        header_value(a->retry_after, sizeof(a->retry_after), buf + 12, n - 12);
+    } else if (n > 13 && strncasecmp(buf, "x-request-id:", 13) == 0) {
+        header_value(a->resp_rid, sizeof(a->resp_rid), buf + 13, n - 13);
+    }
+    return n;
+}
+
+static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return neonflow_cancel_is_triggered(clientp) ? 1 : 0;
+}
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userptr)
+{
+    (void)h;
+    const neonflow_client *c = userptr;
+    int kind = neonflow__trace_kind(type);
+    if (kind < 0 || !c->cfg.trace_hook)
+        return 0;
+    neonflow_trace_fn fn = (neonflow_trace_fn)c->cfg.trace_hook->fn;
+    /* Everything passes through a redacted copy: the request headers carry
+     * the key, and nothing else may echo it to the hook either. */
+    int headers = kind == NEONFLOW_TRACE_HEADER_OUT || kind == NEONFLOW_TRACE_HEADER_IN;
+    size_t n = 0;
+    char *copy = neonflow__trace_redact(data, size, c->cfg.api_key, headers, &n);
+    if (copy)
+        fn(kind, copy, n, c->cfg.trace_hook->payload);
+    neonflow__free(copy);
+    return 0;
+}
+
+/* ---- easy handle pool ------------------------------------------------------ */
+
+static CURL *handle_take(struct neonflow__transport *t)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&t->pool_lock);
+    if (t->pool_n > 0)
+        h = t->pool[--t->pool_n];
+    pthread_mutex_unlock(&t->pool_lock);
+    return h ? h : curl_easy_init();
+}
+
+static void handle_give_back(struct neonflow__transport *t, CURL *h)
+{
+    curl_easy_reset(h); /* drops every pointer into this call's memory */
+    pthread_mutex_lock(&t->pool_lock);
+    if (t->pool_n < NEONFLOW__POOL_MAX) {
+        t->pool[t->pool_n++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&t->pool_lock);
+    if (h)
+        curl_easy_cleanup(h);
+}
+
+/* ---- one attempt ------------------------------------------------------------ */
+
+static void setup_method(CURL *h, const neonflow__transfer *k)
+{
+    const char *m = k->method;
+    if (strcmp(m, "GET") == 0) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        return;
+    }
+    if (strcmp(m, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        return;
+    }
+    if (strcmp(m, "POST") != 0)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
+    if (k->body || strcmp(m, "DELETE") != 0) {
+        /* POST/PATCH/PUT always carry a body (possibly empty: Content-Length: 0). */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)k->body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, k->body ? k->body : "");
+    }
+}
+
+int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a)
+{
+    neonflow_client *c = k->c;
+    struct neonflow__transport *t = c->transport;
+    CURL *h = handle_take(t);
+    if (!h)
+        return NEONFLOW_ENOMEM;
+    int64_t timeout = k->timeout_ms > 0 ? k->timeout_ms : 1;
+    int64_t connect_timeout = c->cfg.connect_timeout_ms;
+    if (connect_timeout > timeout)
+        connect_timeout = timeout;
+
+    char rid_header[64];
+    snprintf(rid_header, sizeof(rid_header), "X-Request-ID: %s", a->rid);
+    /* Per-attempt nodes in front of the client's shared read-only list. */
+    struct curl_slist auth_node = {t->auth_header, k->body ? t->hdr_json : t->hdr_nobody};
+    struct curl_slist rid_node = {rid_header, &auth_node};
+
+    curl_easy_setopt(h, CURLOPT_URL, k->url);
+    curl_easy_setopt(h, CURLOPT_SHARE, t->share);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 60L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 30L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_timeout);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->cfg.ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->cfg.ca_file);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, &rid_node);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->cfg.max_response_bytes);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &a->body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->errbuf);
+    if (k->cancel) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, k->cancel);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
+    if (c->cfg.trace_hook) {
+        curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
+        curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+    }
+    setup_method(h, k);
+
+    a->cc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    a->status = (int32_t)status;
+    long request_size = 0;
+    curl_off_t pretransfer = 0;
+    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &request_size);
+    curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    /* Conservative: once the transfer reached the sending stage, assume the
+     * server may have seen the request. */
+    a->sent = !neonflow__curl_never_sent(a->cc) && (request_size > 0 || pretransfer > 0);
+    a->cancelled = a->cc == CURLE_ABORTED_BY_CALLBACK;
+    if (a->cc == CURLE_WRITE_ERROR && a->body.too_big)
+        a->cc = CURLE_FILESIZE_EXCEEDED;
+    handle_give_back(t, h);
+    return NEONFLOW_OK;
+}

@@ -1,0 +1,189 @@
+/* lib/api branches against the emulator: list over >100 branches
+ * (pagination), search, sort, get, find by name, create with and without an
+ * endpoint, update, delete (twice), finalize_restore errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "test_api_fixture.h"
+
+static void seed(api_fixture *f, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "feat-%03d", i);
+        assert_int_equal(emu_add_branch(f->s, PROJECT, name, f->main_id, 0, NULL, NULL), 0);
+    }
+}
+
+static void test_list_all_pages_search_sort(void **state)
+{
+    api_fixture *f = *state;
+    seed(f, 130);
+    neonflow_branch_list *l = NULL;
+    emu_counters_reset(f->s);
+    CHECK_OK(neonflow_branches_list(&l, f->c, PROJECT, NULL, err));
+    assert_int_equal(neonflow_branch_list_count(l), 131);
+    assert_true(emu_requests(f->s, "GET", "/projects/*/branches") >= 2);
+    /* every ID once */
+    for (size_t i = 0; i < neonflow_branch_list_count(l); i++)
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(neonflow_branch_id(neonflow_branch_list_get(l, i)),
+                                    neonflow_branch_id(neonflow_branch_list_get(l, j)));
+    neonflow_branch_list_free(l);
+
+    neonflow_branch_list_options *o;
+    neonflow_branch_list_options_new(&o);
+    neonflow_branch_list_options_set_search(o, "feat-01");
+    neonflow_branch_list_options_set_sort_by(o, "name");
+    neonflow_branch_list_options_set_sort_order(o, "asc");
+    CHECK_OK(neonflow_branches_list(&l, f->c, PROJECT, o, err));
+    assert_int_equal(neonflow_branch_list_count(l), 10); /* feat-010 .. feat-019 */
+    assert_string_equal(neonflow_branch_name(neonflow_branch_list_get(l, 0)), "feat-010");
+    assert_string_equal(neonflow_branch_name(neonflow_branch_list_get(l, 9)), "feat-019");
+    neonflow_branch_list_free(l);
+    neonflow_branch_list_options_set_sort_order(o, "desc");
+    neonflow_branch_list_options_set_search(o, NULL);
+    CHECK_OK(neonflow_branches_list(&l, f->c, PROJECT, o, err));
+    assert_int_equal(neonflow_branch_list_count(l), 131);
+    assert_string_equal(neonflow_branch_name(neonflow_branch_list_get(l, 0)), "main");
+    assert_string_equal(neonflow_branch_name(neonflow_branch_list_get(l, 1)), "feat-129");
+    neonflow_branch_list_free(l);
+    /* a search value that needs encoding reaches Neon intact (no match) */
+    neonflow_branch_list_options_set_search(o, "a&b=c d/?");
+    CHECK_OK(neonflow_branches_list(&l, f->c, PROJECT, o, err));
+    assert_int_equal(neonflow_branch_list_count(l), 0);
+    neonflow_branch_list_free(l);
+    /* Neon rejects a bad sort_by */
+    neonflow_branch_list_options_set_sort_by(o, "colour");
+    CHECK_RC(NEONFLOW_EBADREQUEST, neonflow_branches_list(&l, f->c, PROJECT, o, err));
+    neonflow_branch_list_options_free(o);
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_branches_list(&l, f->c, "p-missing", NULL, err));
+}
+
+static void test_get_and_find(void **state)
+{
+    api_fixture *f = *state;
+    seed(f, 105);
+    neonflow_branch *b = NULL;
+    CHECK_OK(neonflow_branch_get(&b, f->c, PROJECT, f->main_id, err));
+    assert_string_equal(neonflow_branch_name(b), "main");
+    assert_string_equal(neonflow_branch_project_id(b), PROJECT);
+    assert_null(neonflow_branch_parent_id(b));
+    assert_int_equal(neonflow_branch_is_default(b), 1);
+    assert_int_equal(neonflow_branch_is_protected(b), 0);
+    assert_int_equal(neonflow_branch_current_state(b), NEONFLOW_BRANCH_STATE_READY);
+    assert_true(neonflow_branch_created_at_ms(b) > 0);
+    assert_true(neonflow_branch_updated_at_ms(b) > 0);
+    assert_true(neonflow_branch_state_changed_at_ms(b) > 0);
+    assert_non_null(neonflow_branch_creation_source(b));
+    assert_true(neonflow_branch_written_data_bytes(b) >= 0);
+    neonflow_branch_free(b);
+    /* feat-1 is a prefix of many; exact match over all pages */
+    CHECK_OK(neonflow_branch_find_by_name(&b, f->c, PROJECT, "feat-100", err));
+    assert_string_equal(neonflow_branch_name(b), "feat-100");
+    assert_string_equal(neonflow_branch_parent_id(b), f->main_id);
+    neonflow_branch_free(b);
+    b = NULL;
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_branch_find_by_name(&b, f->c, PROJECT, "feat-1", err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_branch_get(&b, f->c, PROJECT, "br-nope-1", err));
+    assert_null(b);
+}
+
+static void test_create_update_delete(void **state)
+{
+    api_fixture *f = *state;
+    /* no options: a child of the default branch, no compute */
+    neonflow_branch_result *r = NULL;
+    CHECK_OK(neonflow_branch_create(&r, f->c, PROJECT, NULL, err));
+    assert_string_equal(neonflow_branch_parent_id(neonflow_branch_result_branch(r)), f->main_id);
+    assert_int_equal(neonflow_endpoint_list_count(neonflow_branch_result_endpoints(r)), 0);
+    CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, neonflow_branch_result_operations(r), NULL, err));
+    neonflow_branch_result_free(r);
+
+    neonflow_branch_create_options *o;
+    neonflow_branch_create_options_new(&o);
+    neonflow_branch_create_options_set_name(o, "preview/pr 42");
+    neonflow_branch_create_options_set_parent_id(o, f->main_id);
+    neonflow_branch_create_options_set_with_rw_endpoint(o, 1);
+    neonflow_branch_create_options_set_expires_at(o, "2099-01-01T00:00:00Z");
+    neonflow_branch_create_options_set_protected(o, 1);
+    CHECK_OK(neonflow_branch_create(&r, f->c, PROJECT, o, err));
+    const neonflow_branch *nb = neonflow_branch_result_branch(r);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", neonflow_branch_id(nb));
+    assert_string_equal(neonflow_branch_name(nb), "preview/pr 42");
+    assert_int_equal(neonflow_branch_is_protected(nb), 1);
+    assert_int_equal(neonflow_branch_expires_at_ms(nb), 4070908800000LL);
+    const neonflow_endpoint_list *eps = neonflow_branch_result_endpoints(r);
+    assert_int_equal(neonflow_endpoint_list_count(eps), 1);
+    assert_int_equal(neonflow_endpoint_type(neonflow_endpoint_list_get(eps, 0)), NEONFLOW_ENDPOINT_TYPE_READ_WRITE);
+    assert_string_equal(neonflow_endpoint_branch_id(neonflow_endpoint_list_get(eps, 0)), id);
+    assert_true(neonflow_operation_list_count(neonflow_branch_result_operations(r)) >= 2);
+    CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, neonflow_branch_result_operations(r), NULL, err));
+    neonflow_branch_result_free(r);
+    /* duplicate name */
+    CHECK_RC(NEONFLOW_ECONFLICT, neonflow_branch_create(&r, f->c, PROJECT, o, err));
+    neonflow_branch_create_options_free(o);
+
+    /* update name and protection; clear expiry */
+    neonflow_branch_update_options *u;
+    neonflow_branch_update_options_new(&u);
+    neonflow_branch_update_options_set_name(u, "renamed");
+    neonflow_branch_update_options_set_protected(u, 0);
+    neonflow_branch_update_options_set_expires_at(u, NULL);
+    neonflow_branch *b = NULL;
+    neonflow_operation_list *ops = NULL;
+    CHECK_OK(neonflow_branch_update(&b, &ops, f->c, PROJECT, id, u, err));
+    assert_string_equal(neonflow_branch_name(b), "renamed");
+    assert_int_equal(neonflow_branch_is_protected(b), 0);
+    assert_null(neonflow_branch_expires_at(b));
+    AWAIT_OPS(f, ops);
+    neonflow_branch_free(b);
+    neonflow_branch_update_options_free(u);
+    /* only the name: protection unchanged */
+    neonflow_branch_update_options_new(&u);
+    neonflow_branch_update_options_set_protected(u, 1);
+    CHECK_OK(neonflow_branch_update(&b, NULL, f->c, PROJECT, id, u, err));
+    assert_string_equal(neonflow_branch_name(b), "renamed");
+    assert_int_equal(neonflow_branch_is_protected(b), 1);
+    neonflow_branch_free(b);
+    neonflow_branch_update_options_free(u);
+    /* a protected branch cannot be deleted */
+    neonflow_error *e = NULL;
+    assert_true(neonflow_branch_delete(NULL, f->c, PROJECT, id, &e) < 0);
+    neonflow_error_free(e);
+    neonflow_branch_update_options_new(&u);
+    neonflow_branch_update_options_set_protected(u, 0);
+    CHECK_OK(neonflow_branch_update(NULL, NULL, f->c, PROJECT, id, u, err));
+    neonflow_branch_update_options_free(u);
+
+    /* delete, then delete again: 204 means already gone, which is success */
+    CHECK_OK(neonflow_branch_delete(&ops, f->c, PROJECT, id, err));
+    AWAIT_OPS(f, ops);
+    emu_counters_reset(f->s);
+    CHECK_OK(neonflow_branch_delete(&ops, f->c, PROJECT, id, err));
+    assert_int_equal(emu_responses_with_status(f->s, 204), 1);
+    assert_non_null(ops);
+    assert_int_equal(neonflow_operation_list_count(ops), 0);
+    neonflow_operation_list_free(ops);
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_branch_get(&b, f->c, PROJECT, id, err));
+    /* finalize on a branch that is not a restore */
+    e = NULL;
+    assert_true(neonflow_branch_finalize_restore(NULL, f->c, PROJECT, f->main_id, NULL, &e) < 0);
+    neonflow_error_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_list_all_pages_search_sort, api_setup, api_teardown),
+        cmocka_unit_test_setup_teardown(test_get_and_find, api_setup, api_teardown),
+        cmocka_unit_test_setup_teardown(test_create_update_delete, api_setup, api_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
