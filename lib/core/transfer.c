@@ -123,6 +123,11 @@ static void handle_give_back(struct neonflow__transport *t, CURL *h)
 static void setup_method(CURL *h, const neonflow__transfer *k)
 {
     const char *m = k->method;
+    /* libcurl silently re-sends a request when a reused connection dies
+     * before any answer byte. For a mutation that may already be applied,
+     * that is a blind replay: send non-idempotent requests on a fresh
+     * connection, where a lost answer surfaces as CURLE_GOT_NOTHING. */
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, neonflow__method_idempotent(m) ? 0L : 1L);
     if (strcmp(m, "GET") == 0) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         return;

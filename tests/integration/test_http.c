@@ -222,6 +222,37 @@ static void test_lost_response_post_uncertain(void **state)
     neonflow_error_free(err);
 }
 
+/* Regression: libcurl silently re-sends a request whose reused keep-alive
+ * connection died without an answer. For a POST that is a replay of an
+ * applied mutation; non-idempotent requests must go out on a fresh
+ * connection so a lost answer surfaces as NEONFLOW_EUNCERTAIN. */
+static void test_lost_response_post_on_reused_connection(void **state)
+{
+    fixture *f = *state;
+    int64_t conns_before = emu_connections(f->s);
+    for (int i = 0; i < 3; i++) { /* warm the keep-alive connection */
+        neonflow__response resp;
+        assert_int_equal(neonflow__http_call(f->c, NULL, &list_branches, &resp, NULL), NEONFLOW_OK);
+        neonflow__response_clear(&resp);
+    }
+    assert_true(emu_connections(f->s) - conns_before <= 1);
+    int before = emu_count_branches(f->s, PROJECT);
+    add_fault(f, "POST", EMU_FAULT_DROP_AFTER, 0, -1, 1);
+    neonflow_error *err = NULL;
+    assert_int_equal(create_branch(f, NULL, "lost-on-reused", &err), NEONFLOW_EUNCERTAIN);
+    neonflow_error_free(err);
+    assert_int_equal(emu_requests(f->s, "POST", "/projects/*/branches"), 1);
+    assert_int_equal(emu_count_branches(f->s, PROJECT), before + 1);
+    /* GETs still reuse connections afterwards */
+    int64_t conns_mid = emu_connections(f->s);
+    for (int i = 0; i < 20; i++) {
+        neonflow__response resp;
+        assert_int_equal(neonflow__http_call(f->c, NULL, &list_branches, &resp, NULL), NEONFLOW_OK);
+        neonflow__response_clear(&resp);
+    }
+    assert_true(emu_connections(f->s) - conns_mid <= 1);
+}
+
 static void test_lost_response_get_retried(void **state)
 {
     fixture *f = *state;
@@ -424,6 +455,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_after_honoured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_500_get_retried_post_not, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_response_post_uncertain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_response_post_on_reused_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_response_get_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_respected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_wakes_retry_sleep, setup, teardown),
