@@ -18,5 +18,6 @@
 #include "branch.h"
 #include "snapshot.h"
 #include "backup_schedule.h"
+#include "workflow.h"
 
 #endif /* NEONFLOW_H */

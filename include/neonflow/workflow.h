@@ -1,0 +1,392 @@
+/*
+ * libneonflow — workflows: setup, promote, refresh, rollback, backups, prune.
+ *
+ * Each workflow is one blocking call on the caller's thread:
+ *
+ *   int neonflow_promote(neonflow_report **out, neonflow_client *client,
+ *                        const neonflow_run_options *run,
+ *                        const neonflow_promote_options *opts, neonflow_error **err);
+ *
+ * `run` holds what every workflow shares (project, run id, deadline, cancel,
+ * dry run, hooks); the second options object holds the workflow's own inputs
+ * and may be NULL for the defaults. *out receives a report on success AND on
+ * failure (NULL only when the arguments were unusable or memory ran out): the
+ * report says which steps ran, what was created, and how to continue.
+ *
+ * Crash safety: every resource a run creates carries a deterministic name
+ * built from the target, the kind, the UTC start time and the run id (see
+ * docs/workflows.md). Calling the same workflow again with the same run id
+ * after an interruption finds what the earlier attempt created and continues
+ * from there; it never creates anything twice. An uncertain outcome (a lost
+ * response) is resolved by reading Neon's state back, never by replaying.
+ *
+ * Thread-safety: a workflow uses the client like any other call (the client
+ * may be shared); options objects must not be changed while a run uses them.
+ * Hooks run synchronously on the calling thread and must not call back into
+ * the same run (calling other clients is fine).
+ */
+#ifndef NEONFLOW_WORKFLOW_H
+#define NEONFLOW_WORKFLOW_H
+
+#include "common.h"
+#include "errors.h"
+#include "cancel.h"
+#include "client.h"
+#include "branch.h"
+
+NEONFLOW_BEGIN_DECLS
+
+typedef struct neonflow_run_options neonflow_run_options;
+typedef struct neonflow_promote_options neonflow_promote_options;
+typedef struct neonflow_refresh_options neonflow_refresh_options;
+typedef struct neonflow_rollback_options neonflow_rollback_options;
+typedef struct neonflow_setup_options neonflow_setup_options;
+typedef struct neonflow_prune_options neonflow_prune_options;
+typedef struct neonflow_report neonflow_report;
+typedef struct neonflow_step neonflow_step;
+typedef struct neonflow_resource neonflow_resource;
+typedef struct neonflow_event neonflow_event;
+
+/* ---- workflow kinds ------------------------------------------------------ */
+#define NEONFLOW_WORKFLOW_SETUP    1
+#define NEONFLOW_WORKFLOW_PROMOTE  2
+#define NEONFLOW_WORKFLOW_REFRESH  3
+#define NEONFLOW_WORKFLOW_ROLLBACK 4
+#define NEONFLOW_WORKFLOW_BACKUPS  5
+#define NEONFLOW_WORKFLOW_PRUNE    6
+
+/* ---- step status --------------------------------------------------------- */
+#define NEONFLOW_STEP_PLANNED  0 /**< not started (dry run, or the run stopped before it) */
+#define NEONFLOW_STEP_DONE     1 /**< ran in this call */
+#define NEONFLOW_STEP_RESUMED  2 /**< found already done by an earlier call with the same run id */
+#define NEONFLOW_STEP_SKIPPED  3 /**< not needed (e.g. nothing to prune, no hook set) */
+#define NEONFLOW_STEP_FAILED   4 /**< the step failed; the report's message says how to continue */
+#define NEONFLOW_STEP_VETOED   5 /**< a gate or hook stopped the run before or in this step */
+#define NEONFLOW_STEP_UNDONE   6 /**< done, then cleaned up after a veto or failure */
+
+/* ---- resource kinds and actions ------------------------------------------ */
+#define NEONFLOW_RESOURCE_SNAPSHOT 1
+#define NEONFLOW_RESOURCE_BRANCH   2
+#define NEONFLOW_RESOURCE_ENDPOINT 3
+
+#define NEONFLOW_ACTION_CREATE  1
+#define NEONFLOW_ACTION_REPLACE 2 /**< a branch replaced by a finalized restore (it becomes the backup) */
+#define NEONFLOW_ACTION_DELETE  3
+#define NEONFLOW_ACTION_KEEP    4 /**< listed (backups) or kept by policy (prune) */
+
+/* ---- events -------------------------------------------------------------- */
+#define NEONFLOW_EVENT_RUN_STARTED     1 /**< first event: the run id is known */
+#define NEONFLOW_EVENT_STEP_BEGIN      2
+#define NEONFLOW_EVENT_STEP_END        3 /**< with the step's duration and status */
+#define NEONFLOW_EVENT_OPERATION       4 /**< an awaited operation changed status */
+#define NEONFLOW_EVENT_RETRY           5 /**< an HTTP call is retried after wait_ms */
+#define NEONFLOW_EVENT_RATE_LIMIT_WAIT 6 /**< the client's limiter holds a call for wait_ms */
+#define NEONFLOW_EVENT_WARNING         7 /**< e.g. lost writes, a leftover resource */
+#define NEONFLOW_EVENT_RUN_ENDED       8
+
+/**
+ * Event hook: informational, cannot stop the run. `ev` is borrowed and valid
+ * only during the call; read it with the neonflow_event_* getters.
+ */
+typedef void (*neonflow_event_fn)(const neonflow_event *ev, void *payload);
+
+/**
+ * Gate hook: called before every mutating step with the step (its name, kind
+ * and the resources it will create, replace or delete). Return 0 to go on,
+ * non-zero to stop safely (NEONFLOW_ECALLBACK; the target stays untouched and
+ * what the run created is removed unless keep-on-veto is set).
+ */
+typedef int (*neonflow_gate_fn)(const neonflow_step *step, void *payload);
+
+/** Cancel hook: polled during waits; non-zero cancels (NEONFLOW_ECANCELLED). */
+typedef int (*neonflow_run_cancel_fn)(void *payload);
+
+/**
+ * Branch hook used by verify (the restored preview branch, before it takes
+ * over) and after-switch (the new live target). The branch is borrowed for
+ * the call. Return 0 to go on, non-zero to veto.
+ */
+typedef int (*neonflow_branch_check_fn)(const neonflow_branch *branch, void *payload);
+
+/* ======================================================================== */
+/* Run options: shared by every workflow                                    */
+/* ======================================================================== */
+
+/** Creates run options with defaults. Errors: NEONFLOW_EINVAL, NEONFLOW_ENOMEM. */
+NEONFLOW_API int neonflow_run_options_new(neonflow_run_options **out);
+/** Frees the options and runs the destroy callbacks of hooks no run still uses. NULL-safe. */
+NEONFLOW_API void neonflow_run_options_free(neonflow_run_options *opts);
+/** The Neon project id (required; validated as a Neon ID). */
+NEONFLOW_API int neonflow_run_options_set_project_id(neonflow_run_options *opts, const char *project_id);
+/**
+ * The run id: 1-32 characters of a-z, 0-9 and '-'. Give the id of an
+ * interrupted run to resume it. When unset a fresh id is generated and reported
+ * first (the RUN_STARTED event and neonflow_report_run_id). NULL clears.
+ */
+NEONFLOW_API int neonflow_run_options_set_run_id(neonflow_run_options *opts, const char *run_id);
+/** Deadline for the whole run in milliseconds (default 1800000 = 30 min; > 0). */
+NEONFLOW_API int neonflow_run_options_set_timeout_ms(neonflow_run_options *opts, int64_t timeout_ms);
+/** A cancel token another thread may trigger (borrowed: it must outlive the run). NULL clears. */
+NEONFLOW_API int neonflow_run_options_set_cancel(neonflow_run_options *opts, neonflow_cancel *token);
+/**
+ * 1: compute the plan from live state and return it in the report without any
+ * mutating call (every step is NEONFLOW_STEP_PLANNED or _RESUMED).
+ */
+NEONFLOW_API int neonflow_run_options_set_dry_run(neonflow_run_options *opts, int dry_run);
+/** 1: after a veto or failure, keep what the run created (default 0: remove it). */
+NEONFLOW_API int neonflow_run_options_set_keep_on_veto(neonflow_run_options *opts, int keep);
+/** Sets the event hook (fn NULL removes it); destroy(payload) runs once when it is no longer used. */
+NEONFLOW_API int neonflow_run_options_set_event_hook(neonflow_run_options *opts, neonflow_event_fn fn, void *payload, neonflow_destroy_fn destroy);
+/** Sets the gate hook called before every mutating step. */
+NEONFLOW_API int neonflow_run_options_set_gate_hook(neonflow_run_options *opts, neonflow_gate_fn fn, void *payload, neonflow_destroy_fn destroy);
+/** Sets the cancel hook polled during waits. */
+NEONFLOW_API int neonflow_run_options_set_cancel_hook(neonflow_run_options *opts, neonflow_run_cancel_fn fn, void *payload, neonflow_destroy_fn destroy);
+/**
+ * How long the preflight waits for operations already running on the project
+ * (started by someone else) before giving up with NEONFLOW_EBUSY, in
+ * milliseconds (default 120000; >= 0; 0 = do not wait).
+ */
+NEONFLOW_API int neonflow_run_options_set_busy_wait_ms(neonflow_run_options *opts, int64_t wait_ms);
+
+/* ======================================================================== */
+/* Promote: source (default "dev") replaces target (default "production")   */
+/* ======================================================================== */
+
+NEONFLOW_API int neonflow_promote_options_new(neonflow_promote_options **out);
+NEONFLOW_API void neonflow_promote_options_free(neonflow_promote_options *opts);
+/** Source branch, by name or ID (default "dev"). */
+NEONFLOW_API int neonflow_promote_options_set_source(neonflow_promote_options *opts, const char *name_or_id);
+/** Target branch, by name or ID (default "production"). */
+NEONFLOW_API int neonflow_promote_options_set_target(neonflow_promote_options *opts, const char *name_or_id);
+/** Verify gate on the restored preview branch before it takes over. */
+NEONFLOW_API int neonflow_promote_options_set_verify_hook(neonflow_promote_options *opts, neonflow_branch_check_fn fn, void *payload, neonflow_destroy_fn destroy);
+/** After-switch gate on the new live target. */
+NEONFLOW_API int neonflow_promote_options_set_after_switch_hook(neonflow_promote_options *opts, neonflow_branch_check_fn fn, void *payload, neonflow_destroy_fn destroy);
+/** 1: when the after-switch gate fails, restore the rollback snapshot at once (default 0). */
+NEONFLOW_API int neonflow_promote_options_set_auto_rollback(neonflow_promote_options *opts, int enable);
+/** Expiry of the rollback snapshot in seconds from now (default 30 days; 0 = never). */
+NEONFLOW_API int neonflow_promote_options_set_rollback_expiry_s(neonflow_promote_options *opts, int64_t seconds);
+/** Expiry of the candidate snapshot in seconds from now (default 7 days; 0 = never). */
+NEONFLOW_API int neonflow_promote_options_set_candidate_expiry_s(neonflow_promote_options *opts, int64_t seconds);
+
+/**
+ * Promotes: preflight, candidate snapshot of the source, restore as a preview
+ * branch, verify gate, rollback snapshot of the target (as late as possible),
+ * finalize (the replaced target becomes the backup branch), target re-resolved
+ * by name and its endpoint checked, after-switch gate (optional automatic
+ * rollback). Production writes made after the candidate snapshot are NOT in
+ * the new target: the report's lost-write window says which.
+ * Errors: preflight codes (NEONFLOW_EBRANCH_MISSING, _ENOT_ROOT, _ESAME_BRANCH,
+ * _ENO_ENDPOINT, _ERESTRICTED, _EBUSY, _EROOT_LIMIT, _ESNAPSHOT_LIMIT),
+ * NEONFLOW_ECALLBACK (a gate vetoed), NEONFLOW_ECANCELLED, NEONFLOW_ETIMEOUT,
+ * NEONFLOW_ERUN_MISMATCH, operation and API codes.
+ */
+NEONFLOW_API int neonflow_promote(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run, const neonflow_promote_options *opts, neonflow_error **err);
+
+/* ======================================================================== */
+/* Refresh: source (default "production") replaces target (default "dev")   */
+/* ======================================================================== */
+
+NEONFLOW_API int neonflow_refresh_options_new(neonflow_refresh_options **out);
+NEONFLOW_API void neonflow_refresh_options_free(neonflow_refresh_options *opts);
+NEONFLOW_API int neonflow_refresh_options_set_source(neonflow_refresh_options *opts, const char *name_or_id);
+NEONFLOW_API int neonflow_refresh_options_set_target(neonflow_refresh_options *opts, const char *name_or_id);
+/** 1: delete the replaced target (backup branch) once the refresh succeeded (default 0). */
+NEONFLOW_API int neonflow_refresh_options_set_delete_backup(neonflow_refresh_options *opts, int enable);
+
+/** Refreshes the target from a fresh snapshot of the source. Errors as neonflow_promote. */
+NEONFLOW_API int neonflow_refresh(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run, const neonflow_refresh_options *opts, neonflow_error **err);
+
+/* ======================================================================== */
+/* Rollback: restore a snapshot onto the target (default "production")      */
+/* ======================================================================== */
+
+NEONFLOW_API int neonflow_rollback_options_new(neonflow_rollback_options **out);
+NEONFLOW_API void neonflow_rollback_options_free(neonflow_rollback_options *opts);
+NEONFLOW_API int neonflow_rollback_options_set_target(neonflow_rollback_options *opts, const char *name_or_id);
+/** The snapshot to restore (ID). Unset: the newest rollback point neonflow made for the target. */
+NEONFLOW_API int neonflow_rollback_options_set_snapshot_id(neonflow_rollback_options *opts, const char *snapshot_id);
+/** 1: snapshot the current target first, so the rollback itself can be undone (default 1). */
+NEONFLOW_API int neonflow_rollback_options_set_snapshot_first(neonflow_rollback_options *opts, int enable);
+
+/** Rolls the target back. Errors as neonflow_promote, plus NEONFLOW_ENO_ROLLBACK. */
+NEONFLOW_API int neonflow_rollback(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run, const neonflow_rollback_options *opts, neonflow_error **err);
+
+/* ======================================================================== */
+/* Setup: dev as a new root branch from a snapshot of production            */
+/* ======================================================================== */
+
+NEONFLOW_API int neonflow_setup_options_new(neonflow_setup_options **out);
+NEONFLOW_API void neonflow_setup_options_free(neonflow_setup_options *opts);
+/** The branch to copy (default "production"). */
+NEONFLOW_API int neonflow_setup_options_set_source(neonflow_setup_options *opts, const char *name_or_id);
+/** Name of the new root branch (default "dev"). */
+NEONFLOW_API int neonflow_setup_options_set_dev_name(neonflow_setup_options *opts, const char *name);
+
+/**
+ * Creates dev as an independent root branch restored from a snapshot of the
+ * source, with its own read-write endpoint. On a project already set up (a
+ * root branch with that name exists) it reports and changes nothing.
+ */
+NEONFLOW_API int neonflow_setup(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run, const neonflow_setup_options *opts, neonflow_error **err);
+
+/* ======================================================================== */
+/* Backups and prune                                                        */
+/* ======================================================================== */
+
+/**
+ * Lists the branches replaced by restores (backup branches: who replaced
+ * them, when, their size) and the snapshots neonflow made (kind, target, age,
+ * expiry), as KEEP resources of a single step in the report. No mutation.
+ */
+NEONFLOW_API int neonflow_backups_list(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run, neonflow_error **err);
+
+NEONFLOW_API int neonflow_prune_options_new(neonflow_prune_options **out);
+NEONFLOW_API void neonflow_prune_options_free(neonflow_prune_options *opts);
+/** Keep the newest N backup branches per target and the newest N snapshots per target and kind (default 2; >= 0). */
+NEONFLOW_API int neonflow_prune_options_set_keep_newest(neonflow_prune_options *opts, int32_t n);
+/** Only delete what is older than this many seconds (default 0: any age). */
+NEONFLOW_API int neonflow_prune_options_set_older_than_s(neonflow_prune_options *opts, int64_t seconds);
+/** 1 (default): prune backup branches. */
+NEONFLOW_API int neonflow_prune_options_set_branches(neonflow_prune_options *opts, int enable);
+/** 1 (default): prune neonflow's snapshots. */
+NEONFLOW_API int neonflow_prune_options_set_snapshots(neonflow_prune_options *opts, int enable);
+
+/**
+ * Deletes backups by policy. Never touches the live branches, the default
+ * branch, protected branches, or anything neonflow did not create or that a
+ * restore did not replace. Use the dry run of the run options for the plan.
+ */
+NEONFLOW_API int neonflow_prune(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run, const neonflow_prune_options *opts, neonflow_error **err);
+
+/* ======================================================================== */
+/* Reports                                                                  */
+/* ======================================================================== */
+
+/** NEONFLOW_WORKFLOW_* of the run. */
+NEONFLOW_API int32_t neonflow_report_workflow(const neonflow_report *r);
+/** The run id (given or generated). Borrowed. */
+NEONFLOW_API const char *neonflow_report_run_id(const neonflow_report *r);
+/** 1 when this was a dry run. */
+NEONFLOW_API int neonflow_report_dry_run(const neonflow_report *r);
+/** The result code of the run (NEONFLOW_OK or the code the call returned). */
+NEONFLOW_API int neonflow_report_result(const neonflow_report *r);
+/** A one-paragraph summary: what happened and, after a failure, how to continue. Never NULL. */
+NEONFLOW_API const char *neonflow_report_message(const neonflow_report *r);
+/** Steps in order; _get returns a borrowed step or NULL when out of range. */
+NEONFLOW_API size_t neonflow_report_step_count(const neonflow_report *r);
+NEONFLOW_API const neonflow_step *neonflow_report_step(const neonflow_report *r, size_t i);
+/** HTTP attempts made and how many were retries, over the whole run. */
+NEONFLOW_API int64_t neonflow_report_api_calls(const neonflow_report *r);
+NEONFLOW_API int64_t neonflow_report_retries(const neonflow_report *r);
+/** Wall time of the run in milliseconds. */
+NEONFLOW_API int64_t neonflow_report_duration_ms(const neonflow_report *r);
+
+/* Resolved branches and created resources ("" when not applicable or not reached). */
+NEONFLOW_API const char *neonflow_report_source_branch_id(const neonflow_report *r);
+/** The target's branch id before the run (it changes when a restore is finalized). */
+NEONFLOW_API const char *neonflow_report_old_target_branch_id(const neonflow_report *r);
+/** The live target's branch id after the run. */
+NEONFLOW_API const char *neonflow_report_target_branch_id(const neonflow_report *r);
+/** The target's read-write endpoint id and host (unchanged by a promotion). */
+NEONFLOW_API const char *neonflow_report_target_endpoint_id(const neonflow_report *r);
+NEONFLOW_API const char *neonflow_report_target_endpoint_host(const neonflow_report *r);
+NEONFLOW_API const char *neonflow_report_candidate_snapshot_id(const neonflow_report *r);
+NEONFLOW_API const char *neonflow_report_rollback_snapshot_id(const neonflow_report *r);
+NEONFLOW_API const char *neonflow_report_preview_branch_id(const neonflow_report *r);
+NEONFLOW_API const char *neonflow_report_backup_branch_id(const neonflow_report *r);
+NEONFLOW_API const char *neonflow_report_backup_branch_name(const neonflow_report *r);
+
+/*
+ * The lost-write window of a promotion, refresh or rollback: writes made to
+ * the target after `start` (the time the restored snapshot was taken) and
+ * before `end` (the switch) are NOT in the new target; they remain on the
+ * backup branch. The target's LSN at the switch is known when a rollback
+ * snapshot was taken just before it ("" otherwise). Writes the target had
+ * before `start` are lost too unless the source already held them: the
+ * divergence time is when the source was last copied from the target ("" when
+ * unknown).
+ */
+NEONFLOW_API const char *neonflow_report_lost_writes_start(const neonflow_report *r);
+NEONFLOW_API int64_t neonflow_report_lost_writes_start_ms(const neonflow_report *r);
+NEONFLOW_API const char *neonflow_report_lost_writes_end(const neonflow_report *r);
+NEONFLOW_API int64_t neonflow_report_lost_writes_end_ms(const neonflow_report *r);
+NEONFLOW_API const char *neonflow_report_lost_writes_start_lsn(const neonflow_report *r);
+NEONFLOW_API const char *neonflow_report_lost_writes_end_lsn(const neonflow_report *r);
+NEONFLOW_API const char *neonflow_report_divergence_start(const neonflow_report *r);
+
+/** The report as a JSON document (what `neonflow --json` prints). Free with neonflow_free(). */
+NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, neonflow_error **err);
+
+/** Frees a report. NULL-safe. */
+NEONFLOW_API void neonflow_report_free(neonflow_report *r);
+
+/* ---- steps -------------------------------------------------------------- */
+/** Step name, e.g. "preflight", "snapshot-candidate", "finalize". Borrowed. */
+NEONFLOW_API const char *neonflow_step_name(const neonflow_step *s);
+/** One line saying what the step does. Borrowed. */
+NEONFLOW_API const char *neonflow_step_description(const neonflow_step *s);
+/** NEONFLOW_STEP_* */
+NEONFLOW_API int32_t neonflow_step_status(const neonflow_step *s);
+/** 1 when the step changes Neon state (gates run before these). */
+NEONFLOW_API int neonflow_step_mutating(const neonflow_step *s);
+NEONFLOW_API int64_t neonflow_step_duration_ms(const neonflow_step *s);
+/** HTTP attempts the step made, and how many of them were retries. */
+NEONFLOW_API int64_t neonflow_step_api_calls(const neonflow_step *s);
+NEONFLOW_API int64_t neonflow_step_retries(const neonflow_step *s);
+NEONFLOW_API size_t neonflow_step_resource_count(const neonflow_step *s);
+NEONFLOW_API const neonflow_resource *neonflow_step_resource(const neonflow_step *s, size_t i);
+
+/* ---- resources ---------------------------------------------------------- */
+/** NEONFLOW_RESOURCE_* */
+NEONFLOW_API int32_t neonflow_resource_kind(const neonflow_resource *res);
+/** NEONFLOW_ACTION_* */
+NEONFLOW_API int32_t neonflow_resource_action(const neonflow_resource *res);
+/** Name (planned names are known before creation). Borrowed. */
+NEONFLOW_API const char *neonflow_resource_name(const neonflow_resource *res);
+/** ID ("" while only planned). Borrowed. */
+NEONFLOW_API const char *neonflow_resource_id(const neonflow_resource *res);
+/**
+ * Role in the workflow: "candidate", "rollback", "preview", "backup", "setup",
+ * "pre-rollback", "refresh", "undo-preview", "undo-backup", "dev", "endpoint",
+ * "target", ... (the kind part of neonflow's names, see docs/workflows.md).
+ */
+NEONFLOW_API const char *neonflow_resource_role(const neonflow_resource *res);
+/** The target branch name the resource belongs to ("" when none). */
+NEONFLOW_API const char *neonflow_resource_target(const neonflow_resource *res);
+/** The run that created it ("" when not made by neonflow). */
+NEONFLOW_API const char *neonflow_resource_run_id(const neonflow_resource *res);
+/** Creation time (RFC 3339 string and epoch ms; "" / 0 when unknown). */
+NEONFLOW_API const char *neonflow_resource_created_at(const neonflow_resource *res);
+NEONFLOW_API int64_t neonflow_resource_created_at_ms(const neonflow_resource *res);
+/** Expiry of a snapshot ("" / 0 when none). */
+NEONFLOW_API const char *neonflow_resource_expires_at(const neonflow_resource *res);
+/** Size in bytes (-1 when unknown). */
+NEONFLOW_API int64_t neonflow_resource_size_bytes(const neonflow_resource *res);
+/** For backup branches: the branch that replaced it ("" when unknown). */
+NEONFLOW_API const char *neonflow_resource_replaced_by(const neonflow_resource *res);
+
+/* ---- events ------------------------------------------------------------- */
+/** NEONFLOW_EVENT_* */
+NEONFLOW_API int32_t neonflow_event_kind(const neonflow_event *ev);
+NEONFLOW_API int32_t neonflow_event_workflow(const neonflow_event *ev);
+NEONFLOW_API const char *neonflow_event_run_id(const neonflow_event *ev);
+/** The step the event belongs to ("" for run-level events). */
+NEONFLOW_API const char *neonflow_event_step(const neonflow_event *ev);
+/** A human-readable line. */
+NEONFLOW_API const char *neonflow_event_message(const neonflow_event *ev);
+/** For STEP_END: NEONFLOW_STEP_*. For OPERATION: NEONFLOW_OP_STATUS_*. Else 0. */
+NEONFLOW_API int32_t neonflow_event_status(const neonflow_event *ev);
+/** For STEP_END: the step's duration; RETRY/RATE_LIMIT_WAIT: the wait. Else 0. */
+NEONFLOW_API int64_t neonflow_event_duration_ms(const neonflow_event *ev);
+/** For OPERATION: the operation id and action ("" otherwise). */
+NEONFLOW_API const char *neonflow_event_operation_id(const neonflow_event *ev);
+NEONFLOW_API const char *neonflow_event_operation_action(const neonflow_event *ev);
+/** For RETRY: the HTTP status that caused it (0 for transport failures). */
+NEONFLOW_API int32_t neonflow_event_http_status(const neonflow_event *ev);
+/** Milliseconds since the run started. */
+NEONFLOW_API int64_t neonflow_event_elapsed_ms(const neonflow_event *ev);
+
+NEONFLOW_END_DECLS
+
+#endif /* NEONFLOW_WORKFLOW_H */
