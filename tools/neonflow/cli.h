@@ -1,0 +1,120 @@
+/* neonflow CLI — shared declarations of the command-line tool.
+ * The tool uses only the public libneonflow API. */
+#ifndef NEONFLOW_CLI_H
+#define NEONFLOW_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <neonflow/neonflow.h>
+
+/* Exit codes (documented in --help and neonflow.1). */
+#define EXIT_OK        0
+#define EXIT_FAIL      1
+#define EXIT_USAGE     2
+#define EXIT_VETO      3
+#define EXIT_TIMEOUT   4
+#define EXIT_UNCERTAIN 5
+
+enum cli_cmd {
+    CMD_NONE = 0,
+    CMD_SETUP,
+    CMD_PROMOTE,
+    CMD_REFRESH,
+    CMD_ROLLBACK,
+    CMD_BACKUPS_LIST,
+    CMD_BACKUPS_PRUNE,
+    CMD_SNAPSHOTS_LIST,
+    CMD_SNAPSHOTS_CREATE,
+    CMD_SNAPSHOTS_DELETE,
+    CMD_BRANCHES_LIST,
+    CMD_OPERATIONS_LIST,
+    CMD_OPERATIONS_WAIT,
+    CMD_COUNT
+};
+
+typedef struct cli {
+    /* global options */
+    const char *api_key;
+    const char *api_host;
+    const char *project_id;
+    const char *run_id;
+    int json;
+    int dry_run;
+    int yes;
+    int verbose;
+    int64_t timeout_s;
+
+    /* the command and its options */
+    int cmd;
+    const char *cmd_name; /* e.g. "snapshots create" */
+    const char *source;
+    const char *target;
+    const char *dev_name;
+    const char *verify_cmd;
+    const char *after_cmd;
+    const char *snapshot_id;
+    const char *branch;
+    const char *name;
+    int auto_rollback;
+    int delete_backup;
+    int no_snapshot_first;
+    int branches_only;
+    int snapshots_only;
+    int32_t keep;     /* -1: library default */
+    int32_t limit;    /* 0: Neon's default */
+    int64_t older_than_s;  /* -1: unset */
+    int64_t expires_in_s;  /* -1: unset */
+    char **args;      /* positional arguments after the command words */
+    int nargs;
+    char **words;     /* owns the array args points into */
+
+    /* runtime */
+    neonflow_client *client;
+    neonflow_cancel *cancel;
+    int stderr_tty;
+    int stdin_tty;
+    int64_t start_ms;    /* monotonic */
+    int64_t deadline_ms; /* monotonic, start + timeout */
+} cli;
+
+/* util.c */
+int64_t cli_now_ms(void);
+int cli_parse_duration(const char *s, int64_t *out_s);
+int cli_format_rfc3339(char *buf, size_t len, int64_t epoch_s);
+void cli_format_age(char *buf, size_t len, int64_t ms);
+void cli_format_bytes(char *buf, size_t len, int64_t bytes);
+int cli_is_destructive(int cmd);
+int cli_exit_for(int rc);
+int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow_branch *b);
+
+/* signals.c: SIGINT/SIGTERM and the whole-command deadline */
+int cli_signals_start(cli *c);
+void cli_signals_stop(void);
+void cli_signals_set_grace(int64_t grace_ms);
+int cli_interrupted(void);
+int cli_timed_out(void);
+
+/* output.c */
+void out_lock(void);
+void out_unlock(void);
+void out_error(const cli *c, const char *what, int rc, const neonflow_error *err);
+void out_errorf(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void out_event(const neonflow_event *ev, void *payload);
+void out_progress_tick(void);
+void out_progress_begin(const cli *c);
+void out_progress_end(void);
+void out_log(int32_t level, const char *message, void *payload);
+void out_trace(int32_t kind, const char *data, size_t len, void *payload);
+void out_report_text(FILE *f, const neonflow_report *r);
+int out_report_json(const cli *c, const neonflow_report *r);
+int out_confirm(const cli *c, const char *question);
+void out_json_print(void *json_value); /* json_t *, stolen */
+
+/* cmd_workflow.c */
+int cmd_workflow(cli *c);
+
+/* cmd_resources.c */
+int cmd_resources(cli *c);
+
+#endif /* NEONFLOW_CLI_H */

@@ -1,0 +1,480 @@
+/* neonflow — command-line tool for snapshot-based promotion on Neon.
+ * main.c: argument parsing, configuration, dispatch and exit codes. */
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define B(x) (1u << (x))
+#define WF_CMDS (B(CMD_SETUP) | B(CMD_PROMOTE) | B(CMD_REFRESH) | B(CMD_ROLLBACK))
+
+enum opt_id {
+    O_API_KEY = 1, O_API_HOST, O_PROJECT, O_JSON, O_TIMEOUT, O_RUN_ID, O_DRY_RUN, O_YES, O_VERBOSE,
+    O_HELP, O_VERSION, O_SOURCE, O_TARGET, O_DEV_NAME, O_AUTO_ROLLBACK, O_VERIFY_CMD, O_AFTER_CMD,
+    O_DELETE_BACKUP, O_SNAPSHOT, O_NO_SNAPSHOT_FIRST, O_KEEP, O_OLDER_THAN, O_BRANCHES_ONLY,
+    O_SNAPSHOTS_ONLY, O_BRANCH, O_NAME, O_EXPIRES_IN, O_LIMIT
+};
+
+struct opt {
+    const char *name;
+    char short_name;
+    int has_arg;
+    int id;
+    unsigned cmds; /* 0: global */
+};
+
+static const struct opt options[] = {
+    {"api-key", 0, 1, O_API_KEY, 0},
+    {"api-host", 0, 1, O_API_HOST, 0},
+    {"project-id", 0, 1, O_PROJECT, 0},
+    {"json", 0, 0, O_JSON, 0},
+    {"timeout", 0, 1, O_TIMEOUT, 0},
+    {"run-id", 0, 1, O_RUN_ID, 0},
+    {"dry-run", 0, 0, O_DRY_RUN, 0},
+    {"yes", 'y', 0, O_YES, 0},
+    {"verbose", 'v', 0, O_VERBOSE, 0},
+    {"help", 'h', 0, O_HELP, 0},
+    {"version", 'V', 0, O_VERSION, 0},
+    {"source", 0, 1, O_SOURCE, B(CMD_SETUP) | B(CMD_PROMOTE) | B(CMD_REFRESH)},
+    {"target", 0, 1, O_TARGET, B(CMD_PROMOTE) | B(CMD_REFRESH) | B(CMD_ROLLBACK)},
+    {"dev-name", 0, 1, O_DEV_NAME, B(CMD_SETUP)},
+    {"auto-rollback", 0, 0, O_AUTO_ROLLBACK, B(CMD_PROMOTE)},
+    {"verify-cmd", 0, 1, O_VERIFY_CMD, B(CMD_PROMOTE)},
+    {"after-switch-cmd", 0, 1, O_AFTER_CMD, B(CMD_PROMOTE)},
+    {"delete-backup", 0, 0, O_DELETE_BACKUP, B(CMD_REFRESH)},
+    {"snapshot", 0, 1, O_SNAPSHOT, B(CMD_ROLLBACK)},
+    {"no-snapshot-first", 0, 0, O_NO_SNAPSHOT_FIRST, B(CMD_ROLLBACK)},
+    {"keep", 0, 1, O_KEEP, B(CMD_BACKUPS_PRUNE)},
+    {"older-than", 0, 1, O_OLDER_THAN, B(CMD_BACKUPS_PRUNE)},
+    {"branches-only", 0, 0, O_BRANCHES_ONLY, B(CMD_BACKUPS_PRUNE)},
+    {"snapshots-only", 0, 0, O_SNAPSHOTS_ONLY, B(CMD_BACKUPS_PRUNE)},
+    {"branch", 0, 1, O_BRANCH, B(CMD_SNAPSHOTS_CREATE)},
+    {"name", 0, 1, O_NAME, B(CMD_SNAPSHOTS_CREATE)},
+    {"expires-in", 0, 1, O_EXPIRES_IN, B(CMD_SNAPSHOTS_CREATE)},
+    {"limit", 0, 1, O_LIMIT, B(CMD_OPERATIONS_LIST)},
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const struct {
+    const char *group, *sub;
+    int cmd;
+    int min_args, max_args; /* positional arguments after the command words */
+} commands[] = {
+    {"setup", NULL, CMD_SETUP, 0, 0},
+    {"promote", NULL, CMD_PROMOTE, 0, 0},
+    {"refresh", NULL, CMD_REFRESH, 0, 0},
+    {"rollback", NULL, CMD_ROLLBACK, 0, 0},
+    {"backups", "list", CMD_BACKUPS_LIST, 0, 0},
+    {"backups", "prune", CMD_BACKUPS_PRUNE, 0, 0},
+    {"snapshots", "list", CMD_SNAPSHOTS_LIST, 0, 0},
+    {"snapshots", "create", CMD_SNAPSHOTS_CREATE, 0, 0},
+    {"snapshots", "delete", CMD_SNAPSHOTS_DELETE, 1, 1},
+    {"branches", "list", CMD_BRANCHES_LIST, 0, 0},
+    {"operations", "list", CMD_OPERATIONS_LIST, 0, 0},
+    {"operations", "wait", CMD_OPERATIONS_WAIT, 1, INT_MAX},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char help_text[] =
+    "Usage: neonflow [global options] <command> [command options]\n"
+    "\n"
+    "Snapshot-based promotion for Neon: replace production with a known-good dev\n"
+    "branch, keep a backup and a rollback point, and clean up afterwards.\n"
+    "\n"
+    "Commands:\n"
+    "  setup      [--source production] [--dev-name dev]\n"
+    "             create dev as an independent root branch from a snapshot of the source\n"
+    "  promote    [--source dev] [--target production] [--auto-rollback]\n"
+    "             [--verify-cmd CMD] [--after-switch-cmd CMD]\n"
+    "             replace the target with a snapshot of the source (endpoint kept)\n"
+    "  refresh    [--source production] [--target dev] [--delete-backup]\n"
+    "             replace the target with a fresh snapshot of the source\n"
+    "  rollback   [--target production] [--snapshot ID] [--no-snapshot-first]\n"
+    "             restore a snapshot (default: the newest rollback point) onto the target\n"
+    "  backups list\n"
+    "  backups prune [--keep N] [--older-than DURATION] [--branches-only | --snapshots-only]\n"
+    "  snapshots list\n"
+    "  snapshots create --branch NAME_OR_ID [--name NAME] [--expires-in DURATION]\n"
+    "  snapshots delete ID\n"
+    "  branches list\n"
+    "  operations list [--limit N]\n"
+    "  operations wait ID [ID...]\n"
+    "\n"
+    "Global options (before or after the command words):\n"
+    "  --api-key KEY        Neon API key (default: $NEON_API_KEY)\n"
+    "  --api-host URL       API base URL incl. /api/v2 (default: $NEON_API_HOST,\n"
+    "                       then https://console.neon.tech/api/v2)\n"
+    "  --project-id ID      Neon project (default: $NEON_PROJECT_ID)\n"
+    "  --json               print the result as JSON on stdout (progress on stderr)\n"
+    "  --timeout SECONDS    deadline of the whole command (default 1800; 30s, 15m also work)\n"
+    "  --run-id ID          run id: give the id of an interrupted run to resume it\n"
+    "  --dry-run            show the plan of a mutating command and change nothing\n"
+    "  -y, --yes            do not ask for confirmation\n"
+    "  -v, --verbose        more log output on stderr (repeat for more)\n"
+    "  -h, --help           show this help\n"
+    "  -V, --version        show the version\n"
+    "\n"
+    "DURATION is a number with a unit: 30s, 15m, 12h, 7d (or 1w, 1d12h).\n"
+    "promote, refresh, rollback, backups prune and snapshots delete show their plan\n"
+    "and ask \"Proceed? [y/N]\" on a terminal; without a terminal they need --yes.\n"
+    "--verify-cmd and --after-switch-cmd run through /bin/sh -c with NEONFLOW_BRANCH_ID,\n"
+    "NEONFLOW_BRANCH_NAME and NEONFLOW_PROJECT_ID set; a non-zero exit vetoes.\n"
+    "\n"
+    "Exit status:\n"
+    "  0  success\n"
+    "  1  failure\n"
+    "  2  usage error (bad flags, missing project id or API key, no confirmation)\n"
+    "  3  vetoed by a hook (--verify-cmd or --after-switch-cmd failed)\n"
+    "  4  timed out or cancelled (Ctrl-C); the run stopped safely\n"
+    "  5  uncertain outcome: re-run with the same --run-id\n"
+    "\n"
+    "See neonflow(1).\n";
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "neonflow: %s (see neonflow --help)\n", line);
+    return EXIT_USAGE;
+}
+
+static int parse_int32(const char *s, int32_t min, int32_t *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > INT32_MAX)
+        return -1;
+    *out = (int32_t)v;
+    return 0;
+}
+
+static int apply_option(cli *c, const struct opt *o, const char *val, const char *shown)
+{
+    switch (o->id) {
+    case O_API_KEY: c->api_key = val; break;
+    case O_API_HOST: c->api_host = val; break;
+    case O_PROJECT: c->project_id = val; break;
+    case O_JSON: c->json = 1; break;
+    case O_RUN_ID: c->run_id = val; break;
+    case O_DRY_RUN: c->dry_run = 1; break;
+    case O_YES: c->yes = 1; break;
+    case O_VERBOSE: c->verbose++; break;
+    case O_TIMEOUT:
+        if (cli_parse_duration(val, &c->timeout_s) != 0 || c->timeout_s <= 0)
+            return usage_error("invalid --timeout '%s': expected seconds > 0 (or 30s, 15m, 2h)", val);
+        break;
+    case O_SOURCE: c->source = val; break;
+    case O_TARGET: c->target = val; break;
+    case O_DEV_NAME: c->dev_name = val; break;
+    case O_AUTO_ROLLBACK: c->auto_rollback = 1; break;
+    case O_VERIFY_CMD: c->verify_cmd = val; break;
+    case O_AFTER_CMD: c->after_cmd = val; break;
+    case O_DELETE_BACKUP: c->delete_backup = 1; break;
+    case O_SNAPSHOT: c->snapshot_id = val; break;
+    case O_NO_SNAPSHOT_FIRST: c->no_snapshot_first = 1; break;
+    case O_BRANCHES_ONLY: c->branches_only = 1; break;
+    case O_SNAPSHOTS_ONLY: c->snapshots_only = 1; break;
+    case O_BRANCH: c->branch = val; break;
+    case O_NAME: c->name = val; break;
+    case O_KEEP:
+        if (parse_int32(val, 0, &c->keep) != 0)
+            return usage_error("invalid --keep '%s': expected a number >= 0", val);
+        break;
+    case O_LIMIT:
+        if (parse_int32(val, 1, &c->limit) != 0 || c->limit > 1000)
+            return usage_error("invalid --limit '%s': expected 1..1000", val);
+        break;
+    case O_OLDER_THAN:
+        if (cli_parse_duration(val, &c->older_than_s) != 0)
+            return usage_error("invalid --older-than '%s': expected a duration like 30s, 15m, 12h, 7d", val);
+        break;
+    case O_EXPIRES_IN:
+        if (cli_parse_duration(val, &c->expires_in_s) != 0 || c->expires_in_s <= 0)
+            return usage_error("invalid --expires-in '%s': expected a duration like 30s, 15m, 12h, 7d", val);
+        break;
+    default: break;
+    }
+    (void)shown;
+    return 0;
+}
+
+/* Parses argv into c. Returns -1 to go on, else an exit code (help, version, usage error). */
+static int parse_args(cli *c, int argc, char **argv)
+{
+    const struct opt *given[N_OPTIONS];
+    const char *given_as[N_OPTIONS];
+    size_t ngiven = 0;
+    char **words = calloc((size_t)argc + 1, sizeof *words);
+    int nwords = 0, only_words = 0, want_help = 0, want_version = 0;
+    if (!words)
+        return EXIT_FAIL;
+
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (only_words || a[0] != '-' || a[1] == '\0') {
+            words[nwords++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_words = 1;
+            continue;
+        }
+        if (a[1] != '-') { /* short options, possibly grouped: -vv, -yv */
+            for (const char *p = a + 1; *p; p++) {
+                const struct opt *o = NULL;
+                for (size_t k = 0; k < N_OPTIONS; k++)
+                    if (options[k].short_name == *p)
+                        o = &options[k];
+                if (!o) {
+                    char sh[3] = {'-', *p, 0};
+                    free(words);
+                    return usage_error("unknown option '%s'", sh);
+                }
+                if (o->id == O_HELP)
+                    want_help = 1;
+                else if (o->id == O_VERSION)
+                    want_version = 1;
+                else
+                    apply_option(c, o, NULL, a);
+            }
+            continue;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        const struct opt *o = NULL;
+        for (size_t k = 0; k < N_OPTIONS; k++)
+            if (strlen(options[k].name) == nlen && strncmp(options[k].name, name, nlen) == 0)
+                o = &options[k];
+        if (!o) {
+            free(words);
+            return usage_error("unknown option '%s'", a);
+        }
+        const char *val = NULL;
+        if (o->has_arg) {
+            if (eq)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else {
+                free(words);
+                return usage_error("option '--%s' needs a value", o->name);
+            }
+        } else if (eq) {
+            free(words);
+            return usage_error("option '--%s' takes no value", o->name);
+        }
+        if (o->id == O_HELP) {
+            want_help = 1;
+            continue;
+        }
+        if (o->id == O_VERSION) {
+            want_version = 1;
+            continue;
+        }
+        int rc = apply_option(c, o, val, a);
+        if (rc) {
+            free(words);
+            return rc;
+        }
+        if (o->cmds && ngiven < N_OPTIONS) {
+            given[ngiven] = o;
+            given_as[ngiven++] = a;
+        }
+    }
+    if (want_help) {
+        fputs(help_text, stdout);
+        free(words);
+        return EXIT_OK;
+    }
+    if (want_version) {
+        printf("neonflow %s (libneonflow %s)\n", NEONFLOW_VERSION_STRING, neonflow_version_string());
+        free(words);
+        return EXIT_OK;
+    }
+    if (nwords == 0) {
+        free(words);
+        return usage_error("no command given");
+    }
+    int found = -1, group_known = 0;
+    for (size_t k = 0; k < N_COMMANDS; k++) {
+        if (strcmp(commands[k].group, words[0]) != 0)
+            continue;
+        group_known = 1;
+        if (!commands[k].sub || (nwords > 1 && strcmp(commands[k].sub, words[1]) == 0)) {
+            found = (int)k;
+            break;
+        }
+    }
+    if (!group_known) {
+        int rc = usage_error("unknown command '%s'", words[0]);
+        free(words);
+        return rc;
+    }
+    if (found < 0) {
+        int rc = nwords > 1 ? usage_error("unknown subcommand '%s %s'", words[0], words[1])
+                            : usage_error("'%s' needs a subcommand", words[0]);
+        free(words);
+        return rc;
+    }
+    int used = commands[found].sub ? 2 : 1;
+    c->words = words;
+    c->cmd = commands[found].cmd;
+    c->args = words + used;
+    c->nargs = nwords - used;
+    if (c->nargs < commands[found].min_args || c->nargs > commands[found].max_args) {
+        static char name[64];
+        snprintf(name, sizeof name, "%s%s%s", commands[found].group, commands[found].sub ? " " : "",
+                 commands[found].sub ? commands[found].sub : "");
+        int rc = c->nargs < commands[found].min_args ? usage_error("'%s' needs an argument", name)
+                                                     : usage_error("unexpected argument '%s' for '%s'",
+                                                                   c->args[commands[found].max_args], name);
+        free(words);
+        c->args = NULL;
+        return rc;
+    }
+    static char cmd_name[64];
+    snprintf(cmd_name, sizeof cmd_name, "%s%s%s", commands[found].group, commands[found].sub ? " " : "",
+             commands[found].sub ? commands[found].sub : "");
+    c->cmd_name = cmd_name;
+    for (size_t k = 0; k < ngiven; k++)
+        if (!(given[k]->cmds & B(c->cmd))) {
+            free(words);
+            c->args = NULL;
+            return usage_error("option '%s' does not apply to '%s'", given_as[k], cmd_name);
+        }
+    if (c->cmd == CMD_SNAPSHOTS_CREATE && !c->branch) {
+        free(words);
+        c->args = NULL;
+        return usage_error("'snapshots create' needs --branch NAME_OR_ID");
+    }
+    if (c->branches_only && c->snapshots_only) {
+        free(words);
+        c->args = NULL;
+        return usage_error("--branches-only and --snapshots-only exclude each other");
+    }
+    return -1; /* words stays allocated through c->args */
+}
+
+static int env_or(const char **v, const char *env)
+{
+    if (!*v || !**v) {
+        const char *e = getenv(env);
+        *v = (e && *e) ? e : NULL;
+    }
+    return *v != NULL;
+}
+
+static int make_client(cli *c)
+{
+    neonflow_client_options *o = NULL;
+    neonflow_error *err = NULL;
+    int rc = neonflow_client_options_new(&o);
+    if (rc == 0)
+        rc = neonflow_client_options_set_api_key(o, c->api_key);
+    if (rc != 0) {
+        neonflow_client_options_free(o);
+        out_errorf(c, "invalid API key: it must not be empty or contain spaces or control characters");
+        return EXIT_USAGE;
+    }
+    if (c->api_host && neonflow_client_options_set_base_url(o, c->api_host) != 0) {
+        neonflow_client_options_free(o);
+        out_errorf(c, "invalid --api-host / NEON_API_HOST '%s': expected an http(s) URL like "
+                      "https://console.neon.tech/api/v2", c->api_host);
+        return EXIT_USAGE;
+    }
+    char ua[64];
+    snprintf(ua, sizeof ua, "neonflow-cli/%s", NEONFLOW_VERSION_STRING);
+    neonflow_client_options_set_user_agent_suffix(o, ua);
+    if (c->verbose > 0)
+        neonflow_client_options_set_log_hook(o, out_log, c->verbose > 1 ? NEONFLOW_LOG_DEBUG : NEONFLOW_LOG_INFO,
+                                             (void *)c, NULL);
+    if (c->verbose > 2)
+        neonflow_client_options_set_trace_hook(o, out_trace, (void *)c, NULL);
+    rc = neonflow_client_new(&c->client, o, &err);
+    neonflow_client_options_free(o);
+    if (rc != 0) {
+        out_error(c, "cannot create the client", rc, err);
+        neonflow_error_free(err);
+        return (rc == NEONFLOW_ECONFIG || rc == NEONFLOW_EINSECURE || rc == NEONFLOW_EINVAL) ? EXIT_USAGE
+                                                                                            : EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    c.timeout_s = 1800;
+    c.keep = -1;
+    c.older_than_s = -1;
+    c.expires_in_s = -1;
+
+    int rc = parse_args(&c, argc, argv);
+    if (rc >= 0)
+        return rc;
+    char **words = c.words;
+
+    c.stderr_tty = isatty(STDERR_FILENO);
+    c.stdin_tty = isatty(STDIN_FILENO);
+    c.start_ms = cli_now_ms();
+    c.deadline_ms = c.start_ms + c.timeout_s * 1000;
+
+    if (!env_or(&c.api_key, "NEON_API_KEY")) {
+        out_errorf(&c, "no API key: pass --api-key KEY or set NEON_API_KEY");
+        free(words);
+        return EXIT_USAGE;
+    }
+    env_or(&c.api_host, "NEON_API_HOST");
+    if (!env_or(&c.project_id, "NEON_PROJECT_ID")) {
+        out_errorf(&c, "no project: pass --project-id ID or set NEON_PROJECT_ID");
+        free(words);
+        return EXIT_USAGE;
+    }
+    if (cli_is_destructive(c.cmd) && !c.yes && !c.dry_run && !c.stdin_tty) {
+        out_errorf(&c, "'%s' changes Neon state and needs confirmation: re-run with --yes "
+                       "(or --dry-run to see the plan)", c.cmd_name);
+        free(words);
+        return EXIT_USAGE;
+    }
+    rc = make_client(&c);
+    if (rc != EXIT_OK) {
+        free(words);
+        return rc;
+    }
+    if (neonflow_cancel_new(&c.cancel) != 0 || cli_signals_start(&c) != 0) {
+        out_errorf(&c, "cannot set up signal handling");
+        neonflow_client_free(c.client);
+        neonflow_cancel_free(c.cancel);
+        free(words);
+        return EXIT_FAIL;
+    }
+    switch (c.cmd) {
+    case CMD_SETUP:
+    case CMD_PROMOTE:
+    case CMD_REFRESH:
+    case CMD_ROLLBACK:
+    case CMD_BACKUPS_LIST:
+    case CMD_BACKUPS_PRUNE:
+        rc = cmd_workflow(&c);
+        break;
+    default:
+        rc = cmd_resources(&c);
+        break;
+    }
+    fflush(stdout);
+    cli_signals_stop();
+    neonflow_client_free(c.client);
+    neonflow_cancel_free(c.cancel);
+    free(words);
+    return rc;
+}
