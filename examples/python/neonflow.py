@@ -1,0 +1,651 @@
+"""neonflow — a ctypes binding of libneonflow (standard library only).
+
+    import neonflow
+    with neonflow.Client() as client:              # NEON_API_KEY / NEON_API_HOST
+        report = client.promote("my-project", on_event=print)
+        print(report.lost_writes_start, report.lost_writes_end)
+
+The library is found through $NEONFLOW_LIB (a full path), then
+ctypes.util.find_library("neonflow"), then the build directory of this source
+tree (build/lib/libneonflow.so).
+
+Every workflow returns a Report, or raises NeonflowError carrying the C error
+code and details; when the library produced a report for the failed run (it
+does for nearly every failure) it is attached as `error.report`, and says how
+to continue. Objects are freed deterministically: use `with`, or call
+close(); __del__ is only the safety net.
+
+Threads: a Client may be shared by many Python threads. ctypes releases the
+GIL during each C call, and the hooks run on the calling thread.
+"""
+import ctypes
+import ctypes.util
+import json
+import os
+
+__all__ = ["Client", "Report", "Step", "Resource", "Event", "Branch", "CancelToken",
+           "NeonflowError", "version", "strerror", "error_name", "load_library"]
+
+# ---- constants (the values are part of the ABI; see include/neonflow/*.h) ----
+OK = 0
+EINVAL = -2
+ECANCELLED = -5
+ETIMEOUT = -6
+EUNCERTAIN = -208
+EOPTIMEOUT = -302
+ECALLBACK = -500
+
+WORKFLOWS = {1: "setup", 2: "promote", 3: "refresh", 4: "rollback", 5: "backups", 6: "prune"}
+STEP_STATUS = {0: "planned", 1: "done", 2: "resumed", 3: "skipped", 4: "failed", 5: "vetoed", 6: "undone"}
+EVENT_KINDS = {1: "run_started", 2: "step_begin", 3: "step_end", 4: "operation", 5: "retry",
+               6: "rate_limit_wait", 7: "warning", 8: "run_ended"}
+RESOURCE_KINDS = {1: "snapshot", 2: "branch", 3: "endpoint"}
+ACTIONS = {1: "create", 2: "replace", 3: "delete", 4: "keep"}
+
+_c = ctypes
+_P = _c.c_void_p
+_S = _c.c_char_p
+_I = _c.c_int
+_I32 = _c.c_int32
+_I64 = _c.c_int64
+_SZ = _c.c_size_t
+
+EVENT_FN = _c.CFUNCTYPE(None, _P, _P)           # void (*)(const neonflow_event *, void *)
+BRANCH_CHECK_FN = _c.CFUNCTYPE(_I, _P, _P)      # int (*)(const neonflow_branch *, void *)
+DESTROY_FN = _c.CFUNCTYPE(None, _P)             # void (*)(void *)
+_NO_DESTROY = DESTROY_FN()                      # NULL: the closures carry the state
+
+# name: (restype, argtypes)
+_PROTOS = {
+    "neonflow_version": (None, [_c.POINTER(_I32)] * 3),
+    "neonflow_version_string": (_S, []),
+    "neonflow_free": (None, [_P]),
+    "neonflow_strerror": (_S, [_I]),
+    "neonflow_error_name": (_S, [_I]),
+    "neonflow_error_code": (_I, [_P]),
+    "neonflow_error_message": (_S, [_P]),
+    "neonflow_error_http_status": (_I32, [_P]),
+    "neonflow_error_neon_code": (_S, [_P]),
+    "neonflow_error_request_id": (_S, [_P]),
+    "neonflow_error_method": (_S, [_P]),
+    "neonflow_error_path": (_S, [_P]),
+    "neonflow_error_retryable": (_I, [_P]),
+    "neonflow_error_free": (None, [_P]),
+    # client
+    "neonflow_client_options_new": (_I, [_c.POINTER(_P)]),
+    "neonflow_client_options_free": (None, [_P]),
+    "neonflow_client_options_set_api_key": (_I, [_P, _S]),
+    "neonflow_client_options_set_base_url": (_I, [_P, _S]),
+    "neonflow_client_options_set_user_agent_suffix": (_I, [_P, _S]),
+    "neonflow_client_options_set_request_timeout_ms": (_I, [_P, _I64]),
+    "neonflow_client_options_set_max_retries": (_I, [_P, _I32]),
+    "neonflow_client_options_set_ca_file": (_I, [_P, _S]),
+    "neonflow_client_new": (_I, [_c.POINTER(_P), _P, _c.POINTER(_P)]),
+    "neonflow_client_free": (None, [_P]),
+    "neonflow_client_base_url": (_S, [_P]),
+    # cancel tokens
+    "neonflow_cancel_new": (_I, [_c.POINTER(_P)]),
+    "neonflow_cancel_trigger": (None, [_P]),
+    "neonflow_cancel_is_triggered": (_I, [_P]),
+    "neonflow_cancel_free": (None, [_P]),
+    # run options
+    "neonflow_run_options_new": (_I, [_c.POINTER(_P)]),
+    "neonflow_run_options_free": (None, [_P]),
+    "neonflow_run_options_set_project_id": (_I, [_P, _S]),
+    "neonflow_run_options_set_run_id": (_I, [_P, _S]),
+    "neonflow_run_options_set_timeout_ms": (_I, [_P, _I64]),
+    "neonflow_run_options_set_cancel": (_I, [_P, _P]),
+    "neonflow_run_options_set_dry_run": (_I, [_P, _I]),
+    "neonflow_run_options_set_event_hook": (_I, [_P, EVENT_FN, _P, DESTROY_FN]),
+    # promote
+    "neonflow_promote_options_new": (_I, [_c.POINTER(_P)]),
+    "neonflow_promote_options_free": (None, [_P]),
+    "neonflow_promote_options_set_source": (_I, [_P, _S]),
+    "neonflow_promote_options_set_target": (_I, [_P, _S]),
+    "neonflow_promote_options_set_verify_hook": (_I, [_P, BRANCH_CHECK_FN, _P, DESTROY_FN]),
+    "neonflow_promote_options_set_after_switch_hook": (_I, [_P, BRANCH_CHECK_FN, _P, DESTROY_FN]),
+    "neonflow_promote_options_set_auto_rollback": (_I, [_P, _I]),
+    "neonflow_promote": (_I, [_c.POINTER(_P), _P, _P, _P, _c.POINTER(_P)]),
+    # rollback
+    "neonflow_rollback_options_new": (_I, [_c.POINTER(_P)]),
+    "neonflow_rollback_options_free": (None, [_P]),
+    "neonflow_rollback_options_set_target": (_I, [_P, _S]),
+    "neonflow_rollback_options_set_snapshot_id": (_I, [_P, _S]),
+    "neonflow_rollback_options_set_snapshot_first": (_I, [_P, _I]),
+    "neonflow_rollback": (_I, [_c.POINTER(_P), _P, _P, _P, _c.POINTER(_P)]),
+    # setup, refresh, backups, prune
+    "neonflow_setup_options_new": (_I, [_c.POINTER(_P)]),
+    "neonflow_setup_options_free": (None, [_P]),
+    "neonflow_setup_options_set_source": (_I, [_P, _S]),
+    "neonflow_setup_options_set_dev_name": (_I, [_P, _S]),
+    "neonflow_setup": (_I, [_c.POINTER(_P), _P, _P, _P, _c.POINTER(_P)]),
+    "neonflow_refresh_options_new": (_I, [_c.POINTER(_P)]),
+    "neonflow_refresh_options_free": (None, [_P]),
+    "neonflow_refresh_options_set_source": (_I, [_P, _S]),
+    "neonflow_refresh_options_set_target": (_I, [_P, _S]),
+    "neonflow_refresh_options_set_delete_backup": (_I, [_P, _I]),
+    "neonflow_refresh": (_I, [_c.POINTER(_P), _P, _P, _P, _c.POINTER(_P)]),
+    "neonflow_backups_list": (_I, [_c.POINTER(_P), _P, _P, _c.POINTER(_P)]),
+    "neonflow_prune_options_new": (_I, [_c.POINTER(_P)]),
+    "neonflow_prune_options_free": (None, [_P]),
+    "neonflow_prune_options_set_keep_newest": (_I, [_P, _I32]),
+    "neonflow_prune_options_set_older_than_s": (_I, [_P, _I64]),
+    "neonflow_prune": (_I, [_c.POINTER(_P), _P, _P, _P, _c.POINTER(_P)]),
+    # reports
+    "neonflow_report_workflow": (_I32, [_P]),
+    "neonflow_report_run_id": (_S, [_P]),
+    "neonflow_report_dry_run": (_I, [_P]),
+    "neonflow_report_result": (_I, [_P]),
+    "neonflow_report_message": (_S, [_P]),
+    "neonflow_report_step_count": (_SZ, [_P]),
+    "neonflow_report_step": (_P, [_P, _SZ]),
+    "neonflow_report_api_calls": (_I64, [_P]),
+    "neonflow_report_retries": (_I64, [_P]),
+    "neonflow_report_duration_ms": (_I64, [_P]),
+    "neonflow_report_to_json": (_I, [_c.POINTER(_P), _P, _c.POINTER(_P)]),
+    "neonflow_report_free": (None, [_P]),
+    "neonflow_step_name": (_S, [_P]),
+    "neonflow_step_description": (_S, [_P]),
+    "neonflow_step_status": (_I32, [_P]),
+    "neonflow_step_mutating": (_I, [_P]),
+    "neonflow_step_duration_ms": (_I64, [_P]),
+    "neonflow_step_api_calls": (_I64, [_P]),
+    "neonflow_step_retries": (_I64, [_P]),
+    "neonflow_step_resource_count": (_SZ, [_P]),
+    "neonflow_step_resource": (_P, [_P, _SZ]),
+    "neonflow_resource_kind": (_I32, [_P]),
+    "neonflow_resource_action": (_I32, [_P]),
+    "neonflow_resource_name": (_S, [_P]),
+    "neonflow_resource_id": (_S, [_P]),
+    "neonflow_resource_role": (_S, [_P]),
+    "neonflow_resource_target": (_S, [_P]),
+    "neonflow_resource_run_id": (_S, [_P]),
+    "neonflow_resource_created_at": (_S, [_P]),
+    "neonflow_resource_expires_at": (_S, [_P]),
+    "neonflow_resource_size_bytes": (_I64, [_P]),
+    "neonflow_resource_replaced_by": (_S, [_P]),
+    # events
+    "neonflow_event_kind": (_I32, [_P]),
+    "neonflow_event_workflow": (_I32, [_P]),
+    "neonflow_event_run_id": (_S, [_P]),
+    "neonflow_event_step": (_S, [_P]),
+    "neonflow_event_message": (_S, [_P]),
+    "neonflow_event_status": (_I32, [_P]),
+    "neonflow_event_duration_ms": (_I64, [_P]),
+    "neonflow_event_operation_id": (_S, [_P]),
+    "neonflow_event_operation_action": (_S, [_P]),
+    "neonflow_event_http_status": (_I32, [_P]),
+    "neonflow_event_elapsed_ms": (_I64, [_P]),
+    # the branch handed to verify / after-switch hooks
+    "neonflow_branch_id": (_S, [_P]),
+    "neonflow_branch_name": (_S, [_P]),
+    "neonflow_branch_project_id": (_S, [_P]),
+}
+
+# Strings of the report getters, exposed as Report properties.
+_REPORT_STRINGS = [
+    "source_branch_id", "old_target_branch_id", "target_branch_id", "target_endpoint_id",
+    "target_endpoint_host", "candidate_snapshot_id", "rollback_snapshot_id", "preview_branch_id",
+    "backup_branch_id", "backup_branch_name", "lost_writes_start", "lost_writes_end",
+    "lost_writes_start_lsn", "lost_writes_end_lsn", "divergence_start",
+]
+for _name in _REPORT_STRINGS:
+    _PROTOS["neonflow_report_" + _name] = (_S, [_P])
+_PROTOS["neonflow_report_lost_writes_start_ms"] = (_I64, [_P])
+_PROTOS["neonflow_report_lost_writes_end_ms"] = (_I64, [_P])
+
+
+def _candidates():
+    env = os.environ.get("NEONFLOW_LIB")
+    if env:
+        yield env
+    found = ctypes.util.find_library("neonflow")
+    if found:
+        yield found
+    here = os.path.dirname(os.path.abspath(__file__))
+    yield os.path.join(here, "..", "..", "build", "lib", "libneonflow.so")
+
+
+_lib = None
+
+
+def load_library():
+    """Loads libneonflow once and declares every function used here."""
+    global _lib  # pylint: disable=global-statement
+    if _lib is not None:
+        return _lib
+    errors = []
+    for path in _candidates():
+        try:
+            lib = ctypes.CDLL(path)
+            break
+        except OSError as e:
+            errors.append("%s: %s" % (path, e))
+    else:
+        raise OSError("libneonflow not found (set NEONFLOW_LIB): " + "; ".join(errors))
+    for name, (restype, argtypes) in _PROTOS.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    _lib = lib
+    return lib
+
+
+def _s(b):
+    return b.decode("utf-8", "replace") if b is not None else ""
+
+
+def _b(s):
+    return s.encode("utf-8") if s is not None else None
+
+
+def version():
+    """The loaded library's version string, e.g. "0.1.0"."""
+    return _s(load_library().neonflow_version_string())
+
+
+def strerror(code):
+    return _s(load_library().neonflow_strerror(code))
+
+
+def error_name(code):
+    return _s(load_library().neonflow_error_name(code))
+
+
+class NeonflowError(Exception):
+    """A failed libneonflow call: the NEONFLOW_E* code and the details."""
+
+    def __init__(self, code, name=None, message=None, http_status=0, request_id="",
+                 neon_code="", method="", path="", retryable=False, report=None):
+        self.code = code
+        self.name = name or error_name(code)
+        self.message = message or strerror(code)
+        self.http_status = http_status
+        self.request_id = request_id
+        self.neon_code = neon_code
+        self.method = method
+        self.path = path
+        self.retryable = retryable
+        self.report = report
+        text = "%s: %s" % (self.name, self.message)
+        if http_status:
+            text += " (HTTP %d%s)" % (http_status, ", request " + request_id if request_id else "")
+        super().__init__(text)
+
+    @classmethod
+    def _take(cls, code, errp, report=None):
+        """Builds the exception from a neonflow_error* and frees it."""
+        lib = load_library()
+        e = errp.value if errp is not None else None
+        if not e:
+            return cls(code, report=report)
+        try:
+            return cls(code, error_name(code), _s(lib.neonflow_error_message(e)),
+                       lib.neonflow_error_http_status(e), _s(lib.neonflow_error_request_id(e)),
+                       _s(lib.neonflow_error_neon_code(e)), _s(lib.neonflow_error_method(e)),
+                       _s(lib.neonflow_error_path(e)), bool(lib.neonflow_error_retryable(e)), report)
+        finally:
+            lib.neonflow_error_free(e)
+
+
+def _check(rc):
+    if rc != OK:
+        raise NeonflowError(rc)
+
+
+class _Owned:
+    """A C object with exactly one free function, freed once."""
+    _free_name = None
+
+    def __init__(self, ptr):
+        self._ptr = ptr
+
+    def close(self):
+        ptr, self._ptr = self._ptr, None
+        if ptr and _lib is not None:
+            getattr(_lib, self._free_name)(ptr)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+    def _alive(self):
+        if not self._ptr:
+            raise ValueError("%s is closed" % type(self).__name__)
+        return self._ptr
+
+
+class CancelToken(_Owned):
+    """Lets another thread stop a running workflow (NeonflowError ECANCELLED)."""
+    _free_name = "neonflow_cancel_free"
+
+    def __init__(self):
+        p = _P()
+        _check(load_library().neonflow_cancel_new(ctypes.byref(p)))
+        super().__init__(p.value)
+
+    def trigger(self):
+        _lib.neonflow_cancel_trigger(self._alive())
+
+    @property
+    def triggered(self):
+        return bool(_lib.neonflow_cancel_is_triggered(self._ptr)) if self._ptr else False
+
+
+class Event:
+    """A copy of one event (the C event is only valid during the hook)."""
+    __slots__ = ("kind", "workflow", "run_id", "step", "message", "status", "duration_ms",
+                 "operation_id", "operation_action", "http_status", "elapsed_ms")
+
+    def __init__(self, ev):
+        lib = _lib
+        self.kind = EVENT_KINDS.get(lib.neonflow_event_kind(ev), "unknown")
+        self.workflow = WORKFLOWS.get(lib.neonflow_event_workflow(ev), "unknown")
+        self.run_id = _s(lib.neonflow_event_run_id(ev))
+        self.step = _s(lib.neonflow_event_step(ev))
+        self.message = _s(lib.neonflow_event_message(ev))
+        self.status = lib.neonflow_event_status(ev)
+        self.duration_ms = lib.neonflow_event_duration_ms(ev)
+        self.operation_id = _s(lib.neonflow_event_operation_id(ev))
+        self.operation_action = _s(lib.neonflow_event_operation_action(ev))
+        self.http_status = lib.neonflow_event_http_status(ev)
+        self.elapsed_ms = lib.neonflow_event_elapsed_ms(ev)
+
+    @property
+    def step_status(self):
+        """For step_end events: "done", "skipped", ..."""
+        return STEP_STATUS.get(self.status, "unknown") if self.kind == "step_end" else ""
+
+    def __repr__(self):
+        return "Event(%s, step=%r, message=%r)" % (self.kind, self.step, self.message)
+
+
+class Branch:
+    """The branch handed to verify / after_switch hooks (copied)."""
+    __slots__ = ("id", "name", "project_id")
+
+    def __init__(self, b):
+        self.id = _s(_lib.neonflow_branch_id(b))
+        self.name = _s(_lib.neonflow_branch_name(b))
+        self.project_id = _s(_lib.neonflow_branch_project_id(b))
+
+    def __repr__(self):
+        return "Branch(%r, %r)" % (self.id, self.name)
+
+
+class Resource:
+    """A resource a step created, replaced, deleted or kept (copied)."""
+
+    def __init__(self, r):
+        lib = _lib
+        self.kind = RESOURCE_KINDS.get(lib.neonflow_resource_kind(r), "unknown")
+        self.action = ACTIONS.get(lib.neonflow_resource_action(r), "unknown")
+        self.name = _s(lib.neonflow_resource_name(r))
+        self.id = _s(lib.neonflow_resource_id(r))
+        self.role = _s(lib.neonflow_resource_role(r))
+        self.target = _s(lib.neonflow_resource_target(r))
+        self.run_id = _s(lib.neonflow_resource_run_id(r))
+        self.created_at = _s(lib.neonflow_resource_created_at(r))
+        self.expires_at = _s(lib.neonflow_resource_expires_at(r))
+        self.size_bytes = lib.neonflow_resource_size_bytes(r)
+        self.replaced_by = _s(lib.neonflow_resource_replaced_by(r))
+
+    def __repr__(self):
+        return "Resource(%s %s %r %s)" % (self.action, self.kind, self.name, self.id)
+
+
+class Step:
+    """One step of a report (copied)."""
+
+    def __init__(self, s):
+        lib = _lib
+        self.name = _s(lib.neonflow_step_name(s))
+        self.description = _s(lib.neonflow_step_description(s))
+        self.status = STEP_STATUS.get(lib.neonflow_step_status(s), "unknown")
+        self.mutating = bool(lib.neonflow_step_mutating(s))
+        self.duration_ms = lib.neonflow_step_duration_ms(s)
+        self.api_calls = lib.neonflow_step_api_calls(s)
+        self.retries = lib.neonflow_step_retries(s)
+        self.resources = [Resource(lib.neonflow_step_resource(s, i))
+                          for i in range(lib.neonflow_step_resource_count(s))]
+
+    def __repr__(self):
+        return "Step(%r, %s)" % (self.name, self.status)
+
+
+class Report(_Owned):
+    """What a workflow did (or planned, for a dry run). Owns the C report."""
+    _free_name = "neonflow_report_free"
+
+    def _get(self, name):
+        return getattr(_lib, "neonflow_report_" + name)(self._alive())
+
+    workflow = property(lambda self: WORKFLOWS.get(self._get("workflow"), "unknown"))
+    run_id = property(lambda self: _s(self._get("run_id")))
+    dry_run = property(lambda self: bool(self._get("dry_run")))
+    result = property(lambda self: self._get("result"))
+    message = property(lambda self: _s(self._get("message")))
+    api_calls = property(lambda self: self._get("api_calls"))
+    retries = property(lambda self: self._get("retries"))
+    duration_ms = property(lambda self: self._get("duration_ms"))
+    lost_writes_start_ms = property(lambda self: self._get("lost_writes_start_ms"))
+    lost_writes_end_ms = property(lambda self: self._get("lost_writes_end_ms"))
+
+    @property
+    def steps(self):
+        p = self._alive()
+        return [Step(_lib.neonflow_report_step(p, i)) for i in range(_lib.neonflow_report_step_count(p))]
+
+    def to_dict(self):
+        """The report's JSON document (what `neonflow --json` prints), parsed."""
+        out, errp = _P(), _P()
+        rc = _lib.neonflow_report_to_json(ctypes.byref(out), self._alive(), ctypes.byref(errp))
+        if rc != OK:
+            raise NeonflowError._take(rc, errp)
+        try:
+            return json.loads(ctypes.string_at(out.value).decode("utf-8"))
+        finally:
+            _lib.neonflow_free(out.value)
+
+    def __repr__(self):
+        if not self._ptr:
+            return "Report(closed)"
+        return "Report(%s, run %s, %s)" % (self.workflow, self.run_id, error_name(self.result))
+
+
+for _name in _REPORT_STRINGS:
+    setattr(Report, _name, property(lambda self, n=_name: _s(self._get(n))))
+
+
+class _Run:
+    """Run options plus the Python hooks they point to, alive for one call."""
+
+    def __init__(self, project_id, run_id, dry_run, timeout, cancel, on_event):
+        lib = load_library()
+        self.errors = []           # exceptions raised inside hooks
+        self.keep = []             # CFUNCTYPE objects the C side points to
+        p = _P()
+        _check(lib.neonflow_run_options_new(ctypes.byref(p)))
+        self.ptr = p.value
+        try:
+            _check(lib.neonflow_run_options_set_project_id(self.ptr, _b(project_id)))
+            if run_id:
+                _check(lib.neonflow_run_options_set_run_id(self.ptr, _b(run_id)))
+            if timeout is not None:
+                _check(lib.neonflow_run_options_set_timeout_ms(self.ptr, int(timeout * 1000)))
+            if dry_run:
+                _check(lib.neonflow_run_options_set_dry_run(self.ptr, 1))
+            if cancel is not None:
+                _check(lib.neonflow_run_options_set_cancel(self.ptr, cancel._alive()))  # pylint: disable=protected-access
+            if on_event is not None:
+                def event_hook(ev, _payload):
+                    try:
+                        on_event(Event(ev))
+                    except Exception as e:  # pylint: disable=broad-except
+                        self.errors.append(e)  # events cannot stop a run: raised afterwards
+                cb = EVENT_FN(event_hook)
+                self.keep.append(cb)
+                _check(lib.neonflow_run_options_set_event_hook(self.ptr, cb, None, _NO_DESTROY))
+        except BaseException:
+            self.close()
+            raise
+
+    def branch_hook(self, fn):
+        """A C branch-check hook calling fn(Branch) -> truthy to accept."""
+        def hook(b, _payload):
+            try:
+                verdict = fn(Branch(b))
+                return 0 if verdict is None or verdict else 1
+            except Exception as e:  # pylint: disable=broad-except
+                self.errors.append(e)
+                return 1  # an exception vetoes
+        cb = BRANCH_CHECK_FN(hook)
+        self.keep.append(cb)
+        return cb
+
+    def close(self):
+        if self.ptr:
+            _lib.neonflow_run_options_free(self.ptr)
+            self.ptr = None
+
+    def call(self, fn, client, opts):
+        """Runs one workflow; returns its Report or raises NeonflowError."""
+        out, errp = _P(), _P()
+        if opts is None:
+            rc = fn(ctypes.byref(out), client, self.ptr, ctypes.byref(errp))
+        else:
+            rc = fn(ctypes.byref(out), client, self.ptr, opts, ctypes.byref(errp))
+        report = Report(out.value) if out.value else None
+        if rc != OK:
+            err = NeonflowError._take(rc, errp, report)  # pylint: disable=protected-access
+            raise err from (self.errors[0] if self.errors else None)
+        if self.errors:
+            raise self.errors[0]
+        return report
+
+
+class Client(_Owned):
+    """A connection to the Neon API. Share one between threads.
+
+    api_key / base_url default to NEON_API_KEY / NEON_API_HOST (then Neon's
+    public API). request_timeout and ca_file are optional.
+    """
+    _free_name = "neonflow_client_free"
+
+    def __init__(self, api_key=None, base_url=None, user_agent_suffix=None,
+                 request_timeout=None, max_retries=None, ca_file=None):
+        lib = load_library()
+        super().__init__(None)
+        opts = _with_options("client", [
+            ("api_key", _b(api_key)), ("base_url", _b(base_url)),
+            ("user_agent_suffix", _b(user_agent_suffix)),
+            ("request_timeout_ms", int(request_timeout * 1000) if request_timeout else None),
+            ("max_retries", max_retries), ("ca_file", _b(ca_file))])
+        try:
+            p, errp = _P(), _P()
+            rc = lib.neonflow_client_new(ctypes.byref(p), opts, ctypes.byref(errp))
+            if rc != OK:
+                raise NeonflowError._take(rc, errp)
+            self._ptr = p.value
+        finally:
+            lib.neonflow_client_options_free(opts)
+
+    @property
+    def base_url(self):
+        return _s(_lib.neonflow_client_base_url(self._alive()))
+
+    def _workflow(self, name, kind, setters, project_id, run_id, dry_run, timeout, cancel,
+                  on_event, hooks=()):
+        run = _Run(project_id, run_id, dry_run, timeout, cancel, on_event)
+        opts = None
+        try:
+            setters = list(setters)
+            for hook_name, fn in hooks:
+                if fn is not None:
+                    setters.append((hook_name, run.branch_hook(fn)))
+            if kind:
+                opts = _with_options(kind, setters)
+            return run.call(getattr(_lib, "neonflow_" + name), self._alive(), opts)
+        finally:
+            if opts:
+                getattr(_lib, "neonflow_%s_options_free" % kind)(opts)
+            run.close()
+
+    def setup(self, project_id, source="production", dev_name="dev", **run):
+        """Creates dev as a root branch from a snapshot of source (idempotent)."""
+        return self._workflow("setup", "setup", [("source", _b(source)), ("dev_name", _b(dev_name))],
+                              project_id, **_run_args(run))
+
+    def promote(self, project_id, source="dev", target="production", on_event=None, verify=None,
+                after_switch=None, auto_rollback=False, dry_run=False, run_id=None, timeout=None,
+                cancel=None):
+        """Promotes source onto target. verify(Branch) / after_switch(Branch)
+        return True (or None) to go on, False to veto; an exception vetoes too
+        and becomes the NeonflowError's __cause__."""
+        return self._workflow("promote", "promote",
+                              [("source", _b(source)), ("target", _b(target)),
+                               ("auto_rollback", 1 if auto_rollback else None)],
+                              project_id, run_id, dry_run, timeout, cancel, on_event,
+                              hooks=[("verify_hook", verify), ("after_switch_hook", after_switch)])
+
+    def rollback(self, project_id, target="production", snapshot_id=None, snapshot_first=True,
+                 **run):
+        """Restores snapshot_id (default: the newest rollback point) onto target."""
+        return self._workflow("rollback", "rollback",
+                              [("target", _b(target)), ("snapshot_id", _b(snapshot_id)),
+                               ("snapshot_first", 1 if snapshot_first else 0)],
+                              project_id, **_run_args(run))
+
+    def refresh(self, project_id, source="production", target="dev", delete_backup=False, **run):
+        """Replaces target (dev) with a fresh snapshot of source (production)."""
+        return self._workflow("refresh", "refresh",
+                              [("source", _b(source)), ("target", _b(target)),
+                               ("delete_backup", 1 if delete_backup else None)],
+                              project_id, **_run_args(run))
+
+    def backups(self, project_id, **run):
+        """Lists backup branches and neonflow's snapshots (KEEP resources)."""
+        return self._workflow("backups_list", None, [], project_id, **_run_args(run))
+
+    def prune(self, project_id, keep=None, older_than_s=None, **run):
+        """Deletes backups by policy (dry_run=True shows the plan)."""
+        return self._workflow("prune", "prune", [("keep_newest", keep), ("older_than_s", older_than_s)],
+                              project_id, **_run_args(run))
+
+
+def _run_args(run):
+    allowed = ("run_id", "dry_run", "timeout", "cancel", "on_event")
+    unknown = set(run) - set(allowed)
+    if unknown:
+        raise TypeError("unexpected arguments: %s" % ", ".join(sorted(unknown)))
+    return {k: run.get(k, False if k == "dry_run" else None) for k in allowed}
+
+
+def _with_options(kind, setters):
+    """Creates neonflow_<kind>_options and applies the (setter, value) pairs
+    whose value is not None; hook setters get (fn, NULL payload, NULL destroy):
+    the Python closure itself carries the state."""
+    lib = load_library()
+    p = _P()
+    _check(getattr(lib, "neonflow_%s_options_new" % kind)(ctypes.byref(p)))
+    try:
+        for name, value in setters:
+            if value is None:
+                continue
+            setter = getattr(lib, "neonflow_%s_options_set_%s" % (kind, name))
+            if name.endswith("_hook"):
+                _check(setter(p.value, value, None, _NO_DESTROY))
+            else:
+                _check(setter(p.value, value))
+    except BaseException:
+        getattr(lib, "neonflow_%s_options_free" % kind)(p.value)
+        raise
+    return p.value

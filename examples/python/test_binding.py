@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Checks of the ctypes binding against the emulator (run by run-example.py).
+
+Each check prints one line; the exit status is the number of failures.
+"""
+import gc
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import neonflow  # noqa: E402  pylint: disable=wrong-import-position
+
+failures = 0
+
+
+def check(ok, what):
+    global failures  # pylint: disable=global-statement
+    failures += 0 if ok else 1
+    print("%s: %s" % ("PASS" if ok else "FAIL", what))
+
+
+def expect_error(fn, code_name):
+    try:
+        fn()
+    except neonflow.NeonflowError as e:
+        return e if e.name == code_name else (print("  got %s" % e) or None)
+    print("  no error raised")
+    return None
+
+
+project = os.environ["NEON_PROJECT_ID"]
+
+check(neonflow.version().count(".") == 2, "version() is x.y.z")
+check(neonflow.error_name(-2) == "NEONFLOW_EINVAL", "error_name(-2)")
+check(neonflow.strerror(-2) != "", "strerror(-2)")
+
+e = expect_error(lambda: neonflow.Client(base_url="http://example.com/api/v2"), "NEONFLOW_EINSECURE")
+check(e is not None and e.code == -7, "plain http to a non-loopback host is refused")
+
+with neonflow.Client() as client:
+    check(client.base_url == os.environ["NEON_API_HOST"], "base URL from NEON_API_HOST")
+
+    e = expect_error(lambda: client.promote(project, source="no-such-branch"), "NEONFLOW_EBRANCH_MISSING")
+    check(e is not None and e.report is not None and e.report.result == e.code,
+          "a missing source raises EBRANCH_MISSING with the report attached")
+
+    with client.setup(project) as rep:
+        check(rep.workflow == "setup" and rep.run_id, "setup returns a report with a run id")
+
+    events = []
+    with client.promote(project, dry_run=True, on_event=events.append) as rep:
+        check(rep.dry_run and all(s.status in ("planned", "done", "resumed", "skipped") for s in rep.steps),
+              "dry run: a plan, no mutation")
+        check(any(ev.kind == "run_started" for ev in events), "events reach the Python hook")
+
+    e = expect_error(lambda: client.promote(project, verify=lambda b: False), "NEONFLOW_ECALLBACK")
+    check(e is not None and any(s.status == "vetoed" for s in e.report.steps),
+          "verify returning False vetoes (ECALLBACK, vetoed step in the report)")
+
+    def broken(_branch):
+        raise RuntimeError("smoke test crashed")
+    e = expect_error(lambda: client.promote(project, verify=broken), "NEONFLOW_ECALLBACK")
+    check(e is not None and isinstance(e.__cause__, RuntimeError), "an exception in a hook vetoes and is the cause")
+
+    token = neonflow.CancelToken()
+    token.trigger()
+    e = expect_error(lambda: client.promote(project, cancel=token), "NEONFLOW_ECANCELLED")
+    check(e is not None and token.triggered, "a triggered cancel token stops the run")
+    token.close()
+
+    with client.promote(project, run_id="py-binding-1") as rep:
+        check(rep.run_id == "py-binding-1" and rep.lost_writes_end_ms >= rep.lost_writes_start_ms > 0,
+              "promote with a given run id reports the lost-write window")
+        doc = rep.to_dict()
+        check(doc.get("run_id") == "py-binding-1", "to_dict() parses the report's JSON")
+        kept = rep
+    check(repr(kept) == "Report(closed)", "the report is freed when the with block ends")
+
+    with client.backups(project) as rep:
+        res = [r for s in rep.steps for r in s.resources]
+        check(any(r.role == "backup" for r in res), "backups lists the backup branch")
+    with client.prune(project, keep=0, dry_run=True) as rep:
+        check(rep.workflow == "prune" and rep.dry_run, "prune dry run")
+
+# Objects left to the garbage collector are freed by __del__ without crashing.
+c = neonflow.Client()
+r = c.backups(project)
+del c, r
+gc.collect()
+check(True, "__del__ frees clients and reports")
+print("%d failure(s)" % failures)
+sys.exit(failures)
