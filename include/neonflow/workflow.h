@@ -22,8 +22,9 @@
  *
  * Thread-safety: a workflow uses the client like any other call (the client
  * may be shared); options objects must not be changed while a run uses them.
- * Hooks run synchronously on the calling thread and must not call back into
- * the same run (calling other clients is fine).
+ * Hooks run synchronously on the calling thread. A hook may call the API on
+ * the same client (e.g. to inspect the preview branch), but starting a
+ * workflow on that client from inside a hook fails with NEONFLOW_ERECURSIVE.
  */
 #ifndef NEONFLOW_WORKFLOW_H
 #define NEONFLOW_WORKFLOW_H

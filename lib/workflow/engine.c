@@ -48,7 +48,9 @@ void neonflow__deliver_event(neonflow__run *r, neonflow_event *ev)
     if (!ev->step)
         ev->step = r->cur ? r->cur->name : "";
     ev->elapsed_ms = mono_now(r) - r->start_mono;
+    const neonflow_client *prev = neonflow__hook_enter(r);
     ((neonflow_event_fn)r->event_hook->fn)(ev, r->event_hook->payload);
+    neonflow__hook_leave(prev);
 }
 
 void neonflow__emit(neonflow__run *r, int32_t kind, const char *fmt, ...)
@@ -127,8 +129,13 @@ int neonflow__run_check(neonflow__run *r)
 {
     if (neonflow_cancel_is_triggered(r->ro->cancel))
         return neonflow__fail(r, NEONFLOW_ECANCELLED, "cancelled through the cancel token");
-    if (r->cancel_hook && ((neonflow_run_cancel_fn)r->cancel_hook->fn)(r->cancel_hook->payload) != 0)
-        return neonflow__fail(r, NEONFLOW_ECANCELLED, "cancelled by the cancel hook");
+    if (r->cancel_hook) {
+        const neonflow_client *prev = neonflow__hook_enter(r);
+        int stop = ((neonflow_run_cancel_fn)r->cancel_hook->fn)(r->cancel_hook->payload);
+        neonflow__hook_leave(prev);
+        if (stop != 0)
+            return neonflow__fail(r, NEONFLOW_ECANCELLED, "cancelled by the cancel hook");
+    }
     if (mono_now(r) >= r->deadline_mono)
         return neonflow__fail(r, NEONFLOW_ETIMEOUT, "the run's deadline (%lld ms) passed",
                               (long long)r->ro->timeout_ms);
@@ -154,6 +161,19 @@ int neonflow__run_sleep(neonflow__run *r, int64_t ms)
     }
 }
 
+/* The client whose run is inside a hook on this thread: a workflow started
+ * from that hook on the same client would interleave with the outer run. */
+static _Thread_local const neonflow_client *hook_client;
+
+const neonflow_client *neonflow__hook_enter(const neonflow__run *r)
+{
+    const neonflow_client *prev = hook_client;
+    hook_client = r->c;
+    return prev;
+}
+
+void neonflow__hook_leave(const neonflow_client *prev) { hook_client = prev; }
+
 /* ---- begin / step / end ---------------------------------------------------------------------- */
 int neonflow__run_begin(neonflow__run *r, neonflow_client *c, const neonflow_run_options *ro, int32_t workflow,
                         neonflow_error **err)
@@ -161,6 +181,11 @@ int neonflow__run_begin(neonflow__run *r, neonflow_client *c, const neonflow_run
     memset(r, 0, sizeof(*r));
     if (!c)
         return neonflow__error_set(err, NEONFLOW_EINVAL, "client must not be NULL");
+    if (hook_client == c)
+        return neonflow__error_set(err, NEONFLOW_ERECURSIVE,
+                                   "a workflow was started from a hook of a run on the same client: hooks may "
+                                   "call the API (e.g. to inspect a branch) but not start another workflow on "
+                                   "that client");
     if (!ro)
         return neonflow__error_set(err, NEONFLOW_EINVAL, "run options must not be NULL");
     if (!ro->project_id)
@@ -214,8 +239,13 @@ int neonflow__run_step(neonflow__run *r, neonflow_step *st, neonflow__step_fn fn
     r->ctx.calls = r->ctx.retries = 0;
     neonflow__emit(r, NEONFLOW_EVENT_STEP_BEGIN, "%s", st->description);
     int resumed = st->status == NEONFLOW_STEP_RESUMED;
-    if (st->mutating && !resumed && !r->rep->dry_run && r->gate_hook &&
-        ((neonflow_gate_fn)r->gate_hook->fn)(st, r->gate_hook->payload) != 0) {
+    int veto = 0;
+    if (st->mutating && !resumed && !r->rep->dry_run && r->gate_hook) {
+        const neonflow_client *prev = neonflow__hook_enter(r);
+        veto = ((neonflow_gate_fn)r->gate_hook->fn)(st, r->gate_hook->payload) != 0;
+        neonflow__hook_leave(prev);
+    }
+    if (veto) {
         st->status = NEONFLOW_STEP_VETOED;
         rc = neonflow__fail(r, NEONFLOW_ECALLBACK, "the gate hook vetoed step '%s'", st->name);
     } else {
@@ -276,6 +306,21 @@ static const neonflow_step *failed_step(const neonflow__run *r)
     return NULL;
 }
 
+/* Whether a mutating step ran (or was found done by an earlier attempt): only
+ * then is there anything for a re-run with the same run id to continue. */
+static int run_changed_something(const neonflow__run *r)
+{
+    if (r->touched)
+        return 1;
+    for (size_t i = 0; i < r->rep->nsteps; i++) {
+        const neonflow_step *s = r->rep->steps[i];
+        if (s->mutating && (s->status == NEONFLOW_STEP_DONE || s->status == NEONFLOW_STEP_RESUMED ||
+                            s->status == NEONFLOW_STEP_FAILED))
+            return 1;
+    }
+    return 0;
+}
+
 int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_report **out, neonflow_error **err)
 {
     neonflow_report *rep = r->rep;
@@ -303,9 +348,13 @@ int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_repo
             rep->workflow == NEONFLOW_WORKFLOW_ROLLBACK)
             state = r->touched ? " The target was already switched to the new data." : " The target is untouched.";
         char cont[200] = "";
-        if (rc != NEONFLOW_ECALLBACK && rep->workflow != NEONFLOW_WORKFLOW_BACKUPS)
-            snprintf(cont, sizeof(cont), " Re-run with run id %s (--run-id %s) to continue.", rep->run_id,
-                     rep->run_id);
+        if (rc != NEONFLOW_ECALLBACK && rep->workflow != NEONFLOW_WORKFLOW_BACKUPS) {
+            if (run_changed_something(r))
+                snprintf(cont, sizeof(cont), " Re-run with run id %s (--run-id %s) to continue.", rep->run_id,
+                         rep->run_id);
+            else
+                snprintf(cont, sizeof(cont), " Nothing was changed (run id %s).", rep->run_id);
+        }
         snprintf(msg, sizeof(msg), "The %s stopped%s: %s (%s).%s%s%s%s", w, where, why, neonflow_error_name(rc),
                  state, extra ? " " : "", extra ? extra : "", cont);
     }

@@ -191,7 +191,7 @@ int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
     if (neonflow_branch_parent_id(t))
         return neonflow__fail(r, NEONFLOW_ENOT_ROOT,
                               "target \"%s\" is not a root branch (its parent is %s): snapshots and restores "
-                              "need root branches; create the branch with neonflow_setup",
+                              "need root branches; create it with the setup workflow (neonflow_setup, `neonflow setup`)",
                               sw->target_name, neonflow_branch_parent_id(t));
     if (!sw->finalized && neonflow_branch_is_action_restricted(t, "restore"))
         return neonflow__fail(r, NEONFLOW_ERESTRICTED,
@@ -204,11 +204,11 @@ int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
         if (!src)
             return neonflow__fail(r, NEONFLOW_EBRANCH_MISSING,
                                   "source branch \"%s\" does not exist in project %s: create it with "
-                                  "neonflow_setup or pass the right name", sw->source_ref, r->project_id);
+                                  "the setup workflow (neonflow_setup, `neonflow setup`) or pass the right name", sw->source_ref, r->project_id);
         if (neonflow_branch_parent_id(src))
             return neonflow__fail(r, NEONFLOW_ENOT_ROOT,
                                   "source \"%s\" is not a root branch (its parent is %s): only root branches "
-                                  "can be snapshotted; create it with neonflow_setup",
+                                  "can be snapshotted; create it with the setup workflow (neonflow_setup, `neonflow setup`)",
                                   neonflow_branch_name(src), neonflow_branch_parent_id(src));
         if (strcmp(neonflow_branch_id(src), neonflow_branch_id(t)) == 0 ||
             strcmp(neonflow_branch_id(src), sw->target_id) == 0)
@@ -217,6 +217,14 @@ int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
                                   neonflow_branch_id(src));
         snprintf(BUF(sw->source_id), "%s", neonflow_branch_id(src));
         snprintf(BUF(sw->source_name), "%s", neonflow_branch_name(src));
+        /* An earlier attempt with this run id snapshotted another source:
+         * continuing would promote the wrong data. */
+        if (sw->cand.id[0] && sw->cand.source_branch_id[0] &&
+            strcmp(sw->cand.source_branch_id, sw->source_id) != 0)
+            return neonflow__fail(r, NEONFLOW_ERUN_MISMATCH,
+                                  "run id %s was first used with source branch %s, not \"%s\" (%s): resume it "
+                                  "with the same source, or start a new run with another run id",
+                                  r->rep->run_id, sw->cand.source_branch_id, sw->source_name, sw->source_id);
     }
     int has_ep = neonflow__rw_endpoint(r, neonflow_branch_id(t), BUF(sw->ep_id), BUF(sw->ep_host));
     if (has_ep < 0)
@@ -309,7 +317,9 @@ int neonflow__call_branch_hook(neonflow__run *r, neonflow__hook *h, const char *
     int rc = neonflow__branch_get_ctx(&b, r->c, &r->ctx, r->project_id, branch_id, &e);
     if (rc != NEONFLOW_OK)
         return neonflow__fail_with(r, &e, rc);
+    const neonflow_client *prev = neonflow__hook_enter(r);
     int v = ((neonflow_branch_check_fn)h->fn)(b, h->payload);
+    neonflow__hook_leave(prev);
     neonflow_branch_free(b);
     if (v != 0)
         *vetoed = 1;

@@ -41,7 +41,7 @@ static int map_limit(neonflow__run *r, neonflow_error **e)
     if (!nc)
         return 0;
     char m[1200];
-    snprintf(m, sizeof(m), "%s: %s; delete old backups first (neonflow_prune / `neonflow prune`) and run again",
+    snprintf(m, sizeof(m), "%s: %s; delete old backups first (neonflow_prune, `neonflow backups prune`) and run again",
              nc == NEONFLOW_EROOT_LIMIT ? "the project's root-branch limit is reached"
                                         : "the project's manual snapshot limit is reached",
              msg);

@@ -174,6 +174,9 @@ struct neonflow__run {
 /* Starts a run: validates the run options, creates the report, picks the run
  * id and time stamp, takes the hooks, emits RUN_STARTED. On failure returns
  * the code with err set (no report). */
+/* Mark the thread as running one of r's hooks (returns what to restore). */
+const neonflow_client *neonflow__hook_enter(const neonflow__run *r);
+void neonflow__hook_leave(const neonflow_client *prev);
 int neonflow__run_begin(neonflow__run *r, neonflow_client *c, const neonflow_run_options *ro, int32_t workflow,
                         neonflow_error **err);
 /* Runs one step: cancel/deadline check, STEP_BEGIN, gate (mutating steps,

@@ -275,12 +275,81 @@ static void test_preflight_errors(void **state)
                      neonflow_error_message(err));
         assert_int_equal(neonflow_step_status(step_named(r, "preflight")), NEONFLOW_STEP_FAILED);
         assert_true(strlen(neonflow_error_message(err)) > 20);
+        /* a preflight failure changed nothing: no "re-run to continue" */
+        assert_non_null(strstr(neonflow_report_message(r), "Nothing was changed"));
+        assert_null(strstr(neonflow_report_message(r), "Re-run"));
         neonflow_error_free(err);
         neonflow_report_free(r);
         neonflow_promote_options_free(o);
     }
     assert_int_equal(mutating_requests(f->s), before);
     assert_prod_untouched(f);
+}
+
+/* Reusing a run id with another source must not resume the first run's candidate. */
+static void test_run_id_reused_with_other_source(void **state)
+{
+    wf_fixture *f = *state;
+    char other[64];
+    assert_int_equal(emu_add_branch(f->s, PROJECT, "dev2", NULL, 1, other, NULL), 0);
+    assert_int_equal(emu_write(f->s, PROJECT, other, "dev2-data", NULL), 0);
+    neonflow_run_options_set_run_id(f->ro, "reused-1");
+    neonflow__workflow_set_interrupt_after(2); /* candidate snapshot of dev exists */
+    neonflow_promote_options *o = popts();
+    neonflow_report *r = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, f->ro, o, NULL), NEONFLOW_ECANCELLED);
+    neonflow__workflow_set_interrupt_after(0);
+    neonflow_report_free(r);
+
+    neonflow_promote_options_set_source(o, "dev2");
+    neonflow_error *err = NULL;
+    r = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, f->ro, o, &err), NEONFLOW_ERUN_MISMATCH);
+    assert_non_null(strstr(neonflow_error_message(err), "reused-1"));
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    assert_prod_untouched(f);
+
+    /* the same source resumes and completes */
+    neonflow_promote_options_set_source(o, "dev");
+    r = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, f->ro, o, NULL), NEONFLOW_OK);
+    neonflow_report_free(r);
+    neonflow_promote_options_free(o);
+}
+
+typedef struct reentry {
+    wf_fixture *f;
+    int nested_rc, api_rc;
+} reentry;
+
+static int verify_reenters(const neonflow_branch *b, void *payload)
+{
+    reentry *re = payload;
+    neonflow_branch *got = NULL;
+    re->api_rc = neonflow_branch_get(&got, re->f->c, PROJECT, neonflow_branch_id(b), NULL);
+    neonflow_branch_free(got);
+    neonflow_report *r = NULL;
+    neonflow_promote_options *o = popts();
+    re->nested_rc = neonflow_promote(&r, re->f->c, re->f->ro, o, NULL);
+    neonflow_promote_options_free(o);
+    neonflow_report_free(r);
+    return 0;
+}
+
+/* A hook may call the API on the run's client, but not start a workflow on it. */
+static void test_hook_reentry(void **state)
+{
+    wf_fixture *f = *state;
+    reentry re = {f, 0, -1};
+    neonflow_promote_options *o = popts();
+    neonflow_promote_options_set_verify_hook(o, verify_reenters, &re, NULL);
+    neonflow_report *r = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, f->ro, o, NULL), NEONFLOW_OK);
+    assert_int_equal(re.api_rc, NEONFLOW_OK);
+    assert_int_equal(re.nested_rc, NEONFLOW_ERECURSIVE);
+    neonflow_report_free(r);
+    neonflow_promote_options_free(o);
 }
 
 static void test_busy_project(void **state)
@@ -470,6 +539,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gate_sees_every_mutating_step, setup_instant, teardown_fixture),
         cmocka_unit_test(test_gate_veto_each_step),
         cmocka_unit_test_setup_teardown(test_preflight_errors, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_run_id_reused_with_other_source, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_hook_reentry, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_busy_project, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_dry_run, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_after_switch_auto_rollback, setup_instant, teardown_fixture),
