@@ -380,9 +380,15 @@ static int branches_list(cli *c)
     }
     size_t n = neonflow_branch_list_count(l), ne = neonflow_endpoint_list_count(eps);
     json_t *a = c->json ? json_array() : NULL;
+    int wname = 4, wid = 2; /* columns as wide as their longest value */
+    for (size_t i = 0; i < n; i++) {
+        const neonflow_branch *b = neonflow_branch_list_get(l, i);
+        wname = (int)strlen(neonflow_branch_name(b)) > wname ? (int)strlen(neonflow_branch_name(b)) : wname;
+        wid = (int)strlen(neonflow_branch_id(b)) > wid ? (int)strlen(neonflow_branch_id(b)) : wid;
+    }
     if (!c->json)
-        printf("%-28s %-24s %-8s %-6s %-10s %-10s %s\n", "NAME", "ID", "ROOT", "DEFLT", "STATE", "RESTORE",
-               "ENDPOINT");
+        printf("%-*s  %-*s  %-5s %-5s %-8s %-9s %s\n", wname, "NAME", wid, "ID", "ROOT", "DEFLT", "STATE",
+               "RESTORE", "ENDPOINT");
     for (size_t i = 0; i < n; i++) {
         const neonflow_branch *b = neonflow_branch_list_get(l, i);
         const char *host = NULL;
@@ -417,7 +423,7 @@ static int branches_list(cli *c)
             json_object_set_new(o, "endpoints", ej);
             json_array_append_new(a, o);
         } else {
-            printf("%-28s %-24s %-8s %-6s %-10s %-10s %s\n", neonflow_branch_name(b), neonflow_branch_id(b),
+            printf("%-*s  %-*s  %-5s %-5s %-8s %-9s %s\n", wname, neonflow_branch_name(b), wid, neonflow_branch_id(b),
                    neonflow_branch_parent_id(b) ? "child" : "root", neonflow_branch_is_default(b) == 1 ? "yes" : "",
                    dash(neonflow_branch_current_state_raw(b)), dash(restore_status(b)), dash(host));
         }

@@ -151,16 +151,33 @@ static int call(cli *c, struct wf_opts *w, const neonflow_run_options *run, neon
     }
 }
 
+static int widest(int w, const char *s)
+{
+    int n = s ? (int)strlen(s) : 0;
+    return n > w ? n : w;
+}
+
 static void print_backups(FILE *f, const neonflow_report *r)
 {
     size_t rows = 0;
+    int wrole = 4, wid = 2, wname = 4, wtarget = 6; /* columns as wide as their longest value */
+    for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
+        const neonflow_step *s = neonflow_report_step(r, i);
+        for (size_t k = 0; k < neonflow_step_resource_count(s); k++) {
+            const neonflow_resource *x = neonflow_step_resource(s, k);
+            wrole = widest(wrole, neonflow_resource_role(x));
+            wid = widest(wid, neonflow_resource_id(x));
+            wname = widest(wname, neonflow_resource_name(x));
+            wtarget = widest(wtarget, neonflow_resource_target(x));
+        }
+    }
     for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
         const neonflow_step *s = neonflow_report_step(r, i);
         for (size_t k = 0; k < neonflow_step_resource_count(s); k++) {
             const neonflow_resource *x = neonflow_step_resource(s, k);
             if (!rows++)
-                fprintf(f, "%-8s %-12s %-24s %-40s %-12s %6s %10s  %s\n", "KIND", "ROLE", "ID", "NAME", "TARGET",
-                        "AGE", "SIZE", "EXPIRES");
+                fprintf(f, "%-8s  %-*s  %-*s  %-*s  %-*s  %6s %10s  %s\n", "KIND", wrole, "ROLE", wid, "ID", wname,
+                        "NAME", wtarget, "TARGET", "AGE", "SIZE", "EXPIRES");
             char age[16], size[32];
             int64_t created = neonflow_resource_created_at_ms(x);
             struct timespec tsn;
@@ -169,10 +186,10 @@ static void print_backups(FILE *f, const neonflow_report *r)
             cli_format_age(age, sizeof age, created > 0 ? wall - created : 0);
             cli_format_bytes(size, sizeof size, neonflow_resource_size_bytes(x));
             const char *exp = neonflow_resource_expires_at(x);
-            fprintf(f, "%-8s %-12s %-24s %-40s %-12s %6s %10s  %s\n",
-                    neonflow_resource_kind(x) == NEONFLOW_RESOURCE_BRANCH ? "branch" : "snapshot",
-                    neonflow_resource_role(x), neonflow_resource_id(x), neonflow_resource_name(x),
-                    *neonflow_resource_target(x) ? neonflow_resource_target(x) : "-", age, size,
+            fprintf(f, "%-8s  %-*s  %-*s  %-*s  %-*s  %6s %10s  %s\n",
+                    neonflow_resource_kind(x) == NEONFLOW_RESOURCE_BRANCH ? "branch" : "snapshot", wrole,
+                    neonflow_resource_role(x), wid, neonflow_resource_id(x), wname, neonflow_resource_name(x),
+                    wtarget, *neonflow_resource_target(x) ? neonflow_resource_target(x) : "-", age, size,
                     *exp ? exp : "-");
         }
     }

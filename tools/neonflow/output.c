@@ -246,7 +246,7 @@ static const char *const action_names[] = {"", "create", "replace", "delete", "k
 static void field(FILE *f, const char *label, const char *v)
 {
     if (v && *v)
-        fprintf(f, "  %-20s %s\n", label, v);
+        fprintf(f, "  %-22s %s\n", label, v);
 }
 
 void out_report_text(FILE *f, const neonflow_report *r)
@@ -282,6 +282,12 @@ void out_report_text(FILE *f, const neonflow_report *r)
                 fprintf(f, "           %-7s replaced by %s\n", "", by);
         }
     }
+    /* The report's snapshot fields mean different things per workflow. */
+    const char *cand_label = wf == NEONFLOW_WORKFLOW_ROLLBACK  ? "restored snapshot"
+                             : wf == NEONFLOW_WORKFLOW_REFRESH ? "source snapshot"
+                             : wf == NEONFLOW_WORKFLOW_SETUP   ? "setup snapshot"
+                                                               : "candidate snapshot";
+    const char *rb_label = wf == NEONFLOW_WORKFLOW_ROLLBACK ? "pre-rollback snapshot" : "rollback snapshot";
     int any = 0;
     const char *fields[][2] = {
         {"source branch", neonflow_report_source_branch_id(r)},
@@ -289,8 +295,8 @@ void out_report_text(FILE *f, const neonflow_report *r)
         {"target branch", neonflow_report_target_branch_id(r)},
         {"endpoint", neonflow_report_target_endpoint_id(r)},
         {"endpoint host", neonflow_report_target_endpoint_host(r)},
-        {"candidate snapshot", neonflow_report_candidate_snapshot_id(r)},
-        {"rollback snapshot", neonflow_report_rollback_snapshot_id(r)},
+        {cand_label, neonflow_report_candidate_snapshot_id(r)},
+        {rb_label, neonflow_report_rollback_snapshot_id(r)},
         {"preview branch", neonflow_report_preview_branch_id(r)},
         {"backup branch", neonflow_report_backup_branch_id(r)},
         {"backup name", neonflow_report_backup_branch_name(r)},
