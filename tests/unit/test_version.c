@@ -1,4 +1,5 @@
-/* Version macros and run-time version agree (white-box build). */
+/* Version macros and run-time version agree. Built twice: against the
+ * internal library and against the shared library a consumer loads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
