@@ -342,6 +342,23 @@ static void test_restore_errors_and_root_limit(void **state)
     http_free(&r);
     http_expect(fx->s, "POST", path, "{\"finalize_restore\":\"yes\"}", 400, &r);
     http_free(&r);
+
+    /* a branch that restricts "restore" reports it and refuses to be a restore target */
+    assert_int_equal(emu_set_restricted(fx->s, "proj", fx->bid, "restore", "restore still detaching"), 0);
+    char bpath[200];
+    snprintf(bpath, sizeof(bpath), "/projects/proj/branches/%s", fx->bid);
+    json_t *bj = http_expect(fx->s, "GET", bpath, NULL, 200, &r);
+    assert_string_equal(jstr(bj, "branch.restricted_actions.0.name"), "restore");
+    assert_string_equal(jstr(bj, "branch.restricted_actions.0.reason"), "restore still detaching");
+    http_free(&r);
+    snprintf(body, sizeof(body), "{\"target_branch_id\":\"%s\"}", fx->bid);
+    http_expect(fx->s, "POST", path, body, 400, &r);
+    assert_non_null(strstr(jstr(r.json, "message"), "restricted"));
+    http_free(&r);
+    snprintf(body, sizeof(body), "{\"project_id\":\"proj\",\"branch_id\":\"%s\"}", fx->bid);
+    http_expect(fx->s, "PUT", "/__emulator/restricted", body, 200, &r); /* no action: clear */
+    assert_null(json_object_get(r.json, "restricted_actions"));
+    http_free(&r);
     http_expect(fx->s, "POST", path, "{\"name\":\"main\"}", 409, &r);
     http_free(&r);
     http_expect(fx->s, "POST", path, "{\"name\":", 400, &r);

@@ -286,6 +286,30 @@ static void test_preflight_errors(void **state)
     assert_prod_untouched(f);
 }
 
+/* Neon restricts restores onto a branch for a while (e.g. a finished restore still detaching). */
+static void test_target_restricted(void **state)
+{
+    wf_fixture *f = *state;
+    assert_int_equal(emu_set_restricted(f->s, PROJECT, f->prod_id, "restore", "restore still detaching"), 0);
+    int64_t before = mutating_requests(f->s);
+    neonflow_promote_options *o = popts();
+    neonflow_report *r = NULL;
+    neonflow_error *err = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, f->ro, o, &err), NEONFLOW_ERESTRICTED);
+    assert_non_null(strstr(neonflow_error_message(err), "restricted"));
+    assert_int_equal(neonflow_step_status(step_named(r, "preflight")), NEONFLOW_STEP_FAILED);
+    assert_int_equal(mutating_requests(f->s), before);
+    assert_prod_untouched(f);
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    /* once Neon lifts it, the promotion goes through */
+    assert_int_equal(emu_set_restricted(f->s, PROJECT, f->prod_id, NULL, NULL), 0);
+    r = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, f->ro, o, NULL), NEONFLOW_OK);
+    neonflow_report_free(r);
+    neonflow_promote_options_free(o);
+}
+
 /* Reusing a run id with another source must not resume the first run's candidate. */
 static void test_run_id_reused_with_other_source(void **state)
 {
@@ -539,6 +563,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gate_sees_every_mutating_step, setup_instant, teardown_fixture),
         cmocka_unit_test(test_gate_veto_each_step),
         cmocka_unit_test_setup_teardown(test_preflight_errors, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_target_restricted, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_run_id_reused_with_other_source, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_hook_reentry, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_busy_project, setup_instant, teardown_fixture),

@@ -103,6 +103,18 @@ int emu_set_limits(emu_server *s, const char *project_id, int32_t max_root_branc
     return p ? 0 : -1;
 }
 
+int emu_set_restricted(emu_server *s, const char *project_id, const char *branch_id, const char *action,
+                       const char *reason)
+{
+    if (!s)
+        return -1;
+    pthread_mutex_lock(&s->mu);
+    emu_branch *b = emu_branch_find(emu_project_find(s, project_id), branch_id);
+    int rc = b ? emu_branch_restrict(b, action, reason) : -1;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 int emu_write(emu_server *s, const char *project_id, const char *branch_id, const char *content,
               char *lsn_out)
 {

@@ -200,6 +200,17 @@ void emu_control(emu_ctx *c, const char *path)
             p->max_snaps = (int32_t)b;
         emu_ok(c, 200, json_pack("{s:i, s:i}", "max_root_branches", (int)p->max_roots, "max_snapshots",
                                  (int)p->max_snaps));
+    } else if (strcmp(path, "/restricted") == 0 && is_set(m)) {
+        const char *act = NULL, *why = NULL;
+        if (emu_get_str(c, c->body, "project_id", &pid) < 0 || emu_get_str(c, c->body, "branch_id", &parent) < 0 ||
+            emu_get_str(c, c->body, "action", &act) < 0 || emu_get_str(c, c->body, "reason", &why) < 0)
+            return;
+        emu_branch *br = emu_branch_find(emu_project_find(c->s, pid), parent);
+        if (!br)
+            EMU_FAIL(c, 404, "", "branch not found");
+        if (emu_branch_restrict(br, act, why) != 0)
+            EMU_FAIL(c, 400, "", "at most two restrictions of up to 31 characters");
+        emu_ok(c, 200, emu_json_branch(br, emu_project_find(c->s, pid)));
     } else if (strcmp(path, "/counters") == 0 && strcmp(m, "GET") == 0) {
         counters(c);
     } else if (strcmp(path, "/counters") == 0 && strcmp(m, "DELETE") == 0) {

@@ -44,7 +44,15 @@ typedef struct emu_branch {
     size_t nhist, caphist;
     json_t *schedule; /* BackupScheduleItem[] */
     uint64_t seq;
+    /* restricted_actions, e.g. {"restore", "..."}: seeded by tests */
+    char restrict_name[2][32], restrict_reason[2][128];
+    int nrestrict;
 } emu_branch;
+
+/* Adds a restriction (action NULL clears them all); -1 when full or too long. */
+int emu_branch_restrict(emu_branch *b, const char *action, const char *reason);
+/* 1 when the branch restricts `action` (e.g. "restore"); reason is set then. */
+int emu_branch_restricted(const emu_branch *b, const char *action, const char **reason);
 
 typedef struct emu_endpoint {
     char id[EMU_ID_LEN], branch_id[EMU_ID_LEN];

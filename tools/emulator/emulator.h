@@ -56,6 +56,13 @@ int emu_add_branch(emu_server *s, const char *project_id, const char *name, cons
 int emu_set_limits(emu_server *s, const char *project_id, int32_t max_root_branches,
                    int32_t max_snapshots);
 
+/* Adds a restricted action (e.g. "restore", "delete-rw-endpoint") with a
+ * reason to a branch, as Neon reports in `restricted_actions`; a restricted
+ * "restore" makes restores onto the branch fail with 400. action NULL clears
+ * every restriction. At most two restrictions per branch. */
+int emu_set_restricted(emu_server *s, const char *project_id, const char *branch_id, const char *action,
+                       const char *reason);
+
 /* ---- data ------------------------------------------------------------------
  * Every branch holds a content token and an LSN ("0/XXXXXXXX") that advances
  * on each write. Snapshots capture both; restores carry them. */

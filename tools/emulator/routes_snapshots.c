@@ -174,6 +174,11 @@ static int finalize_check(emu_ctx *c, emu_branch *b, const char *old_name, emu_b
         emu_err(c, 404, "", "branch not found: restore target %s no longer exists", b->restored_as);
         return -1;
     }
+    const char *why = NULL;
+    if (emu_branch_restricted(t, "restore", &why)) {
+        emu_err(c, 400, "", "restore onto branch %s is restricted: %s", t->id, why);
+        return -1;
+    }
     if (old_name) {
         emu_branch *o = emu_branch_find_name(p, old_name);
         if (!*old_name || strlen(old_name) > 256) {
@@ -264,6 +269,9 @@ void emu_snapshot_restore(emu_ctx *c)
     emu_branch *t = emu_branch_find(p, target ? target : sn->source_branch_id);
     if (!t)
         EMU_FAIL(c, 404, "", "branch not found: restore target %s does not exist", target ? target : sn->source_branch_id);
+    const char *why = NULL;
+    if (emu_branch_restricted(t, "restore", &why))
+        EMU_FAIL(c, 400, "", "restore onto branch %s is restricted: %s", t->id, why);
     if (name && emu_branch_find_name(p, name))
         EMU_FAIL(c, 409, "", "branch already exists: a branch with name \"%s\" already exists", name);
     if (emu_count_roots(p) >= p->max_roots)

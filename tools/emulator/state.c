@@ -513,7 +513,40 @@ json_t *emu_json_branch(const emu_branch *b, const emu_project *p)
         json_object_set_new(o, "restored_from", json_string(b->restored_from));
         json_object_set_new(o, "restored_as", json_string(b->restored_as));
     }
+    if (b->nrestrict > 0) {
+        json_t *ra = json_array();
+        for (int i = 0; i < b->nrestrict; i++)
+            json_array_append_new(ra, json_pack("{s:s, s:s}", "name", b->restrict_name[i], "reason",
+                                                b->restrict_reason[i]));
+        json_object_set_new(o, "restricted_actions", ra);
+    }
     return o;
+}
+
+int emu_branch_restrict(emu_branch *b, const char *action, const char *reason)
+{
+    if (!action) {
+        b->nrestrict = 0;
+        return 0;
+    }
+    if (b->nrestrict >= 2 || strlen(action) >= sizeof(b->restrict_name[0]))
+        return -1;
+    snprintf(b->restrict_name[b->nrestrict], sizeof(b->restrict_name[0]), "%s", action);
+    snprintf(b->restrict_reason[b->nrestrict], sizeof(b->restrict_reason[0]), "%s",
+             reason ? reason : "restricted by the emulator");
+    b->nrestrict++;
+    return 0;
+}
+
+int emu_branch_restricted(const emu_branch *b, const char *action, const char **reason)
+{
+    for (int i = 0; b && i < b->nrestrict; i++)
+        if (strcmp(b->restrict_name[i], action) == 0) {
+            if (reason)
+                *reason = b->restrict_reason[i];
+            return 1;
+        }
+    return 0;
 }
 
 json_t *emu_json_endpoint(const emu_endpoint *e, const emu_project *p)
