@@ -396,9 +396,81 @@ def group_errors():
     emu.stop()
 
 
+def pty_run(emu, args, answer=None, timeout=60):
+    """Runs the CLI on a pseudo-terminal (stdin, stdout and stderr are the
+    tty), answering the confirmation prompt with `answer` when it appears.
+    Returns (exit code, everything it wrote, whether it asked)."""
+    import pty
+    import select
+    cmd = [CLI, "--api-key", KEY, "--api-host", emu.base, "--project-id", PROJECT] + list(args)
+    env = clean_env()
+    env["TERM"] = "xterm"
+    pid, fd = pty.fork()
+    if pid == 0:  # child: exec the CLI, never return into the test
+        try:
+            os.execve(CLI, cmd, env)
+        finally:
+            os._exit(127)
+    out, asked, status = b"", False, None
+    end = time.monotonic() + max(1, min(timeout, DEADLINE - time.monotonic()))
+    while time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                chunk = b""
+            if not chunk:
+                break
+            out += chunk
+            if not asked and b"Proceed? [y/N]" in out:
+                asked = True
+                os.write(fd, (answer or "") .encode() + b"\n")
+        else:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = st
+                break
+    if status is None:
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if not done:
+            os.kill(pid, signal.SIGKILL)
+            done, st = os.waitpid(pid, 0)
+        status = st
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace"), asked
+
+
+def group_tty():
+    emu = Emulator("--op-duration-ms", "300")
+    r = run(emu, "--yes", "setup")
+    tap(r.rc == 0, "setup (with --yes) creates dev", r)
+    before = branches(emu)["production"]["id"]
+
+    rc, out, asked = pty_run(emu, ["promote"], answer="n")
+    tap(asked, "promote on a terminal shows the plan and asks Proceed? [y/N]", out[-2000:])
+    tap("snapshot-candidate" in out and "finalize" in out, "the plan lists the steps before the question",
+        out[-2000:])
+    tap(rc == 2 and "not confirmed" in out, "answering n: exit 2, not confirmed", "rc=%s\n%s" % (rc, out[-1500:]))
+    tap(branches(emu)["production"]["id"] == before and not [s for s in snapshots(emu)
+                                                             if "/candidate/" in s.get("name", "")],
+        "answering n changed nothing")
+
+    rc, out, asked = pty_run(emu, ["promote"], answer="y")
+    tap(asked and rc == 0, "answering y runs the promotion: exit 0", "rc=%s\n%s" % (rc, out[-2000:]))
+    tap(branches(emu)["production"]["id"] != before, "production was replaced")
+    # (a pty turns every \n into \r\n, so look for the redraw itself: \r + erase-line)
+    tap("\r\033[K  ... finalize" in out, "live progress redraws its line on a terminal", repr(out[-600:]))
+
+    rc, out, asked = pty_run(emu, ["--yes", "refresh"])
+    tap(not asked and rc == 0, "--yes on a terminal does not ask", "rc=%s\n%s" % (rc, out[-1500:]))
+    emu.stop()
+
+
 def main():
     try:
-        {"workflow": group_workflow, "resources": group_resources, "errors": group_errors}[GROUP]()
+        {"workflow": group_workflow, "resources": group_resources, "errors": group_errors,
+         "tty": group_tty}[GROUP]()
     except Exception as e:  # report, do not hang
         tap(False, "unexpected exception", repr(e))
     finally:
