@@ -29,7 +29,13 @@ typedef struct emu_config {
     int32_t max_root_branches;     /* plan limit per project (default 25) */
     int32_t max_snapshots;         /* manual snapshot limit per project (default 100) */
     const char *fixture_path;      /* optional JSON state to load at start */
+    /* Optional HTTPS: PEM certificate and key (in memory). Both set: the server
+     * speaks TLS and emu_base_url() starts with https://. */
+    const char *tls_cert_pem, *tls_key_pem;
 } emu_config;
+
+/* 1 when this build of libmicrohttpd can serve HTTPS. */
+int emu_tls_supported(void);
 
 /* Fills cfg with the defaults above. */
 void emu_config_init(emu_config *cfg);

@@ -472,7 +472,16 @@ int emu_start(emu_server **out, const emu_config *cfg)
         if (rc != 0)
             goto fail;
     }
-    s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
+    int tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+    struct MHD_OptionItem tls_opts[] = {
+        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)cfg->tls_key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (tls)
+        flags |= MHD_USE_TLS;
+    s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls_opts,
+                                 MHD_OPTION_SOCK_ADDR, sa,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
@@ -480,10 +489,11 @@ int emu_start(emu_server **out, const emu_config *cfg)
         goto fail;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : cfg->port;
+    const char *scheme = tls ? "https" : "http";
     if (strchr(s->host, ':'))
-        snprintf(s->base_url, sizeof(s->base_url), "http://[%s]:%u/api/v2", s->host, (unsigned)s->port);
+        snprintf(s->base_url, sizeof(s->base_url), "%s://[%s]:%u/api/v2", scheme, s->host, (unsigned)s->port);
     else
-        snprintf(s->base_url, sizeof(s->base_url), "http://%s:%u/api/v2", s->host, (unsigned)s->port);
+        snprintf(s->base_url, sizeof(s->base_url), "%s://%s:%u/api/v2", scheme, s->host, (unsigned)s->port);
     *out = s;
     return 0;
 fail:
@@ -525,3 +535,5 @@ void emu_stop(emu_server *s)
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
+
+int emu_tls_supported(void) { return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES; }
