@@ -420,10 +420,11 @@ int neonflow__snapshot_remove(neonflow__run *r, const char *snapshot_id)
     }
 }
 
-/* Snapshot names are not unique in Neon, so a create that something replayed
- * (a proxy, or a transport retrying a POST on a dead keep-alive connection)
- * leaves a second snapshot with the run's name. Deletes every snapshot named
- * like one of names[] whose id is not the one the run uses (keep_ids[]). */
+/* Snapshot names are not unique in Neon. The transport never replays a POST,
+ * but a create whose answer timed out can still commit on Neon's side after
+ * the run read the state back, found nothing and created the snapshot again;
+ * a proxy may replay too. One listing at the end catches that: delete every
+ * snapshot named like one of names[] whose id is not the run's (keep_ids[]). */
 int neonflow__snapshot_dedupe(neonflow__run *r, const char *const *names, const char *const *keep_ids, size_t n)
 {
     neonflow_snapshot_list *l = NULL;
