@@ -33,6 +33,7 @@ typedef struct neonflow_endpoint_list neonflow_endpoint_list;
 #define NEONFLOW_ENDPOINT_STATE_ACTIVE   2
 #define NEONFLOW_ENDPOINT_STATE_IDLE     3
 
+/** Endpoint ID, e.g. "ep-little-smoke-851426". */
 NEONFLOW_API const char *neonflow_endpoint_id(const neonflow_endpoint *e);
 /** Host name, e.g. "ep-x-1.us-east-2.aws.neon.tech". */
 NEONFLOW_API const char *neonflow_endpoint_host(const neonflow_endpoint *e);

@@ -153,6 +153,8 @@ NEONFLOW_API int neonflow_run_options_set_busy_wait_ms(neonflow_run_options *opt
 /* Promote: source (default "dev") replaces target (default "production")   */
 /* ======================================================================== */
 
+/** Creates promote options with the defaults below (NEONFLOW_EINVAL, NEONFLOW_ENOMEM); free with
+ * neonflow_promote_options_free (NULL-safe; runs the hooks' destroy callbacks once no run uses them). */
 NEONFLOW_API int neonflow_promote_options_new(neonflow_promote_options **out);
 NEONFLOW_API void neonflow_promote_options_free(neonflow_promote_options *opts);
 /** Source branch, by name or ID (default "dev"). */
@@ -188,9 +190,12 @@ NEONFLOW_API int neonflow_promote(neonflow_report **out, neonflow_client *client
 /* Refresh: source (default "production") replaces target (default "dev")   */
 /* ======================================================================== */
 
+/** Creates refresh options with the defaults below; free with neonflow_refresh_options_free (NULL-safe). */
 NEONFLOW_API int neonflow_refresh_options_new(neonflow_refresh_options **out);
 NEONFLOW_API void neonflow_refresh_options_free(neonflow_refresh_options *opts);
+/** Branch to copy from, by name or ID (default "production"). */
 NEONFLOW_API int neonflow_refresh_options_set_source(neonflow_refresh_options *opts, const char *name_or_id);
+/** Branch to replace, by name or ID (default "dev"). */
 NEONFLOW_API int neonflow_refresh_options_set_target(neonflow_refresh_options *opts, const char *name_or_id);
 /** 1: delete the replaced target (backup branch) once the refresh succeeded (default 0). */
 NEONFLOW_API int neonflow_refresh_options_set_delete_backup(neonflow_refresh_options *opts, int enable);
@@ -202,8 +207,10 @@ NEONFLOW_API int neonflow_refresh(neonflow_report **out, neonflow_client *client
 /* Rollback: restore a snapshot onto the target (default "production")      */
 /* ======================================================================== */
 
+/** Creates rollback options with the defaults below; free with neonflow_rollback_options_free (NULL-safe). */
 NEONFLOW_API int neonflow_rollback_options_new(neonflow_rollback_options **out);
 NEONFLOW_API void neonflow_rollback_options_free(neonflow_rollback_options *opts);
+/** Branch to roll back, by name or ID (default "production"). */
 NEONFLOW_API int neonflow_rollback_options_set_target(neonflow_rollback_options *opts, const char *name_or_id);
 /** The snapshot to restore (ID). Unset: the newest rollback point neonflow made for the target. */
 NEONFLOW_API int neonflow_rollback_options_set_snapshot_id(neonflow_rollback_options *opts, const char *snapshot_id);
@@ -217,6 +224,7 @@ NEONFLOW_API int neonflow_rollback(neonflow_report **out, neonflow_client *clien
 /* Setup: dev as a new root branch from a snapshot of production            */
 /* ======================================================================== */
 
+/** Creates setup options with the defaults below; free with neonflow_setup_options_free (NULL-safe). */
 NEONFLOW_API int neonflow_setup_options_new(neonflow_setup_options **out);
 NEONFLOW_API void neonflow_setup_options_free(neonflow_setup_options *opts);
 /** The branch to copy (default "production"). */
@@ -242,6 +250,7 @@ NEONFLOW_API int neonflow_setup(neonflow_report **out, neonflow_client *client, 
  */
 NEONFLOW_API int neonflow_backups_list(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run, neonflow_error **err);
 
+/** Creates prune options with the defaults below; free with neonflow_prune_options_free (NULL-safe). */
 NEONFLOW_API int neonflow_prune_options_new(neonflow_prune_options **out);
 NEONFLOW_API void neonflow_prune_options_free(neonflow_prune_options *opts);
 /** Keep the newest N backup branches per target and the newest N snapshots per target and kind (default 2; >= 0). */
