@@ -20,6 +20,17 @@ skip() { echo "1..0 # SKIP $*"; exit 0; }
 command -v node >/dev/null 2>&1 || skip "node not found"
 command -v python3 >/dev/null 2>&1 || skip "python3 not found"
 [ -f "$cli_entry" ] || skip "Neon CLI not installed at $cli_dir (run scripts/install-neon-cli)"
+# The CLI declares the Node versions it supports (neon 6.x: >= 20.19); an
+# older Node (Debian 12 ships 18) would fail for reasons that say nothing
+# about the emulator, so that is a skip, not a failure.
+node_ok=$(node -e '
+  const want = (require(require("path").resolve(process.argv[1])).engines || {}).node || "";
+  const m = want.match(/>=\s*(\d+)(?:\.(\d+))?/);
+  const [a, b] = process.versions.node.split(".").map(Number);
+  const ok = !m || a > +m[1] || (a === +m[1] && b >= +(m[2] || 0));
+  process.stdout.write(ok ? "yes" : "node " + process.versions.node + " < " + want);
+' "$cli_dir/node_modules/neon/package.json" 2>/dev/null || echo "node could not read the CLI's package.json")
+[ "$node_ok" = yes ] || skip "$node_ok (required by the installed Neon CLI)"
 if [ -z "$emu_exe" ] || [ ! -x "$emu_exe" ]; then
   echo "Bail out! emulator executable not found: '${emu_exe}'"
   exit 1
