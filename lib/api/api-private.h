@@ -186,6 +186,12 @@ struct neonflow_branch_update_options {
     int name_set, expires_set;
     int is_protected; /* -1 = unchanged */
 };
+/* The await's default schedule (tuned by bench/await_bench.c): first poll
+ * after 100 ms, each gap x1.5, capped at 980 ms so nothing is noticed more
+ * than a second late. The workflow layer waits with the same schedule. */
+#define NEONFLOW__AWAIT_FIRST_MS 100
+#define NEONFLOW__AWAIT_MAX_MS 980
+
 struct neonflow_await_options {
     int64_t timeout_ms;
     int64_t first_ms, max_ms;

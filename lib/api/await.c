@@ -16,8 +16,8 @@
 #include "core/alloc.h"
 #include "core/error.h"
 
-#define AWAIT_DEFAULT_FIRST_MS 100
-#define AWAIT_DEFAULT_MAX_MS 980
+#define AWAIT_DEFAULT_FIRST_MS NEONFLOW__AWAIT_FIRST_MS
+#define AWAIT_DEFAULT_MAX_MS NEONFLOW__AWAIT_MAX_MS
 #define AWAIT_GROWTH_NUM 3 /* gap *= 3/2 */
 #define AWAIT_GROWTH_DEN 2
 #define AWAIT_JITTER_PCT 5

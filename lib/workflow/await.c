@@ -1,15 +1,14 @@
-/* Waiting for operations inside a run: adaptive polling that forwards status
- * changes as OPERATION events and honours the run's cancel hook, cancel token
- * and deadline. (Written on top of neonflow__operation_get_ctx so a run owns
- * its polling policy and events.) */
+/* Waiting for operations inside a run, forwarding status changes as
+ * OPERATION events and honouring the run's cancel hook, cancel token and
+ * deadline: the run's own operations through lib/api's await; other people's
+ * running operations (before a mutation) with a loop of the same schedule
+ * whose failures are theirs, not the run's. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "workflow-private.h"
 
-#define POLL_FIRST_MS 25
-#define POLL_MAX_MS 2000
 
 static int terminal(int32_t st)
 {
@@ -19,7 +18,6 @@ static int terminal(int32_t st)
 
 typedef struct pending {
     char id[80];
-    char action[48];
     int32_t status;
 } pending;
 
@@ -40,30 +38,13 @@ static void op_event(neonflow__run *r, const neonflow_operation *op)
     neonflow__deliver_event(r, &ev);
 }
 
-/* Judges a terminal or running status: NEONFLOW_OK when fine. */
-static int judge(neonflow__run *r, const neonflow_operation *op, int fail_on_error)
-{
-    int32_t st = neonflow_operation_status(op);
-    if (!fail_on_error)
-        return NEONFLOW_OK;
-    if (st == NEONFLOW_OP_STATUS_ERROR) {
-        const char *e = neonflow_operation_error(op);
-        return neonflow__fail(r, NEONFLOW_EOPFAILED, "operation %s (%s) ended in error%s%s",
-                              neonflow_operation_id(op), neonflow_operation_action_raw(op), e ? ": " : "",
-                              e ? e : "");
-    }
-    if (st == NEONFLOW_OP_STATUS_CANCELLED)
-        return neonflow__fail(r, NEONFLOW_EOPCANCELLED, "operation %s (%s) was cancelled",
-                              neonflow_operation_id(op), neonflow_operation_action_raw(op));
-    return NEONFLOW_OK;
-}
-
-/* Polls every pending id until terminal. until_mono: 0 = only the run deadline;
- * reaching it returns NEONFLOW_EBUSY (not recorded; the caller words it). */
-static int wait_pending(neonflow__run *r, pending *p, size_t n, int fail_on_error, int64_t until_mono)
+/* Polls other people's operations until each is terminal (how they ended is
+ * theirs) or until_mono, which returns NEONFLOW_EBUSY (not recorded; the
+ * caller words it). */
+static int wait_pending(neonflow__run *r, pending *p, size_t n, int64_t until_mono)
 {
     const neonflow__sys *sys = neonflow__client_sys(r->c);
-    int64_t interval = POLL_FIRST_MS;
+    int64_t interval = NEONFLOW__AWAIT_FIRST_MS;
     size_t left = n;
     while (left > 0) {
         if (until_mono && sys->now_ms(sys->ctx) >= until_mono)
@@ -74,14 +55,14 @@ static int wait_pending(neonflow__run *r, pending *p, size_t n, int fail_on_erro
         int rc = neonflow__run_sleep(r, nap > 0 ? nap : 0);
         if (rc != NEONFLOW_OK)
             return rc;
-        interval = interval * 3 / 2 > POLL_MAX_MS ? POLL_MAX_MS : interval * 3 / 2;
+        interval = interval * 3 / 2 > NEONFLOW__AWAIT_MAX_MS ? NEONFLOW__AWAIT_MAX_MS : interval * 3 / 2;
         for (size_t i = 0; i < n; i++) {
             if (!p[i].id[0])
                 continue;
             neonflow_operation *op = NULL;
             neonflow_error *e = NULL;
             rc = neonflow__operation_get_ctx(&op, r->c, &r->ctx, r->project_id, p[i].id, &e);
-            if (rc == NEONFLOW_ENOTFOUND && !fail_on_error) { /* expired from the log: done */
+            if (rc == NEONFLOW_ENOTFOUND) { /* expired from the log: done */
                 neonflow_error_free(e);
                 p[i].id[0] = '\0';
                 left--;
@@ -95,7 +76,6 @@ static int wait_pending(neonflow__run *r, pending *p, size_t n, int fail_on_erro
                 op_event(r, op);
             }
             if (terminal(st)) {
-                rc = judge(r, op, fail_on_error);
                 p[i].id[0] = '\0';
                 left--;
             }
@@ -107,33 +87,66 @@ static int wait_pending(neonflow__run *r, pending *p, size_t n, int fail_on_erro
     return NEONFLOW_OK;
 }
 
+static int on_progress(const neonflow_operation *op, void *payload)
+{
+    op_event(payload, op);
+    return 0;
+}
+
+static int on_cancel(void *payload)
+{
+    neonflow__run *r = payload;
+    if (!r->cancel_hook)
+        return 0;
+    const neonflow_client *prev = neonflow__hook_enter(r);
+    int stop = ((neonflow_run_cancel_fn)r->cancel_hook->fn)(r->cancel_hook->payload);
+    neonflow__hook_leave(prev);
+    return stop;
+}
+
+/* The run's own operations: lib/api's await (its tuned adaptive schedule,
+ * `failed` not final, transient poll errors retried) with the run's events,
+ * cancel hook, cancel token and deadline. */
 int neonflow__wait_ops(neonflow__run *r, const neonflow_operation_list *ops)
 {
-    size_t n = neonflow_operation_list_count(ops);
-    if (n == 0)
-        return NEONFLOW_OK;
-    pending *p = neonflow__calloc(n, sizeof(*p));
-    if (!p)
-        return neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory");
-    size_t np = 0;
-    int rc = NEONFLOW_OK;
-    for (size_t i = 0; i < n && rc == NEONFLOW_OK; i++) {
+    size_t n = neonflow_operation_list_count(ops), running = 0;
+    for (size_t i = 0; i < n; i++) {
         const neonflow_operation *op = neonflow_operation_list_get(ops, i);
-        int32_t st = neonflow_operation_status(op);
-        if (terminal(st)) {
-            rc = judge(r, op, 1);
-            continue;
+        if (!terminal(neonflow_operation_status(op))) {
+            op_event(r, op);
+            running++;
         }
-        op_event(r, op);
-        snprintf(p[np].id, sizeof(p[np].id), "%s", neonflow_operation_id(op));
-        snprintf(p[np].action, sizeof(p[np].action), "%s", neonflow_operation_action_raw(op));
-        p[np].status = st;
-        np++;
     }
-    if (rc == NEONFLOW_OK && np)
-        rc = wait_pending(r, p, np, 1, 0);
-    neonflow__free(p);
-    return rc;
+    const neonflow__sys *sys = neonflow__client_sys(r->c);
+    int64_t left = r->deadline_mono - sys->now_ms(sys->ctx);
+    if (left <= 0 && running)
+        return neonflow__run_check(r);
+    struct neonflow_await_options o;
+    memset(&o, 0, sizeof(o));
+    o.timeout_ms = left > 0 ? left : 1;
+    o.first_ms = NEONFLOW__AWAIT_FIRST_MS;
+    o.max_ms = NEONFLOW__AWAIT_MAX_MS;
+    o.progress_hook = neonflow__hook_new((void (*)(void))on_progress, r, NULL);
+    o.cancel_hook = neonflow__hook_new((void (*)(void))on_cancel, r, NULL);
+    int rc = NEONFLOW_ENOMEM;
+    neonflow_error *e = NULL;
+    if (o.progress_hook && o.cancel_hook)
+        rc = neonflow__operations_await_ctx(NULL, r->c, &r->ctx, r->project_id, ops, NULL, 0, &o, NULL, NULL, &e);
+    neonflow__hook_unref(o.progress_hook);
+    neonflow__hook_unref(o.cancel_hook);
+    if (rc == NEONFLOW_OK)
+        return NEONFLOW_OK;
+    if (rc == NEONFLOW_ECANCELLED || (rc == NEONFLOW_EOPTIMEOUT && sys->now_ms(sys->ctx) >= r->deadline_mono)) {
+        /* say which: the token, the hook or the run's deadline */
+        int why = neonflow__run_check(r);
+        if (why != NEONFLOW_OK) {
+            neonflow_error_free(e);
+            return why;
+        }
+    }
+    if (rc == NEONFLOW_ENOMEM && !e)
+        return neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory");
+    return neonflow__fail_with(r, &e, rc);
 }
 
 int neonflow__wait_quiet(neonflow__run *r, int64_t max_ms, int busy_code)
@@ -168,7 +181,7 @@ int neonflow__wait_quiet(neonflow__run *r, int64_t max_ms, int busy_code)
         const neonflow__sys *sys = neonflow__client_sys(r->c);
         neonflow__emit(r, NEONFLOW_EVENT_WARNING, "%zu operation(s) already running on the project (%s): waiting",
                        np, first);
-        rc = wait_pending(r, p, np, 0, sys->now_ms(sys->ctx) + (max_ms > 0 ? max_ms : 1));
+        rc = wait_pending(r, p, np, sys->now_ms(sys->ctx) + (max_ms > 0 ? max_ms : 1));
         if (rc == NEONFLOW_EBUSY)
             rc = neonflow__fail(r, busy_code,
                                 "%zu operation(s) were still running on project %s after %lld ms (e.g. %s): "
