@@ -28,3 +28,11 @@ int neonflow__api_call(neonflow_client *c, neonflow__call_ctx *ctx, const char *
     neonflow__response_clear(&resp);
     return NEONFLOW_OK;
 }
+
+void neonflow__ops_hand_out(neonflow_operation_list **ops_out, neonflow_operation_list *ops)
+{
+    if (ops_out)
+        *ops_out = ops;
+    else
+        neonflow_operation_list_free(ops);
+}

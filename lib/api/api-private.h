@@ -200,6 +200,9 @@ struct neonflow_await_options {
     neonflow__hook *progress_hook; /* neonflow_await_progress_fn */
 };
 
+/* Gives ops to the caller through ops_out, or frees them when ops_out is NULL. */
+void neonflow__ops_hand_out(neonflow_operation_list **ops_out, neonflow_operation_list *ops);
+
 /* ---- internal call variants: ctx may be NULL ------------------------------------------- */
 int neonflow__snapshot_create_ctx(neonflow_snapshot **out, neonflow_operation_list **ops_out, neonflow_client *c,
                                   neonflow__call_ctx *ctx, const char *project_id, const char *branch_id,

@@ -200,10 +200,7 @@ static int take_ops(json_t *root, neonflow_operation_list **ops_out, neonflow_er
     int rc = root ? neonflow__parse_operations_response(root, 1, &ops, err) : neonflow__operation_list_new(&ops, err);
     if (rc != NEONFLOW_OK)
         return rc;
-    if (ops_out)
-        *ops_out = ops;
-    else
-        neonflow_operation_list_free(ops);
+    neonflow__ops_hand_out(ops_out, ops);
     return NEONFLOW_OK;
 }
 
@@ -461,10 +458,7 @@ int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list *
         }
         return rc;
     }
-    if (ops_out)
-        *ops_out = ops;
-    else
-        neonflow_operation_list_free(ops);
+    neonflow__ops_hand_out(ops_out, ops);
     return NEONFLOW_OK;
 }
 

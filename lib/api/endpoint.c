@@ -132,10 +132,7 @@ int neonflow__endpoint_create_ctx(neonflow_endpoint **out, neonflow_operation_li
     json_decref(root);
     if (rc != NEONFLOW_OK)
         return rc;
-    if (ops_out)
-        *ops_out = ops;
-    else
-        neonflow_operation_list_free(ops);
+    neonflow__ops_hand_out(ops_out, ops);
     return NEONFLOW_OK;
 }
 

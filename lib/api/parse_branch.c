@@ -371,7 +371,6 @@ int neonflow__parse_branch_response(json_t *root, neonflow_branch **out, neonflo
         neonflow_operation_list_free(ops);
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
     }
-    if (ops_out)
-        *ops_out = ops;
+    neonflow__ops_hand_out(ops_out, ops); /* frees them when not wanted */
     return NEONFLOW_OK;
 }

@@ -224,7 +224,6 @@ int neonflow__parse_endpoint_response(json_t *root, neonflow_endpoint **out, neo
     }
     e->own = json_incref(root);
     *out = e;
-    if (ops_out)
-        *ops_out = ops;
+    neonflow__ops_hand_out(ops_out, ops); /* frees them when not wanted */
     return NEONFLOW_OK;
 }

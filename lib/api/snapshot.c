@@ -200,10 +200,7 @@ int neonflow__snapshot_create_ctx(neonflow_snapshot **out, neonflow_operation_li
     json_decref(root);
     if (rc != NEONFLOW_OK)
         return rc;
-    if (ops_out)
-        *ops_out = ops;
-    else
-        neonflow_operation_list_free(ops);
+    neonflow__ops_hand_out(ops_out, ops);
     return NEONFLOW_OK;
 }
 
@@ -376,10 +373,7 @@ int neonflow__snapshot_delete_ctx(neonflow_operation_list **ops_out, neonflow_cl
     json_decref(root);
     if (rc != NEONFLOW_OK)
         return rc;
-    if (ops_out)
-        *ops_out = ops;
-    else
-        neonflow_operation_list_free(ops);
+    neonflow__ops_hand_out(ops_out, ops);
     return NEONFLOW_OK;
 }
 
