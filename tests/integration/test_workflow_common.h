@@ -131,45 +131,39 @@ static inline json_t *project_state(emu_server *s)
     return project_state_of(s, PROJECT);
 }
 
-static inline void endpoint_host(emu_server *s, const char *ep_id, char *host, size_t len)
+/* In the project's state, the `want` field of the first element of `array`
+ * whose `key` equals `value` ("" when none). */
+static inline void state_lookup(emu_server *s, const char *array, const char *key, const char *value,
+                                const char *want, char *out, size_t len)
 {
     json_t *p = project_state(s);
     size_t i;
-    json_t *e;
-    host[0] = '\0';
-    json_array_foreach(json_object_get(p, "endpoints"), i, e) {
-        if (strcmp(json_string_value(json_object_get(e, "id")), ep_id) == 0)
-            snprintf(host, len, "%s", json_string_value(json_object_get(e, "host")));
+    json_t *x;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(p, array), i, x) {
+        if (strcmp(json_string_value(json_object_get(x, key)), value) == 0) {
+            snprintf(out, len, "%s", json_string_value(json_object_get(x, want)));
+            break;
+        }
     }
     json_decref(p);
+}
+
+static inline void endpoint_host(emu_server *s, const char *ep_id, char *host, size_t len)
+{
+    state_lookup(s, "endpoints", "id", ep_id, "host", host, len);
 }
 
 /* The id of the branch named `name` ("" when none). */
 static inline void branch_id_by_name(emu_server *s, const char *name, char *out, size_t len)
 {
-    json_t *p = project_state(s);
-    size_t i;
-    json_t *b;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(p, "branches"), i, b) {
-        if (strcmp(json_string_value(json_object_get(b, "name")), name) == 0)
-            snprintf(out, len, "%s", json_string_value(json_object_get(b, "id")));
-    }
-    json_decref(p);
+    state_lookup(s, "branches", "name", name, "id", out, len);
 }
 
 /* The branch id an endpoint belongs to. */
 static inline void endpoint_branch(emu_server *s, const char *ep_id, char *out, size_t len)
 {
-    json_t *p = project_state(s);
-    size_t i;
-    json_t *e;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(p, "endpoints"), i, e) {
-        if (strcmp(json_string_value(json_object_get(e, "id")), ep_id) == 0)
-            snprintf(out, len, "%s", json_string_value(json_object_get(e, "branch_id")));
-    }
-    json_decref(p);
+    state_lookup(s, "endpoints", "id", ep_id, "branch_id", out, len);
 }
 
 /* How many branches / snapshots carry a neonflow name of this kind. */
