@@ -21,8 +21,11 @@
  *   GET    /__emulator/counters[?method=&path=] -> {requests, responses, connections[, count]}
  *   DELETE /__emulator/counters
  *   GET    /__emulator/state        full state (the fixture format)
- *   POST   /__emulator/save         {path}
- * Setters accept POST or PUT. Runs with the state mutex held. */
+ *   POST   /__emulator/save         {path?} -> {path}: writes the file fixed at start
+ *                                   (--save); 409 without one, 400 if path names another
+ * Setters accept POST or PUT. Runs with the state mutex held. Every input is
+ * bounded: rule lists are capped, numbers range-checked, strings length-checked,
+ * and no route takes a file path from the client. */
 #include "emu_internal.h"
 
 #include <stdio.h>
@@ -33,7 +36,12 @@ static int is_set(const char *m)
     return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0;
 }
 
-static int int_member(emu_ctx *c, const char *key, json_int_t dflt, json_int_t *out)
+#define MAX_DELAY_MS 3600000 /* also the program's --op-duration-ms ceiling */
+#define MAX_CONTENT 1024      /* a content token, remembered for 4096 writes per branch */
+
+/* An integer member in [lo, hi]; absent or null gives dflt. */
+static int int_member(emu_ctx *c, const char *key, json_int_t dflt, json_int_t lo, json_int_t hi,
+                      json_int_t *out)
 {
     json_t *v = json_object_get(c->body, key);
     if (!v || json_is_null(v)) {
@@ -45,7 +53,22 @@ static int int_member(emu_ctx *c, const char *key, json_int_t dflt, json_int_t *
         return -1;
     }
     *out = json_integer_value(v);
+    if (*out < lo || *out > hi) {
+        emu_err(c, 400, "", "%s must be between %lld and %lld", key, (long long)lo, (long long)hi);
+        return -1;
+    }
     return 0;
+}
+
+/* A string member of at most max bytes (0 absent/null, 1 present, -1 error set). */
+static int str_member(emu_ctx *c, const char *key, size_t max, const char **out)
+{
+    int rc = emu_get_str(c, c->body, key, out);
+    if (rc == 1 && strlen(*out) > max) {
+        emu_err(c, 400, "", "%s is longer than %zu bytes", key, max);
+        return -1;
+    }
+    return rc;
 }
 
 static int kind_of(const char *k, const char *const *names, int n)
@@ -64,15 +87,17 @@ static void add_fault(emu_ctx *c)
     const char *method = NULL, *path = NULL, *ks = NULL;
     emu_fault_init(&f);
     json_t *kv = json_object_get(c->body, "kind"), *pv = json_object_get(c->body, "probability");
-    if (emu_get_str(c, c->body, "method", &method) < 0 || emu_get_str(c, c->body, "path", &path) < 0)
+    if (c->s->faults.n >= EMU_MAX_FAULT_RULES)
+        EMU_FAIL(c, 409, "", "at most %d fault rules; DELETE /__emulator/faults first", EMU_MAX_FAULT_RULES);
+    if (str_member(c, "method", 16, &method) < 0 || str_member(c, "path", 1024, &path) < 0)
         return;
     if (json_is_string(kv))
         ks = json_string_value(kv), f.kind = kind_of(ks, kinds, 6);
     else if (json_is_integer(kv))
         f.kind = (int)json_integer_value(kv);
-    if (int_member(c, "status", 503, &st) || int_member(c, "retry_after_s", -1, &ra) ||
-        int_member(c, "delay_ms", 0, &delay) || int_member(c, "skip", 0, &skip) ||
-        int_member(c, "count", 1, &count))
+    if (int_member(c, "status", 503, 100, 599, &st) || int_member(c, "retry_after_s", -1, -1, INT32_MAX, &ra) ||
+        int_member(c, "delay_ms", 0, 0, MAX_DELAY_MS, &delay) || int_member(c, "skip", 0, 0, INT32_MAX, &skip) ||
+        int_member(c, "count", 1, 0, INT32_MAX, &count))
         return;
     if (pv && !json_is_null(pv) && !json_is_number(pv))
         EMU_FAIL(c, 400, "", "probability must be a number");
@@ -96,7 +121,9 @@ static void add_op_fault(emu_ctx *c)
     json_int_t count;
     int kind = 0;
     json_t *kv = json_object_get(c->body, "kind");
-    if (emu_get_str(c, c->body, "action", &action) < 0 || int_member(c, "count", 1, &count))
+    if (c->s->opfaults.n >= EMU_MAX_FAULT_RULES)
+        EMU_FAIL(c, 409, "", "at most %d operation faults pending", EMU_MAX_FAULT_RULES);
+    if (str_member(c, "action", 47, &action) < 0 || int_member(c, "count", 1, 1, INT32_MAX, &count))
         return;
     if (json_is_string(kv))
         kind = kind_of(json_string_value(kv), kinds, 3);
@@ -116,6 +143,25 @@ static void counters(emu_ctx *c)
     emu_ok(c, 200, out);
 }
 
+/* Writes the state to the file fixed at start, never to one the client names:
+ * the route is reachable by anyone with the key, the file system is not. */
+static void save(emu_ctx *c)
+{
+    const char *file = NULL;
+    if (emu_get_str(c, c->body, "path", &file) < 0)
+        return;
+    if (!c->s->save_path)
+        EMU_FAIL(c, 409, "", "no save file: start the emulator with --save FILE (emu_config.save_path)");
+    if (file && strcmp(file, c->s->save_path) != 0)
+        EMU_FAIL(c, 400, "", "the save file is fixed at start (--save); omit path");
+    json_t *st = emu_state_locked(c->s);
+    int rc = json_dump_file(st, c->s->save_path, JSON_INDENT(2));
+    json_decref(st);
+    if (rc != 0)
+        EMU_FAIL(c, 500, "", "cannot write the save file");
+    emu_ok(c, 200, json_pack("{s:s}", "path", c->s->save_path));
+}
+
 void emu_control(emu_ctx *c, const char *path)
 {
     const char *m = c->method;
@@ -126,7 +172,7 @@ void emu_control(emu_ctx *c, const char *path)
     c->status = 0;
 
     if (strcmp(path, "/projects") == 0 && strcmp(m, "POST") == 0) {
-        if (emu_get_str(c, c->body, "project_id", &pid) < 0 || emu_get_str(c, c->body, "branch_name", &bname) < 0)
+        if (emu_get_str(c, c->body, "project_id", &pid) < 0 || str_member(c, "branch_name", 256, &bname) < 0)
             return;
         char gen[64];
         if (!pid) { /* let the API pick, then report it */
@@ -140,7 +186,7 @@ void emu_control(emu_ctx *c, const char *path)
         }
         emu_ok(c, 200, json_pack("{s:s, s:s, s:s}", "project_id", pid, "branch_id", bid, "endpoint_id", eid));
     } else if (strcmp(path, "/branches") == 0 && strcmp(m, "POST") == 0) {
-        if (emu_get_str(c, c->body, "project_id", &pid) < 0 || emu_get_str(c, c->body, "name", &name) < 0 ||
+        if (emu_get_str(c, c->body, "project_id", &pid) < 0 || str_member(c, "name", 256, &name) < 0 ||
             emu_get_str(c, c->body, "parent_id", &parent) < 0 ||
             emu_get_bool(c, c->body, "with_rw_endpoint", &rw) < 0)
             return;
@@ -152,7 +198,7 @@ void emu_control(emu_ctx *c, const char *path)
         emu_ok(c, 200, o);
     } else if (strcmp(path, "/write") == 0 && strcmp(m, "POST") == 0) {
         if (emu_get_str(c, c->body, "project_id", &pid) < 0 || emu_get_str(c, c->body, "branch_id", &parent) < 0 ||
-            emu_get_str(c, c->body, "content", &content) < 0)
+            str_member(c, "content", MAX_CONTENT, &content) < 0)
             return;
         emu_branch *br = emu_branch_find(emu_project_find(c->s, pid), parent);
         if (!br)
@@ -178,18 +224,19 @@ void emu_control(emu_ctx *c, const char *path)
     } else if (strcmp(path, "/op_faults") == 0 && strcmp(m, "POST") == 0) {
         add_op_fault(c);
     } else if (strcmp(path, "/op_duration") == 0 && is_set(m)) {
-        if (int_member(c, "ms", 0, &a))
+        if (int_member(c, "ms", 0, 0, MAX_DELAY_MS, &a))
             return;
         c->s->op_duration_ms = a > 0 ? a : 0;
         emu_ok(c, 200, json_object());
     } else if (strcmp(path, "/rate_limit") == 0 && is_set(m)) {
-        if (int_member(c, "per_minute", 0, &a) || int_member(c, "per_second_route", 0, &b))
+        /* each limit allocates a log of that many timestamps */
+        if (int_member(c, "per_minute", 0, 0, 1000000, &a) || int_member(c, "per_second_route", 0, 0, 100000, &b))
             return;
         emu_ratelimit_configure(c->s, (int32_t)a, (int32_t)b);
         emu_ok(c, 200, json_object());
     } else if (strcmp(path, "/limits") == 0 && is_set(m)) {
-        if (emu_get_str(c, c->body, "project_id", &pid) < 0 || int_member(c, "max_root_branches", 0, &a) ||
-            int_member(c, "max_snapshots", 0, &b))
+        if (emu_get_str(c, c->body, "project_id", &pid) < 0 ||
+            int_member(c, "max_root_branches", 0, 0, INT32_MAX, &a) || int_member(c, "max_snapshots", 0, 0, INT32_MAX, &b))
             return;
         emu_project *p = emu_project_find(c->s, pid);
         if (!p)
@@ -219,17 +266,7 @@ void emu_control(emu_ctx *c, const char *path)
     } else if (strcmp(path, "/state") == 0 && strcmp(m, "GET") == 0) {
         emu_ok(c, 200, emu_state_locked(c->s));
     } else if (strcmp(path, "/save") == 0 && strcmp(m, "POST") == 0) {
-        const char *file = NULL;
-        if (emu_get_str(c, c->body, "path", &file) < 0)
-            return;
-        if (!file)
-            EMU_FAIL(c, 400, "", "path is required");
-        json_t *st = emu_state_locked(c->s);
-        int rc = json_dump_file(st, file, JSON_INDENT(2));
-        json_decref(st);
-        if (rc != 0)
-            EMU_FAIL(c, 500, "", "cannot write %s", file);
-        emu_ok(c, 200, json_object());
+        save(c);
     } else {
         emu_err(c, 404, "", "unknown control route");
     }

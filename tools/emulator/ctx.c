@@ -87,19 +87,49 @@ static unsigned hash_str(const char *a, const char *b)
     return h;
 }
 
-void emu_count_request(emu_server *s, const char *method, const char *path)
+/* Methods other than these share one name, so a client inventing methods
+ * cannot add keys either. */
+static const char *method_name(const char *m)
 {
-    unsigned h = hash_str(method, path) % EMU_COUNTER_BUCKETS;
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
+        if (strcmp(m, known[i]) == 0)
+            return known[i];
+    return "OTHER";
+}
+
+static emu_counter_entry *counter_find(emu_server *s, unsigned h, const char *method, const char *path)
+{
     size_t ml = strlen(method);
     for (emu_counter_entry *e = s->req_buckets[h]; e; e = e->next)
-        if (strncmp(e->key, method, ml) == 0 && e->key[ml] == ' ' && strcmp(e->key + ml + 1, path) == 0) {
-            e->count++;
-            return;
-        }
-    emu_counter_entry *e = calloc(1, sizeof(*e));
+        if (strncmp(e->key, method, ml) == 0 && e->key[ml] == ' ' && strcmp(e->key + ml + 1, path) == 0)
+            return e;
+    return NULL;
+}
+
+/* Keys are "METHOD path" for matched routes. Unmatched requests share
+ * "METHOD (unmatched)"; once EMU_COUNTER_MAX_KEYS keys exist, new paths share
+ * "METHOD (overflow)". Either way memory stays bounded. */
+void emu_count_request(emu_server *s, const char *method, const char *path)
+{
+    method = method_name(method);
+    if (!path)
+        path = "(unmatched)";
+    unsigned h = hash_str(method, path) % EMU_COUNTER_BUCKETS;
+    emu_counter_entry *e = counter_find(s, h, method, path);
+    if (!e && s->counter_keys >= EMU_COUNTER_MAX_KEYS && path[0] == '/') {
+        path = "(overflow)";
+        h = hash_str(method, path) % EMU_COUNTER_BUCKETS;
+        e = counter_find(s, h, method, path);
+    }
+    if (e) {
+        e->count++;
+        return;
+    }
+    e = calloc(1, sizeof(*e));
     if (!e)
         return;
-    size_t kl = ml + strlen(path) + 2;
+    size_t kl = strlen(method) + strlen(path) + 2;
     e->key = malloc(kl);
     if (!e->key) {
         free(e);
@@ -109,6 +139,7 @@ void emu_count_request(emu_server *s, const char *method, const char *path)
     e->count = 1;
     e->next = s->req_buckets[h];
     s->req_buckets[h] = e;
+    s->counter_keys++;
 }
 
 int64_t emu_requests_locked(emu_server *s, const char *method, const char *path)
@@ -138,6 +169,7 @@ void emu_counters_free(emu_server *s)
         }
         s->req_buckets[i] = NULL;
     }
+    s->counter_keys = 0;
 }
 
 void emu_counters_reset_locked(emu_server *s)

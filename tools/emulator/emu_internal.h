@@ -114,7 +114,11 @@ typedef struct emu_counter_entry {
 } emu_counter_entry;
 
 #define EMU_COUNTER_BUCKETS 1024
+#define EMU_COUNTER_MAX_KEYS 4096 /* then new paths count as "<METHOD> (overflow)" */
 #define EMU_NROUTES 40
+#define EMU_MAX_FAULT_RULES 1000 /* HTTP faults and operation faults, each */
+
+typedef struct emu_conns emu_conns; /* conns.c: request deadlines */
 
 struct emu_server {
     pthread_mutex_t mu; /* guards everything below except `connections` */
@@ -132,6 +136,7 @@ struct emu_server {
     int64_t last_op_us;
     /* counters */
     emu_counter_entry *req_buckets[EMU_COUNTER_BUCKETS];
+    size_t counter_keys;
     int64_t status_counts[600];
     atomic_llong connections;
     /* rate limit */
@@ -139,6 +144,8 @@ struct emu_server {
     emu_window account_win;
     emu_window route_win[EMU_NROUTES + 1];
     atomic_int stopping;
+    char *save_path; /* the only file POST /__emulator/save writes; NULL = refused */
+    emu_conns *conns;
 };
 
 /* ---- util.c ---- */
@@ -274,9 +281,18 @@ void emu_ratelimit_free(emu_server *s);
 int emu_ratelimit_check(emu_server *s, int route);
 
 /* ---- counters (ctx.c) ---- */
+/* Counts one authenticated request; path NULL = no route matched. */
 void emu_count_request(emu_server *s, const char *method, const char *path);
 void emu_counters_free(emu_server *s);
 json_t *emu_counters_json(emu_server *s);
+
+/* ---- conns.c ---- */
+emu_conns *emu_conns_start(int64_t timeout_ms); /* NULL on failure */
+void emu_conns_stop(emu_conns *g);              /* after the daemon has stopped */
+void emu_conn_opened(emu_conns *g, struct MHD_Connection *conn, void **socket_context);
+void emu_conn_closed(emu_conns *g, void **socket_context);
+void emu_conn_busy(emu_conns *g, struct MHD_Connection *conn); /* request complete: no deadline */
+void emu_conn_idle(emu_conns *g, struct MHD_Connection *conn); /* response sent: next deadline */
 
 /* ---- fixture.c ---- */
 json_t *emu_state_locked(emu_server *s);

@@ -32,12 +32,30 @@ typedef struct emu_config {
     /* Optional HTTPS: PEM certificate and key (in memory). Both set: the server
      * speaks TLS and emu_base_url() starts with https://. */
     const char *tls_cert_pem, *tls_key_pem;
+    /* The one file POST /__emulator/save writes (copied at start). NULL: that
+     * route answers 409. Clients can never name another path. */
+    const char *save_path;
+    /* Connections served at once; more are closed as soon as they are
+     * accepted. Each costs a thread and a descriptor, so RLIMIT_NOFILE must
+     * allow it (the program raises its soft limit; a test process should
+     * too). <= 0 = default 4096. */
+    int32_t max_connections;
+    /* Seconds a connection has to deliver a complete request (head and body),
+     * from connecting or from the end of its previous response; then it is
+     * closed. Cuts clients that trickle bytes and idle keep-alive connections.
+     * Handling and sending a response (delay faults included) is not bounded
+     * by it. <= 0 = default 10. */
+    int32_t connection_timeout_s;
 } emu_config;
+
+#define EMU_DEFAULT_MAX_CONNECTIONS 4096
+#define EMU_DEFAULT_CONNECTION_TIMEOUT_S 10
 
 /* 1 when this build of libmicrohttpd can serve HTTPS. */
 int emu_tls_supported(void);
 
-/* Fills cfg with the defaults above. */
+/* Fills cfg with the defaults above (fields added later stay zero = default,
+ * so a config built without this call keeps working). */
 void emu_config_init(emu_config *cfg);
 
 /* Starts the server on its own threads. Returns 0, or -1 (bad config, port
@@ -117,9 +135,13 @@ int emu_fault_add(emu_server *s, const emu_fault *f);
 void emu_faults_clear(emu_server *s);
 
 /* ---- counters ----------------------------------------------------------- */
-/* Requests received matching method (NULL any) and path pattern (as in faults; NULL any). */
+/* Authenticated requests matching method (NULL any) and path pattern (as in
+ * faults; NULL any). Requests that matched no route (404 unknown path, 405)
+ * are kept under the path "(unmatched)", one key per method; after 4096
+ * distinct keys, new paths count under "(overflow)". Control routes and
+ * unauthenticated requests are not counted. */
 int64_t emu_requests(emu_server *s, const char *method, const char *path);
-/* Responses sent with this HTTP status (e.g. 429). */
+/* Responses sent with this HTTP status (e.g. 429), 401s included. */
 int64_t emu_responses_with_status(emu_server *s, int status);
 /* TCP connections accepted since start (or the last reset). */
 int64_t emu_connections(emu_server *s);

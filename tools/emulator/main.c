@@ -7,6 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+
+/* Each connection holds a descriptor: lift the soft limit towards what
+ * --max-connections needs (within the hard limit). */
+static void raise_nofile(int32_t max_connections)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max_connections + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        fprintf(stderr, "neonflow-emulator: cannot raise the open-file limit\n");
+}
 
 static void usage(FILE *f)
 {
@@ -17,10 +31,13 @@ static void usage(FILE *f)
           "  --seed N              seed for IDs and probabilistic faults (default 1)\n"
           "  --op-duration-ms N    operation duration, 0 = instant (default 0)\n"
           "  --fixture FILE        load state from a JSON fixture\n"
-          "  --save FILE           save state to FILE on exit\n"
+          "  --save FILE           save state to FILE on exit and on POST /__emulator/save\n"
           "  --project-id ID       seed a project (default demo-project when no fixture)\n"
           "  --branch NAME         name of the seeded default branch (default production)\n"
           "  --no-rate-limit       disable the 700/min and 40/s per route limits\n"
+          "  --max-connections N   connections served at once (default 4096)\n"
+          "  --connection-timeout S  seconds a connection has to send a complete request,\n"
+          "                        from connecting or its previous response (default 10)\n"
           "  --help                show this help\n"
           "Control routes: /__emulator/ (see tools/emulator/README.md).\n",
           f);
@@ -75,7 +92,15 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--fixture") == 0) {
             cfg.fixture_path = val;
         } else if (strcmp(a, "--save") == 0) {
-            save = val;
+            save = cfg.save_path = val;
+        } else if (strcmp(a, "--max-connections") == 0) {
+            if (parse_num(val, 1, 1000000, &v) != 0)
+                goto bad;
+            cfg.max_connections = (int32_t)v;
+        } else if (strcmp(a, "--connection-timeout") == 0) {
+            if (parse_num(val, 1, 3600, &v) != 0)
+                goto bad;
+            cfg.connection_timeout_s = (int32_t)v;
         } else if (strcmp(a, "--project-id") == 0) {
             project = val;
         } else if (strcmp(a, "--branch") == 0) {
@@ -101,6 +126,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    raise_nofile(cfg.max_connections);
     emu_server *s = NULL;
     if (emu_start(&s, &cfg) != 0) {
         fprintf(stderr, "neonflow-emulator: cannot start (host must be loopback; port free; fixture readable)\n");

@@ -1,4 +1,5 @@
-/* HTTP front end: libmicrohttpd daemon, routing, auth, request IDs, HTTP
+/* HTTP front end: libmicrohttpd daemon (a thread per connection, poll(), a
+ * connection limit, request deadlines), routing, auth, request IDs, HTTP
  * faults, rate limiting and counters. Handlers run under the one state mutex;
  * JSON is serialised after it is released. */
 #include "emu_internal.h"
@@ -219,17 +220,42 @@ static enum MHD_Result handle(emu_server *s, struct MHD_Connection *conn, const 
         path = NULL;
 
     pthread_mutex_lock(&s->mu);
-    if (!control)
-        emu_count_request(s, method, path ? path : url);
     request_id_of(s, conn, rid, sizeof(rid));
     pthread_mutex_unlock(&s->mu);
 
     if (!authorized(s, conn))
         return send_json(s, conn, 401, emu_error_body("", "authentication required: missing or invalid API key", rid), rid, -1, 0);
+
+    emu_ctx c = {.s = s, .conn = conn, .method = method, .request_id = rid, .retry_after_s = -1};
+    /* route: exact method first; a path-only match means 405 */
+    char pathbuf[1024], matchbuf[1024];
+    size_t plen = path ? strlen(path) : 0;
+    int route = -1, path_hit = -1, routable = !control && path && plen < sizeof(pathbuf);
+    if (routable) {
+        memcpy(matchbuf, path, plen + 1);
+        if (plen > 1 && matchbuf[plen - 1] == '/')
+            matchbuf[plen - 1] = '\0'; /* tolerate one trailing slash */
+        memcpy(pathbuf, matchbuf, strlen(matchbuf) + 1);
+        c.nseg = split_path(pathbuf, c.seg, EMU_MAX_SEGS);
+    }
+    for (size_t i = 0; routable && c.nseg >= 0 && i < NROUTES; i++) {
+        if (!emu_path_match(routes[i].pattern, matchbuf))
+            continue;
+        if (path_hit < 0)
+            path_hit = (int)i;
+        if (strcmp(routes[i].method, method) == 0) {
+            route = (int)i;
+            break;
+        }
+    }
+    if (!control) { /* authenticated only; unknown paths share one key */
+        pthread_mutex_lock(&s->mu);
+        emu_count_request(s, method, route >= 0 ? path : NULL);
+        pthread_mutex_unlock(&s->mu);
+    }
     if (rs->too_big)
         return send_json(s, conn, 413, emu_error_body("", "request body too large", rid), rid, -1, 0);
 
-    emu_ctx c = {.s = s, .conn = conn, .method = method, .request_id = rid, .retry_after_s = -1};
     int post_fault = 0;
     const char *bad_body = NULL; /* answered 400 after faults and rate limits */
     if (rs->len && (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
@@ -283,29 +309,9 @@ static enum MHD_Result handle(emu_server *s, struct MHD_Connection *conn, const 
         }
     }
 
-    char pathbuf[1024], matchbuf[1024];
-    size_t plen = path ? strlen(path) : 0;
-    if (!path || plen >= sizeof(pathbuf)) {
+    if (!routable) {
         json_decref(c.body);
         return send_json(s, conn, 404, emu_error_body("", "not found", rid), rid, -1, 0);
-    }
-    memcpy(matchbuf, path, plen + 1);
-    if (plen > 1 && matchbuf[plen - 1] == '/')
-        matchbuf[plen - 1] = '\0'; /* tolerate one trailing slash */
-    memcpy(pathbuf, matchbuf, strlen(matchbuf) + 1);
-    c.nseg = split_path(pathbuf, c.seg, EMU_MAX_SEGS);
-
-    /* route: exact method first; a path-only match means 405 */
-    int route = -1, path_hit = -1;
-    for (size_t i = 0; c.nseg >= 0 && i < NROUTES; i++) {
-        if (!emu_path_match(routes[i].pattern, matchbuf))
-            continue;
-        if (path_hit < 0)
-            path_hit = (int)i;
-        if (strcmp(routes[i].method, method) == 0) {
-            route = (int)i;
-            break;
-        }
     }
 
     pthread_mutex_lock(&s->mu);
@@ -384,26 +390,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rs->body[rs->len] = '\0';
         return MHD_YES;
     }
+    emu_conn_busy(s->conns, conn); /* the whole request is in: its deadline is met */
     return handle(s, conn, url, method, rs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    emu_server *s = cls;
     req_state *rs = *con_cls;
     if (rs) {
         free(rs->body);
         free(rs);
         *con_cls = NULL;
     }
+    emu_conn_idle(s->conns, conn); /* the clock runs for the next request */
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     emu_server *s = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&s->connections, 1);
+        emu_conn_opened(s->conns, conn, socket_context);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        emu_conn_closed(s->conns, socket_context);
+    }
 }
 
 /* ---- lifecycle ---- */
@@ -418,6 +431,8 @@ void emu_config_init(emu_config *cfg)
     cfg->rate_per_second_route = 40;
     cfg->max_root_branches = 25;
     cfg->max_snapshots = 100;
+    cfg->max_connections = EMU_DEFAULT_MAX_CONNECTIONS;
+    cfg->connection_timeout_s = EMU_DEFAULT_CONNECTION_TIMEOUT_S;
 }
 
 int emu_start(emu_server **out, const emu_config *cfg)
@@ -464,6 +479,12 @@ int emu_start(emu_server **out, const emu_config *cfg)
     emu_ratelimit_configure(s, cfg->rate_per_minute, cfg->rate_per_second_route);
     if (!s->api_key)
         goto fail;
+    if (cfg->save_path && !(s->save_path = strdup(cfg->save_path)))
+        goto fail;
+    int32_t max_conns = cfg->max_connections > 0 ? cfg->max_connections : EMU_DEFAULT_MAX_CONNECTIONS;
+    int32_t timeout_s = cfg->connection_timeout_s > 0 ? cfg->connection_timeout_s : EMU_DEFAULT_CONNECTION_TIMEOUT_S;
+    if (!(s->conns = emu_conns_start((int64_t)timeout_s * 1000)))
+        goto fail;
     if (cfg->fixture_path) {
         json_error_t jerr;
         json_t *root = json_load_file(cfg->fixture_path, 0, &jerr);
@@ -484,7 +505,11 @@ int emu_start(emu_server **out, const emu_config *cfg)
                                  MHD_OPTION_SOCK_ADDR, sa,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conns,
+                                 /* idleness only, which delay faults and slow response reads need
+                                    to outlast; conns.c enforces the request deadline */
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(timeout_s > 120 ? timeout_s : 120),
+                                 MHD_OPTION_END);
     if (!s->daemon)
         goto fail;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -518,6 +543,8 @@ void emu_stop(emu_server *s)
     atomic_store(&s->stopping, 1);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    emu_conns_stop(s->conns);
+    free(s->save_path);
     for (size_t i = 0; i < s->projects.n; i++)
         emu_project_free(s->projects.v[i]);
     free(s->projects.v);
