@@ -277,7 +277,8 @@ static void test_program(void **state)
         close(out[0]);
         close(out[1]);
         execl(program_path, program_path, "--port", "0", "--api-key", "k1", "--project-id", "demo",
-              "--branch", "prod", "--save", file, "--no-rate-limit", (char *)NULL);
+              "--branch", "prod", "--save", file, "--no-rate-limit", "--max-connections", "64",
+              "--connection-timeout", "30", (char *)NULL);
         _exit(127);
     }
     close(out[1]);
@@ -301,6 +302,28 @@ static void test_program(void **state)
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     assert_int_equal(status, 200);
+
+    /* the save route writes the --save file, and no other */
+    char other[] = "/tmp/emu-other-XXXXXX", body[128];
+    fd = mkstemp(other);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(other);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/__emulator/save", port);
+    snprintf(body, sizeof(body), "{\"path\":\"%s\"}", other);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    assert_int_equal(status, 400);
+    assert_int_equal(access(other, F_OK), -1);
+    assert_int_equal(access(file, F_OK), -1);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, "{}");
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(access(file, F_OK), 0);
+    unlink(file); /* SIGTERM below writes it again */
     fclose(sink);
     curl_slist_free_all(hl);
     curl_easy_cleanup(h);
@@ -319,16 +342,22 @@ static void test_program(void **state)
     json_decref(saved);
     unlink(file);
 
-    /* --host must be loopback */
-    pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 2);
-        execl(program_path, program_path, "--host", "0.0.0.0", (char *)NULL);
-        _exit(127);
+    /* --host must be loopback; connection options must be in range */
+    const char *bad[][2] = {{"--host", "0.0.0.0"},          {"--max-connections", "0"},
+                            {"--max-connections", "x"},     {"--connection-timeout", "0"},
+                            {"--connection-timeout", "3601"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        pid = fork();
+        if (pid == 0) {
+            int devnull = open("/dev/null", O_WRONLY);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+            execl(program_path, program_path, bad[i][0], bad[i][1], (char *)NULL);
+            _exit(127);
+        }
+        assert_int_equal(waitpid(pid, &ws, 0), pid);
+        assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) != 0 && WEXITSTATUS(ws) != 127);
     }
-    assert_int_equal(waitpid(pid, &ws, 0), pid);
-    assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) != 0);
 }
 
 int main(int argc, char **argv)

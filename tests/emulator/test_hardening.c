@@ -117,6 +117,23 @@ static void test_control_inputs_are_bounded(void **state)
 {
     emu_fixture *fx = *state;
     http_resp r;
+    /* overlong strings are refused */
+    char big[2100], body[2300];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    const char *member[][2] = { /* route, body up to the long string */
+        {"/__emulator/faults", "{\"kind\":\"status\",\"path\":\"/"},
+        {"/__emulator/op_faults", "{\"kind\":\"error\",\"action\":\""},
+        {"/__emulator/write", "{\"project_id\":\"proj\",\"branch_id\":\"x\",\"content\":\""},
+        {"/__emulator/branches", "{\"project_id\":\"proj\",\"name\":\""},
+    };
+    for (size_t i = 0; i < sizeof(member) / sizeof(*member); i++) {
+        snprintf(body, sizeof(body), "%s%s\"}", member[i][1], big);
+        http_req(fx->s, "POST", member[i][0], body, &r);
+        assert_int_equal(r.status, 400);
+        assert_non_null(strstr(jstr(r.json, "message"), "longer than"));
+        http_free(&r);
+    }
     /* fault rules are capped, so a loop of POSTs cannot grow the list forever */
     int refused = 0;
     for (int i = 0; i < 1100 && !refused; i++) {
@@ -150,6 +167,7 @@ static void test_control_inputs_are_bounded(void **state)
         {"/__emulator/op_duration", "{\"ms\":3600001}"},
         {"/__emulator/rate_limit", "{\"per_minute\":4294967297,\"per_second_route\":0}"},
         {"/__emulator/rate_limit", "{\"per_minute\":-1,\"per_second_route\":0}"},
+        {"/__emulator/rate_limit", "{\"per_minute\":100000000,\"per_second_route\":0}"},
         {"/__emulator/limits", "{\"project_id\":\"proj\",\"max_snapshots\":4294967297}"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
