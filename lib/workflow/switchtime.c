@@ -65,22 +65,31 @@ static int from_log(neonflow__run *r, const char *new_id, const char *backup_id,
             break;
     }
     *out_ms = 0;
-    neonflow_operation_list *group = NULL;
-    if (rc == NEONFLOW_OK && t0 && neonflow__operation_list_new(&group, NULL) != NEONFLOW_OK)
+    /* normally all ended (the preflight waited for a quiet project): their own
+     * final timestamps; the ones still running are awaited first */
+    neonflow_operation_list *running = NULL;
+    if (rc == NEONFLOW_OK && t0 && neonflow__operation_list_new(&running, NULL) != NEONFLOW_OK)
         rc = neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory");
-    for (size_t k = 0; rc == NEONFLOW_OK && group && k < np; k++)
+    for (size_t k = 0; rc == NEONFLOW_OK && running && k < np; k++)
         for (size_t i = 0; i < neonflow_operation_list_count(pages[k]); i++) {
             const neonflow_operation *op = neonflow_operation_list_get(pages[k], i);
-            if (in_group(op, new_id, backup_id, ep_id, t0) && neonflow__operation_list_append(group, op) != 0) {
+            if (!in_group(op, new_id, backup_id, ep_id, t0))
+                continue;
+            if (neonflow_operation_is_done(op)) {
+                int64_t t = neonflow__op_done_upper_ms(op);
+                if (t > *out_ms)
+                    *out_ms = t;
+            } else if (neonflow__operation_list_append(running, op) != 0) {
                 rc = neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory");
                 break;
             }
         }
-    /* normally all finished (the preflight waited for a quiet project); if
-     * not, wait, and take their own final timestamps */
-    if (rc == NEONFLOW_OK && group)
-        rc = neonflow__wait_ops_done_at(r, group, out_ms);
-    neonflow_operation_list_free(group);
+    int64_t later = 0;
+    if (rc == NEONFLOW_OK && neonflow_operation_list_count(running))
+        rc = neonflow__wait_ops_done_at(r, running, &later);
+    if (later > *out_ms)
+        *out_ms = later;
+    neonflow_operation_list_free(running);
     for (size_t k = 0; k < np; k++)
         neonflow_operation_list_free(pages[k]);
     return rc;
