@@ -61,7 +61,7 @@ static int from_log(neonflow__run *r, const char *new_id, const char *backup_id,
                 t0 = c;
         }
         cursor = neonflow_operation_list_next_cursor(l);
-        if (older || !n || !cursor)
+        if (older || n < PAGE || !cursor) /* a short page is the last one */
             break;
     }
     *out_ms = 0;
