@@ -58,24 +58,33 @@ static int32_t legacy_workflow(const neonflow__run *r, const neonflow_branch_lis
     return NEONFLOW_WORKFLOW_ROLLBACK;
 }
 
-static const char *branch_label(const neonflow_branch_list *bl, const char *id)
+/* ` from source "name" (id)` for a branch id, or "" for NULL. */
+static void source_words(const neonflow_branch_list *bl, const char *id, char *out, size_t len)
 {
     const neonflow_branch *b = id ? neonflow__branch_by_id(bl, id) : NULL;
-    return b ? neonflow_branch_name(b) : id;
+    if (!id)
+        out[0] = '\0';
+    else if (b)
+        snprintf(out, len, " from source \"%s\" (%s)", neonflow_branch_name(b), id);
+    else
+        snprintf(out, len, " from source branch %s (deleted since)", id);
 }
 
-static int mismatch(neonflow__run *r, int32_t first_wf, const char *first_target, const char *first_source,
-                    const char *what)
+/* Says what the run id was first used for and what this call asked for. */
+static int mismatch(neonflow__run *r, const neonflow_branch_list *bl, int32_t first_wf, const char *first_target,
+                    const char *first_source_id, const char *what, const char *target, const char *source_id)
 {
-    const char *run = r->rep->run_id;
+    char was[NEONFLOW__NAME_MAX + 128], now[NEONFLOW__NAME_MAX + 128];
+    source_words(bl, first_source_id, BUF(was));
+    source_words(bl, source_id, BUF(now));
     return neonflow__fail(r, NEONFLOW_ERUN_MISMATCH,
-                          "run id %s was first used by %s%s on target \"%s\"%s%s%s (it made \"%s\"), not by this %s: "
-                          "resume it with the same workflow, target and source, or start a new run with another "
-                          "run id; nothing was changed",
-                          run, first_wf > 0 ? neonflow__workflow_label(first_wf) : "an earlier run",
-                          first_wf > 0 ? "" : " of neonflow 0.1.0 whose workflow can no longer be told", first_target,
-                          first_source ? " from source \"" : "", first_source ? first_source : "",
-                          first_source ? "\"" : "", what, neonflow__workflow_label(r->rep->workflow));
+                          "run id %s was first used on target \"%s\"%s by %s (it made \"%s\"); this %s is on "
+                          "\"%s\"%s: resume that run with the same workflow, target and source, or start this one "
+                          "with another run id",
+                          r->rep->run_id, first_target, was,
+                          first_wf > 0 ? neonflow__workflow_label(first_wf)
+                                       : "neonflow 0.1.0, and which workflow can no longer be told",
+                          what, neonflow__workflow_label(r->rep->workflow), target, now);
 }
 
 int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, const neonflow_snapshot_list *sl,
@@ -96,12 +105,12 @@ int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, con
         const char *src = neonflow_snapshot_source_branch_id(s);
         int rec = records_source(p.kind) && src && *src;
         if (w != self || strcmp(p.target, target) != 0)
-            return mismatch(r, w, p.target, rec ? branch_label(bl, src) : NULL, neonflow_snapshot_name(s));
+            return mismatch(r, bl, w, p.target, rec ? src : NULL, neonflow_snapshot_name(s), target, source_id);
         found = 1;
         if (rec) {
             sourced = 1;
             if (source_id && strcmp(src, source_id) != 0)
-                return mismatch(r, w, p.target, branch_label(bl, src), neonflow_snapshot_name(s));
+                return mismatch(r, bl, w, p.target, src, neonflow_snapshot_name(s), target, source_id);
         }
     }
     for (size_t i = 0; i < neonflow_branch_list_count(bl); i++) {
@@ -114,14 +123,14 @@ int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, con
         if (w == 0)
             w = legacy_workflow(r, bl, sl, b, &p);
         if (w != self || strcmp(p.target, target) != 0)
-            return mismatch(r, w, p.target, NULL, neonflow_branch_name(b));
+            return mismatch(r, bl, w, p.target, NULL, neonflow_branch_name(b), target, source_id);
         found = 1;
     }
     if (found && has_source && !sourced)
         return neonflow__fail(r, NEONFLOW_ERUN_MISMATCH,
                               "run id %s already has resources on \"%s\" but the snapshot that records its source is "
                               "gone (expired or pruned), so neonflow cannot check that this %s uses the same source: "
-                              "start a new run with another run id; nothing was changed",
+                              "start a new run with another run id",
                               run, target, neonflow__workflow_label(self));
     return NEONFLOW_OK;
 }

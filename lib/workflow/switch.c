@@ -128,7 +128,7 @@ static int pick_rollback_snapshot(neonflow__run *r, neonflow__swap *sw, const ne
     if (from && sw->restore_snapshot_id && strcmp(from, sw->restore_snapshot_id) != 0)
         return neonflow__fail(r, NEONFLOW_ERUN_MISMATCH,
                               "run id %s was first used to restore snapshot %s onto \"%s\", not %s: resume it with "
-                              "the same snapshot, or start a new run with another run id; nothing was changed",
+                              "the same snapshot, or start a new run with another run id",
                               r->rep->run_id, from, sw->target_name, sw->restore_snapshot_id);
     if (from)
         s = neonflow__snapshot_by(sw->snaps, NULL, from);
