@@ -400,6 +400,22 @@ static void test_window_end_without_endpoint(void **state)
     fixture_free(f);
 }
 
+/* Times are rounded up to what they can stand for, never down. */
+static void test_time_upper_bound(void **state)
+{
+    (void)state;
+    int64_t base = 0;
+    assert_int_equal(neonflow__rfc3339_ms("2026-12-01T15:06:45Z", &base), 0);
+    assert_int_equal(neonflow__time_upper_ms("2026-12-01T15:06:45Z"), base + 999);
+    assert_int_equal(neonflow__time_upper_ms("2026-12-01T15:06:45.5Z"), base + 599);
+    assert_int_equal(neonflow__time_upper_ms("2026-12-01T15:06:45.12Z"), base + 129);
+    assert_int_equal(neonflow__time_upper_ms("2026-12-01T15:06:45.123Z"), base + 123);
+    assert_int_equal(neonflow__time_upper_ms("2026-12-01T15:06:45.123000Z"), base + 123);
+    assert_int_equal(neonflow__time_upper_ms("2026-12-01T15:06:45.123001Z"), base + 124);
+    assert_int_equal(neonflow__time_upper_ms("not a time"), 0);
+    assert_int_equal(neonflow__time_upper_ms(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_window_end_after_resume),
         cmocka_unit_test(test_window_end_fresh_run),
         cmocka_unit_test(test_window_end_without_endpoint),
+        cmocka_unit_test(test_time_upper_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
