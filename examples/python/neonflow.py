@@ -187,7 +187,7 @@ _REPORT_STRINGS = [
     "source_branch_id", "old_target_branch_id", "target_branch_id", "target_endpoint_id",
     "target_endpoint_host", "candidate_snapshot_id", "rollback_snapshot_id", "preview_branch_id",
     "backup_branch_id", "backup_branch_name", "lost_writes_start", "lost_writes_end",
-    "lost_writes_start_lsn", "lost_writes_end_lsn", "divergence_start",
+    "lost_writes_start_lsn", "lost_writes_end_lsn", "divergence_start", "lost_writes_end_source",
 ]
 for _name in _REPORT_STRINGS:
     _PROTOS["neonflow_report_" + _name] = (_S, [_P])

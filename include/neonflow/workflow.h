@@ -324,6 +324,21 @@ NEONFLOW_API int64_t neonflow_report_lost_writes_end_ms(const neonflow_report *r
 NEONFLOW_API const char *neonflow_report_lost_writes_start_lsn(const neonflow_report *r);
 NEONFLOW_API const char *neonflow_report_lost_writes_end_lsn(const neonflow_report *r);
 NEONFLOW_API const char *neonflow_report_divergence_start(const neonflow_report *r);
+/**
+ * Where the window's `end` comes from ("" when there is no window). Every
+ * source gives a time that is never before the actual switch:
+ * - "finalize-operations": when the finalize's operations (the endpoint's
+ *   restart on the new target) finished, from their own timestamps, rounded
+ *   up to the precision Neon gave; also after a resume, from the project's
+ *   operation log;
+ * - "backup-renamed": the target has no endpoint, so the switch is the moment
+ *   the old target was renamed (the backup's updated_at, rounded up);
+ * - "checked-at": the finalize's operations could no longer be found (e.g.
+ *   expired from the operation log): the time this run checked, an upper
+ *   bound (a WARNING event says so).
+ * Borrowed from the report.
+ */
+NEONFLOW_API const char *neonflow_report_lost_writes_end_source(const neonflow_report *r);
 
 /** The report as a JSON document (what `neonflow --json` prints). Free with neonflow_free(). */
 NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, neonflow_error **err);

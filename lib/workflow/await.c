@@ -109,6 +109,13 @@ static int on_cancel(void *payload)
  * cancel hook, cancel token and deadline. */
 int neonflow__wait_ops(neonflow__run *r, const neonflow_operation_list *ops)
 {
+    return neonflow__wait_ops_done_at(r, ops, NULL);
+}
+
+int neonflow__wait_ops_done_at(neonflow__run *r, const neonflow_operation_list *ops, int64_t *done_ms)
+{
+    if (done_ms)
+        *done_ms = 0;
     size_t n = neonflow_operation_list_count(ops), running = 0;
     for (size_t i = 0; i < n; i++) {
         const neonflow_operation *op = neonflow_operation_list_get(ops, i);
@@ -130,10 +137,21 @@ int neonflow__wait_ops(neonflow__run *r, const neonflow_operation_list *ops)
     o.cancel_hook = neonflow__hook_new((void (*)(void))on_cancel, r, NULL);
     int rc = NEONFLOW_ENOMEM;
     neonflow_error *e = NULL;
+    neonflow_await_result *res = NULL;
     if (o.progress_hook && o.cancel_hook)
-        rc = neonflow__operations_await_ctx(NULL, r->c, &r->ctx, r->project_id, ops, NULL, 0, &o, NULL, NULL, &e);
+        rc = neonflow__operations_await_ctx(done_ms ? &res : NULL, r->c, &r->ctx, r->project_id, ops, NULL, 0, &o,
+                                            NULL, NULL, &e);
     neonflow__hook_unref(o.progress_hook);
     neonflow__hook_unref(o.cancel_hook);
+    if (rc == NEONFLOW_OK && done_ms) { /* the final states the wait read */
+        const neonflow_operation_list *fin = neonflow_await_result_operations(res);
+        for (size_t i = 0; i < neonflow_operation_list_count(fin); i++) {
+            int64_t t = neonflow__op_done_upper_ms(neonflow_operation_list_get(fin, i));
+            if (t > *done_ms)
+                *done_ms = t;
+        }
+    }
+    neonflow_await_result_free(res);
     if (rc == NEONFLOW_OK)
         return NEONFLOW_OK;
     if (rc == NEONFLOW_ECANCELLED || (rc == NEONFLOW_EOPTIMEOUT && sys->now_ms(sys->ctx) >= r->deadline_mono)) {

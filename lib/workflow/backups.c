@@ -1,7 +1,8 @@
 /* neonflow_backups_list and neonflow_prune. A backup branch is a branch that
- * a finalized restore replaced: named nf/<target>/backup/... (or undo-backup)
- * by neonflow, "<name> (old)" by Neon's default, or any branch that a
- * finalized branch's `restored_as` points to. neonflow's snapshots are the
+ * a finalized restore replaced: named nf/<target>/<workflow>-backup/...
+ * (undo-backup, 0.1.0's nf/<target>/backup/...) by neonflow, "<name> (old)"
+ * by Neon's default, or any branch that a finalized branch's `restored_as`
+ * points to. neonflow's snapshots are the
  * ones whose names parse as nf/<target>/<kind>/<stamp>/<run>. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,11 +98,11 @@ static int inventory_load(neonflow__run *r, inventory *inv)
         memset(it, 0, sizeof(*it));
         char base[NEONFLOW__NAME_MAX + 1];
         const char *name = neonflow_branch_name(b);
-        int ours = neonflow__name_parse(name, &p) &&
-                   (strcmp(p.kind, "backup") == 0 || strcmp(p.kind, "undo-backup") == 0);
+        int ours = neonflow__name_parse(name, &p) && neonflow__kind_is_backup(p.kind);
         if (ours) {
             snprintf(BUF(it->target), "%s", p.target);
-            snprintf(BUF(it->kind), "%s", p.kind);
+            /* the role: "backup" whichever workflow (or 0.1.0) named it; the name says which */
+            snprintf(BUF(it->kind), "%s", strcmp(p.kind, "undo-backup") == 0 ? "undo-backup" : "backup");
             snprintf(BUF(it->run_id), "%s", p.run_id);
         } else if (neonflow__old_name_parse(name, BUF(base))) {
             snprintf(BUF(it->target), "%s", base);

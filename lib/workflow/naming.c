@@ -165,3 +165,81 @@ int neonflow__old_name_parse(const char *name, char *base_out, size_t len)
     }
     return 1;
 }
+
+/* Which workflow makes each kind. 0.1.0 named the preview and backup of
+ * promote, refresh and rollback alike ("preview", "backup"): those say only
+ * "one of the three" (0) and are attributed from the run's other resources. */
+static const struct {
+    const char *kind;
+    int32_t workflow;
+    int backup;
+} kinds[] = {
+    {"setup", NEONFLOW_WORKFLOW_SETUP, 0},
+    {"candidate", NEONFLOW_WORKFLOW_PROMOTE, 0},
+    {"rollback", NEONFLOW_WORKFLOW_PROMOTE, 0},
+    {"promote-preview", NEONFLOW_WORKFLOW_PROMOTE, 0},
+    {"promote-backup", NEONFLOW_WORKFLOW_PROMOTE, 1},
+    {"undo-preview", NEONFLOW_WORKFLOW_PROMOTE, 0},
+    {"undo-backup", NEONFLOW_WORKFLOW_PROMOTE, 1},
+    {"refresh", NEONFLOW_WORKFLOW_REFRESH, 0},
+    {"refresh-preview", NEONFLOW_WORKFLOW_REFRESH, 0},
+    {"refresh-backup", NEONFLOW_WORKFLOW_REFRESH, 1},
+    {"pre-rollback", NEONFLOW_WORKFLOW_ROLLBACK, 0},
+    {"rollback-preview", NEONFLOW_WORKFLOW_ROLLBACK, 0},
+    {"rollback-backup", NEONFLOW_WORKFLOW_ROLLBACK, 1},
+    {NEONFLOW__KIND_LEGACY_PREVIEW, 0, 0},
+    {NEONFLOW__KIND_LEGACY_BACKUP, 0, 1},
+};
+
+int32_t neonflow__kind_workflow(const char *kind)
+{
+    for (size_t i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(kinds[i].kind, kind) == 0)
+            return kinds[i].workflow;
+    return -1;
+}
+
+int neonflow__kind_is_backup(const char *kind)
+{
+    for (size_t i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(kinds[i].kind, kind) == 0)
+            return kinds[i].backup;
+    return 0;
+}
+
+const char *neonflow__workflow_label(int32_t workflow)
+{
+    switch (workflow) {
+    case NEONFLOW_WORKFLOW_SETUP: return "setup";
+    case NEONFLOW_WORKFLOW_PROMOTE: return "promote";
+    case NEONFLOW_WORKFLOW_REFRESH: return "refresh";
+    case NEONFLOW_WORKFLOW_ROLLBACK: return "rollback";
+    case NEONFLOW_WORKFLOW_BACKUPS: return "backups list";
+    case NEONFLOW_WORKFLOW_PRUNE: return "prune";
+    default: return "unknown";
+    }
+}
+
+int64_t neonflow__time_upper_ms(const char *s)
+{
+    int64_t ms;
+    if (!s || neonflow__rfc3339_ms(s, &ms) != 0)
+        return 0;
+    const char *p = s + 19;
+    if (*p != '.')
+        return ms + 999; /* whole seconds: the instant may lie anywhere in that second */
+    int n = 0, rest = 0;
+    for (p++; *p >= '0' && *p <= '9'; p++, n++)
+        rest |= n >= 3 && *p != '0';
+    return ms + (n == 1 ? 99 : n == 2 ? 9 : rest);
+}
+
+int64_t neonflow__op_done_upper_ms(const neonflow_operation *op)
+{
+    int64_t u = neonflow__time_upper_ms(neonflow_operation_updated_at(op));
+    int64_t c = neonflow__time_upper_ms(neonflow_operation_created_at(op));
+    int64_t d = neonflow_operation_total_duration_ms(op);
+    if (c > 0 && d >= 0 && c + d > u)
+        u = c + d;
+    return u;
+}

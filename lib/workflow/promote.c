@@ -47,7 +47,7 @@ static int step_undo_restore(neonflow__run *r, neonflow_step *st, void *ws)
 static int step_undo_finalize(neonflow__run *r, neonflow_step *st, void *ws)
 {
     promote_state *ps = ws;
-    int rc = neonflow__finalize_make(r, ps->undo_preview_id, ps->undo_backup_name, ps->sw.target_name);
+    int rc = neonflow__finalize_make(r, ps->undo_preview_id, ps->undo_backup_name, ps->sw.target_name, NULL);
     if (rc == NEONFLOW_OK)
         neonflow__step_set_resource_id(st, "undo-backup", ps->sw.new_target_id);
     return rc;
@@ -128,6 +128,8 @@ NEONFLOW_API int neonflow_promote(neonflow_report **out, neonflow_client *client
     sw->target_ref = opts && opts->target ? opts->target : "production";
     sw->cand_kind = "candidate";
     sw->rb_kind = "rollback";
+    sw->preview_kind = "promote-preview";
+    sw->backup_kind = "promote-backup";
     sw->need_endpoint = 1;
     sw->cand_expiry_s = opts ? opts->candidate_expiry_s : 7LL * 24 * 3600;
     sw->rb_expiry_s = opts ? opts->rollback_expiry_s : 30LL * 24 * 3600;

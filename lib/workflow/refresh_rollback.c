@@ -79,6 +79,8 @@ NEONFLOW_API int neonflow_refresh(neonflow_report **out, neonflow_client *client
     sw->source_ref = opts && opts->source ? opts->source : "production";
     sw->target_ref = opts && opts->target ? opts->target : "dev";
     sw->cand_kind = "refresh";
+    sw->preview_kind = "refresh-preview";
+    sw->backup_kind = "refresh-backup";
     sw->cand_expiry_s = 7LL * 24 * 3600;
     rs.delete_backup = opts ? opts->delete_backup : 0;
     add_steps(r.rep, sw, "snapshot the source");
@@ -117,6 +119,8 @@ NEONFLOW_API int neonflow_rollback(neonflow_report **out, neonflow_client *clien
     sw.target_ref = opts && opts->target ? opts->target : "production";
     sw.restore_snapshot_id = opts ? opts->snapshot_id : NULL;
     sw.rb_kind = !opts || opts->snapshot_first ? "pre-rollback" : NULL;
+    sw.preview_kind = "rollback-preview";
+    sw.backup_kind = "rollback-backup";
     sw.rb_expiry_s = 30LL * 24 * 3600;
     add_steps(r.rep, &sw, NULL);
     rc = run_swap(&r, &sw, &sw);

@@ -183,6 +183,7 @@ RSTR(neonflow_report_lost_writes_end, NEONFLOW__R_LW_END)
 RSTR(neonflow_report_lost_writes_start_lsn, NEONFLOW__R_LW_START_LSN)
 RSTR(neonflow_report_lost_writes_end_lsn, NEONFLOW__R_LW_END_LSN)
 RSTR(neonflow_report_divergence_start, NEONFLOW__R_DIVERGENCE)
+RSTR(neonflow_report_lost_writes_end_source, NEONFLOW__R_LW_END_SOURCE)
 
 NEONFLOW_API int64_t neonflow_report_lost_writes_start_ms(const neonflow_report *r) { return r ? r->lw_start_ms : 0; }
 NEONFLOW_API int64_t neonflow_report_lost_writes_end_ms(const neonflow_report *r) { return r ? r->lw_end_ms : 0; }
@@ -301,7 +302,8 @@ NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, n
               jstr(lw, "end", r->str[NEONFLOW__R_LW_END]) | jset(lw, "end_ms", json_integer(r->lw_end_ms)) |
               jstr(lw, "start_lsn", r->str[NEONFLOW__R_LW_START_LSN]) |
               jstr(lw, "end_lsn", r->str[NEONFLOW__R_LW_END_LSN]) |
-              jstr(lw, "divergence_start", r->str[NEONFLOW__R_DIVERGENCE]);
+              jstr(lw, "divergence_start", r->str[NEONFLOW__R_DIVERGENCE]) |
+              jstr(lw, "end_source", r->str[NEONFLOW__R_LW_END_SOURCE]);
     if (!bad)
         bad = jstr(o, "workflow", NAME_OF(workflow_names, r->workflow)) | jstr(o, "run_id", r->run_id) |
               jset(o, "dry_run", json_boolean(r->dry_run)) | jset(o, "result", json_integer(r->result)) |

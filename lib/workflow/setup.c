@@ -50,6 +50,8 @@ static int step_preflight(neonflow__run *r, neonflow_step *st, void *ws)
                             "a branch named \"%s\" exists but is a child of %s, not a root branch: rename or "
                             "delete it, or choose another dev name", ss->dev_name, neonflow_branch_parent_id(dev));
     }
+    if (rc == NEONFLOW_OK) /* this run id must not belong to another workflow, dev name or source */
+        rc = neonflow__run_id_claim(r, bl, sl, ss->dev_name, neonflow_branch_id(src), 1);
     if (rc == NEONFLOW_OK) {
         snprintf(BUF(ss->source_id), "%s", neonflow_branch_id(src));
         snprintf(BUF(ss->source_name), "%s", neonflow_branch_name(src));

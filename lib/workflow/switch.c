@@ -58,11 +58,14 @@ static int discover(neonflow__run *r, neonflow__swap *sw)
         if (!neonflow__name_parse(neonflow_branch_name(b), &p) || strcmp(p.run_id, run) != 0 ||
             strcmp(p.target, sw->target_name) != 0)
             continue;
-        if (strcmp(p.kind, "preview") == 0) {
+        /* the run id's owner was checked: a 0.1.0 "preview"/"backup" here is this workflow's */
+        if (strcmp(p.kind, sw->preview_kind) == 0 || strcmp(p.kind, NEONFLOW__KIND_LEGACY_PREVIEW) == 0) {
             snprintf(BUF(sw->preview_id), "%s", neonflow_branch_id(b));
+            snprintf(BUF(sw->preview_name), "%s", neonflow_branch_name(b));
             take_stamp(r, p.stamp, &have);
-        } else if (strcmp(p.kind, "backup") == 0) {
+        } else if (strcmp(p.kind, sw->backup_kind) == 0 || strcmp(p.kind, NEONFLOW__KIND_LEGACY_BACKUP) == 0) {
             snprintf(BUF(sw->backup_id), "%s", neonflow_branch_id(b));
+            snprintf(BUF(sw->backup_name), "%s", neonflow_branch_name(b));
             const char *u = neonflow_branch_updated_at(b);
             snprintf(BUF(sw->backup_updated_at), "%s", u ? u : "");
             sw->finalized = 1;
@@ -75,8 +78,11 @@ static int discover(neonflow__run *r, neonflow__swap *sw)
 static int build_names(neonflow__run *r, neonflow__swap *sw)
 {
     const char *T = sw->target_name, *S = r->stamp, *R = r->rep->run_id;
-    int bad = neonflow__name_build(BUF(sw->preview_name), T, "preview", S, R) |
-              neonflow__name_build(BUF(sw->backup_name), T, "backup", S, R);
+    int bad = 0; /* names an earlier attempt used (discover) are kept */
+    if (!sw->preview_name[0])
+        bad |= neonflow__name_build(BUF(sw->preview_name), T, sw->preview_kind, S, R);
+    if (!sw->backup_name[0])
+        bad |= neonflow__name_build(BUF(sw->backup_name), T, sw->backup_kind, S, R);
     if (sw->cand_kind)
         bad |= neonflow__name_build(BUF(sw->cand_name), T, sw->cand_kind, S, R);
     if (sw->rb_kind)
@@ -119,6 +125,11 @@ static int pick_rollback_snapshot(neonflow__run *r, neonflow__swap *sw, const ne
 {
     const neonflow_snapshot *s = NULL;
     const char *from = preview ? neonflow_branch_restored_from(preview) : NULL;
+    if (from && sw->restore_snapshot_id && strcmp(from, sw->restore_snapshot_id) != 0)
+        return neonflow__fail(r, NEONFLOW_ERUN_MISMATCH,
+                              "run id %s was first used to restore snapshot %s onto \"%s\", not %s: resume it with "
+                              "the same snapshot, or start a new run with another run id",
+                              r->rep->run_id, from, sw->target_name, sw->restore_snapshot_id);
     if (from)
         s = neonflow__snapshot_by(sw->snaps, NULL, from);
     else if (sw->restore_snapshot_id) {
@@ -162,14 +173,22 @@ int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
                               sw->target_ref, r->project_id,
                               sw->source_ref ? "" : ": pass the name or ID of the branch to roll back");
     neonflow__name_parts np;
-    if (neonflow__name_parse(neonflow_branch_name(t), &np) && strcmp(np.kind, "backup") == 0 &&
-        strcmp(np.run_id, r->rep->run_id) == 0) {
+    if (neonflow__name_parse(neonflow_branch_name(t), &np) && neonflow__kind_is_backup(np.kind) &&
+        strcmp(np.kind, "undo-backup") != 0 && strcmp(np.run_id, r->rep->run_id) == 0) {
         snprintf(BUF(sw->target_name), "%s", np.target);
         t = neonflow__branch_by_name(sw->branches, np.target);
         if (!t)
             return neonflow__fail(r, NEONFLOW_ESTATE, "no branch is named \"%s\" any more", np.target);
     } else {
         snprintf(BUF(sw->target_name), "%s", neonflow_branch_name(t));
+    }
+    /* before anything else: this run id must not belong to another workflow, target or source */
+    {
+        const neonflow_branch *s0 = sw->source_ref ? neonflow__branch_lookup(sw->branches, sw->source_ref) : NULL;
+        rc = neonflow__run_id_claim(r, sw->branches, sw->snaps, sw->target_name, s0 ? neonflow_branch_id(s0) : NULL,
+                                    sw->source_ref != NULL);
+        if (rc != NEONFLOW_OK)
+            return rc;
     }
     discover(r, sw);
     if (sw->finalized) {
@@ -367,11 +386,15 @@ int neonflow__swap_finalize(neonflow__run *r, neonflow_step *st, void *ws)
     neonflow__swap *sw = ws;
     if (sw->finalized)
         return NEONFLOW_OK;
-    int rc = neonflow__finalize_make(r, sw->preview_id, sw->backup_name, sw->target_name);
+    int64_t done = 0;
+    int rc = neonflow__finalize_make(r, sw->preview_id, sw->backup_name, sw->target_name, &done);
     if (rc != NEONFLOW_OK)
         return rc;
     sw->finalized = 1;
-    sw->switch_ms = neonflow__run_wall_ms(r);
+    /* the switch is complete when the finalize's operations finished, by their
+     * own timestamps; unknown (0) when they were not awaited: resolve finds them */
+    sw->switch_ms = done;
+    sw->switch_how = done ? "finalize-operations" : NULL;
     snprintf(BUF(sw->backup_id), "%s", sw->target_id);
     return NEONFLOW_OK;
 }
@@ -392,11 +415,12 @@ int neonflow__swap_resolve(neonflow__run *r, neonflow_step *st, void *ws)
     else if (!bk || strcmp(neonflow_branch_id(bk), sw->target_id) != 0)
         rc = neonflow__fail(r, NEONFLOW_ESTATE, "the replaced branch %s is not named \"%s\" after the switch",
                             sw->target_id, sw->backup_name);
-    if (rc == NEONFLOW_OK && !sw->switch_ms) { /* resumed: the backup's last update is the switch */
+    if (rc == NEONFLOW_OK && !sw->switch_ms) { /* resumed, or the finalize's answer was lost */
         const char *u = neonflow_branch_updated_at(bk);
         if (u)
             snprintf(BUF(sw->backup_updated_at), "%s", u);
-        sw->switch_ms = neonflow_branch_updated_at_ms(bk);
+        rc = neonflow__switch_time(r, sw->preview_id, sw->target_id, sw->ep_id, neonflow_branch_created_at_ms(live),
+                                   sw->backup_updated_at, &sw->switch_ms, &sw->switch_how);
     }
     neonflow_branch_list_free(l);
     if (rc != NEONFLOW_OK)
@@ -429,6 +453,7 @@ int neonflow__swap_resolve(neonflow__run *r, neonflow_step *st, void *ws)
     rep->lw_start_ms = sw->cand.ts_ms;
     neonflow__report_set(rep, NEONFLOW__R_LW_END, end);
     rep->lw_end_ms = sw->switch_ms;
+    neonflow__report_set(rep, NEONFLOW__R_LW_END_SOURCE, sw->switch_how);
     neonflow__report_set(rep, NEONFLOW__R_LW_END_LSN, sw->rb.lsn);
     neonflow__resource_add(st, NEONFLOW_RESOURCE_BRANCH, NEONFLOW_ACTION_KEEP, "target", sw->target_name,
                            sw->new_target_id, sw->target_name);

@@ -309,9 +309,11 @@ static int finalize_readback(neonflow__run *r, void *arg)
 }
 
 int neonflow__finalize_make(neonflow__run *r, const char *preview_id, const char *backup_name,
-                            const char *target_name)
+                            const char *target_name, int64_t *done_ms)
 {
     fin_rb arg = {preview_id, backup_name, target_name};
+    if (done_ms)
+        *done_ms = 0; /* unknown unless this call's own operations are awaited */
     for (int attempt = 0;; attempt++) {
         neonflow_operation_list *ops = NULL;
         neonflow_error *e = NULL;
@@ -319,7 +321,7 @@ int neonflow__finalize_make(neonflow__run *r, const char *preview_id, const char
                                                        &e);
         if (rc == NEONFLOW_OK) {
             r->touched = 1;
-            rc = neonflow__wait_ops(r, ops);
+            rc = neonflow__wait_ops_done_at(r, ops, done_ms);
             neonflow_operation_list_free(ops);
             return rc;
         }

@@ -87,6 +87,7 @@ enum {
     NEONFLOW__R_LW_START_LSN,
     NEONFLOW__R_LW_END_LSN,
     NEONFLOW__R_DIVERGENCE,
+    NEONFLOW__R_LW_END_SOURCE,
     NEONFLOW__R_COUNT
 };
 
@@ -148,8 +149,27 @@ int neonflow__name_parse(const char *name, neonflow__name_parts *out);
 int neonflow__name_matches(const char *name, const char *target, const char *kind, const char *run_id);
 /* Epoch ms of a stamp, or -1. */
 int64_t neonflow__stamp_ms(const char *stamp);
+/* The latest epoch ms an RFC 3339 time can stand for: a time in whole
+ * seconds may be up to 999 ms later, one in microseconds up to 1 ms (0 when
+ * unparseable). Used where a time must never be early. */
+int64_t neonflow__time_upper_ms(const char *rfc3339);
+/* When a terminal operation finished, never early: the later of its
+ * updated_at and created_at + total_duration_ms, both rounded up. 0 unknown. */
+int64_t neonflow__op_done_upper_ms(const neonflow_operation *op);
 /* Neon's default backup names "<base> (old)" / "<base> (old N)": base into out, 1 on match. */
 int neonflow__old_name_parse(const char *name, char *base_out, size_t len);
+
+/* Kinds: each workflow has its own, so a run's resources say which workflow
+ * made them. 0.1.0's shared "preview"/"backup" are still recognised. */
+#define NEONFLOW__KIND_LEGACY_PREVIEW "preview"
+#define NEONFLOW__KIND_LEGACY_BACKUP "backup"
+/* NEONFLOW_WORKFLOW_* of the workflow that makes kind; 0 for the 0.1.0 kinds
+ * (promote, refresh or rollback); -1 for a kind no workflow makes. */
+int32_t neonflow__kind_workflow(const char *kind);
+/* 1 when kind names a replaced target (any workflow's backup, 0.1.0 "backup", "undo-backup"). */
+int neonflow__kind_is_backup(const char *kind);
+/* "setup", "promote", ... for messages. */
+const char *neonflow__workflow_label(int32_t workflow);
 
 /* ---- engine (engine.c) ------------------------------------------------------ */
 typedef struct neonflow__run neonflow__run;
@@ -202,10 +222,23 @@ int neonflow__run_sleep(neonflow__run *r, int64_t ms);
 int64_t neonflow__run_wall_ms(const neonflow__run *r);
 int neonflow__run_dry(const neonflow__run *r);
 
+/* ---- run id ownership (runid.c) ------------------------------------------------------ */
+/* A run id belongs to one workflow, target and source. Fails with
+ * NEONFLOW_ERUN_MISMATCH (before any mutation) when a resource in the project
+ * carries this run's id (whatever the target in its name) but was made by
+ * another workflow, for another target or, when source_id is given, from
+ * another source; also when has_source and the run's resources exist but the
+ * snapshot recording their source is gone (the source cannot be checked). */
+int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, const neonflow_snapshot_list *sl,
+                           const char *target, const char *source_id, int has_source);
+
 /* ---- waiting (await.c) -------------------------------------------------------- */
 /* Waits until every operation of ops (may be NULL) is finished/skipped.
  * Emits OPERATION events; errors are recorded in r->err. */
 int neonflow__wait_ops(neonflow__run *r, const neonflow_operation_list *ops);
+/* The same; *done_ms receives when the last of ops finished, from their own
+ * timestamps (neonflow__op_done_upper_ms), 0 when none is known. */
+int neonflow__wait_ops_done_at(neonflow__run *r, const neonflow_operation_list *ops, int64_t *done_ms);
 /* Waits until the project has no non-terminal operation (the newest page of
  * the operations list), up to max_ms (then NEONFLOW_EBUSY when busy_code). */
 int neonflow__wait_quiet(neonflow__run *r, int64_t max_ms, int busy_code);
@@ -241,9 +274,10 @@ int neonflow__snapshot_make(neonflow__run *r, const char *branch_id, const char 
 /* Restores snapshot_id as a new, NOT finalized branch `name` aimed at target_id. */
 int neonflow__restore_make(neonflow__run *r, const char *snapshot_id, const char *name, const char *target_id,
                            char id_out[NEONFLOW__ID_LEN]);
-/* Finalizes preview_id; the replaced branch is renamed backup_name. Sets r->touched. */
+/* Finalizes preview_id; the replaced branch is renamed backup_name. Sets r->touched.
+ * done_ms (may be NULL): when its operations finished (0: unknown, e.g. found by read-back). */
 int neonflow__finalize_make(neonflow__run *r, const char *preview_id, const char *backup_name,
-                            const char *target_name);
+                            const char *target_name, int64_t *done_ms);
 int neonflow__endpoint_make(neonflow__run *r, const char *branch_id, char id[NEONFLOW__ID_LEN],
                             char host[NEONFLOW__HOST_LEN]);
 /* Deletes (and awaits); "already gone" counts as done. */
@@ -259,6 +293,7 @@ typedef struct neonflow__swap {
     const char *target_ref;
     const char *cand_kind;      /* "candidate" / "refresh"; NULL: restore an existing snapshot */
     const char *rb_kind;        /* "rollback" / "pre-rollback"; NULL: no snapshot of the target */
+    const char *preview_kind, *backup_kind; /* "<workflow>-preview" / "<workflow>-backup" */
     const char *restore_snapshot_id; /* rollback: the snapshot to restore (NULL: newest rollback point) */
     int need_endpoint;          /* the target must have a read_write endpoint */
     int64_t cand_expiry_s, rb_expiry_s;
@@ -276,7 +311,8 @@ typedef struct neonflow__swap {
     char preview_id[NEONFLOW__ID_LEN], backup_id[NEONFLOW__ID_LEN], new_target_id[NEONFLOW__ID_LEN];
     char backup_updated_at[64];
     int finalized;
-    int64_t switch_ms;
+    int64_t switch_ms;          /* the switch was complete (never early); 0 unknown */
+    const char *switch_how;     /* where switch_ms comes from (neonflow_report_lost_writes_end_source) */
     neonflow_branch_list *branches;
     neonflow_snapshot_list *snaps;
     /* steps (NULL when the workflow has no such step) */
@@ -296,6 +332,15 @@ void neonflow__swap_cleanup(neonflow__run *r, neonflow__swap *sw, char *note, si
 void neonflow__swap_free(neonflow__swap *sw);
 /* Calls a branch hook on the current state of branch_id; 0 = go on. */
 int neonflow__call_branch_hook(neonflow__run *r, neonflow__hook *h, const char *branch_id, int *vetoed);
+
+/* When the switch that made new_target_id the target was complete, never
+ * early: the finalize's operations (the endpoint ep_id restarting on the new
+ * target), found in the project's operation log, newest first, back to
+ * not_before_ms; without an endpoint the backup's rename (backup_updated_at);
+ * when not found, now. *how gets the source (see
+ * neonflow_report_lost_writes_end_source). (switchtime.c) */
+int neonflow__switch_time(neonflow__run *r, const char *new_target_id, const char *backup_id, const char *ep_id,
+                          int64_t not_before_ms, const char *backup_updated_at, int64_t *out_ms, const char **how);
 
 /* ---- test seam --------------------------------------------------------------- */
 /* Stop every run right after its k-th step (1-based; 0 disables), as if the

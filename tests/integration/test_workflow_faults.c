@@ -34,8 +34,8 @@ static void view(emu_server *s, const char *pid, const char *prod_ep, proj_view 
             snprintf(v->dev, sizeof(v->dev), "%s", id);
         neonflow__name_parts np;
         if (neonflow__name_parse(name, &np)) {
-            v->backups += strcmp(np.kind, "backup") == 0;
-            v->previews += strcmp(np.kind, "preview") == 0;
+            v->backups += strcmp(np.kind, "promote-backup") == 0;
+            v->previews += strcmp(np.kind, "promote-preview") == 0;
         }
     }
     json_array_foreach(json_object_get(p, "snapshots"), i, x) {

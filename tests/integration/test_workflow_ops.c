@@ -107,7 +107,7 @@ static void test_refresh(void **state)
     assert_string_equal(content, "prod-v2");
     endpoint_branch(f->s, f->dev_ep, epb, sizeof(epb));
     assert_string_equal(epb, dev);
-    assert_true(neonflow__name_matches(neonflow_report_backup_branch_name(r), "dev", "backup", NULL));
+    assert_true(neonflow__name_matches(neonflow_report_backup_branch_name(r), "dev", "refresh-backup", NULL));
     content_of(f->s, f->dev_id, content, sizeof(content));
     assert_string_equal(content, "dev-v1");
     assert_int_equal(count_kind(f->s, "snapshots", "refresh"), 1);
@@ -282,7 +282,7 @@ static void test_prune(void **state)
         size_t i;
         json_t *b;
         json_array_foreach(json_object_get(p, "branches"), i, b) {
-            if (neonflow__name_matches(json_string_value(json_object_get(b, "name")), "production", "backup", "p0"))
+            if (neonflow__name_matches(json_string_value(json_object_get(b, "name")), "production", "promote-backup", "p0"))
                 snprintf(oldest, sizeof(oldest), "%s", json_string_value(json_object_get(b, "id")));
         }
         json_decref(p);

@@ -60,7 +60,7 @@ static void test_promote_basic(void **state)
     assert_string_equal(host, f->prod_host);
     /* the old prod is the backup, with its data */
     assert_string_equal(neonflow_report_backup_branch_id(r), f->prod_id);
-    assert_true(neonflow__name_matches(neonflow_report_backup_branch_name(r), "production", "backup",
+    assert_true(neonflow__name_matches(neonflow_report_backup_branch_name(r), "production", "promote-backup",
                                        neonflow_report_run_id(r)));
     content_of(f->s, f->prod_id, content, sizeof(content));
     assert_string_equal(content, "prod-v1");
@@ -188,7 +188,7 @@ static void test_verify_veto_keep(void **state)
     assert_int_equal(neonflow_promote(&r, f->c, f->ro, o, NULL), NEONFLOW_ECALLBACK);
     assert_prod_untouched(f);
     assert_int_equal(count_kind(f->s, "snapshots", "candidate"), 1);
-    assert_int_equal(count_kind(f->s, "branches", "preview"), 1);
+    assert_int_equal(count_kind(f->s, "branches", "promote-preview"), 1);
     assert_non_null(strstr(neonflow_report_message(r), "keep-on-veto"));
     neonflow_report_free(r);
     neonflow_promote_options_free(o);

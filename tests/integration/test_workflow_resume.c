@@ -50,8 +50,8 @@ static void check_promoted(wf_fixture *f)
 {
     assert_int_equal(count_kind(f->s, "snapshots", "candidate"), 1);
     assert_int_equal(count_kind(f->s, "snapshots", "rollback"), 1);
-    assert_int_equal(count_kind(f->s, "branches", "backup"), 1);
-    assert_int_equal(count_kind(f->s, "branches", "preview"), 0);
+    assert_int_equal(count_kind(f->s, "branches", "promote-backup"), 1);
+    assert_int_equal(count_kind(f->s, "branches", "promote-preview"), 0);
     assert_int_equal(emu_count_snapshots(f->s, PROJECT), 2);
     assert_int_equal(emu_count_branches(f->s, PROJECT), 3);
     char live[64], content[64], epb[64];
@@ -94,8 +94,8 @@ static void test_resume_refresh(void **state)
         size_t steps = interrupt_and_resume(NEONFLOW_WORKFLOW_REFRESH, f, k, "resume-r", k == 2);
         assert_int_equal(steps, 6);
         assert_int_equal(count_kind(f->s, "snapshots", "refresh"), 1);
-        assert_int_equal(count_kind(f->s, "branches", "backup"), 1);
-        assert_int_equal(count_kind(f->s, "branches", "preview"), 0);
+        assert_int_equal(count_kind(f->s, "branches", "refresh-backup"), 1);
+        assert_int_equal(count_kind(f->s, "branches", "refresh-preview"), 0);
         assert_int_equal(emu_count_snapshots(f->s, PROJECT), 1);
         assert_int_equal(emu_count_branches(f->s, PROJECT), 3);
         char dev[64], content[64];

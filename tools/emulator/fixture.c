@@ -37,6 +37,12 @@ json_t *emu_state_locked(emu_server *s)
             json_t *o = emu_json_op(op, p);
             emu_fmt_time_us(op->created_us, buf, sizeof(buf));
             json_object_set_new(o, "created_at_us", json_string(buf));
+            /* the emulator's own record of when a terminal operation ended (tests compare with it) */
+            int64_t end = emu_op_end_offset(op);
+            if (!op->fixed_status[0] && emu_mono_ms() - op->created_mono >= end) {
+                emu_fmt_time_us(op->created_us + end * 1000, buf, sizeof(buf));
+                json_object_set_new(o, "finished_at_us", json_string(buf));
+            }
             json_array_append_new(ops, o);
         }
         json_t *pj = emu_json_project(p);

@@ -440,8 +440,9 @@ json_t *emu_json_op(const emu_op *op, const emu_project *p)
     } else {
         st = "scheduling";
     }
+    /* times with microseconds, as Neon's are (its list cursor shows them) */
     char buf[48];
-    int64_t created_ms = op->created_us / 1000;
+    int64_t created_us = op->created_us;
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(op->id));
     json_object_set_new(o, "project_id", json_string(p->id));
@@ -455,12 +456,12 @@ json_t *emu_json_op(const emu_op *op, const emu_project *p)
         json_object_set_new(o, "error", json_string(err));
     json_object_set_new(o, "failures_count", json_integer(failures));
     if (retry_at >= 0) {
-        emu_fmt_time(created_ms + retry_at, buf, sizeof(buf));
+        emu_fmt_time_us(created_us + retry_at * 1000, buf, sizeof(buf));
         json_object_set_new(o, "retry_at", json_string(buf));
     }
-    emu_fmt_time(created_ms, buf, sizeof(buf));
+    emu_fmt_time_us(created_us, buf, sizeof(buf));
     json_object_set_new(o, "created_at", json_string(buf));
-    emu_fmt_time(created_ms + changed, buf, sizeof(buf));
+    emu_fmt_time_us(created_us + changed * 1000, buf, sizeof(buf));
     json_object_set_new(o, "updated_at", json_string(buf));
     json_object_set_new(o, "total_duration_ms", json_integer(status_terminal(st) ? total : el));
     return o;
