@@ -6,6 +6,8 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "scrub.h"
+#include "text.h"
 #include "transfer.h"
 
 #define BODY_INITIAL_CAP 4096
@@ -36,8 +38,9 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* Copies a header value (after "name:") without surrounding blanks. */
-static void header_value(char *dst, size_t dstsize, const char *v, size_t n)
+/* Copies a header value (after "name:") without surrounding blanks,
+ * scrubbed of the key before it is cut to dst. */
+static void header_value(char *dst, size_t dstsize, const char *v, size_t n, const char *secret)
 {
     while (n > 0 && (*v == ' ' || *v == '\t')) {
         v++;
@@ -45,10 +48,15 @@ static void header_value(char *dst, size_t dstsize, const char *v, size_t n)
     }
     while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
         n--;
-    if (n >= dstsize)
-        n = dstsize - 1;
-    memcpy(dst, v, n);
+    char *copy = neonflow__scrub_prefix(v, n, dstsize, secret, &n);
+    if (!copy) {
+        dst[0] = '\0';
+        return;
+    }
+    n = neonflow__utf8_cut(copy, n, dstsize - 1);
+    memcpy(dst, copy, n);
     dst[n] = '\0';
+    neonflow__free(copy);
 }
 
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
@@ -60,9 +68,9 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         a->retry_after[0] = '\0';
         a->resp_rid[0] = '\0';
     } else if (n > 12 && strncasecmp(buf, "retry-after:", 12) == 0) {
-        header_value(a->retry_after, sizeof(a->retry_after), buf + 12, n - 12);
+        header_value(a->retry_after, sizeof(a->retry_after), buf + 12, n - 12, a->secret);
     } else if (n > 13 && strncasecmp(buf, "x-request-id:", 13) == 0) {
-        header_value(a->resp_rid, sizeof(a->resp_rid), buf + 13, n - 13);
+        header_value(a->resp_rid, sizeof(a->resp_rid), buf + 13, n - 13, a->secret);
     }
     return n;
 }
@@ -152,6 +160,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     CURL *h = handle_take(t);
     if (!h)
         return NEONFLOW_ENOMEM;
+    a->secret = c->cfg.api_key;
     int64_t timeout = k->timeout_ms > 0 ? k->timeout_ms : 1;
     int64_t connect_timeout = c->cfg.connect_timeout_ms;
     if (connect_timeout > timeout)
