@@ -180,3 +180,15 @@ int neonflow__client_errors(const struct neonflow_client *c, int rc, neonflow_er
         neonflow__error_scrub(*err, neonflow__client_secret(c));
     return rc;
 }
+
+NEONFLOW_API int neonflow_secret_redact(char **out, const char *text, const char *secret)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !text)
+        return NEONFLOW_EINVAL;
+    if (!(*out = neonflow__strdup(text)))
+        return NEONFLOW_ENOMEM;
+    neonflow__scrub(*out, secret);
+    return NEONFLOW_OK;
+}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "alloc.h"
 #include "scrub.h"
@@ -101,6 +102,49 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
+/* Every socket the library opens is close-on-exec: a hook that starts a
+ * program (fork + exec) must not hand it the API connections. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    (void)clientp;
+    (void)purpose;
+    return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/* curl_easy_perform would keep a multi handle inside the easy handle, with a
+ * wakeup socketpair that libcurl (7.88 at least) opens without
+ * close-on-exec: every idle pooled handle would then hand two descriptors to
+ * any program a hook starts. A multi of our own lives for one transfer only;
+ * the connections stay in the share. */
+static CURLcode perform(CURL *h)
+{
+    CURLM *m = curl_multi_init();
+    if (!m)
+        return CURLE_OUT_OF_MEMORY;
+    if (curl_multi_add_handle(m, h) != CURLM_OK) {
+        curl_multi_cleanup(m);
+        return CURLE_OUT_OF_MEMORY;
+    }
+    CURLcode cc = CURLE_OK;
+    int running = 1;
+    CURLMcode mc = CURLM_OK;
+    while (running && mc == CURLM_OK) {
+        mc = curl_multi_perform(m, &running);
+        if (running && mc == CURLM_OK)
+            mc = curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    if (mc != CURLM_OK)
+        cc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_RECV_ERROR;
+    int left = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(m, &left)) != NULL)
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == h)
+            cc = msg->data.result;
+    curl_multi_remove_handle(m, h);
+    curl_multi_cleanup(m);
+    return cc;
+}
+
 /* ---- easy handle pool ------------------------------------------------------ */
 
 static CURL *handle_take(struct neonflow__transport *t)
@@ -174,6 +218,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
 
     curl_easy_setopt(h, CURLOPT_URL, k->url);
     curl_easy_setopt(h, CURLOPT_SHARE, t->share);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 60L);
@@ -210,7 +255,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     }
     setup_method(h, k);
 
-    a->cc = curl_easy_perform(h);
+    a->cc = perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     a->status = (int32_t)status;
