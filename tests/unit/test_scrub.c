@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/scrub.h"
 #include "core/text.h"
+#include "neonflow/neonflow.h"
 
 #define K "napi_abcdefghijklmnop0123456789"  /* 31 characters */
 #define K2 "k3y+9f/2c7a1e5b@xyz:Q"           /* needs percent-encoding */
@@ -163,6 +164,21 @@ static void test_error_boundary(void **state)
     neonflow__error_scrub(NULL, K);
 }
 
+static void test_public_redact(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_equal(neonflow_secret_redact(&out, "a " K " b %2F", K), NEONFLOW_OK);
+    assert_string_equal(out, "a *** b %2F");
+    neonflow_free(out);
+    assert_int_equal(neonflow_secret_redact(&out, "same", NULL), NEONFLOW_OK);
+    assert_string_equal(out, "same");
+    neonflow_free(out);
+    assert_int_equal(neonflow_secret_redact(&out, NULL, K), NEONFLOW_EINVAL);
+    assert_null(out);
+    assert_int_equal(neonflow_secret_redact(NULL, "x", K), NEONFLOW_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_echo_escapes_and_cuts),
         cmocka_unit_test(test_echo_url),
         cmocka_unit_test(test_error_boundary),
+        cmocka_unit_test(test_public_redact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
