@@ -84,7 +84,11 @@ static size_t run_at(const char *s, size_t n, size_t p, const char *key, size_t 
 static size_t best_run(const char *s, size_t n, size_t p, const char *key, size_t kl, size_t *src)
 {
     size_t best = 0, best_src = 0;
+    unsigned char ech = 0;
+    size_t el = escape_at(s, n, p, &ech);
     for (size_t j = 0; j < kl && kl - j > best; j++) {
+        if (key[j] != s[p] && !(el && (unsigned char)key[j] == ech))
+            continue; /* the common case: not even the first character */
         size_t sl = 0, m = run_at(s, n, p, key, kl, j, &sl);
         if (m > best) {
             best = m;

@@ -141,14 +141,17 @@ static const char help_text[] =
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
-    char line[1024];
+    char *line = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    int n = vasprintf(&line, fmt, ap);
     va_end(ap);
-    char *clean = term_clean(line); /* values echoed from the command line */
+    /* values echoed from the command line: redacted and escaped */
+    char *clean = n < 0 ? NULL : term_clean(line);
     fprintf(stderr, "neonflow: %s (see neonflow --help)\n", clean ? clean : "invalid arguments");
     free(clean);
+    if (n >= 0)
+        free(line);
     return EXIT_USAGE;
 }
 

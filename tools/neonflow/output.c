@@ -77,7 +77,7 @@ void out_progress_tick(void)
 }
 
 /* One line, control characters escaped, never the API key (term.c). */
-static void error_line(const cli *c, char *line)
+static void error_line(const cli *c, const char *line)
 {
     (void)c;
     char *clean = term_clean(line);
@@ -91,12 +91,14 @@ static void error_line(const cli *c, char *line)
 
 void out_errorf(const cli *c, const char *fmt, ...)
 {
-    char line[2048];
+    char *line = NULL; /* whole: redacted before anything could cut it */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    int n = vasprintf(&line, fmt, ap);
     va_end(ap);
-    error_line(c, line);
+    error_line(c, n < 0 ? "(message withheld: out of memory)" : line);
+    if (n >= 0)
+        free(line);
 }
 
 void out_error(const cli *c, const char *what, int rc, const neonflow_error *err)
@@ -105,12 +107,10 @@ void out_error(const cli *c, const char *what, int rc, const neonflow_error *err
     const char *rid = err ? neonflow_error_request_id(err) : "";
     if (!msg || !*msg)
         msg = neonflow_strerror(rc);
-    char line[2048];
     if (rid && *rid)
-        snprintf(line, sizeof line, "%s: %s (request id: %s)", what, msg, rid);
+        out_errorf(c, "%s: %s (request id: %s)", what, msg, rid);
     else
-        snprintf(line, sizeof line, "%s: %s", what, msg);
-    error_line(c, line);
+        out_errorf(c, "%s: %s", what, msg);
 }
 
 /* ---- event hook ----------------------------------------------------------- */
@@ -218,20 +218,24 @@ void out_trace(int32_t kind, const char *data, size_t len, void *payload)
 {
     if (kind != NEONFLOW_TRACE_HEADER_OUT && kind != NEONFLOW_TRACE_HEADER_IN && kind != NEONFLOW_TRACE_INFO)
         return;
-    char line[1024];
-    size_t n = len < sizeof line - 1 ? len : sizeof line - 1;
+    /* whole: redacted before anything is cut (a NUL in the data ends it) */
+    char *line = malloc(len + 1);
+    if (!line)
+        return;
+    size_t n = len;
     memcpy(line, data, n);
     line[n] = 0;
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = 0;
-    if (!n)
-        return;
     (void)payload;
-    char *clean = term_clean(line);
+    char *clean = n ? term_clean(line) : NULL;
+    free(line);
+    if (!clean)
+        return;
     out_lock();
     out_progress_end();
     fprintf(stderr, "  %s %s\n", kind == NEONFLOW_TRACE_HEADER_OUT ? ">" : kind == NEONFLOW_TRACE_HEADER_IN ? "<" : "*",
-            clean ? clean : "");
+            clean);
     out_unlock();
     free(clean);
 }
