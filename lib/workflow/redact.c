@@ -54,6 +54,10 @@ void neonflow__event_scrub(neonflow_event *ev, const char *secret, neonflow__eve
         keep->op_id = scrubbed_copy(ev->op_id, secret, 0);
         ev->op_id = keep->op_id ? keep->op_id : "";
     }
+    if (ev->run_id) {
+        keep->run_id = scrubbed_copy(ev->run_id, secret, 0);
+        ev->run_id = keep->run_id ? keep->run_id : "";
+    }
     if (ev->op_action) {
         keep->op_action = scrubbed_copy(ev->op_action, secret, 0);
         ev->op_action = keep->op_action ? keep->op_action : "";
@@ -65,5 +69,6 @@ void neonflow__event_release(neonflow__event_strings *keep)
     neonflow__free(keep->message);
     neonflow__free(keep->op_id);
     neonflow__free(keep->op_action);
+    neonflow__free(keep->run_id);
     memset(keep, 0, sizeof(*keep));
 }
