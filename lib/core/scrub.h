@@ -22,7 +22,6 @@
 #include "neonflow/errors.h"
 
 #define NEONFLOW__SCRUB_MIN_RUN 12
-#define NEONFLOW__SCRUB_MARK "***"
 /* Error messages are cut to this many bytes (after scrubbing). */
 #define NEONFLOW__MESSAGE_MAX 4096
 
