@@ -3,7 +3,7 @@
 
     test_cli.py GROUP NEONFLOW_EXE EMULATOR_EXE
 
-GROUP is one of: workflow, resources, errors. Prints TAP. Every command runs
+GROUP is one of: workflow, resources, errors, tty, secrets. Prints TAP. Every command runs
 with a time limit, the emulators bind 127.0.0.1 only and are killed on exit.
 Python standard library only.
 """
