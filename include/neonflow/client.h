@@ -164,6 +164,18 @@ NEONFLOW_API void neonflow_client_free(neonflow_client *client);
 /** The effective base URL (without trailing '/'). Borrowed until the client is freed. */
 NEONFLOW_API const char *neonflow_client_base_url(const neonflow_client *client);
 
+/**
+ * Copies `text` into *out with the API key `secret` redacted by the rule the
+ * library applies to everything it hands out (errors, reports, events, log
+ * and trace lines): the whole key and any run of 12 or more consecutive
+ * characters of it, written literally, percent-encoded (%XX) or JSON-escaped
+ * (\uXXXX, \/), become "***". For callers that print strings of their own
+ * or data objects from the API. A NULL or empty secret copies text unchanged.
+ * *out is freed with neonflow_free(). Errors: NEONFLOW_EINVAL (NULL out or
+ * text), NEONFLOW_ENOMEM (*out is NULL). Thread-safety: any thread.
+ */
+NEONFLOW_API int neonflow_secret_redact(char **out, const char *text, const char *secret);
+
 NEONFLOW_END_DECLS
 
 #endif /* NEONFLOW_CLIENT_H */

@@ -15,6 +15,7 @@
 #include "api-private.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/scrub.h"
 
 #define AWAIT_DEFAULT_FIRST_MS NEONFLOW__AWAIT_FIRST_MS
 #define AWAIT_DEFAULT_MAX_MS NEONFLOW__AWAIT_MAX_MS
@@ -442,7 +443,11 @@ NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow
                                            const char *project_id, const neonflow_operation_list *ops,
                                            const neonflow_await_options *opts, neonflow_error **err)
 {
-    return neonflow__operations_await_ctx(out, client, NULL, project_id, ops, NULL, 0, opts, NULL, NULL, err);
+    return neonflow__client_errors(client,
+                                   neonflow__operations_await_ctx(out, client, NULL, project_id,
+                                                                  ops, NULL, 0, opts, NULL, NULL,
+                                                                  err),
+                                   err);
 }
 
 NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonflow_client *client,
@@ -450,8 +455,11 @@ NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonf
                                               size_t count, const neonflow_await_options *opts,
                                               neonflow_error **err)
 {
-    return neonflow__operations_await_ctx(out, client, NULL, project_id, NULL, operation_ids, count, opts, NULL,
-                                          NULL, err);
+    return neonflow__client_errors(client,
+                                   neonflow__operations_await_ctx(out, client, NULL, project_id,
+                                                                  NULL, operation_ids, count, opts,
+                                                                  NULL, NULL, err),
+                                   err);
 }
 
 NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_client *client,
@@ -461,6 +469,10 @@ NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_
     if (out)
         *out = NULL;
     if (!operation_id)
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "operation_id must not be NULL");
-    return neonflow_operation_ids_await(out, client, project_id, &operation_id, 1, opts, err);
+        return neonflow__client_errors(
+            client, neonflow__error_set(err, NEONFLOW_EINVAL, "operation_id must not be NULL"),
+            err);
+    return neonflow__client_errors(
+        client, neonflow_operation_ids_await(out, client, project_id, &operation_id, 1, opts, err),
+        err);
 }

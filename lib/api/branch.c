@@ -5,6 +5,8 @@
 #include "api-private.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/scrub.h"
+#include "core/text.h"
 
 #define BRANCH_PAGE_LIMIT "100"
 #define BRANCH_MAX_PAGES 100000
@@ -276,7 +278,8 @@ int neonflow__branches_list_ctx(neonflow_branch_list **out, neonflow_client *c, 
 NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
                                         const neonflow_branch_list_options *opts, neonflow_error **err)
 {
-    return neonflow__branches_list_ctx(out, client, NULL, project_id, opts, err);
+    return neonflow__client_errors(
+        client, neonflow__branches_list_ctx(out, client, NULL, project_id, opts, err), err);
 }
 
 int neonflow__branch_get_ctx(neonflow_branch **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -304,7 +307,8 @@ int neonflow__branch_get_ctx(neonflow_branch **out, neonflow_client *c, neonflow
 NEONFLOW_API int neonflow_branch_get(neonflow_branch **out, neonflow_client *client, const char *project_id,
                                      const char *branch_id, neonflow_error **err)
 {
-    return neonflow__branch_get_ctx(out, client, NULL, project_id, branch_id, err);
+    return neonflow__client_errors(
+        client, neonflow__branch_get_ctx(out, client, NULL, project_id, branch_id, err), err);
 }
 
 int neonflow__branch_find_by_name_ctx(neonflow_branch **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -343,11 +347,13 @@ int neonflow__branch_find_by_name_ctx(neonflow_branch **out, neonflow_client *c,
             }
         }
     }
+    char shown[220];
+    neonflow__echo(shown, sizeof(shown), name);
     if (matches == 0)
-        rc = neonflow__error_set(err, NEONFLOW_ENOTFOUND, "no branch named \"%.200s\" in project %s", name,
+        rc = neonflow__error_set(err, NEONFLOW_ENOTFOUND, "no branch named \"%s\" in project %s", shown,
                                  project_id);
     else if (matches > 1)
-        rc = neonflow__error_set(err, NEONFLOW_ECONFLICT, "%zu branches are named \"%.200s\"", matches, name);
+        rc = neonflow__error_set(err, NEONFLOW_ECONFLICT, "%zu branches are named \"%s\"", matches, shown);
     else if (!doc || neonflow__branch_dup(found, doc, out) != NEONFLOW_OK)
         rc = neonflow__error_set(err, doc ? NEONFLOW_ENOMEM : NEONFLOW_EGENERIC, "could not copy the branch");
     neonflow_branch_list_free(l);
@@ -357,7 +363,8 @@ int neonflow__branch_find_by_name_ctx(neonflow_branch **out, neonflow_client *c,
 NEONFLOW_API int neonflow_branch_find_by_name(neonflow_branch **out, neonflow_client *client,
                                               const char *project_id, const char *name, neonflow_error **err)
 {
-    return neonflow__branch_find_by_name_ctx(out, client, NULL, project_id, name, err);
+    return neonflow__client_errors(
+        client, neonflow__branch_find_by_name_ctx(out, client, NULL, project_id, name, err), err);
 }
 
 /* ---- mutations ----------------------------------------------------------------------- */
@@ -407,7 +414,8 @@ NEONFLOW_API int neonflow_branch_create(neonflow_branch_result **out, neonflow_c
                                         const char *project_id, const neonflow_branch_create_options *opts,
                                         neonflow_error **err)
 {
-    return neonflow__branch_create_ctx(out, client, NULL, project_id, opts, err);
+    return neonflow__client_errors(
+        client, neonflow__branch_create_ctx(out, client, NULL, project_id, opts, err), err);
 }
 
 int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list **ops_out, neonflow_client *c,
@@ -466,7 +474,10 @@ NEONFLOW_API int neonflow_branch_update(neonflow_branch **out, neonflow_operatio
                                         neonflow_client *client, const char *project_id, const char *branch_id,
                                         const neonflow_branch_update_options *opts, neonflow_error **err)
 {
-    return neonflow__branch_update_ctx(out, ops_out, client, NULL, project_id, branch_id, opts, err);
+    return neonflow__client_errors(
+        client,
+        neonflow__branch_update_ctx(out, ops_out, client, NULL, project_id, branch_id, opts, err),
+        err);
 }
 
 int neonflow__branch_delete_ctx(neonflow_operation_list **ops_out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -497,7 +508,9 @@ int neonflow__branch_delete_ctx(neonflow_operation_list **ops_out, neonflow_clie
 NEONFLOW_API int neonflow_branch_delete(neonflow_operation_list **ops_out, neonflow_client *client,
                                         const char *project_id, const char *branch_id, neonflow_error **err)
 {
-    return neonflow__branch_delete_ctx(ops_out, client, NULL, project_id, branch_id, err);
+    return neonflow__client_errors(
+        client, neonflow__branch_delete_ctx(ops_out, client, NULL, project_id, branch_id, err),
+        err);
 }
 
 int neonflow__branch_finalize_restore_ctx(neonflow_operation_list **ops_out, neonflow_client *c,
@@ -536,5 +549,9 @@ NEONFLOW_API int neonflow_branch_finalize_restore(neonflow_operation_list **ops_
                                                   const char *project_id, const char *branch_id,
                                                   const char *old_branch_name, neonflow_error **err)
 {
-    return neonflow__branch_finalize_restore_ctx(ops_out, client, NULL, project_id, branch_id, old_branch_name, err);
+    return neonflow__client_errors(client,
+                                   neonflow__branch_finalize_restore_ctx(ops_out, client, NULL,
+                                                                         project_id, branch_id,
+                                                                         old_branch_name, err),
+                                   err);
 }

@@ -2,6 +2,7 @@
 #include "api-private.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/scrub.h"
 
 static int check(const void *out, neonflow_client *c, const char *project_id, neonflow_error **err)
 {
@@ -47,7 +48,8 @@ int neonflow__endpoints_list_ctx(neonflow_endpoint_list **out, neonflow_client *
 NEONFLOW_API int neonflow_endpoints_list(neonflow_endpoint_list **out, neonflow_client *client,
                                          const char *project_id, neonflow_error **err)
 {
-    return neonflow__endpoints_list_ctx(out, client, NULL, project_id, NULL, err);
+    return neonflow__client_errors(
+        client, neonflow__endpoints_list_ctx(out, client, NULL, project_id, NULL, err), err);
 }
 
 NEONFLOW_API int neonflow_endpoints_list_for_branch(neonflow_endpoint_list **out, neonflow_client *client,
@@ -58,8 +60,9 @@ NEONFLOW_API int neonflow_endpoints_list_for_branch(neonflow_endpoint_list **out
         *out = NULL;
     int rc = neonflow__id_check("branch_id", branch_id, err);
     if (rc != NEONFLOW_OK)
-        return rc;
-    return neonflow__endpoints_list_ctx(out, client, NULL, project_id, branch_id, err);
+        return neonflow__client_errors(client, rc, err);
+    return neonflow__client_errors(
+        client, neonflow__endpoints_list_ctx(out, client, NULL, project_id, branch_id, err), err);
 }
 
 int neonflow__endpoint_get_ctx(neonflow_endpoint **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -92,7 +95,8 @@ int neonflow__endpoint_get_ctx(neonflow_endpoint **out, neonflow_client *c, neon
 NEONFLOW_API int neonflow_endpoint_get(neonflow_endpoint **out, neonflow_client *client, const char *project_id,
                                        const char *endpoint_id, neonflow_error **err)
 {
-    return neonflow__endpoint_get_ctx(out, client, NULL, project_id, endpoint_id, err);
+    return neonflow__client_errors(
+        client, neonflow__endpoint_get_ctx(out, client, NULL, project_id, endpoint_id, err), err);
 }
 
 int neonflow__endpoint_create_ctx(neonflow_endpoint **out, neonflow_operation_list **ops_out, neonflow_client *c,
@@ -140,5 +144,8 @@ NEONFLOW_API int neonflow_endpoint_create(neonflow_endpoint **out, neonflow_oper
                                           neonflow_client *client, const char *project_id, const char *branch_id,
                                           int32_t type, neonflow_error **err)
 {
-    return neonflow__endpoint_create_ctx(out, ops_out, client, NULL, project_id, branch_id, type, err);
+    return neonflow__client_errors(
+        client,
+        neonflow__endpoint_create_ctx(out, ops_out, client, NULL, project_id, branch_id, type, err),
+        err);
 }

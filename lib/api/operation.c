@@ -4,6 +4,7 @@
 #include "api-private.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/scrub.h"
 
 int neonflow__operation_get_ctx(neonflow_operation **out, neonflow_client *c, neonflow__call_ctx *ctx,
                                 const char *project_id, const char *operation_id, neonflow_error **err)
@@ -37,7 +38,8 @@ int neonflow__operation_get_ctx(neonflow_operation **out, neonflow_client *c, ne
 NEONFLOW_API int neonflow_operation_get(neonflow_operation **out, neonflow_client *client, const char *project_id,
                                         const char *operation_id, neonflow_error **err)
 {
-    return neonflow__operation_get_ctx(out, client, NULL, project_id, operation_id, err);
+    return neonflow__client_errors(
+        client, neonflow__operation_get_ctx(out, client, NULL, project_id, operation_id, err), err);
 }
 
 int neonflow__operations_list_ctx(neonflow_operation_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -75,5 +77,7 @@ NEONFLOW_API int neonflow_operations_list(neonflow_operation_list **out, neonflo
                                           const char *project_id, const char *cursor, int32_t limit,
                                           neonflow_error **err)
 {
-    return neonflow__operations_list_ctx(out, client, NULL, project_id, cursor, limit, err);
+    return neonflow__client_errors(
+        client, neonflow__operations_list_ctx(out, client, NULL, project_id, cursor, limit, err),
+        err);
 }

@@ -2,6 +2,7 @@
 #include "api-private.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/scrub.h"
 
 static char *schedule_path(const char *project_id, const char *branch_id)
 {
@@ -49,7 +50,9 @@ NEONFLOW_API int neonflow_branch_backup_schedule_get(neonflow_backup_schedule **
                                                      const char *project_id, const char *branch_id,
                                                      neonflow_error **err)
 {
-    return neonflow__backup_schedule_get_ctx(out, client, NULL, project_id, branch_id, err);
+    return neonflow__client_errors(
+        client, neonflow__backup_schedule_get_ctx(out, client, NULL, project_id, branch_id, err),
+        err);
 }
 
 int neonflow__backup_schedule_set_ctx(neonflow_client *c, neonflow__call_ctx *ctx, const char *project_id,
@@ -77,5 +80,7 @@ NEONFLOW_API int neonflow_branch_backup_schedule_set(neonflow_client *client, co
                                                      const char *branch_id, const neonflow_backup_schedule *sched,
                                                      neonflow_error **err)
 {
-    return neonflow__backup_schedule_set_ctx(client, NULL, project_id, branch_id, sched, err);
+    return neonflow__client_errors(
+        client, neonflow__backup_schedule_set_ctx(client, NULL, project_id, branch_id, sched, err),
+        err);
 }

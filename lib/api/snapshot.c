@@ -5,6 +5,8 @@
 #include "api-private.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/scrub.h"
+#include "core/text.h"
 
 /* ---- options -------------------------------------------------------------- */
 NEONFLOW_API int neonflow_snapshot_create_options_new(neonflow_snapshot_create_options **out)
@@ -208,7 +210,10 @@ NEONFLOW_API int neonflow_snapshot_create(neonflow_snapshot **out, neonflow_oper
                                           neonflow_client *client, const char *project_id, const char *branch_id,
                                           const neonflow_snapshot_create_options *opts, neonflow_error **err)
 {
-    return neonflow__snapshot_create_ctx(out, ops_out, client, NULL, project_id, branch_id, opts, err);
+    return neonflow__client_errors(
+        client,
+        neonflow__snapshot_create_ctx(out, ops_out, client, NULL, project_id, branch_id, opts, err),
+        err);
 }
 
 int neonflow__snapshots_list_ctx(neonflow_snapshot_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -233,7 +238,8 @@ int neonflow__snapshots_list_ctx(neonflow_snapshot_list **out, neonflow_client *
 NEONFLOW_API int neonflow_snapshots_list(neonflow_snapshot_list **out, neonflow_client *client,
                                          const char *project_id, neonflow_error **err)
 {
-    return neonflow__snapshots_list_ctx(out, client, NULL, project_id, err);
+    return neonflow__client_errors(
+        client, neonflow__snapshots_list_ctx(out, client, NULL, project_id, err), err);
 }
 
 /* Lists, then picks by id (by_name 0) or exact name (by_name 1). */
@@ -265,11 +271,13 @@ static int snapshot_find(neonflow_snapshot **out, neonflow_client *c, neonflow__
         if (used + strlen(s->id) + 3 < sizeof(ids))
             snprintf(ids + used, sizeof(ids) - used, "%s%s", used ? ", " : "", s->id);
     }
+    char shown[220];
+    neonflow__echo(shown, sizeof(shown), key);
     if (matches == 0) {
-        rc = neonflow__error_set(err, NEONFLOW_ENOTFOUND, "no snapshot %s \"%.200s\" in project %s",
-                                 by_name ? "named" : "with ID", key, project_id);
+        rc = neonflow__error_set(err, NEONFLOW_ENOTFOUND, "no snapshot %s \"%s\" in project %s",
+                                 by_name ? "named" : "with ID", shown, project_id);
     } else if (matches > 1) {
-        rc = neonflow__error_set(err, NEONFLOW_ECONFLICT, "%zu snapshots are named \"%.200s\": %s", matches, key,
+        rc = neonflow__error_set(err, NEONFLOW_ECONFLICT, "%zu snapshots are named \"%s\": %s", matches, shown,
                                  ids);
     } else if (neonflow__snapshot_dup(found, l->v.roots[0], out) != NEONFLOW_OK) {
         rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
@@ -288,7 +296,8 @@ NEONFLOW_API int neonflow_snapshot_find_by_id(neonflow_snapshot **out, neonflow_
                                               const char *project_id, const char *snapshot_id,
                                               neonflow_error **err)
 {
-    return snapshot_find(out, client, NULL, project_id, snapshot_id, 0, err);
+    return neonflow__client_errors(
+        client, snapshot_find(out, client, NULL, project_id, snapshot_id, 0, err), err);
 }
 
 int neonflow__snapshot_find_by_name_ctx(neonflow_snapshot **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -300,7 +309,8 @@ int neonflow__snapshot_find_by_name_ctx(neonflow_snapshot **out, neonflow_client
 NEONFLOW_API int neonflow_snapshot_find_by_name(neonflow_snapshot **out, neonflow_client *client,
                                                 const char *project_id, const char *name, neonflow_error **err)
 {
-    return snapshot_find(out, client, NULL, project_id, name, 1, err);
+    return neonflow__client_errors(client,
+                                   snapshot_find(out, client, NULL, project_id, name, 1, err), err);
 }
 
 int neonflow__snapshot_update_ctx(neonflow_snapshot **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -344,7 +354,9 @@ NEONFLOW_API int neonflow_snapshot_update(neonflow_snapshot **out, neonflow_clie
                                           const char *snapshot_id, const neonflow_snapshot_update_options *opts,
                                           neonflow_error **err)
 {
-    return neonflow__snapshot_update_ctx(out, client, NULL, project_id, snapshot_id, opts, err);
+    return neonflow__client_errors(
+        client,
+        neonflow__snapshot_update_ctx(out, client, NULL, project_id, snapshot_id, opts, err), err);
 }
 
 int neonflow__snapshot_delete_ctx(neonflow_operation_list **ops_out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -380,7 +392,9 @@ int neonflow__snapshot_delete_ctx(neonflow_operation_list **ops_out, neonflow_cl
 NEONFLOW_API int neonflow_snapshot_delete(neonflow_operation_list **ops_out, neonflow_client *client,
                                           const char *project_id, const char *snapshot_id, neonflow_error **err)
 {
-    return neonflow__snapshot_delete_ctx(ops_out, client, NULL, project_id, snapshot_id, err);
+    return neonflow__client_errors(
+        client, neonflow__snapshot_delete_ctx(ops_out, client, NULL, project_id, snapshot_id, err),
+        err);
 }
 
 int neonflow__snapshot_restore_ctx(neonflow_branch_result **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -423,5 +437,7 @@ NEONFLOW_API int neonflow_snapshot_restore(neonflow_branch_result **out, neonflo
                                            const char *project_id, const char *snapshot_id,
                                            const neonflow_snapshot_restore_options *opts, neonflow_error **err)
 {
-    return neonflow__snapshot_restore_ctx(out, client, NULL, project_id, snapshot_id, opts, err);
+    return neonflow__client_errors(
+        client,
+        neonflow__snapshot_restore_ctx(out, client, NULL, project_id, snapshot_id, opts, err), err);
 }

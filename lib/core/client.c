@@ -9,6 +9,8 @@
 #include "client-private.h"
 #include "error.h"
 #include "http.h"
+#include "scrub.h"
+#include "text.h"
 #include "neonflow/version.h"
 
 #define API_KEY_MAX 1024
@@ -118,18 +120,64 @@ NEONFLOW_API int neonflow_client_options_set_api_key(neonflow_client_options *op
     return set_string(&opts->cfg.api_key, api_key);
 }
 
+/* One decimal part of a canonical dotted quad: 0-255, no sign, no leading zero. */
+static int quad_part(const char *s, size_t n, unsigned *v)
+{
+    if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
+        return 0;
+    unsigned x = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        x = x * 10 + (unsigned)(s[i] - '0');
+    }
+    *v = x;
+    return x <= 255;
+}
+
+/* Only canonical spellings count: "localhost", 127.a.b.c in four decimal
+ * parts, and "[::1]" ("::1" without brackets too). Integer, octal, hex,
+ * short and overflowing forms are not loopback here, whatever a resolver
+ * would make of them: the check must not depend on its quirks. */
 int neonflow__url_is_loopback_host(const char *host)
 {
     if (!host)
         return 0;
     if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0)
         return 1;
-    /* 127.0.0.0/8 written as a dotted quad. */
-    unsigned a, b, c, d;
-    char tail;
-    if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4)
-        return a == 127 && b <= 255 && c <= 255 && d <= 255;
-    return 0;
+    unsigned part[4];
+    const char *p = host;
+    for (int i = 0; i < 4; i++) {
+        size_t n = strcspn(p, ".");
+        if (!quad_part(p, n, &part[i]))
+            return 0;
+        p += n;
+        if (i < 3) {
+            if (*p != '.')
+                return 0;
+            p++;
+        }
+    }
+    return *p == '\0' && part[0] == 127;
+}
+
+/* The host exactly as written in url ("scheme://" then up to ':', '/', '?',
+ * '#'; brackets kept for IPv6), in a new neonflow__malloc'd string. */
+static char *raw_host(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    if (!sep)
+        return NULL;
+    const char *h = sep + 3;
+    size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+    if (h[0] == '[' && h[n - 1] != ']')
+        return NULL;
+    char *out = neonflow__malloc(n + 1);
+    if (out) {
+        memcpy(out, h, n);
+        out[n] = '\0';
+    }
+    return out;
 }
 
 /* Checks an absolute http(s) URL with a host and no query, fragment or
@@ -165,7 +213,11 @@ static int base_url_check(const char *url, int *is_http, int *loopback)
         url[strlen(scheme) + 3] == '/')
         goto done;
     *is_http = strcmp(scheme, "http") == 0;
-    *loopback = neonflow__url_is_loopback_host(host);
+    /* Judge the host as written, not as libcurl normalised it
+     * ("2130706433" becomes "127.0.0.1" there). */
+    char *raw = raw_host(url);
+    *loopback = raw && neonflow__url_is_loopback_host(raw);
+    neonflow__free(raw);
     ok = 1;
 done:
     curl_free(scheme);
@@ -344,8 +396,9 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
         const char *url = env && *env ? env : NEONFLOW_DEFAULT_BASE_URL;
         int is_http, loopback;
         if (!base_url_check(url, &is_http, &loopback)) {
-            rc = neonflow__error_set(err, NEONFLOW_ECONFIG,
-                                     "NEON_API_HOST is not an absolute http(s) URL: %.200s", url);
+            char shown[240];
+            rc = neonflow__error_set(err, NEONFLOW_ECONFIG, "NEON_API_HOST is not an absolute http(s) URL: %s",
+                                     neonflow__echo_url(shown, sizeof(shown), url));
             goto fail;
         }
         if (!(c->cfg.base_url = neonflow__strdup(url))) {
@@ -358,15 +411,19 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
         c->cfg.base_url[--n] = '\0';
     int is_http = 0, loopback = 0;
     if (!base_url_check(c->cfg.base_url, &is_http, &loopback)) {
-        rc = neonflow__error_set(err, NEONFLOW_ECONFIG, "invalid base URL: %.200s", c->cfg.base_url);
+        char shown[240];
+        rc = neonflow__error_set(err, NEONFLOW_ECONFIG, "invalid base URL: %s",
+                                 neonflow__echo_url(shown, sizeof(shown), c->cfg.base_url));
         goto fail;
     }
     if (is_http && !loopback && !c->cfg.allow_insecure_http) {
+        char shown[240];
         rc = neonflow__error_set(err, NEONFLOW_EINSECURE,
-                                 "refusing plain http:// to a non-loopback host (%.200s): the API key "
+                                 "refusing plain http:// to a non-loopback host (%s): the API key "
                                  "would be sent in clear text; use https:// or allow it explicitly "
-                                 "with neonflow_client_options_set_allow_insecure_http",
-                                 c->cfg.base_url);
+                                 "with neonflow_client_options_set_allow_insecure_http; loopback is "
+                                 "localhost, 127.x.y.z in four decimal parts or [::1]",
+                                 neonflow__echo_url(shown, sizeof(shown), c->cfg.base_url));
         goto fail;
     }
     if (!(c->user_agent = build_user_agent(c->cfg.ua_suffix))) {
@@ -378,6 +435,7 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
     *out = c;
     return NEONFLOW_OK;
 fail:
+    neonflow__client_errors(c, rc, err); /* a URL may hold the key */
     neonflow_client_free(c);
     return rc;
 }
@@ -401,10 +459,16 @@ void neonflow__log(const neonflow_client *c, int32_t level, const char *fmt, ...
 {
     if (!c || !c->cfg.log_hook || level > c->cfg.log_min_level)
         return;
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    char *line = neonflow__vformat(fmt, ap);
     va_end(ap);
-    ((neonflow_log_fn)c->cfg.log_hook->fn)(level, buf, c->cfg.log_hook->payload);
+    if (!line)
+        return;
+    /* Scrubbed whole, then escaped to one line and cut. */
+    neonflow__scrub(line, c->cfg.api_key);
+    line = neonflow__text_clean(line, NEONFLOW__MESSAGE_MAX);
+    if (line)
+        ((neonflow_log_fn)c->cfg.log_hook->fn)(level, line, c->cfg.log_hook->payload);
+    neonflow__free(line);
 }

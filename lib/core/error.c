@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "text.h"
 
 struct code_info {
     int code;
@@ -98,9 +99,10 @@ __attribute__((format(printf, 4, 0))) static int error_vset(neonflow_error **err
         return code;
     if (*err && !replace)
         return code;
-    char buf[1024];
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    neonflow_error *e = error_alloc(code, buf);
+    /* The whole message: it is cut only after scrubbing (scrub.h). */
+    char *buf = neonflow__vformat(fmt, ap);
+    neonflow_error *e = buf ? error_alloc(code, buf) : NULL;
+    neonflow__free(buf);
     if (!e)
         return code; /* keep whatever was there rather than lose the cause */
     neonflow_error_free(*err);
@@ -160,7 +162,12 @@ void neonflow__error_prefix(neonflow_error **err, const char *prefix)
 
 NEONFLOW_API int neonflow_error_code(const neonflow_error *e) { return e ? e->code : NEONFLOW_EINVAL; }
 
-NEONFLOW_API const char *neonflow_error_message(const neonflow_error *e) { return e ? e->message : ""; }
+NEONFLOW_API const char *neonflow_error_message(const neonflow_error *e)
+{
+    if (!e)
+        return "";
+    return e->message ? e->message : neonflow_strerror(e->code);
+}
 
 NEONFLOW_API int32_t neonflow_error_http_status(const neonflow_error *e) { return e ? e->http_status : 0; }
 

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "scrub.h"
+#include "text.h"
 #include "transport-private.h"
 
 int neonflow__method_idempotent(const char *method)
@@ -211,30 +213,32 @@ void neonflow__request_id_make(char *out, size_t outlen, uint64_t a, uint64_t b)
     snprintf(out, outlen, "nf-%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
 }
 
-/* Copies s into dst as one printable line (controls become spaces). */
-static void copy_line(char *dst, size_t dstsize, const char *s, size_t n)
+/* Copies s into dst as one printable line: scrubbed of the key first, then
+ * controls escaped and cut at a character boundary. */
+static void copy_line(char *dst, size_t dstsize, const char *s, size_t n, const char *secret)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < dstsize; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        dst[o++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+    char *copy = neonflow__scrub_prefix(s, n, dstsize, secret, &n);
+    if (!copy) {
+        dst[0] = '\0';
+        return;
     }
-    while (o > 0 && dst[o - 1] == ' ')
-        o--;
-    dst[o] = '\0';
+    while (n > 0 && (copy[n - 1] == ' ' || copy[n - 1] == '\n' || copy[n - 1] == '\r' || copy[n - 1] == '\t'))
+        n--;
+    neonflow__echo_mem(dst, dstsize, copy, n);
+    neonflow__free(copy);
 }
 
-static void copy_json_scalar(char *dst, size_t dstsize, const json_t *v)
+static void copy_json_scalar(char *dst, size_t dstsize, const json_t *v, const char *secret)
 {
     dst[0] = '\0';
     if (json_is_string(v)) {
-        copy_line(dst, dstsize, json_string_value(v), json_string_length(v));
+        copy_line(dst, dstsize, json_string_value(v), json_string_length(v), secret);
     } else if (json_is_integer(v)) {
         snprintf(dst, dstsize, "%lld", (long long)json_integer_value(v));
     }
 }
 
-void neonflow__error_body_parse(const json_t *json, const char *raw, size_t raw_len,
+void neonflow__error_body_parse(const json_t *json, const char *raw, size_t raw_len, const char *secret,
                                 neonflow__error_body *out)
 {
     memset(out, 0, sizeof(*out));
@@ -244,48 +248,24 @@ void neonflow__error_body_parse(const json_t *json, const char *raw, size_t raw_
         if (json_is_object(nested)) {
             src = nested;
         } else if (json_is_string(nested) && !json_object_get(json, "message")) {
-            copy_json_scalar(out->message, sizeof(out->message), nested);
+            copy_json_scalar(out->message, sizeof(out->message), nested, secret);
         }
-        copy_json_scalar(out->code, sizeof(out->code), json_object_get(src, "code"));
+        copy_json_scalar(out->code, sizeof(out->code), json_object_get(src, "code"), secret);
         if (!out->message[0])
-            copy_json_scalar(out->message, sizeof(out->message), json_object_get(src, "message"));
+            copy_json_scalar(out->message, sizeof(out->message), json_object_get(src, "message"), secret);
         copy_json_scalar(out->request_id, sizeof(out->request_id),
-                         json_object_get(src, "request_id"));
+                         json_object_get(src, "request_id"), secret);
         if (!out->request_id[0] && src != json)
             copy_json_scalar(out->request_id, sizeof(out->request_id),
-                             json_object_get(json, "request_id"));
+                             json_object_get(json, "request_id"), secret);
         return;
     }
     if (json || !raw || raw_len == 0)
         return; /* JSON but not an object (array, number...): nothing useful */
     /* Not JSON (an HTML error page from a proxy, plain text): keep a snippet. */
-    size_t n = raw_len < 200 ? raw_len : 200;
-    copy_line(out->message, sizeof(out->message), raw, n);
-    if (raw_len > n && strlen(out->message) + 4 < sizeof(out->message))
-        strcat(out->message, "...");
-}
-
-void neonflow__scrub(char *buf, size_t bufsize, const char *secret)
-{
-    if (!buf || !secret || !*secret || bufsize == 0)
-        return;
-    size_t sl = strlen(secret);
-    char *p = buf;
-    while ((p = strstr(p, secret)) != NULL) {
-        size_t tail = strlen(p + sl);
-        size_t head = (size_t)(p - buf);
-        /* Room for "***" plus the tail: truncate the tail when it does not fit. */
-        if (head + 3 + tail + 1 > bufsize)
-            tail = bufsize > head + 4 ? bufsize - head - 4 : 0;
-        if (head + 3 >= bufsize) {
-            buf[head] = '\0';
-            return;
-        }
-        memmove(p + 3, p + sl, tail);
-        memcpy(p, "***", 3);
-        p[3 + tail] = '\0';
-        p += 3;
-    }
+    char snippet[204];
+    copy_line(snippet, sizeof(snippet), raw, raw_len, secret);
+    snprintf(out->message, sizeof(out->message), "%s", snippet);
 }
 
 static int starts_with_ci(const char *s, size_t n, const char *prefix)
@@ -307,10 +287,8 @@ char *neonflow__trace_redact(const char *data, size_t len, const char *secret, i
     for (size_t i = 0; headers && i < len; i++)
         if (data[i] == '\n')
             lines++;
-    size_t sl = secret ? strlen(secret) : 0;
-    /* Worst cases: every line grows to the replacement, every byte is a
-     * one-character secret turning into "***". */
-    size_t cap = len * (sl && sl < 3 ? 3 : 1) + lines * sizeof(repl) + 1;
+    /* Worst case: every line grows to the replacement; scrubbing never grows. */
+    size_t cap = len + lines * sizeof(repl) + 1;
     char *out = neonflow__malloc(cap);
     if (!out)
         return NULL;
@@ -330,23 +308,13 @@ char *neonflow__trace_redact(const char *data, size_t len, const char *secret, i
             o += sizeof(repl) - 1;
             memcpy(out + o, data + content_end, eol - content_end); /* "\r\n" or "\n" */
             o += eol - content_end;
-        } else if (sl) {
-            size_t j = i;
-            while (j < eol) {
-                if (eol - j >= sl && memcmp(data + j, secret, sl) == 0) {
-                    memcpy(out + o, "***", 3);
-                    o += 3;
-                    j += sl;
-                } else {
-                    out[o++] = data[j++];
-                }
-            }
         } else {
             memcpy(out + o, data + i, eol - i);
             o += eol - i;
         }
         i = eol;
     }
+    o = neonflow__scrub_mem(out, o, secret);
     out[o] = '\0';
     *out_len = o;
     return out;

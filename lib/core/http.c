@@ -10,6 +10,7 @@
 #include "cancel-private.h"
 #include "error.h"
 #include "http.h"
+#include "text.h"
 #include "transport-private.h"
 
 static int64_t real_now_ms(void *ctx)
@@ -189,9 +190,10 @@ int neonflow__id_check(const char *what, const char *id, neonflow_error **err)
         return NEONFLOW_OK;
     if (!id)
         return neonflow__error_set(err, NEONFLOW_EINVAL, "%s must not be NULL", what);
+    char shown[100];
     return neonflow__error_set(err, NEONFLOW_EINVAL,
-                               "%s is not a valid Neon ID (expected 1-60 of a-z, 0-9, '-'): \"%.80s\"",
-                               what, id);
+                               "%s is not a valid Neon ID (expected 1-60 of a-z, 0-9, '-'): \"%s\"", what,
+                               neonflow__echo(shown, sizeof(shown), id));
 }
 
 char *neonflow__pct_encode(const char *s)

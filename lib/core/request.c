@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "scrub.h"
+#include "text.h"
 #include "error.h"
 #include "http.h"
 #include "transfer.h"
@@ -50,10 +52,12 @@ static void describe(call *k, const attempt *a, const neonflow__error_body *eb, 
         else
             snprintf(out, outsize, "HTTP %d: %s", (int)a->status, msg);
     } else {
-        const char *detail = a->errbuf[0] ? a->errbuf : curl_easy_strerror(a->cc);
+        char detail[CURL_ERROR_SIZE];
+        snprintf(detail, sizeof(detail), "%s", a->errbuf[0] ? a->errbuf : curl_easy_strerror(a->cc));
+        neonflow__scrub(detail, k->c->cfg.api_key);
         snprintf(out, outsize, "%s (%s)", neonflow_strerror(neonflow__curl_to_code(a->cc)), detail);
     }
-    neonflow__scrub(out, outsize, k->c->cfg.api_key);
+    neonflow__scrub(out, k->c->cfg.api_key);
 }
 
 static int fail_with(call *k, neonflow_error **err, int code, int32_t status, int retryable,
@@ -63,17 +67,26 @@ static int fail_with(call *k, neonflow_error **err, int code, int32_t status, in
 static int fail_with(call *k, neonflow_error **err, int code, int32_t status, int retryable,
                      const char *neon_code, const char *rid, const char *fmt, ...)
 {
-    char tail[900], msg[1300];
+    const char *key = k->c->cfg.api_key;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tail, sizeof(tail), fmt, ap);
+    char *tail = neonflow__vformat(fmt, ap);
     va_end(ap);
-    snprintf(msg, sizeof(msg), "%s %.300s: %s", k->req->method, k->req->path, tail);
-    neonflow__scrub(msg, sizeof(msg), k->c->cfg.api_key);
+    /* Whole message first, scrubbed, and only then escaped and cut. */
+    char *msg = neonflow__format("%s %s: %s", k->req->method, k->req->path,
+                                 tail ? tail : neonflow_strerror(code));
+    neonflow__free(tail);
+    neonflow__scrub(msg, key);
+    msg = neonflow__text_clean(msg, NEONFLOW__MESSAGE_MAX);
     neonflow__log(k->c, code == NEONFLOW_EUNCERTAIN ? NEONFLOW_LOG_WARN : NEONFLOW_LOG_DEBUG,
-                  "%s", msg);
-    return neonflow__error_set_http(err, code, status, retryable, k->req->method, k->req->path,
-                                    neon_code && *neon_code ? neon_code : NULL, rid, msg);
+                  "%s", msg ? msg : neonflow_strerror(code));
+    int had = err && *err;
+    neonflow__error_set_http(err, code, status, retryable, k->req->method, k->req->path,
+                             neon_code && *neon_code ? neon_code : NULL, rid, msg);
+    if (err && *err && !had)
+        neonflow__error_scrub(*err, key);
+    neonflow__free(msg);
+    return code;
 }
 
 /* Neon's error body of an HTTP answer (all fields "" for transport failures). */
@@ -83,10 +96,8 @@ static void parse_error_body(const call *k, const attempt *a, neonflow__error_bo
     if (a->cc != CURLE_OK || a->body.len == 0)
         return;
     json_t *j = json_loadb(a->body.data, a->body.len, 0, NULL);
-    neonflow__error_body_parse(j, a->body.data, a->body.len, eb);
+    neonflow__error_body_parse(j, a->body.data, a->body.len, k->c->cfg.api_key, eb);
     json_decref(j);
-    neonflow__scrub(eb->message, sizeof(eb->message), k->c->cfg.api_key);
-    neonflow__scrub(eb->code, sizeof(eb->code), k->c->cfg.api_key);
 }
 
 /* Final error for attempt a whose decision was `decision`; note (may be "")
@@ -361,12 +372,17 @@ int neonflow__http_call(neonflow_client *c, neonflow__call_ctx *ctx, const neonf
     if (!c || !c->transport || !req)
         return neonflow__error_set(err, NEONFLOW_EINVAL, "HTTP call without client or request");
     if (!method_known(req->method))
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "unsupported HTTP method \"%.20s\"",
-                                   req->method ? req->method : "(null)");
-    if (!path_valid(req->path))
+    {
+        char m[40];
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "unsupported HTTP method \"%s\"",
+                                   neonflow__echo(m, sizeof(m), req->method));
+    }
+    if (!path_valid(req->path)) {
+        char p[200];
         return neonflow__error_set(err, NEONFLOW_EINVAL,
-                                   "request path must start with '/' and be percent-encoded: \"%.200s\"",
-                                   req->path ? req->path : "(null)");
+                                   "request path must start with '/' and be percent-encoded: \"%s\"",
+                                   neonflow__echo(p, sizeof(p), req->path));
+    }
     call k;
     memset(&k, 0, sizeof(k));
     k.c = c;

@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "alloc.h"
+#include "scrub.h"
+#include "text.h"
 #include "transfer.h"
 
 #define BODY_INITIAL_CAP 4096
@@ -36,8 +39,9 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* Copies a header value (after "name:") without surrounding blanks. */
-static void header_value(char *dst, size_t dstsize, const char *v, size_t n)
+/* Copies a header value (after "name:") without surrounding blanks,
+ * scrubbed of the key before it is cut to dst. */
+static void header_value(char *dst, size_t dstsize, const char *v, size_t n, const char *secret)
 {
     while (n > 0 && (*v == ' ' || *v == '\t')) {
         v++;
@@ -45,10 +49,15 @@ static void header_value(char *dst, size_t dstsize, const char *v, size_t n)
     }
     while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
         n--;
-    if (n >= dstsize)
-        n = dstsize - 1;
-    memcpy(dst, v, n);
+    char *copy = neonflow__scrub_prefix(v, n, dstsize, secret, &n);
+    if (!copy) {
+        dst[0] = '\0';
+        return;
+    }
+    n = neonflow__utf8_cut(copy, n, dstsize - 1);
+    memcpy(dst, copy, n);
     dst[n] = '\0';
+    neonflow__free(copy);
 }
 
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
@@ -60,9 +69,9 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         a->retry_after[0] = '\0';
         a->resp_rid[0] = '\0';
     } else if (n > 12 && strncasecmp(buf, "retry-after:", 12) == 0) {
-        header_value(a->retry_after, sizeof(a->retry_after), buf + 12, n - 12);
+        header_value(a->retry_after, sizeof(a->retry_after), buf + 12, n - 12, a->secret);
     } else if (n > 13 && strncasecmp(buf, "x-request-id:", 13) == 0) {
-        header_value(a->resp_rid, sizeof(a->resp_rid), buf + 13, n - 13);
+        header_value(a->resp_rid, sizeof(a->resp_rid), buf + 13, n - 13, a->secret);
     }
     return n;
 }
@@ -91,6 +100,49 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
         fn(kind, copy, n, c->cfg.trace_hook->payload);
     neonflow__free(copy);
     return 0;
+}
+
+/* Every socket the library opens is close-on-exec: a hook that starts a
+ * program (fork + exec) must not hand it the API connections. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    (void)clientp;
+    (void)purpose;
+    return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/* curl_easy_perform would keep a multi handle inside the easy handle, with a
+ * wakeup socketpair that libcurl (7.88 at least) opens without
+ * close-on-exec: every idle pooled handle would then hand two descriptors to
+ * any program a hook starts. A multi of our own lives for one transfer only;
+ * the connections stay in the share. */
+static CURLcode perform(CURL *h)
+{
+    CURLM *m = curl_multi_init();
+    if (!m)
+        return CURLE_OUT_OF_MEMORY;
+    if (curl_multi_add_handle(m, h) != CURLM_OK) {
+        curl_multi_cleanup(m);
+        return CURLE_OUT_OF_MEMORY;
+    }
+    CURLcode cc = CURLE_OK;
+    int running = 1;
+    CURLMcode mc = CURLM_OK;
+    while (running && mc == CURLM_OK) {
+        mc = curl_multi_perform(m, &running);
+        if (running && mc == CURLM_OK)
+            mc = curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    if (mc != CURLM_OK)
+        cc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_RECV_ERROR;
+    int left = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(m, &left)) != NULL)
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == h)
+            cc = msg->data.result;
+    curl_multi_remove_handle(m, h);
+    curl_multi_cleanup(m);
+    return cc;
 }
 
 /* ---- easy handle pool ------------------------------------------------------ */
@@ -152,6 +204,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     CURL *h = handle_take(t);
     if (!h)
         return NEONFLOW_ENOMEM;
+    a->secret = c->cfg.api_key;
     int64_t timeout = k->timeout_ms > 0 ? k->timeout_ms : 1;
     int64_t connect_timeout = c->cfg.connect_timeout_ms;
     if (connect_timeout > timeout)
@@ -165,6 +218,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
 
     curl_easy_setopt(h, CURLOPT_URL, k->url);
     curl_easy_setopt(h, CURLOPT_SHARE, t->share);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 60L);
@@ -201,7 +255,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     }
     setup_method(h, k);
 
-    a->cc = curl_easy_perform(h);
+    a->cc = perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     a->status = (int32_t)status;

@@ -26,6 +26,7 @@ typedef struct neonflow__attempt {
     char resp_rid[128];   /* X-Request-ID of the response, "" when absent */
     char rid[40];         /* X-Request-ID sent (set by the caller) */
     char errbuf[CURL_ERROR_SIZE];
+    const char *secret;   /* the client's key: header values are scrubbed before they are cut */
 } neonflow__attempt;
 
 typedef struct neonflow__transfer {

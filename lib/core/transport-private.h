@@ -78,16 +78,13 @@ typedef struct neonflow__error_body {
     char request_id[128]; /* "" when absent */
 } neonflow__error_body;
 
-void neonflow__error_body_parse(const json_t *json, const char *raw, size_t raw_len,
+/* Every field is scrubbed of secret (the client's key) before it is cut to
+ * its buffer, and escaped (text.h). */
+void neonflow__error_body_parse(const json_t *json, const char *raw, size_t raw_len, const char *secret,
                                 neonflow__error_body *out);
 
-/* Replaces every occurrence of secret (when non-empty) in buf with "***", in place
- * (buf is NUL-terminated; the result is never longer when strlen(secret) >= 3,
- * and is truncated to the buffer otherwise). */
-void neonflow__scrub(char *buf, size_t bufsize, const char *secret);
-
 /*
- * Copy of a trace buffer with any occurrence of secret replaced by "***" and,
+ * Copy of a trace buffer scrubbed of secret (scrub.h) and,
  * when `headers` is set, every "Authorization:" (and "Proxy-Authorization:")
  * line replaced by "Authorization: Bearer ***". Line endings are kept.
  * Returns a neonflow__malloc'd buffer (*out_len bytes, plus a NUL) or NULL.

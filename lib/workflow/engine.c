@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/scrub.h"
+#include "core/text.h"
+#include "redact.h"
 #include "workflow-private.h"
 
 static atomic_int interrupt_after;
@@ -48,24 +51,27 @@ void neonflow__deliver_event(neonflow__run *r, neonflow_event *ev)
     if (!ev->step)
         ev->step = r->cur ? r->cur->name : "";
     ev->elapsed_ms = mono_now(r) - r->start_mono;
+    neonflow__event_strings keep;
+    neonflow__event_scrub(ev, neonflow__client_secret(r->c), &keep);
     const neonflow_client *prev = neonflow__hook_enter(r);
     ((neonflow_event_fn)r->event_hook->fn)(ev, r->event_hook->payload);
     neonflow__hook_leave(prev);
+    neonflow__event_release(&keep);
 }
 
 void neonflow__emit(neonflow__run *r, int32_t kind, const char *fmt, ...)
 {
     if (!r->event_hook)
         return;
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    char *msg = neonflow__vformat(fmt, ap); /* whole: cut only after scrubbing */
     va_end(ap);
     neonflow_event ev = {0};
     ev.kind = kind;
-    ev.message = msg;
+    ev.message = msg ? msg : "";
     neonflow__deliver_event(r, &ev);
+    neonflow__free(msg);
 }
 
 static void http_notify(void *payload, int32_t kind, const char *method, const char *path, int32_t http_status,
@@ -74,24 +80,25 @@ static void http_notify(void *payload, int32_t kind, const char *method, const c
     neonflow__run *r = payload;
     if (!r->event_hook)
         return;
-    char msg[512];
+    char *msg;
     neonflow_event ev = {0};
     if (kind == NEONFLOW__NOTE_RETRY) {
         ev.kind = NEONFLOW_EVENT_RETRY;
         if (http_status)
-            snprintf(msg, sizeof(msg), "%s %s answered %d: retrying in %lld ms", method, path, (int)http_status,
-                     (long long)wait_ms);
+            msg = neonflow__format("%s %s answered %d: retrying in %lld ms", method, path, (int)http_status,
+                                   (long long)wait_ms);
         else
-            snprintf(msg, sizeof(msg), "%s %s failed in transport: retrying in %lld ms", method, path,
-                     (long long)wait_ms);
+            msg = neonflow__format("%s %s failed in transport: retrying in %lld ms", method, path,
+                                   (long long)wait_ms);
     } else {
         ev.kind = NEONFLOW_EVENT_RATE_LIMIT_WAIT;
-        snprintf(msg, sizeof(msg), "rate limit: %s %s waits %lld ms", method, path, (long long)wait_ms);
+        msg = neonflow__format("rate limit: %s %s waits %lld ms", method, path, (long long)wait_ms);
     }
-    ev.message = msg;
+    ev.message = msg ? msg : "";
     ev.http_status = http_status;
     ev.duration_ms = wait_ms;
     neonflow__deliver_event(r, &ev);
+    neonflow__free(msg);
 }
 
 /* ---- failures ------------------------------------------------------------------------ */
@@ -99,12 +106,12 @@ int neonflow__fail(neonflow__run *r, int code, const char *fmt, ...)
 {
     if (r->err)
         return code;
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    char *msg = neonflow__vformat(fmt, ap);
     va_end(ap);
-    neonflow__error_set(&r->err, code, "%s", msg);
+    neonflow__error_set(&r->err, code, "%s", msg ? msg : neonflow_strerror(code));
+    neonflow__free(msg);
     return code;
 }
 
@@ -262,15 +269,17 @@ int neonflow__run_step(neonflow__run *r, neonflow_step *st, neonflow__step_fn fn
     r->rep->retries += r->ctx.retries;
     r->ctx.calls = r->ctx.retries = 0;
     if (r->event_hook) {
-        char msg[512];
-        snprintf(msg, sizeof(msg), "%s: %s", st->name,
-                 rc == NEONFLOW_OK ? "ok" : r->err ? neonflow_error_message(r->err) : neonflow_strerror(rc));
+        char *msg = neonflow__format("%s: %s", st->name,
+                                     rc == NEONFLOW_OK ? "ok"
+                                     : r->err          ? neonflow_error_message(r->err)
+                                                       : neonflow_strerror(rc));
         neonflow_event ev = {0};
         ev.kind = NEONFLOW_EVENT_STEP_END;
-        ev.message = msg;
+        ev.message = msg ? msg : "";
         ev.status = st->status;
         ev.duration_ms = st->duration_ms;
         neonflow__deliver_event(r, &ev);
+        neonflow__free(msg);
     }
     size_t pos = step_position(r, st);
     r->step_index = pos;
@@ -328,13 +337,14 @@ int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_repo
     rep->duration_ms = mono_now(r) - r->start_mono;
     rep->api_calls += r->ctx.calls;
     rep->retries += r->ctx.retries;
-    char msg[4096];
+    char *msg = NULL;
     const char *w = workflow_word(rep->workflow);
     if (rc == NEONFLOW_OK) {
-        snprintf(msg, sizeof(msg), "%s%s %s (run id %s).%s%s", rep->dry_run ? "Dry run: " : "", w,
-                 rep->dry_run ? "planned, nothing changed" : "completed", rep->run_id, extra ? " " : "",
-                 extra ? extra : "");
-        msg[0] = (char)(msg[0] >= 'a' && msg[0] <= 'z' ? msg[0] - 32 : msg[0]);
+        msg = neonflow__format("%s%s %s (run id %s).%s%s", rep->dry_run ? "Dry run: " : "", w,
+                               rep->dry_run ? "planned, nothing changed" : "completed", rep->run_id,
+                               extra ? " " : "", extra ? extra : "");
+        if (msg)
+            msg[0] = (char)(msg[0] >= 'a' && msg[0] <= 'z' ? msg[0] - 32 : msg[0]);
     } else {
         const neonflow_step *fs = failed_step(r);
         const char *why = r->err ? neonflow_error_message(r->err) : neonflow_strerror(rc);
@@ -355,18 +365,23 @@ int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_repo
             else
                 snprintf(cont, sizeof(cont), " Nothing was changed (run id %s).", rep->run_id);
         }
-        snprintf(msg, sizeof(msg), "The %s stopped%s: %s (%s).%s%s%s%s", w, where, why, neonflow_error_name(rc),
-                 state, extra ? " " : "", extra ? extra : "", cont);
+        msg = neonflow__format("The %s stopped%s: %s (%s).%s%s%s%s", w, where, why, neonflow_error_name(rc),
+                               state, extra ? " " : "", extra ? extra : "", cont);
     }
-    neonflow__set_str(&rep->message, msg);
-    neonflow__emit(r, NEONFLOW_EVENT_RUN_ENDED, "%s", msg);
+    /* Everything the caller gets is scrubbed of the key, then cut. */
+    const char *secret = neonflow__client_secret(r->c);
+    neonflow__scrub(msg, secret);
+    msg = neonflow__text_clean(msg, NEONFLOW__MESSAGE_MAX);
+    neonflow__set_str(&rep->message, msg ? msg : neonflow_strerror(rc));
+    neonflow__report_scrub(rep, secret);
+    neonflow__emit(r, NEONFLOW_EVENT_RUN_ENDED, "%s", rep->message ? rep->message : "");
     neonflow__hook_unref(r->event_hook);
     neonflow__hook_unref(r->gate_hook);
     neonflow__hook_unref(r->cancel_hook);
     r->event_hook = r->gate_hook = r->cancel_hook = NULL;
     if (rc != NEONFLOW_OK && err && !*err) {
         if (r->err) { /* keep the HTTP details of the cause, say what to do */
-            char *m = neonflow__strdup(msg);
+            char *m = msg ? neonflow__strdup(msg) : NULL;
             if (m) {
                 neonflow__free(r->err->message);
                 r->err->message = m;
@@ -375,9 +390,11 @@ int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_repo
             *err = r->err;
             r->err = NULL;
         } else {
-            neonflow__error_set(err, rc, "%s", msg);
+            neonflow__error_set(err, rc, "%s", msg ? msg : neonflow_strerror(rc));
         }
+        neonflow__client_errors(r->c, rc, err);
     }
+    neonflow__free(msg);
     neonflow_error_free(r->err);
     r->err = NULL;
     if (out)

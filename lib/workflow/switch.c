@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/text.h"
 #include "workflow-private.h"
 
 #define BUF(x) x, sizeof(x)
@@ -87,10 +88,13 @@ static int build_names(neonflow__run *r, neonflow__swap *sw)
         bad |= neonflow__name_build(BUF(sw->cand_name), T, sw->cand_kind, S, R);
     if (sw->rb_kind)
         bad |= neonflow__name_build(BUF(sw->rb_name), T, sw->rb_kind, S, R);
-    if (bad)
+    if (bad) {
+        char shown[64];
         return neonflow__fail(r, NEONFLOW_EINVAL,
-                              "the target name \"%.60s...\" is too long for neonflow's resource names "
-                              "(at most 256 bytes in all): rename the branch", T);
+                              "the target name \"%s\" is too long for neonflow's resource names "
+                              "(at most 256 bytes in all): rename the branch",
+                              neonflow__echo(shown, sizeof(shown), T));
+    }
     return NEONFLOW_OK;
 }
 

@@ -57,6 +57,7 @@ typedef struct cli {
     const char *branch;
     const char *name;
     int auto_rollback;
+    int hook_api_key; /* --hook-api-key: hooks get NEON_API_KEY */
     int delete_backup;
     int no_snapshot_first;
     int branches_only;
@@ -110,6 +111,18 @@ void out_report_text(FILE *f, const neonflow_report *r);
 int out_report_json(const cli *c, const neonflow_report *r);
 int out_confirm(const cli *c, const char *question);
 void out_json_print(void *json_value); /* json_t *, stolen */
+
+/* term.c: every string from outside (API, library, command line) passes
+ * term_esc/term_clean before it is printed: API key redacted, control
+ * characters escaped. term_esc results stay valid for 15 more calls (main
+ * thread only). */
+void term_set_secret(const char *key);
+const char *term_esc(const char *s);
+char *term_clean(const char *s); /* malloc'd, or NULL */
+int term_redact(char **out, const char *text); /* key only (JSON): neonflow_free(*out) */
+int term_width(const char *s);   /* bytes of term_esc(s): for table columns */
+const char *term_url(const char *url); /* term_esc without userinfo or query */
+void term_free(void);
 
 /* cmd_workflow.c */
 int cmd_workflow(cli *c);

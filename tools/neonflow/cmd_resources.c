@@ -28,7 +28,7 @@ static json_t *jbool(int v)
 
 static const char *dash(const char *s)
 {
-    return s && *s ? s : "-";
+    return s && *s ? term_esc(s) : "-";
 }
 
 static int fail(cli *c, const char *what, int rc, neonflow_error *err)
@@ -65,8 +65,8 @@ static json_t *op_json(const neonflow_operation *op)
 
 static void op_row(FILE *f, const neonflow_operation *op)
 {
-    fprintf(f, "%-36s  %-22s %-11s %-24s %-24s %s\n", neonflow_operation_id(op),
-            neonflow_operation_action_raw(op), neonflow_operation_status_raw(op),
+    fprintf(f, "%-36s  %-22s %-11s %-24s %-24s %s\n", term_esc(neonflow_operation_id(op)),
+            term_esc(neonflow_operation_action_raw(op)), term_esc(neonflow_operation_status_raw(op)),
             dash(neonflow_operation_branch_id(op)), dash(neonflow_operation_created_at(op)),
             dash(neonflow_operation_error(op)));
 }
@@ -82,13 +82,14 @@ static int progress(const neonflow_operation *op, void *payload)
     out_lock();
     out_progress_end();
     if (c->stderr_tty) {
-        fprintf(stderr, "\r\033[K  ... operation %s %s: %s", neonflow_operation_id(op),
-                neonflow_operation_action_raw(op), neonflow_operation_status_raw(op));
+        fprintf(stderr, "\r\033[K  ... operation %s %s: %s", term_esc(neonflow_operation_id(op)),
+                term_esc(neonflow_operation_action_raw(op)), term_esc(neonflow_operation_status_raw(op)));
         if (neonflow_operation_is_done(op))
             fputc('\n', stderr);
     } else {
         fprintf(stderr, "[%5.1fs] operation %s %s: %s\n", (double)(cli_now_ms() - c->start_ms) / 1000.0,
-                neonflow_operation_id(op), neonflow_operation_action_raw(op), neonflow_operation_status_raw(op));
+                term_esc(neonflow_operation_id(op)), term_esc(neonflow_operation_action_raw(op)),
+                term_esc(neonflow_operation_status_raw(op)));
     }
     fflush(stderr);
     out_unlock();
@@ -203,7 +204,7 @@ static void snap_header(FILE *f)
 
 static void snap_row(FILE *f, const neonflow_snapshot *s)
 {
-    fprintf(f, "%-24s %-48s %-24s %-22s %s\n", neonflow_snapshot_id(s), dash(neonflow_snapshot_name(s)),
+    fprintf(f, "%-24s %-48s %-24s %-22s %s\n", term_esc(neonflow_snapshot_id(s)), dash(neonflow_snapshot_name(s)),
             dash(neonflow_snapshot_source_branch_id(s)), dash(neonflow_snapshot_created_at(s)),
             dash(neonflow_snapshot_expires_at(s)));
 }
@@ -273,8 +274,9 @@ static int snapshots_create(cli *c)
             json_object_set_new(p, "expires_at", js(*expires ? expires : NULL));
             out_json_print(p);
         } else {
-            printf("would snapshot branch %s (%s)%s%s%s%s\n", neonflow_branch_name(b), neonflow_branch_id(b),
-                   c->name ? " named " : "", c->name ? c->name : "", *expires ? ", expiring " : "", expires);
+            printf("would snapshot branch %s (%s)%s%s%s%s\n", term_esc(neonflow_branch_name(b)),
+                   term_esc(neonflow_branch_id(b)), c->name ? " named " : "", c->name ? term_esc(c->name) : "",
+                   *expires ? ", expiring " : "", expires);
         }
         neonflow_branch_free(b);
         return EXIT_OK;
@@ -327,7 +329,7 @@ static int snapshots_delete(cli *c)
             out_json_print(p);
         } else {
             fprintf(f, "%s snapshot %s (%s), taken from branch %s at %s\n", c->dry_run ? "would delete" : "will delete",
-                    neonflow_snapshot_id(s), dash(neonflow_snapshot_name(s)),
+                    term_esc(neonflow_snapshot_id(s)), dash(neonflow_snapshot_name(s)),
                     dash(neonflow_snapshot_source_branch_id(s)), dash(neonflow_snapshot_created_at(s)));
         }
         if (c->dry_run) {
@@ -351,7 +353,7 @@ static int snapshots_delete(cli *c)
         json_object_set_new(p, "deleted", snap_json(s));
         out_json_print(p);
     } else {
-        printf("deleted snapshot %s (%s)\n", id, dash(neonflow_snapshot_name(s)));
+        printf("deleted snapshot %s (%s)\n", term_esc(id), dash(neonflow_snapshot_name(s)));
     }
     neonflow_operation_list_free(ops);
     neonflow_snapshot_free(s);
@@ -383,8 +385,9 @@ static int branches_list(cli *c)
     int wname = 4, wid = 2; /* columns as wide as their longest value */
     for (size_t i = 0; i < n; i++) {
         const neonflow_branch *b = neonflow_branch_list_get(l, i);
-        wname = (int)strlen(neonflow_branch_name(b)) > wname ? (int)strlen(neonflow_branch_name(b)) : wname;
-        wid = (int)strlen(neonflow_branch_id(b)) > wid ? (int)strlen(neonflow_branch_id(b)) : wid;
+        int nw = term_width(neonflow_branch_name(b)), iw = term_width(neonflow_branch_id(b));
+        wname = nw > wname ? nw : wname;
+        wid = iw > wid ? iw : wid;
     }
     if (!c->json)
         printf("%-*s  %-*s  %-5s %-5s %-8s %-9s %s\n", wname, "NAME", wid, "ID", "ROOT", "DEFLT", "STATE",
@@ -423,7 +426,8 @@ static int branches_list(cli *c)
             json_object_set_new(o, "endpoints", ej);
             json_array_append_new(a, o);
         } else {
-            printf("%-*s  %-*s  %-5s %-5s %-8s %-9s %s\n", wname, neonflow_branch_name(b), wid, neonflow_branch_id(b),
+            printf("%-*s  %-*s  %-5s %-5s %-8s %-9s %s\n", wname, term_esc(neonflow_branch_name(b)), wid,
+                   term_esc(neonflow_branch_id(b)),
                    neonflow_branch_parent_id(b) ? "child" : "root", neonflow_branch_is_default(b) == 1 ? "yes" : "",
                    dash(neonflow_branch_current_state_raw(b)), dash(restore_status(b)), dash(host));
         }

@@ -19,7 +19,8 @@ static int branch_hook(const neonflow_branch *b, void *payload)
     struct hook_ctx *h = payload;
     out_lock();
     out_progress_end();
-    fprintf(stderr, "  running %s on %s (%s)\n", h->what, neonflow_branch_name(b), neonflow_branch_id(b));
+    fprintf(stderr, "  running %s on %s (%s)\n", h->what, term_esc(neonflow_branch_name(b)),
+            term_esc(neonflow_branch_id(b)));
     out_unlock();
     return cli_run_hook(h->c, h->what, h->cmd, b);
 }
@@ -153,7 +154,7 @@ static int call(cli *c, struct wf_opts *w, const neonflow_run_options *run, neon
 
 static int widest(int w, const char *s)
 {
-    int n = s ? (int)strlen(s) : 0;
+    int n = s ? term_width(s) : 0;
     return n > w ? n : w;
 }
 
@@ -188,9 +189,10 @@ static void print_backups(FILE *f, const neonflow_report *r)
             const char *exp = neonflow_resource_expires_at(x);
             fprintf(f, "%-8s  %-*s  %-*s  %-*s  %-*s  %6s %10s  %s\n",
                     neonflow_resource_kind(x) == NEONFLOW_RESOURCE_BRANCH ? "branch" : "snapshot", wrole,
-                    neonflow_resource_role(x), wid, neonflow_resource_id(x), wname, neonflow_resource_name(x),
-                    wtarget, *neonflow_resource_target(x) ? neonflow_resource_target(x) : "-", age, size,
-                    *exp ? exp : "-");
+                    term_esc(neonflow_resource_role(x)), wid, term_esc(neonflow_resource_id(x)), wname,
+                    term_esc(neonflow_resource_name(x)), wtarget,
+                    *neonflow_resource_target(x) ? term_esc(neonflow_resource_target(x)) : "-", age, size,
+                    *exp ? term_esc(exp) : "-");
         }
     }
     if (!rows)

@@ -17,7 +17,8 @@ enum opt_id {
     O_API_KEY = 1, O_API_HOST, O_PROJECT, O_JSON, O_TIMEOUT, O_RUN_ID, O_DRY_RUN, O_YES, O_VERBOSE,
     O_HELP, O_VERSION, O_SOURCE, O_TARGET, O_DEV_NAME, O_AUTO_ROLLBACK, O_VERIFY_CMD, O_AFTER_CMD,
     O_DELETE_BACKUP, O_SNAPSHOT, O_NO_SNAPSHOT_FIRST, O_KEEP, O_OLDER_THAN, O_BRANCHES_ONLY,
-    O_SNAPSHOTS_ONLY, O_BRANCH, O_NAME, O_EXPIRES_IN, O_LIMIT
+    O_SNAPSHOTS_ONLY, O_BRANCH, O_NAME, O_EXPIRES_IN, O_LIMIT,
+    O_HOOK_API_KEY
 };
 
 struct opt {
@@ -57,6 +58,7 @@ static const struct opt options[] = {
     {"name", 0, 1, O_NAME, B(CMD_SNAPSHOTS_CREATE)},
     {"expires-in", 0, 1, O_EXPIRES_IN, B(CMD_SNAPSHOTS_CREATE)},
     {"limit", 0, 1, O_LIMIT, B(CMD_OPERATIONS_LIST)},
+    {"hook-api-key", 0, 0, O_HOOK_API_KEY, B(CMD_PROMOTE)},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -90,7 +92,7 @@ static const char help_text[] =
     "  setup      [--source production] [--dev-name dev]\n"
     "             create dev as an independent root branch from a snapshot of the source\n"
     "  promote    [--source dev] [--target production] [--auto-rollback]\n"
-    "             [--verify-cmd CMD] [--after-switch-cmd CMD]\n"
+    "             [--verify-cmd CMD] [--after-switch-cmd CMD] [--hook-api-key]\n"
     "             replace the target with a snapshot of the source (endpoint kept)\n"
     "  refresh    [--source production] [--target dev] [--delete-backup]\n"
     "             replace the target with a fresh snapshot of the source\n"
@@ -123,7 +125,9 @@ static const char help_text[] =
     "promote, refresh, rollback, backups prune and snapshots delete show their plan\n"
     "and ask \"Proceed? [y/N]\" on a terminal; without a terminal they need --yes.\n"
     "--verify-cmd and --after-switch-cmd run through /bin/sh -c with NEONFLOW_BRANCH_ID,\n"
-    "NEONFLOW_BRANCH_NAME and NEONFLOW_PROJECT_ID set; a non-zero exit vetoes.\n"
+    "NEONFLOW_BRANCH_NAME and NEONFLOW_PROJECT_ID set; a non-zero exit vetoes. They get\n"
+    "no open descriptor but stdin/stdout/stderr, and no NEON_API_KEY unless\n"
+    "--hook-api-key passes it.\n"
     "\n"
     "Exit status:\n"
     "  0  success\n"
@@ -137,12 +141,17 @@ static const char help_text[] =
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
-    char line[1024];
+    char *line = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    int n = vasprintf(&line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "neonflow: %s (see neonflow --help)\n", line);
+    /* values echoed from the command line: redacted and escaped */
+    char *clean = n < 0 ? NULL : term_clean(line);
+    fprintf(stderr, "neonflow: %s (see neonflow --help)\n", clean ? clean : "invalid arguments");
+    free(clean);
+    if (n >= 0)
+        free(line);
     return EXIT_USAGE;
 }
 
@@ -160,7 +169,11 @@ static int parse_int32(const char *s, int32_t min, int32_t *out)
 static int apply_option(cli *c, const struct opt *o, const char *val, const char *shown)
 {
     switch (o->id) {
-    case O_API_KEY: c->api_key = val; break;
+    case O_API_KEY:
+        c->api_key = val;
+        term_set_secret(val); /* redacted from every message from now on */
+        break;
+    case O_HOOK_API_KEY: c->hook_api_key = 1; break;
     case O_API_HOST: c->api_host = val; break;
     case O_PROJECT: c->project_id = val; break;
     case O_JSON: c->json = 1; break;
@@ -255,8 +268,9 @@ static int parse_args(cli *c, int argc, char **argv)
             if (strlen(options[k].name) == nlen && strncmp(options[k].name, name, nlen) == 0)
                 o = &options[k];
         if (!o) {
+            /* the name only: a misspelled --api-key=KEY must not print KEY */
             free(words);
-            return usage_error("unknown option '%s'", a);
+            return usage_error("unknown option '--%.*s'", (int)(nlen > 64 ? 64 : nlen), name);
         }
         const char *val = NULL;
         if (o->has_arg) {
@@ -388,7 +402,7 @@ static int make_client(cli *c)
     if (c->api_host && neonflow_client_options_set_base_url(o, c->api_host) != 0) {
         neonflow_client_options_free(o);
         out_errorf(c, "invalid --api-host / NEON_API_HOST '%s': expected an http(s) URL like "
-                      "https://console.neon.tech/api/v2", c->api_host);
+                      "https://console.neon.tech/api/v2, without credentials", term_url(c->api_host));
         return EXIT_USAGE;
     }
     char ua[64];
@@ -410,6 +424,35 @@ static int make_client(cli *c)
     return EXIT_OK;
 }
 
+/* The key's private copy: a global, so early exits do not leak it. */
+static char *key_copy;
+
+/*
+ * Overwrites the values of --api-key in argv (what /proc/PID/cmdline and ps
+ * show) once they are parsed; c->api_key then points to a private copy.
+ * Returns the copy (to free) or NULL.
+ */
+static char *hide_api_key(cli *c, int argc, char **argv)
+{
+    char *copy = NULL;
+    if (c->api_key && !(copy = strdup(c->api_key)))
+        return NULL;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i], *v = NULL;
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strcmp(a, "--api-key") == 0 && i + 1 < argc)
+            v = argv[++i];
+        else if (strncmp(a, "--api-key=", 10) == 0)
+            v = a + 10;
+        if (v)
+            memset(v, 'x', strlen(v));
+    }
+    if (copy)
+        c->api_key = copy;
+    return copy;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -418,10 +461,14 @@ int main(int argc, char **argv)
     c.keep = -1;
     c.older_than_s = -1;
     c.expires_in_s = -1;
+    term_set_secret(getenv("NEON_API_KEY"));
 
     int rc = parse_args(&c, argc, argv);
-    if (rc >= 0)
+    key_copy = hide_api_key(&c, argc, argv);
+    if (rc >= 0) {
+        term_free();
         return rc;
+    }
     char **words = c.words;
 
     c.stderr_tty = isatty(STDERR_FILENO);
@@ -432,8 +479,10 @@ int main(int argc, char **argv)
     if (!env_or(&c.api_key, "NEON_API_KEY")) {
         out_errorf(&c, "no API key: pass --api-key KEY or set NEON_API_KEY");
         free(words);
+        term_free();
         return EXIT_USAGE;
     }
+    term_set_secret(c.api_key);
     env_or(&c.api_host, "NEON_API_HOST");
     if (!env_or(&c.project_id, "NEON_PROJECT_ID")) {
         out_errorf(&c, "no project: pass --project-id ID or set NEON_PROJECT_ID");
@@ -476,5 +525,11 @@ int main(int argc, char **argv)
     neonflow_client_free(c.client);
     neonflow_cancel_free(c.cancel);
     free(words);
+    if (key_copy) {
+        memset(key_copy, 0, strlen(key_copy));
+        free(key_copy);
+        key_copy = NULL;
+    }
+    term_free();
     return rc;
 }

@@ -76,39 +76,29 @@ void out_progress_tick(void)
     line_drawn = 1;
 }
 
-/* One line, no control characters, never the API key. */
-static void sanitize(const cli *c, char *s)
+/* One line, control characters escaped, never the API key (term.c). */
+static void error_line(const cli *c, const char *line)
 {
-    for (char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
-    if (c && c->api_key && strlen(c->api_key) >= 4) {
-        size_t kl = strlen(c->api_key);
-        for (char *p = strstr(s, c->api_key); p; p = strstr(p, c->api_key)) {
-            memset(p, '*', 3);
-            memmove(p + 3, p + kl, strlen(p + kl) + 1);
-        }
-    }
-}
-
-static void error_line(const cli *c, char *line)
-{
-    sanitize(c, line);
+    (void)c;
+    char *clean = term_clean(line);
     out_lock();
     out_progress_end();
-    fprintf(stderr, "neonflow: %s\n", line);
+    fprintf(stderr, "neonflow: %s\n", clean ? clean : "(message withheld: out of memory)");
     fflush(stderr);
     out_unlock();
+    free(clean);
 }
 
 void out_errorf(const cli *c, const char *fmt, ...)
 {
-    char line[2048];
+    char *line = NULL; /* whole: redacted before anything could cut it */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    int n = vasprintf(&line, fmt, ap);
     va_end(ap);
-    error_line(c, line);
+    error_line(c, n < 0 ? "(message withheld: out of memory)" : line);
+    if (n >= 0)
+        free(line);
 }
 
 void out_error(const cli *c, const char *what, int rc, const neonflow_error *err)
@@ -117,12 +107,10 @@ void out_error(const cli *c, const char *what, int rc, const neonflow_error *err
     const char *rid = err ? neonflow_error_request_id(err) : "";
     if (!msg || !*msg)
         msg = neonflow_strerror(rc);
-    char line[2048];
     if (rid && *rid)
-        snprintf(line, sizeof line, "%s: %s (request id: %s)", what, msg, rid);
+        out_errorf(c, "%s: %s (request id: %s)", what, msg, rid);
     else
-        snprintf(line, sizeof line, "%s: %s", what, msg);
-    error_line(c, line);
+        out_errorf(c, "%s: %s", what, msg);
 }
 
 /* ---- event hook ----------------------------------------------------------- */
@@ -130,15 +118,21 @@ void out_event(const neonflow_event *ev, void *payload)
 {
     const cli *c = payload;
     int tty = c->stderr_tty;
-    const char *step = neonflow_event_step(ev), *msg = neonflow_event_message(ev);
+    /* escaped copies: the watcher thread redraws step_name and detail */
+    char *step = term_clean(neonflow_event_step(ev)), *msg = term_clean(neonflow_event_message(ev));
+    char *run_id = term_clean(neonflow_event_run_id(ev));
+    char *op_id = term_clean(neonflow_event_operation_id(ev));
+    char *op_action = term_clean(neonflow_event_operation_action(ev));
+    if (!step || !msg || !run_id || !op_id || !op_action)
+        goto done;
     out_lock();
     switch (neonflow_event_kind(ev)) {
     case NEONFLOW_EVENT_RUN_STARTED:
         out_progress_end();
         if (tty)
-            fprintf(stderr, "  run id %s\n", neonflow_event_run_id(ev));
+            fprintf(stderr, "  run id %s\n", run_id);
         else
-            fprintf(stderr, "[%5.1fs] run id %s\n", since_start(), neonflow_event_run_id(ev));
+            fprintf(stderr, "[%5.1fs] run id %s\n", since_start(), run_id);
         break;
     case NEONFLOW_EVENT_STEP_BEGIN:
         snprintf(step_name, sizeof step_name, "%s", step);
@@ -166,13 +160,11 @@ void out_event(const neonflow_event *ev, void *payload)
         break;
     }
     case NEONFLOW_EVENT_OPERATION:
-        snprintf(detail, sizeof detail, "waiting: %s %s", neonflow_event_operation_action(ev),
-                 op_status_name(neonflow_event_status(ev)));
+        snprintf(detail, sizeof detail, "waiting: %s %s", op_action, op_status_name(neonflow_event_status(ev)));
         if (tty)
             out_progress_tick();
         else if (c->verbose)
-            fprintf(stderr, "[%5.1fs] %s: operation %s %s %s\n", since_start(), step,
-                    neonflow_event_operation_id(ev), neonflow_event_operation_action(ev), msg);
+            fprintf(stderr, "[%5.1fs] %s: operation %s %s %s\n", since_start(), step, op_id, op_action, msg);
         break;
     case NEONFLOW_EVENT_RETRY:
     case NEONFLOW_EVENT_RATE_LIMIT_WAIT:
@@ -201,39 +193,51 @@ void out_event(const neonflow_event *ev, void *payload)
     }
     fflush(stderr);
     out_unlock();
+done:
+    free(step);
+    free(msg);
+    free(run_id);
+    free(op_id);
+    free(op_action);
 }
 
 /* ---- library log and trace hooks ------------------------------------------ */
 void out_log(int32_t level, const char *message, void *payload)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
-    char line[2048];
-    snprintf(line, sizeof line, "%s", message ? message : "");
-    sanitize(payload, line);
+    (void)payload;
+    char *line = term_clean(message);
     out_lock();
     out_progress_end();
-    fprintf(stderr, "  [%s] %s\n", level >= 0 && level <= 3 ? names[level] : "log", line);
+    fprintf(stderr, "  [%s] %s\n", level >= 0 && level <= 3 ? names[level] : "log", line ? line : "");
     out_unlock();
+    free(line);
 }
 
 void out_trace(int32_t kind, const char *data, size_t len, void *payload)
 {
     if (kind != NEONFLOW_TRACE_HEADER_OUT && kind != NEONFLOW_TRACE_HEADER_IN && kind != NEONFLOW_TRACE_INFO)
         return;
-    char line[1024];
-    size_t n = len < sizeof line - 1 ? len : sizeof line - 1;
+    /* whole: redacted before anything is cut (a NUL in the data ends it) */
+    char *line = malloc(len + 1);
+    if (!line)
+        return;
+    size_t n = len;
     memcpy(line, data, n);
     line[n] = 0;
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = 0;
-    if (!n)
+    (void)payload;
+    char *clean = n ? term_clean(line) : NULL;
+    free(line);
+    if (!clean)
         return;
-    sanitize(payload, line);
     out_lock();
     out_progress_end();
     fprintf(stderr, "  %s %s\n", kind == NEONFLOW_TRACE_HEADER_OUT ? ">" : kind == NEONFLOW_TRACE_HEADER_IN ? "<" : "*",
-            line);
+            clean);
     out_unlock();
+    free(clean);
 }
 
 /* ---- reports ---------------------------------------------------------------- */
@@ -246,7 +250,7 @@ static const char *const action_names[] = {"", "create", "replace", "delete", "k
 static void field(FILE *f, const char *label, const char *v)
 {
     if (v && *v)
-        fprintf(f, "  %-22s %s\n", label, v);
+        fprintf(f, "  %-22s %s\n", label, term_esc(v));
 }
 
 void out_report_text(FILE *f, const neonflow_report *r)
@@ -255,29 +259,29 @@ void out_report_text(FILE *f, const neonflow_report *r)
     int rc = neonflow_report_result(r);
     fprintf(f, "%s%s: %s (run %s, %.1f s, %lld API calls, %lld retries)\n", NAME_OF(wf_names, wf),
             neonflow_report_dry_run(r) ? " (dry run)" : "", rc == 0 ? "ok" : neonflow_error_name(rc),
-            neonflow_report_run_id(r), (double)neonflow_report_duration_ms(r) / 1000.0,
+            term_esc(neonflow_report_run_id(r)), (double)neonflow_report_duration_ms(r) / 1000.0,
             (long long)neonflow_report_api_calls(r), (long long)neonflow_report_retries(r));
     const char *msg = neonflow_report_message(r);
     if (msg && *msg)
-        fprintf(f, "%s\n", msg);
+        fprintf(f, "%s\n", term_esc(msg));
     size_t n = neonflow_report_step_count(r);
     if (n)
         fprintf(f, "\n%s:\n", neonflow_report_dry_run(r) ? "Plan" : "Steps");
     for (size_t i = 0; i < n; i++) {
         const neonflow_step *s = neonflow_report_step(r, i);
-        fprintf(f, "  %-8s %-22s %s%s\n", status_name(neonflow_step_status(s)), neonflow_step_name(s),
-                neonflow_step_description(s), neonflow_step_mutating(s) ? "" : " (read-only)");
+        fprintf(f, "  %-8s %-22s %s%s\n", status_name(neonflow_step_status(s)), term_esc(neonflow_step_name(s)),
+                term_esc(neonflow_step_description(s)), neonflow_step_mutating(s) ? "" : " (read-only)");
         for (size_t k = 0; k < neonflow_step_resource_count(s); k++) {
             const neonflow_resource *x = neonflow_step_resource(s, k);
             char size[32] = "";
             if (neonflow_resource_size_bytes(x) >= 0)
                 cli_format_bytes(size, sizeof size, neonflow_resource_size_bytes(x));
-            const char *id = neonflow_resource_id(x), *exp = neonflow_resource_expires_at(x);
-            const char *by = neonflow_resource_replaced_by(x);
+            const char *id = term_esc(neonflow_resource_id(x)), *exp = term_esc(neonflow_resource_expires_at(x));
+            const char *by = term_esc(neonflow_resource_replaced_by(x));
             fprintf(f, "           %-7s %-8s %-12s %s%s%s%s%s%s%s%s\n",
                     NAME_OF(action_names, neonflow_resource_action(x)), NAME_OF(kind_names, neonflow_resource_kind(x)),
-                    neonflow_resource_role(x), neonflow_resource_name(x), *id ? " [" : "", id, *id ? "]" : "",
-                    *size ? " " : "", size, *exp ? " expires " : "", exp);
+                    term_esc(neonflow_resource_role(x)), term_esc(neonflow_resource_name(x)), *id ? " [" : "", id,
+                    *id ? "]" : "", *size ? " " : "", size, *exp ? " expires " : "", exp);
             if (*by)
                 fprintf(f, "           %-7s replaced by %s\n", "", by);
         }
@@ -312,11 +316,11 @@ void out_report_text(FILE *f, const neonflow_report *r)
     if (ls && *ls) {
         fprintf(f, "\nLost writes: writes to the target between %s and %s are NOT in the new target;\n"
                    "they remain on the backup branch%s%s.\n",
-                ls, le && *le ? le : "the switch", *neonflow_report_backup_branch_name(r) ? " " : "",
-                neonflow_report_backup_branch_name(r));
+                term_esc(ls), le && *le ? term_esc(le) : "the switch", *neonflow_report_backup_branch_name(r) ? " " : "",
+                term_esc(neonflow_report_backup_branch_name(r)));
         const char *dv = neonflow_report_divergence_start(r);
         if (dv && *dv)
-            fprintf(f, "Target writes before %s that the source never had are lost as well.\n", dv);
+            fprintf(f, "Target writes before %s that the source never had are lost as well.\n", term_esc(dv));
     }
 }
 
@@ -325,8 +329,13 @@ void out_json_print(void *value)
     json_t *v = value;
     char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     if (s) {
-        fputs(s, stdout);
-        fputc('\n', stdout);
+        /* data from the API, printed as jansson escapes it; only the key goes */
+        char *red = NULL;
+        if (term_redact(&red, s) == 0) {
+            fputs(red, stdout);
+            fputc('\n', stdout);
+        }
+        neonflow_free(red);
         free(s);
     }
     json_decref(v);
@@ -342,10 +351,16 @@ int out_report_json(const cli *c, const neonflow_report *r)
         neonflow_error_free(err);
         return rc;
     }
-    fputs(s, stdout);
-    if (!*s || s[strlen(s) - 1] != '\n')
+    char *red = NULL;
+    if (term_redact(&red, s) != 0) {
+        neonflow_free(s);
+        return NEONFLOW_ENOMEM;
+    }
+    fputs(red, stdout);
+    if (!*red || red[strlen(red) - 1] != '\n')
         fputc('\n', stdout);
     fflush(stdout);
+    neonflow_free(red);
     neonflow_free(s);
     return 0;
 }

@@ -3,10 +3,13 @@
  * The signals are blocked in every thread and taken by one watcher thread
  * with sigtimedwait(), so nothing runs in a signal handler: the first
  * SIGINT/SIGTERM triggers the cancel token (the run stops at its next safe
- * point, exit 4), a second one exits at once. The same thread triggers the
- * token when the --timeout deadline passes, exits if the command has not
- * returned within a grace period after that, and redraws the progress line
- * on a terminal. */
+ * point, exit 4), a second one exits at once. The --timeout deadline is the
+ * library's to enforce (the run and await options carry it, and report
+ * NEONFLOW_ETIMEOUT): cancelling at the same instant would race it and turn
+ * the result into ECANCELLED. So this thread only marks the timeout, cancels
+ * CANCEL_MARGIN_MS later as a fallback for anything that does not watch the
+ * deadline, exits if the command has not returned within a grace period,
+ * and redraws the progress line on a terminal. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +27,7 @@ static cli *the_cli;
 static sigset_t watched;
 static atomic_int interrupted, timed_out, stopping;
 static _Atomic int64_t grace_ms = 2000;
+#define CANCEL_MARGIN_MS 1000
 
 int cli_interrupted(void) { return atomic_load(&interrupted); }
 int cli_timed_out(void) { return atomic_load(&timed_out); }
@@ -32,11 +36,13 @@ void cli_signals_set_grace(int64_t ms) { atomic_store(&grace_ms, ms); }
 static void *watch(void *arg)
 {
     cli *c = arg;
-    int64_t force_at = 0;
+    int64_t force_at = 0, cancel_at = 0;
     for (;;) {
         int64_t now = cli_now_ms(), wait = 1000;
         if (!atomic_load(&timed_out) && c->deadline_ms - now < wait)
             wait = c->deadline_ms - now;
+        if (cancel_at && cancel_at - now < wait)
+            wait = cancel_at - now;
         if (force_at && force_at - now < wait)
             wait = force_at - now;
         if (c->stderr_tty && wait > 200)
@@ -69,8 +75,11 @@ static void *watch(void *arg)
         now = cli_now_ms();
         if (!atomic_load(&timed_out) && now >= c->deadline_ms) {
             atomic_store(&timed_out, 1);
-            neonflow_cancel_trigger(c->cancel);
+            cancel_at = now + CANCEL_MARGIN_MS;
             force_at = now + atomic_load(&grace_ms);
+        } else if (cancel_at && now >= cancel_at) {
+            neonflow_cancel_trigger(c->cancel);
+            cancel_at = 0;
         } else if (force_at && now >= force_at) {
             out_lock();
             out_progress_end();

@@ -1,6 +1,7 @@
 /* neonflow CLI — durations, time formatting, exit codes and shell hooks. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -127,9 +128,26 @@ static char *env_pair(const char *k, const char *v)
     return s;
 }
 
+/* The child keeps stdin/stdout/stderr only: no API connection, no other
+ * descriptor of ours leaks into the hook command. */
+static void close_the_rest(posix_spawn_file_actions_t *fa)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1);
+#else
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536)
+        max = 65536;
+    for (int fd = STDERR_FILENO + 1; fd < max; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            posix_spawn_file_actions_addclose(fa, fd);
+#endif
+}
+
 /*
- * Runs `cmd` through /bin/sh -c with NEONFLOW_BRANCH_ID/NAME/PROJECT_ID set.
- * Its stdout goes to our stderr (stdout is reserved for the result). Returns
+ * Runs `cmd` through /bin/sh -c with NEONFLOW_BRANCH_ID/NAME/PROJECT_ID set,
+ * without NEON_API_KEY (unless --hook-api-key) and without any descriptor
+ * but 0-2. Its stdout goes to our stderr (stdout is reserved for the result). Returns
  * 0 when it exited 0; non-zero (a veto) otherwise, also when the command was
  * stopped because of Ctrl-C or the deadline.
  */
@@ -138,19 +156,20 @@ int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 4, sizeof *env);
+    char **env = calloc(n + 5, sizeof *env);
     if (!env)
         return 1;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "NEONFLOW_BRANCH_ID=", 19) != 0 &&
             strncmp(environ[i], "NEONFLOW_BRANCH_NAME=", 21) != 0 &&
-            strncmp(environ[i], "NEONFLOW_PROJECT_ID=", 20) != 0)
+            strncmp(environ[i], "NEONFLOW_PROJECT_ID=", 20) != 0 && strncmp(environ[i], "NEON_API_KEY=", 13) != 0)
             env[k++] = environ[i];
-    char *extra[3] = {env_pair("NEONFLOW_BRANCH_ID", neonflow_branch_id(b)),
+    char *extra[4] = {env_pair("NEONFLOW_BRANCH_ID", neonflow_branch_id(b)),
                       env_pair("NEONFLOW_BRANCH_NAME", neonflow_branch_name(b)),
-                      env_pair("NEONFLOW_PROJECT_ID", c->project_id)};
-    for (int i = 0; i < 3; i++)
+                      env_pair("NEONFLOW_PROJECT_ID", c->project_id),
+                      c->hook_api_key ? env_pair("NEON_API_KEY", c->api_key) : NULL};
+    for (int i = 0; i < 4; i++)
         if (extra[i])
             env[k++] = extra[i];
     env[k] = NULL;
@@ -170,6 +189,7 @@ int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", 0, 0);
+    close_the_rest(&fa);
 
     char *argv[] = {"sh", "-c", (char *)cmd, NULL};
     pid_t pid;
@@ -181,8 +201,11 @@ int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow
     int src = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++) {
+        if (i == 3 && extra[i])
+            memset(extra[i], 0, strlen(extra[i]));
         free(extra[i]);
+    }
     free(env);
     if (src != 0) {
         fprintf(stderr, "  %s: cannot run /bin/sh: %s\n", what, strerror(src));
