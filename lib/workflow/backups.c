@@ -97,6 +97,8 @@ static int inventory_load(neonflow__run *r, inventory *inv)
         memset(it, 0, sizeof(*it));
         char base[NEONFLOW__NAME_MAX + 1];
         const char *name = neonflow_branch_name(b);
+        if (neonflow__lease_name_is(name))
+            continue; /* a run's lease, never a backup */
         int ours = neonflow__name_parse(name, &p) &&
                    (strcmp(p.kind, "backup") == 0 || strcmp(p.kind, "undo-backup") == 0);
         if (ours) {
@@ -314,6 +316,9 @@ static int step_plan(neonflow__run *r, neonflow_step *st, void *ws)
 static int step_delete(neonflow__run *r, neonflow_step *st, void *ws)
 {
     const item *it = ws;
+    int rc = neonflow__lease_acquire(r, it->target); /* one target at a time; a held one stops the prune */
+    if (rc != NEONFLOW_OK)
+        return rc;
     return it->is_branch ? neonflow__branch_remove(r, neonflow_branch_id(it->b))
                          : neonflow__snapshot_remove(r, neonflow_snapshot_id(it->s));
 }

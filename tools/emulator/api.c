@@ -299,6 +299,8 @@ int emu_count_branches(emu_server *s, const char *project_id)
         return -1;
     pthread_mutex_lock(&s->mu);
     emu_project *p = emu_project_find(s, project_id);
+    if (p)
+        emu_purge_expired_branches(p);
     int n = p ? (int)p->branches.n : -1;
     pthread_mutex_unlock(&s->mu);
     return n;
