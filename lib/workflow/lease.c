@@ -108,11 +108,12 @@ static const char *wf_name(int32_t w)
     }
 }
 
-/* RFC 3339 at second precision, as Neon wants for expires_at. */
+/* RFC 3339 at second precision, as Neon wants for expires_at; rounded up so
+ * the lease never expires before the TTL. */
 static void time_sec(int64_t wall_ms, char *out, size_t len)
 {
     char full[64];
-    neonflow__rfc3339_format(wall_ms, BUF(full));
+    neonflow__rfc3339_format((wall_ms + 999) / 1000 * 1000, BUF(full));
     snprintf(out, len, "%.19sZ", full);
 }
 

@@ -91,6 +91,7 @@ typedef struct emu_project {
     emu_vec branches, endpoints, snapshots, ops; /* ops oldest first */
     int64_t busy_until_mono; /* end of the last non-terminal operation */
     uint64_t next_seq;
+    int keep_expired; /* tests: Neon's background job has not removed expired branches yet */
 } emu_project;
 
 typedef struct emu_fault_rule {

@@ -212,6 +212,8 @@ void emu_purge_expired_snapshots(emu_project *p)
 void emu_purge_expired_branches(emu_project *p)
 {
     int64_t now = emu_now_ms();
+    if (p->keep_expired)
+        return;
     for (size_t i = 0; i < p->branches.n;) {
         emu_branch *b = p->branches.v[i];
         int64_t exp = b->expires_at ? emu_parse_time_ms(b->expires_at) : -1;

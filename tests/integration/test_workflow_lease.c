@@ -1,0 +1,720 @@
+/* The promotion lease (issue 11 §1): two runs on one target never both
+ * switch it; a crashed run's lease is re-entered on resume or taken over once
+ * expired; the lease is renewed and a lost lease stops the run; the lock hook
+ * replaces it; finalize re-checks the target; setup and prune take it; the
+ * lease never shows up as a backup. */
+#include <pthread.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "test_workflow_common.h"
+
+/* ---- helpers ------------------------------------------------------------------------ */
+typedef struct lease_log {
+    int taken, waited, renewed, released, reentered, took_over, hook_events;
+} lease_log;
+
+static void log_lease(const neonflow_event *ev, void *payload)
+{
+    lease_log *l = payload;
+    if (neonflow_event_kind(ev) != NEONFLOW_EVENT_LEASE)
+        return;
+    const char *m = neonflow_event_message(ev);
+    l->taken += strncmp(m, "took the lease", 14) == 0;
+    l->waited += strncmp(m, "waiting for the lease", 21) == 0;
+    l->renewed += strncmp(m, "renewed the lease", 17) == 0;
+    l->released += strncmp(m, "released the lease", 18) == 0;
+    l->reentered += strncmp(m, "re-entered", 10) == 0;
+    l->took_over += strncmp(m, "took over the expired lease", 27) == 0;
+    l->hook_events += strstr(m, "lock") != NULL;
+}
+
+static neonflow_run_options *run_opts(const char *run_id, int64_t wait_ms, lease_log *log)
+{
+    neonflow_run_options *ro = NULL;
+    assert_int_equal(neonflow_run_options_new(&ro), NEONFLOW_OK);
+    assert_int_equal(neonflow_run_options_set_project_id(ro, PROJECT), NEONFLOW_OK);
+    assert_int_equal(neonflow_run_options_set_run_id(ro, run_id), NEONFLOW_OK);
+    assert_int_equal(neonflow_run_options_set_lease_wait_ms(ro, wait_ms), NEONFLOW_OK);
+    if (log)
+        assert_int_equal(neonflow_run_options_set_event_hook(ro, log_lease, log, NULL), NEONFLOW_OK);
+    return ro;
+}
+
+/* The holder's run id (annotation) and the id of the lease branch of target ("" when none). */
+static void lease_holder(wf_fixture *f, const char *target, char *run, size_t rlen, char *id, size_t idlen)
+{
+    char name[300];
+    snprintf(name, sizeof(name), "nf/%s/lease", target);
+    neonflow__sb b = {0};
+    neonflow__sb_add(&b, "/projects/" PROJECT "/branches");
+    neonflow__sb_query(&b, "search", name);
+    char *path = neonflow__sb_take(&b);
+    json_t *root = NULL;
+    assert_int_equal(neonflow__api_call(f->c, NULL, "GET", path, "/projects/{project_id}/branches", NULL, &root,
+                                        NULL, NULL),
+                     NEONFLOW_OK);
+    neonflow__free(path);
+    run[0] = id[0] = '\0';
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(root, "branches"), i, x) {
+        if (strcmp(json_string_value(json_object_get(x, "name")), name) != 0)
+            continue;
+        const char *bid = json_string_value(json_object_get(x, "id"));
+        snprintf(id, idlen, "%s", bid);
+        const char *r = json_string_value(json_object_get(
+            json_object_get(json_object_get(json_object_get(root, "annotations"), bid), "value"), "neonflow_run_id"));
+        snprintf(run, rlen, "%s", r ? r : "");
+    }
+    json_decref(root);
+}
+
+/* Branches and snapshots whose neonflow name carries run_id. */
+static int resources_of_run(emu_server *s, const char *run_id)
+{
+    json_t *p = project_state(s);
+    int n = 0;
+    const char *arrays[2] = {"branches", "snapshots"};
+    for (int a = 0; a < 2; a++) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(json_object_get(p, arrays[a]), i, x) {
+            neonflow__name_parts np;
+            if (neonflow__name_parse(json_string_value(json_object_get(x, "name")), &np) &&
+                strcmp(np.run_id, run_id) == 0)
+                n++;
+        }
+    }
+    json_decref(p);
+    return n;
+}
+
+static void content_by_name(emu_server *s, const char *name, char *out, size_t len)
+{
+    char id[64];
+    branch_id_by_name(s, name, id, sizeof(id));
+    assert_string_not_equal(id, "");
+    content_of(s, id, out, len);
+}
+
+static int mutating_step_done(const neonflow_report *r)
+{
+    for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
+        const neonflow_step *st = neonflow_report_step(r, i);
+        int32_t s = neonflow_step_status(st);
+        if (neonflow_step_mutating(st) && (s == NEONFLOW_STEP_DONE || s == NEONFLOW_STEP_RESUMED))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- two runs at once --------------------------------------------------------------- */
+typedef struct racer {
+    neonflow_client *c;
+    neonflow_run_options *ro;
+    pthread_barrier_t *bar;
+    lease_log log;
+    int rc;
+    neonflow_report *rep;
+    char err[2048];
+} racer;
+
+static void *race(void *p)
+{
+    racer *x = p;
+    neonflow_error *err = NULL;
+    pthread_barrier_wait(x->bar);
+    x->rc = neonflow_promote(&x->rep, x->c, x->ro, NULL, &err);
+    snprintf(x->err, sizeof(x->err), "%s", err ? neonflow_error_message(err) : "");
+    neonflow_error_free(err);
+    return NULL;
+}
+
+static void run_race(wf_fixture *f, racer *x, int64_t wait_ms)
+{
+    pthread_barrier_t bar;
+    pthread_barrier_init(&bar, NULL, 2);
+    const char *ids[2] = {"ra", "rb"};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&x[i], 0, sizeof(x[i]));
+        x[i].c = make_client(f->s);
+        x[i].ro = run_opts(ids[i], wait_ms, &x[i].log);
+        x[i].bar = &bar;
+    }
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, race, &x[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&bar);
+}
+
+static void race_free(racer *x)
+{
+    for (int i = 0; i < 2; i++) {
+        neonflow_report_free(x[i].rep);
+        neonflow_run_options_free(x[i].ro);
+        neonflow_client_free(x[i].c);
+    }
+}
+
+/* The issue's reproduction: two promotions of one target started together
+ * with operations that take time. Exactly one switches; the other stops
+ * before its first change, naming the winner; its re-run makes (and reports)
+ * only the switch it really makes. */
+static void test_two_runs_one_switch(void **state)
+{
+    wf_fixture *f = *state;
+    racer x[2];
+    run_race(f, x, 0);
+    int w = x[0].rc == NEONFLOW_OK ? 0 : 1, l = 1 - w;
+    if (x[w].rc != NEONFLOW_OK || x[l].rc != NEONFLOW_ELEASE_HELD)
+        fail_msg("want one OK and one ELEASE_HELD, got %s (%s) and %s (%s)", neonflow_error_name(x[0].rc), x[0].err,
+                 neonflow_error_name(x[1].rc), x[1].err);
+    const char *win = neonflow_report_run_id(x[w].rep), *lose = neonflow_report_run_id(x[l].rep);
+    /* the loser names the holder and changed nothing */
+    assert_non_null(strstr(x[l].err, win));
+    assert_non_null(strstr(x[l].err, "promote"));
+    assert_non_null(strstr(x[l].err, "nothing was changed"));
+    assert_non_null(strstr(neonflow_report_message(x[l].rep), "Nothing was changed"));
+    assert_int_equal(mutating_step_done(x[l].rep), 0);
+    assert_int_equal(resources_of_run(f->s, lose), 0);
+    assert_int_equal(count_kind(f->s, "snapshots", "candidate"), 1);
+    assert_int_equal(count_kind(f->s, "snapshots", "rollback"), 1);
+    assert_int_equal(count_kind(f->s, "branches", "backup"), 1);
+    /* the winner's backup holds production's old data; production holds dev's */
+    char content[64];
+    content_of(f->s, neonflow_report_backup_branch_id(x[w].rep), content, sizeof(content));
+    assert_string_equal(content, "prod-v1");
+    assert_string_equal(neonflow_report_backup_branch_id(x[w].rep), f->prod_id);
+    content_by_name(f->s, "production", content, sizeof(content));
+    assert_string_equal(content, "dev-v1");
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    assert_true(x[w].log.taken == 1 && x[w].log.released == 1);
+
+    /* the loser's re-run is a promotion of its own: it switches now (finalize
+     * DONE, never RESUMED from a switch it did not make) and its backup holds
+     * what it replaced, the winner's promoted data */
+    char winner_backup[64];
+    snprintf(winner_backup, sizeof(winner_backup), "%s", neonflow_report_backup_branch_id(x[w].rep));
+    neonflow_report *r = NULL;
+    RUN_OK(neonflow_promote(&r, x[l].c, x[l].ro, NULL, &err_));
+    assert_int_equal(neonflow_step_status(step_named(r, "finalize")), NEONFLOW_STEP_DONE);
+    assert_string_not_equal(neonflow_report_backup_branch_id(r), f->prod_id);
+    content_of(f->s, neonflow_report_backup_branch_id(r), content, sizeof(content));
+    assert_string_equal(content, "dev-v1");
+    content_of(f->s, winner_backup, content, sizeof(content));
+    assert_string_equal(content, "prod-v1");
+    neonflow_report_free(r);
+    race_free(x);
+}
+
+/* With a lease wait the second run waits, then runs after the first released. */
+static void test_lease_wait_serialises(void **state)
+{
+    wf_fixture *f = *state;
+    racer x[2];
+    run_race(f, x, 120000);
+    if (x[0].rc != NEONFLOW_OK || x[1].rc != NEONFLOW_OK)
+        fail_msg("%s (%s) / %s (%s)", neonflow_error_name(x[0].rc), x[0].err, neonflow_error_name(x[1].rc), x[1].err);
+    assert_int_equal((x[0].log.waited > 0) + (x[1].log.waited > 0), 1);
+    int first = x[0].log.waited ? 1 : 0, second = 1 - first;
+    char content[64];
+    content_of(f->s, neonflow_report_backup_branch_id(x[first].rep), content, sizeof(content));
+    assert_string_equal(content, "prod-v1");
+    /* the second replaced what the first promoted */
+    assert_string_equal(neonflow_report_old_target_branch_id(x[second].rep),
+                        neonflow_report_target_branch_id(x[first].rep));
+    content_of(f->s, neonflow_report_backup_branch_id(x[second].rep), content, sizeof(content));
+    assert_string_equal(content, "dev-v1");
+    assert_int_equal(count_kind(f->s, "branches", "backup"), 2);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    race_free(x);
+}
+
+/* ---- crash, resume, expiry ----------------------------------------------------------- */
+static void test_crashed_run_resumes_its_lease(void **state)
+{
+    wf_fixture *f = *state;
+    lease_log log = {0};
+    neonflow_run_options *ro = run_opts("crash1", 0, &log);
+    neonflow__workflow_set_interrupt_after(2); /* after snapshot-candidate, as if the process died */
+    neonflow_report *r = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, ro, NULL, NULL), NEONFLOW_ECANCELLED);
+    neonflow_report_free(r);
+    neonflow__workflow_set_interrupt_after(0);
+    char holder[64], lid[64];
+    lease_holder(f, "production", holder, sizeof(holder), lid, sizeof(lid));
+    assert_string_equal(holder, "crash1"); /* a crash leaves the lease */
+    assert_int_equal(log.released, 0);
+
+    /* another run is refused and changes nothing */
+    int snaps = emu_count_snapshots(f->s, PROJECT);
+    neonflow_run_options *other = run_opts("other", 0, NULL);
+    neonflow_error *err = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, other, NULL, &err), NEONFLOW_ELEASE_HELD);
+    assert_non_null(strstr(neonflow_error_message(err), "crash1"));
+    assert_non_null(strstr(neonflow_error_message(err), lid));
+    assert_non_null(strstr(neonflow_error_message(err), "expires"));
+    assert_int_equal(emu_count_snapshots(f->s, PROJECT), snaps);
+    assert_int_equal(resources_of_run(f->s, "other"), 0);
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    /* so is a refresh of the same target */
+    neonflow_refresh_options *rfo = NULL;
+    neonflow_refresh_options_new(&rfo);
+    neonflow_refresh_options_set_source(rfo, "dev");
+    neonflow_refresh_options_set_target(rfo, "production");
+    assert_int_equal(neonflow_refresh(&r, f->c, other, rfo, NULL), NEONFLOW_ELEASE_HELD);
+    neonflow_report_free(r);
+    neonflow_refresh_options_free(rfo);
+
+    /* the same run id re-enters its own lease and finishes */
+    RUN_OK(neonflow_promote(&r, f->c, ro, NULL, &err_));
+    assert_int_equal(log.reentered, 1);
+    assert_int_equal(log.released, 1);
+    assert_int_equal(neonflow_step_status(step_named(r, "snapshot-candidate")), NEONFLOW_STEP_RESUMED);
+    neonflow_report_free(r);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    neonflow_run_options_free(ro);
+    neonflow_run_options_free(other);
+}
+
+/* A crashed run's lease whose expires_at passed (Neon removes it only
+ * eventually) is taken over; the resumed switch on the old target's ID
+ * (nf/<target>/backup/...) leases the target's name. */
+static void test_expired_lease_taken_over(void **state)
+{
+    wf_fixture *f = *state;
+    assert_int_equal(emu_set_branch_expiry(f->s, PROJECT, 0), 0); /* the background job is late */
+    neonflow_run_options *ro = run_opts("crash2", 0, NULL);
+    assert_int_equal(neonflow_run_options_set_lease_ttl_ms(ro, 1000), NEONFLOW_OK);
+    neonflow__workflow_set_interrupt_after(1);
+    neonflow_report *r = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, ro, NULL, NULL), NEONFLOW_ECANCELLED);
+    neonflow_report_free(r);
+    neonflow__workflow_set_interrupt_after(0);
+    char holder[64], lid[64], exp[64];
+    lease_holder(f, "production", holder, sizeof(holder), lid, sizeof(lid));
+    assert_string_equal(holder, "crash2");
+    state_lookup(f->s, "branches", "id", lid, "expires_at", exp, sizeof(exp));
+    int64_t exp_ms = -1;
+    assert_int_equal(neonflow__rfc3339_ms(exp, &exp_ms), 0);
+    for (int i = 0; i < 100 && wall_now_ms() <= exp_ms; i++)
+        usleep(50 * 1000);
+    assert_true(wall_now_ms() > exp_ms);
+    lease_holder(f, "production", holder, sizeof(holder), lid, sizeof(lid));
+    assert_string_equal(holder, "crash2"); /* still listed */
+
+    lease_log log = {0};
+    neonflow_run_options *fresh = run_opts("fresh", 0, &log);
+    RUN_OK(neonflow_promote(&r, f->c, fresh, NULL, &err_));
+    assert_int_equal(log.took_over, 1);
+    assert_int_equal(log.released, 1);
+    neonflow_report_free(r);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+
+    /* resuming by the old target's ID: interrupted right after the switch */
+    neonflow_run_options *again = run_opts("by-id", 0, NULL);
+    char prod_now[64];
+    branch_id_by_name(f->s, "production", prod_now, sizeof(prod_now));
+    neonflow__workflow_set_interrupt_after(6); /* after finalize */
+    assert_int_equal(neonflow_promote(&r, f->c, again, NULL, NULL), NEONFLOW_ECANCELLED);
+    neonflow_report_free(r);
+    neonflow__workflow_set_interrupt_after(0);
+    lease_holder(f, "production", holder, sizeof(holder), lid, sizeof(lid));
+    assert_string_equal(holder, "by-id");
+    neonflow_promote_options *po = NULL;
+    neonflow_promote_options_new(&po);
+    neonflow_promote_options_set_target(po, prod_now); /* now named nf/production/backup/.../by-id */
+    RUN_OK(neonflow_promote(&r, f->c, again, po, &err_));
+    assert_int_equal(neonflow_step_status(step_named(r, "finalize")), NEONFLOW_STEP_RESUMED);
+    neonflow_report_free(r);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    neonflow_promote_options_free(po);
+    neonflow_run_options_free(again);
+    neonflow_run_options_free(ro);
+    neonflow_run_options_free(fresh);
+}
+
+/* ---- renewal and a lost lease ------------------------------------------------------- */
+static void test_lease_renewed(void **state)
+{
+    wf_fixture *f = *state;
+    emu_set_op_duration_ms(f->s, 200); /* the run lasts well over a third of the TTL */
+    lease_log log = {0};
+    neonflow_run_options *ro = run_opts("long", 0, &log);
+    assert_int_equal(neonflow_run_options_set_lease_ttl_ms(ro, 1200), NEONFLOW_OK);
+    emu_counters_reset(f->s);
+    neonflow_report *r = NULL;
+    RUN_OK(neonflow_promote(&r, f->c, ro, NULL, &err_));
+    assert_true(log.renewed >= 1);
+    assert_int_equal(emu_requests(f->s, "PATCH", NULL), log.renewed); /* the renewals are the only PATCHes */
+    /* the steps' counters still add up to the report's */
+    int64_t calls = 0;
+    for (size_t i = 0; i < neonflow_report_step_count(r); i++)
+        calls += neonflow_step_api_calls(neonflow_report_step(r, i));
+    assert_int_equal(calls, neonflow_report_api_calls(r));
+    neonflow_report_free(r);
+    neonflow_run_options_free(ro);
+}
+
+typedef struct expire_lease {
+    neonflow_client *c;
+    const char *at_step;
+    int done;
+} expire_lease;
+
+/* Gate: makes the run's lease expire (as if the run had stalled past its TTL), from another client. */
+static int expire_lease_gate(const neonflow_step *st, void *payload)
+{
+    expire_lease *x = payload;
+    if (x->done || strcmp(neonflow_step_name(st), x->at_step) != 0)
+        return 0;
+    neonflow_branch *b = NULL;
+    assert_int_equal(neonflow_branch_find_by_name(&b, x->c, PROJECT, "nf/production/lease", NULL), NEONFLOW_OK);
+    neonflow_branch_update_options *uo = NULL;
+    neonflow_branch_update_options_new(&uo);
+    neonflow_branch_update_options_set_expires_at(uo, "2020-01-01T00:00:00Z");
+    assert_int_equal(neonflow_branch_update(NULL, NULL, x->c, PROJECT, neonflow_branch_id(b), uo, NULL),
+                     NEONFLOW_OK);
+    neonflow_branch_update_options_free(uo);
+    neonflow_branch_free(b);
+    x->done = 1;
+    return 0;
+}
+
+static void test_lost_lease_stops_before_next_change(void **state)
+{
+    wf_fixture *f = *state;
+    emu_set_op_duration_ms(f->s, 200);
+    expire_lease x = {make_client(f->s), "snapshot-candidate", 0};
+    neonflow_run_options *ro = run_opts("loses", 0, NULL);
+    assert_int_equal(neonflow_run_options_set_lease_ttl_ms(ro, 1200), NEONFLOW_OK);
+    neonflow_run_options_set_gate_hook(ro, expire_lease_gate, &x, NULL);
+    neonflow_report *r = NULL;
+    neonflow_error *err = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, ro, NULL, &err), NEONFLOW_ESTATE);
+    assert_true(x.done);
+    assert_non_null(strstr(neonflow_error_message(err), "lease"));
+    assert_non_null(strstr(neonflow_error_message(err), "lost"));
+    assert_int_not_equal(neonflow_step_status(step_named(r, "finalize")), NEONFLOW_STEP_DONE);
+    /* production was never switched */
+    char live[64], ep_branch[64];
+    branch_id_by_name(f->s, "production", live, sizeof(live));
+    assert_string_equal(live, f->prod_id);
+    endpoint_branch(f->s, f->prod_ep, ep_branch, sizeof(ep_branch));
+    assert_string_equal(ep_branch, f->prod_id);
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    neonflow_run_options_free(ro);
+    neonflow_client_free(x.c);
+}
+
+/* ---- the lock hook ------------------------------------------------------------------ */
+typedef struct lock_rec {
+    int acquire, renew, release, destroyed, refuse, held, max_held;
+    char targets[8][64];
+    int ntargets;
+    char run[40];
+    int32_t workflow;
+    int64_t ttl;
+} lock_rec;
+
+static int lock_fn(neonflow_lock_request *q, void *payload)
+{
+    lock_rec *l = payload;
+    switch (neonflow_lock_request_kind(q)) {
+    case NEONFLOW_LOCK_ACQUIRE:
+        l->acquire++;
+        assert_string_equal(neonflow_lock_request_project_id(q), PROJECT);
+        snprintf(l->run, sizeof(l->run), "%s", neonflow_lock_request_run_id(q));
+        l->workflow = neonflow_lock_request_workflow(q);
+        l->ttl = neonflow_lock_request_ttl_ms(q);
+        if (l->refuse) {
+            assert_int_equal(neonflow_lock_request_set_holder(q, "BAD ID"), NEONFLOW_EINVAL);
+            assert_int_equal(neonflow_lock_request_set_holder(q, "other-run"), NEONFLOW_OK);
+            return 1;
+        }
+        if (l->ntargets < 8)
+            snprintf(l->targets[l->ntargets++], 64, "%s", neonflow_lock_request_target(q));
+        if (++l->held > l->max_held)
+            l->max_held = l->held;
+        return 0;
+    case NEONFLOW_LOCK_RENEW: l->renew++; return 0;
+    case NEONFLOW_LOCK_RELEASE:
+        l->release++;
+        l->held--;
+        return 0;
+    default: return 1;
+    }
+}
+
+static void lock_destroy(void *payload)
+{
+    ((lock_rec *)payload)->destroyed++;
+}
+
+static void test_lock_hook_replaces_lease(void **state)
+{
+    wf_fixture *f = *state;
+    lock_rec l = {0};
+    lease_log log = {0};
+    neonflow_run_options *ro = run_opts("hooked", 0, &log);
+    assert_int_equal(neonflow_run_options_set_lock_hook(ro, lock_fn, &l, lock_destroy), NEONFLOW_OK);
+    emu_counters_reset(f->s);
+    neonflow_report *r = NULL;
+    RUN_OK(neonflow_promote(&r, f->c, ro, NULL, &err_));
+    neonflow_report_free(r);
+    assert_int_equal(l.acquire, 1);
+    assert_int_equal(l.release, 1);
+    assert_string_equal(l.targets[0], "production");
+    assert_string_equal(l.run, "hooked");
+    assert_int_equal(l.workflow, NEONFLOW_WORKFLOW_PROMOTE);
+    assert_int_equal(l.ttl, 600000);
+    assert_int_equal(emu_requests(f->s, "POST", "/projects/" PROJECT "/branches"), 0); /* no lease branch */
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    assert_true(log.hook_events >= 2);
+    /* a refusal: ELEASE_HELD with the holder the hook reported, nothing changed */
+    l.refuse = 1;
+    emu_counters_reset(f->s);
+    neonflow_error *err = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, ro, NULL, &err), NEONFLOW_ELEASE_HELD);
+    assert_non_null(strstr(neonflow_error_message(err), "other-run"));
+    assert_int_equal(mutating_requests(f->s), 0);
+    assert_int_equal(l.release, 1); /* nothing to release */
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    /* dry runs take no lock */
+    l.refuse = 0;
+    neonflow_run_options_set_dry_run(ro, 1);
+    int before = l.acquire;
+    RUN_OK(neonflow_promote(&r, f->c, ro, NULL, &err_));
+    assert_int_equal(l.acquire, before);
+    neonflow_report_free(r);
+    /* destroy exactly once: replacing the hook keeps it alive for nobody */
+    assert_int_equal(l.destroyed, 0);
+    neonflow_run_options_free(ro);
+    assert_int_equal(l.destroyed, 1);
+    /* NULL options: the payload is destroyed, EINVAL */
+    assert_int_equal(neonflow_run_options_set_lock_hook(NULL, lock_fn, &l, lock_destroy), NEONFLOW_EINVAL);
+    assert_int_equal(l.destroyed, 2);
+    assert_int_equal(neonflow_lock_request_kind(NULL), 0);
+    assert_string_equal(neonflow_lock_request_target(NULL), "");
+}
+
+/* ---- finalize re-checks the target --------------------------------------------------- */
+typedef struct renamer {
+    neonflow_client *c;
+    const char *branch_id;
+} renamer;
+
+static int rename_before_finalize(const neonflow_step *st, void *payload)
+{
+    renamer *x = payload;
+    if (strcmp(neonflow_step_name(st), "finalize") != 0)
+        return 0;
+    neonflow_branch_update_options *uo = NULL;
+    neonflow_branch_update_options_new(&uo);
+    neonflow_branch_update_options_set_name(uo, "production-moved");
+    assert_int_equal(neonflow_branch_update(NULL, NULL, x->c, PROJECT, x->branch_id, uo, NULL), NEONFLOW_OK);
+    neonflow_branch_update_options_free(uo);
+    return 0;
+}
+
+static void test_finalize_rechecks_target(void **state)
+{
+    wf_fixture *f = *state;
+    renamer x = {make_client(f->s), f->prod_id};
+    neonflow_run_options *ro = run_opts("recheck", 0, NULL);
+    neonflow_run_options_set_gate_hook(ro, rename_before_finalize, &x, NULL);
+    neonflow_report *r = NULL;
+    neonflow_error *err = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, ro, NULL, &err), NEONFLOW_ESTATE);
+    assert_non_null(strstr(neonflow_error_message(err), "nothing was finalized"));
+    assert_int_equal(neonflow_step_status(step_named(r, "finalize")), NEONFLOW_STEP_FAILED);
+    /* nothing was finalized: the endpoint stays, the preview is still only restored */
+    char ep_branch[64], status[32];
+    endpoint_branch(f->s, f->prod_ep, ep_branch, sizeof(ep_branch));
+    assert_string_equal(ep_branch, f->prod_id);
+    state_lookup(f->s, "branches", "id", neonflow_report_preview_branch_id(r), "restore_status", status,
+                 sizeof(status));
+    assert_string_equal(status, "restored");
+    state_lookup(f->s, "branches", "id", f->prod_id, "name", status, sizeof(status));
+    assert_string_equal(status, "production-moved");
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    neonflow_run_options_free(ro);
+    neonflow_client_free(x.c);
+}
+
+/* ---- setup, prune, backups list -------------------------------------------------------- */
+static void test_setup_takes_lease(void **state)
+{
+    wf_fixture *f = *state;
+    neonflow_setup_options *so = NULL;
+    neonflow_setup_options_new(&so);
+    neonflow_setup_options_set_dev_name(so, "dev2");
+    neonflow_run_options *crash = run_opts("s-crash", 0, NULL);
+    neonflow__workflow_set_interrupt_after(1);
+    neonflow_report *r = NULL;
+    assert_int_equal(neonflow_setup(&r, f->c, crash, so, NULL), NEONFLOW_ECANCELLED);
+    neonflow_report_free(r);
+    neonflow__workflow_set_interrupt_after(0);
+    char holder[64], lid[64];
+    lease_holder(f, "dev2", holder, sizeof(holder), lid, sizeof(lid));
+    assert_string_equal(holder, "s-crash");
+    neonflow_run_options *other = run_opts("s-other", 0, NULL);
+    neonflow_error *err = NULL;
+    assert_int_equal(neonflow_setup(&r, f->c, other, so, &err), NEONFLOW_ELEASE_HELD);
+    assert_non_null(strstr(neonflow_error_message(err), "s-crash"));
+    assert_non_null(strstr(neonflow_error_message(err), "setup"));
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    char dev2[64];
+    branch_id_by_name(f->s, "dev2", dev2, sizeof(dev2));
+    assert_string_equal(dev2, "");
+    /* the backups list does not show the lease */
+    RUN_OK(neonflow_backups_list(&r, f->c, other, &err_));
+    const neonflow_step *st = neonflow_report_step(r, 0);
+    for (size_t i = 0; i < neonflow_step_resource_count(st); i++)
+        assert_null(strstr(neonflow_resource_name(neonflow_step_resource(st, i)), "lease"));
+    neonflow_report_free(r);
+    RUN_OK(neonflow_setup(&r, f->c, crash, so, &err_));
+    neonflow_report_free(r);
+    branch_id_by_name(f->s, "dev2", dev2, sizeof(dev2));
+    assert_string_not_equal(dev2, "");
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    neonflow_setup_options_free(so);
+    neonflow_run_options_free(crash);
+    neonflow_run_options_free(other);
+}
+
+static int backups_of(emu_server *s, const char *target)
+{
+    json_t *p = project_state(s);
+    size_t i;
+    json_t *x;
+    int n = 0;
+    json_array_foreach(json_object_get(p, "branches"), i, x) {
+        neonflow__name_parts np;
+        if (neonflow__name_parse(json_string_value(json_object_get(x, "name")), &np) &&
+            strcmp(np.kind, "backup") == 0 && strcmp(np.target, target) == 0)
+            n++;
+    }
+    json_decref(p);
+    return n;
+}
+
+static void promote_as(wf_fixture *f, const char *run_id)
+{
+    neonflow_run_options *ro = run_opts(run_id, 0, NULL);
+    neonflow_report *r = NULL;
+    RUN_OK(neonflow_promote(&r, f->c, ro, NULL, &err_));
+    neonflow_report_free(r);
+    neonflow_run_options_free(ro);
+}
+
+static void test_prune_takes_lease(void **state)
+{
+    wf_fixture *f = *state;
+    promote_as(f, "p1");
+    promote_as(f, "p2");
+    /* a refresh of dev leaves a backup of another target */
+    neonflow_run_options *ro = run_opts("rf1", 0, NULL);
+    neonflow_report *r = NULL;
+    RUN_OK(neonflow_refresh(&r, f->c, ro, NULL, &err_));
+    neonflow_report_free(r);
+    neonflow_run_options_free(ro);
+    /* a crashed promotion holds production's lease */
+    neonflow_run_options *crash = run_opts("p-crash", 0, NULL);
+    neonflow__workflow_set_interrupt_after(1);
+    assert_int_equal(neonflow_promote(&r, f->c, crash, NULL, NULL), NEONFLOW_ECANCELLED);
+    neonflow_report_free(r);
+    neonflow__workflow_set_interrupt_after(0);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 1);
+
+    neonflow_prune_options *po = NULL;
+    neonflow_prune_options_new(&po);
+    neonflow_prune_options_set_keep_newest(po, 0);
+    neonflow_prune_options_set_snapshots(po, 0);
+    neonflow_prune_options_set_branches(po, 1);
+    int branches = emu_count_branches(f->s, PROJECT);
+    neonflow_run_options *pr = run_opts("prune1", 0, NULL);
+    neonflow_error *err = NULL;
+    assert_int_equal(neonflow_prune(&r, f->c, pr, po, &err), NEONFLOW_ELEASE_HELD);
+    assert_non_null(strstr(neonflow_error_message(err), "p-crash"));
+    neonflow_error_free(err);
+    /* the plan never lists the lease; nothing of production's was deleted */
+    for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
+        const neonflow_step *st = neonflow_report_step(r, i);
+        for (size_t k = 0; k < neonflow_step_resource_count(st); k++)
+            assert_null(strstr(neonflow_resource_name(neonflow_step_resource(st, k)), "/lease"));
+    }
+    neonflow_report_free(r);
+    assert_int_equal(backups_of(f->s, "production"), 2);
+    assert_true(emu_count_branches(f->s, PROJECT) >= branches - 1); /* at most dev's backup went */
+    char holder[64], lid[64];
+    lease_holder(f, "production", holder, sizeof(holder), lid, sizeof(lid));
+    assert_string_equal(holder, "p-crash");
+
+    /* the crashed run finishes; a prune through a lock hook leases one target at a time */
+    RUN_OK(neonflow_promote(&r, f->c, crash, NULL, &err_));
+    neonflow_report_free(r);
+    lock_rec l = {0};
+    assert_int_equal(neonflow_run_options_set_lock_hook(pr, lock_fn, &l, NULL), NEONFLOW_OK);
+    RUN_OK(neonflow_prune(&r, f->c, pr, po, &err_));
+    neonflow_report_free(r);
+    assert_int_equal(count_kind(f->s, "branches", "backup"), 0);
+    assert_true(l.acquire >= 1);
+    assert_int_equal(l.max_held, 1);
+    assert_int_equal(l.held, 0);
+    assert_int_equal(l.acquire, l.release);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    neonflow_prune_options_free(po);
+    neonflow_run_options_free(pr);
+    neonflow_run_options_free(crash);
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    neonflow_run_options *ro = NULL;
+    neonflow_run_options_new(&ro);
+    assert_int_equal(neonflow_run_options_set_lease_ttl_ms(ro, 999), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_run_options_set_lease_ttl_ms(ro, 1000), NEONFLOW_OK);
+    assert_int_equal(neonflow_run_options_set_lease_wait_ms(ro, -1), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_run_options_set_lease_wait_ms(ro, 0), NEONFLOW_OK);
+    assert_int_equal(neonflow_run_options_set_lease_ttl_ms(NULL, 5000), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_run_options_set_lease_wait_ms(NULL, 5000), NEONFLOW_EINVAL);
+    neonflow_run_options_free(ro);
+    assert_string_equal(neonflow_error_name(NEONFLOW_ELEASE_HELD), "NEONFLOW_ELEASE_HELD");
+    assert_true(neonflow__lease_name_is("nf/production/lease"));
+    assert_false(neonflow__lease_name_is("nf/production/backup/20260101T000000Z/x"));
+    assert_false(neonflow__lease_name_is("production/lease"));
+}
+
+static int setup_slow(void **state)
+{
+    *state = fixture_new(100, 1);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_two_runs_one_switch, setup_slow, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_lease_wait_serialises, setup_slow, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_crashed_run_resumes_its_lease, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_expired_lease_taken_over, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_lease_renewed, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_lost_lease_stops_before_next_change, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_lock_hook_replaces_lease, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_finalize_rechecks_target, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_setup_takes_lease, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_prune_takes_lease, setup_instant, teardown_fixture),
+        cmocka_unit_test(test_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
