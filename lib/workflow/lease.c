@@ -313,7 +313,13 @@ static int held_error(neonflow__run *r, const holder_info *h)
 static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **ops)
 {
     for (int round = 0; round < 4; round++) {
-        int rc = lease_create(r, &r->ctx, ops);
+        /* a 423 means another run's operations are running: likely its lease is there, so read
+         * it at once instead of retrying until that run is done */
+        neonflow__call_ctx ctx = r->ctx;
+        ctx.locked_no_retry = 1;
+        int rc = lease_create(r, &ctx, ops);
+        r->ctx.calls = ctx.calls;
+        r->ctx.retries = ctx.retries;
         if (rc == NEONFLOW_OK) {
             neonflow__emit(r, NEONFLOW_EVENT_LEASE, "took the lease %s on \"%s\" (%s)", r->lease.name,
                            r->lease.target, r->lease.id);
@@ -355,6 +361,9 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
         }
         return 0;
     }
+    if (!h->found)
+        return neonflow__fail(r, NEONFLOW_EBUSY, "could not take the lease on \"%s\": no run holds it, but "
+                              "creating it kept failing (409 or 423); run again", r->lease.target);
     return 0;
 }
 
@@ -420,6 +429,7 @@ int neonflow__lease_acquire(neonflow__run *r, const char *target)
             break;
         pause = pause * 3 / 2 > 2000 ? 2000 : pause * 3 / 2;
     }
+    neonflow_operation_list_free(ops);
     L->busy = 0;
     return rc;
 }

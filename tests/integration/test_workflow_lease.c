@@ -677,6 +677,36 @@ static void test_prune_takes_lease(void **state)
     neonflow_run_options_free(crash);
 }
 
+
+/* The holder's operations keep the project busy (423): the loser reads the
+ * lease at once instead of retrying its create until the holder is done. */
+static void test_busy_project_fails_fast(void **state)
+{
+    wf_fixture *f = *state;
+    neonflow_run_options *holder = run_opts("holder", 0, NULL);
+    neonflow__workflow_set_interrupt_after(1);
+    neonflow_report *r = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, holder, NULL, NULL), NEONFLOW_ECANCELLED);
+    neonflow_report_free(r);
+    neonflow__workflow_set_interrupt_after(0);
+    /* one of the holder's operations runs for a while */
+    emu_set_op_duration_ms(f->s, 5000);
+    neonflow_snapshot *sn = NULL;
+    assert_int_equal(neonflow_snapshot_create(&sn, NULL, f->c, PROJECT, f->dev_id, NULL, NULL), NEONFLOW_OK);
+    neonflow_snapshot_free(sn);
+    emu_counters_reset(f->s);
+    neonflow_run_options *other = run_opts("other", 0, NULL);
+    neonflow_error *err = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, other, NULL, &err), NEONFLOW_ELEASE_HELD);
+    assert_non_null(strstr(neonflow_error_message(err), "holder"));
+    assert_int_equal(emu_requests(f->s, "POST", "/projects/" PROJECT "/branches"), 1); /* not retried */
+    assert_int_equal(emu_responses_with_status(f->s, 423), 1);
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    neonflow_run_options_free(holder);
+    neonflow_run_options_free(other);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -714,6 +744,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_finalize_rechecks_target, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_setup_takes_lease, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_prune_takes_lease, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_busy_project_fails_fast, setup_instant, teardown_fixture),
         cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
