@@ -66,6 +66,18 @@ static int has_children(const neonflow_branch_list *l, const neonflow_branch *b)
     return 0;
 }
 
+/* A run's live lease among b's children: b is kept while it lives (Neon refuses to delete a parent). */
+static const neonflow_branch *lease_child(const neonflow_branch_list *l, const neonflow_branch *b)
+{
+    for (size_t i = 0; i < neonflow_branch_list_count(l); i++) {
+        const neonflow_branch *c = neonflow_branch_list_get(l, i);
+        const char *p = neonflow_branch_parent_id(c);
+        if (p && strcmp(p, neonflow_branch_id(b)) == 0 && neonflow__lease_name_is(neonflow_branch_name(c)))
+            return c;
+    }
+    return NULL;
+}
+
 static void set_when(item *it, const char *stamp, const char *fallback, int64_t fallback_ms)
 {
     int64_t ms = stamp ? neonflow__stamp_ms(stamp) : -1;
@@ -295,6 +307,12 @@ static int step_plan(neonflow__run *r, neonflow_step *st, void *ws)
     int64_t now = neonflow__run_wall_ms(r);
     for (size_t i = 0; i < inv->n; i++) {
         item *it = order[i];
+        const neonflow_branch *lc = it->is_branch && ps->do_branches ? lease_child(inv->bl, it->b) : NULL;
+        if (lc)
+            neonflow__emit(r, NEONFLOW_EVENT_WARNING,
+                           "keeping backup \"%s\" (%s): a run's lease %s (%s) is its child until that run ends "
+                           "or the lease expires; prune again later", neonflow_branch_name(it->b),
+                           neonflow_branch_id(it->b), neonflow_branch_name(lc), neonflow_branch_id(lc));
         if ((it->is_branch && !ps->do_branches) || (!it->is_branch && !ps->do_snapshots) || !it->deletable)
             continue;
         int32_t rank = 0; /* newer deletable items of the same group (protected ones keep no slot) */

@@ -678,6 +678,48 @@ static void test_prune_takes_lease(void **state)
 }
 
 
+/* production is the default branch, so the lease is its child; a run that
+ * crashed right after its switch leaves the lease under the backup: prune
+ * keeps that backup (with a warning) until the lease is gone. */
+static void test_prune_keeps_backup_with_lease_child(void **state)
+{
+    wf_fixture *f = *state;
+    neonflow_run_options *crash = run_opts("sw-crash", 0, NULL);
+    neonflow__workflow_set_interrupt_after(6); /* right after finalize */
+    neonflow_report *r = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, crash, NULL, NULL), NEONFLOW_ECANCELLED);
+    neonflow_report_free(r);
+    neonflow__workflow_set_interrupt_after(0);
+    char holder[64], lid[64], parent[64];
+    lease_holder(f, "production", holder, sizeof(holder), lid, sizeof(lid));
+    state_lookup(f->s, "branches", "id", lid, "parent_id", parent, sizeof(parent));
+    assert_string_equal(parent, f->prod_id); /* the old production, now the backup */
+    assert_int_equal(backups_of(f->s, "production"), 1);
+
+    neonflow_prune_options *po = NULL;
+    neonflow_prune_options_new(&po);
+    neonflow_prune_options_set_keep_newest(po, 0);
+    neonflow_prune_options_set_snapshots(po, 0);
+    event_log log = {0};
+    neonflow_run_options *pr = run_opts("prune2", 0, NULL);
+    neonflow_run_options_set_event_hook(pr, log_event, &log, NULL);
+    RUN_OK(neonflow_prune(&r, f->c, pr, po, &err_));
+    neonflow_report_free(r);
+    assert_int_equal(backups_of(f->s, "production"), 1);
+    assert_non_null(strstr(log.last_warning, "keeping backup"));
+    assert_non_null(strstr(log.last_warning, lid));
+
+    RUN_OK(neonflow_promote(&r, f->c, crash, NULL, &err_)); /* resumed: releases its lease */
+    neonflow_report_free(r);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    RUN_OK(neonflow_prune(&r, f->c, pr, po, &err_));
+    neonflow_report_free(r);
+    assert_int_equal(backups_of(f->s, "production"), 0);
+    neonflow_prune_options_free(po);
+    neonflow_run_options_free(pr);
+    neonflow_run_options_free(crash);
+}
+
 /* The holder's operations keep the project busy (423): the loser reads the
  * lease at once instead of retrying its create until the holder is done. */
 static void test_busy_project_fails_fast(void **state)
@@ -745,6 +787,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_setup_takes_lease, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_prune_takes_lease, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_busy_project_fails_fast, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_prune_keeps_backup_with_lease_child, setup_instant, teardown_fixture),
         cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
