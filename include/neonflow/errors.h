@@ -68,6 +68,7 @@ NEONFLOW_BEGIN_DECLS
 #define NEONFLOW_ENO_ROLLBACK     -408 /**< no rollback point exists for the target */
 #define NEONFLOW_ESTATE           -409 /**< Neon's state is not what the step expected */
 #define NEONFLOW_ERUN_MISMATCH    -410 /**< a run id was reused with different inputs */
+#define NEONFLOW_ELEASE_HELD      -411 /**< another run holds the target's lease: nothing was changed */
 
 /* ---- callbacks (-500 .. -599) ---------------------------------------- */
 #define NEONFLOW_ECALLBACK     -500    /**< a hook or gate returned non-zero: stopped safely */

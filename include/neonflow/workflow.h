@@ -84,6 +84,7 @@ typedef struct neonflow_event neonflow_event;
 #define NEONFLOW_EVENT_RATE_LIMIT_WAIT 6 /**< the client's limiter holds a call for wait_ms */
 #define NEONFLOW_EVENT_WARNING         7 /**< e.g. lost writes, a leftover resource */
 #define NEONFLOW_EVENT_RUN_ENDED       8
+#define NEONFLOW_EVENT_LEASE           9 /**< the target's lease was taken, waited for, renewed or released */
 
 /**
  * Event hook: informational, cannot stop the run. `ev` is borrowed and valid
@@ -148,6 +149,66 @@ NEONFLOW_API int neonflow_run_options_set_cancel_hook(neonflow_run_options *opts
  * milliseconds (default 120000; >= 0; 0 = do not wait).
  */
 NEONFLOW_API int neonflow_run_options_set_busy_wait_ms(neonflow_run_options *opts, int64_t wait_ms);
+
+/* ---- the promotion lease ------------------------------------------------
+ * Every mutating workflow (setup, promote, refresh, rollback, prune) holds a
+ * lease on its target while it runs, so two runs (processes, machines) never
+ * change one target at the same time. By default the lease is a child branch
+ * named nf/<target>/lease in the project itself (Neon's unique branch names
+ * make taking it atomic; its expires_at frees the lease of a crashed holder);
+ * a lock hook replaces it. A run that finds the lease held waits up to the
+ * lease wait, then fails with NEONFLOW_ELEASE_HELD naming the holder's run
+ * id, having changed nothing. Re-running with the holder's run id (resume)
+ * re-enters its own lease. Dry runs and backups listing take no lease.
+ */
+/** Lifetime of the lease (ms, >= 1000; default 600000): renewed while the run lasts, a crashed run's lease expires after it. */
+NEONFLOW_API int neonflow_run_options_set_lease_ttl_ms(neonflow_run_options *opts, int64_t ttl_ms);
+/** How long to wait for another run's lease (ms, >= 0; default 0 = fail at once with NEONFLOW_ELEASE_HELD). Bounded by the run's deadline. */
+NEONFLOW_API int neonflow_run_options_set_lease_wait_ms(neonflow_run_options *opts, int64_t wait_ms);
+
+/** What a lock hook is asked to do (neonflow_lock_request_kind). */
+#define NEONFLOW_LOCK_ACQUIRE 1 /**< take the lock on the target for this run (or re-enter it: same run id) */
+#define NEONFLOW_LOCK_RENEW   2 /**< extend the lock by ttl_ms (called when a third of it has passed) */
+#define NEONFLOW_LOCK_RELEASE 3 /**< give the lock up (the run ended; not called when it crashed) */
+
+/** A lock hook's request: opaque, borrowed for the call, read with the getters below. */
+typedef struct neonflow_lock_request neonflow_lock_request;
+
+/**
+ * Lock hook: replaces the Neon lease with the caller's own lock service
+ * (Redis, a Postgres advisory lock, ...). Contract:
+ * - called synchronously on the run's thread: ACQUIRE before the run's first
+ *   state listing (again, after a pause, while it waits within the lease
+ *   wait), RENEW at step boundaries and during waits once a third of ttl_ms
+ *   has passed since the last acquire/renew, RELEASE once when the run ends
+ *   (success, failure or veto; not after a test-seam interruption);
+ * - the lock is per (project id, target); ACQUIRE must succeed when the
+ *   current holder has the same run id (a resumed run re-enters its lock);
+ * - return 0 = done. For ACQUIRE non-zero = refused (held by another run):
+ *   report the holder's run id with neonflow_lock_request_set_holder; after
+ *   the lease wait the run fails with NEONFLOW_ELEASE_HELD, having changed
+ *   nothing. For RENEW non-zero = the lock was lost: the run stops before its
+ *   next change (NEONFLOW_ESTATE). RELEASE's return value only yields a
+ *   warning event;
+ * - the hook may call the API on the client but not start a workflow on it;
+ * - destroy(payload) runs exactly once, when neither the options nor a run
+ *   still use the hook.
+ */
+typedef int (*neonflow_lock_fn)(neonflow_lock_request *req, void *payload);
+/** Sets the lock hook (fn NULL restores the Neon lease). */
+NEONFLOW_API int neonflow_run_options_set_lock_hook(neonflow_run_options *opts, neonflow_lock_fn fn, void *payload, neonflow_destroy_fn destroy);
+/** NEONFLOW_LOCK_* */
+NEONFLOW_API int32_t neonflow_lock_request_kind(const neonflow_lock_request *req);
+/** The project, the target branch name the lock is about, and this run's id. Borrowed. */
+NEONFLOW_API const char *neonflow_lock_request_project_id(const neonflow_lock_request *req);
+NEONFLOW_API const char *neonflow_lock_request_target(const neonflow_lock_request *req);
+NEONFLOW_API const char *neonflow_lock_request_run_id(const neonflow_lock_request *req);
+/** NEONFLOW_WORKFLOW_* of the run. */
+NEONFLOW_API int32_t neonflow_lock_request_workflow(const neonflow_lock_request *req);
+/** The lock's lifetime the run asks for (its lease TTL), in ms. */
+NEONFLOW_API int64_t neonflow_lock_request_ttl_ms(const neonflow_lock_request *req);
+/** On a refused ACQUIRE: the run id of the holder (copied; NULL or invalid clears it). NEONFLOW_EINVAL for a bad run id. */
+NEONFLOW_API int neonflow_lock_request_set_holder(neonflow_lock_request *req, const char *holder_run_id);
 
 /* ======================================================================== */
 /* Promote: source (default "dev") replaces target (default "production")   */

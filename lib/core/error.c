@@ -55,6 +55,7 @@ static const struct code_info codes[] = {
     {NEONFLOW_ENO_ROLLBACK, "NEONFLOW_ENO_ROLLBACK", "no rollback point found"},
     {NEONFLOW_ESTATE, "NEONFLOW_ESTATE", "unexpected state"},
     {NEONFLOW_ERUN_MISMATCH, "NEONFLOW_ERUN_MISMATCH", "run id reused with different inputs"},
+    {NEONFLOW_ELEASE_HELD, "NEONFLOW_ELEASE_HELD", "another run holds the target's lease"},
     {NEONFLOW_ECALLBACK, "NEONFLOW_ECALLBACK", "stopped by a hook"},
 };
 

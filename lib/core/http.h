@@ -28,6 +28,7 @@ typedef struct neonflow__call_ctx {
     /* Counters the HTTP layer adds to (a workflow report sums them). */
     int64_t calls;   /* HTTP attempts sent */
     int64_t retries; /* attempts that were retries */
+    int locked_no_retry; /* answer a 423 at once (ELOCKED): the caller reads the state itself */
 } neonflow__call_ctx;
 
 typedef struct neonflow__request {

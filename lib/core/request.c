@@ -320,6 +320,8 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
 
         int decision = a.cancelled ? NEONFLOW__RD_FAIL
                                    : neonflow__retry_decision(k->req->method, a.status, a.cc, a.sent);
+        if (decision == NEONFLOW__RD_RETRY && a.status == 423 && k->ctx && k->ctx->locked_no_retry)
+            decision = NEONFLOW__RD_FAIL;
         neonflow__log(k->c, NEONFLOW_LOG_DEBUG, "%s %s -> %s%d in %lld ms (request %s)",
                       k->req->method, k->req->path, a.cc == CURLE_OK ? "HTTP " : "curl error ",
                       a.cc == CURLE_OK ? (int)a.status : (int)a.cc, (long long)(t1 - t0), a.rid);

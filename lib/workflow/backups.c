@@ -67,6 +67,18 @@ static int has_children(const neonflow_branch_list *l, const neonflow_branch *b)
     return 0;
 }
 
+/* A run's live lease among b's children: b is kept while it lives (Neon refuses to delete a parent). */
+static const neonflow_branch *lease_child(const neonflow_branch_list *l, const neonflow_branch *b)
+{
+    for (size_t i = 0; i < neonflow_branch_list_count(l); i++) {
+        const neonflow_branch *c = neonflow_branch_list_get(l, i);
+        const char *p = neonflow_branch_parent_id(c);
+        if (p && strcmp(p, neonflow_branch_id(b)) == 0 && neonflow__lease_name_is(neonflow_branch_name(c)))
+            return c;
+    }
+    return NULL;
+}
+
 static void set_when(item *it, const char *stamp, const char *fallback, int64_t fallback_ms)
 {
     int64_t ms = stamp ? neonflow__stamp_ms(stamp) : -1;
@@ -98,6 +110,8 @@ static int inventory_load(neonflow__run *r, inventory *inv)
         memset(it, 0, sizeof(*it));
         char base[NEONFLOW__NAME_MAX + 1];
         const char *name = neonflow_branch_name(b);
+        if (neonflow__lease_name_is(name))
+            continue; /* a run's lease, never a backup */
         int ours = neonflow__name_parse(name, &p) && neonflow__kind_is_backup(p.kind);
         if (ours) {
             snprintf(BUF(it->target), "%s", p.target);
@@ -294,6 +308,12 @@ static int step_plan(neonflow__run *r, neonflow_step *st, void *ws)
     int64_t now = neonflow__run_wall_ms(r);
     for (size_t i = 0; i < inv->n; i++) {
         item *it = order[i];
+        const neonflow_branch *lc = it->is_branch && ps->do_branches ? lease_child(inv->bl, it->b) : NULL;
+        if (lc)
+            neonflow__emit(r, NEONFLOW_EVENT_WARNING,
+                           "keeping backup \"%s\" (%s): a run's lease %s (%s) is its child until that run ends "
+                           "or the lease expires; prune again later", neonflow_branch_name(it->b),
+                           neonflow_branch_id(it->b), neonflow_branch_name(lc), neonflow_branch_id(lc));
         if ((it->is_branch && !ps->do_branches) || (!it->is_branch && !ps->do_snapshots) || !it->deletable)
             continue;
         int32_t rank = 0; /* newer deletable items of the same group (protected ones keep no slot) */
@@ -315,6 +335,9 @@ static int step_plan(neonflow__run *r, neonflow_step *st, void *ws)
 static int step_delete(neonflow__run *r, neonflow_step *st, void *ws)
 {
     const item *it = ws;
+    int rc = neonflow__lease_acquire(r, it->target); /* one target at a time; a held one stops the prune */
+    if (rc != NEONFLOW_OK)
+        return rc;
     return it->is_branch ? neonflow__branch_remove(r, neonflow_branch_id(it->b))
                          : neonflow__snapshot_remove(r, neonflow_snapshot_id(it->s));
 }

@@ -146,7 +146,7 @@ int neonflow__run_check(neonflow__run *r)
     if (mono_now(r) >= r->deadline_mono)
         return neonflow__fail(r, NEONFLOW_ETIMEOUT, "the run's deadline (%lld ms) passed",
                               (long long)r->ro->timeout_ms);
-    return NEONFLOW_OK;
+    return neonflow__lease_check(r);
 }
 
 int neonflow__run_sleep(neonflow__run *r, int64_t ms)
@@ -368,6 +368,10 @@ int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_repo
         msg = neonflow__format("The %s stopped%s: %s (%s).%s%s%s%s", w, where, why, neonflow_error_name(rc),
                                state, extra ? " " : "", extra ? extra : "", cont);
     }
+    if (!r->interrupted) /* a crash leaves the lease: it expires, or the same run id re-enters it */
+        neonflow__lease_release(r);
+    neonflow__hook_unref(r->lease.hook);
+    r->lease.hook = NULL;
     /* Everything the caller gets is scrubbed of the key, then cut. */
     const char *secret = neonflow__client_secret(r->c);
     neonflow__scrub(msg, secret);

@@ -27,6 +27,7 @@ NEONFLOW_API int neonflow_run_options_new(neonflow_run_options **out)
     NEW_OPTS(neonflow_run_options, out);
     (*out)->timeout_ms = NEONFLOW__WF_DEFAULT_TIMEOUT_MS;
     (*out)->busy_wait_ms = NEONFLOW__WF_DEFAULT_BUSY_WAIT_MS;
+    (*out)->lease_ttl_ms = NEONFLOW__LEASE_DEFAULT_TTL_MS;
     return NEONFLOW_OK;
 }
 
@@ -39,6 +40,7 @@ NEONFLOW_API void neonflow_run_options_free(neonflow_run_options *o)
     neonflow__hook_unref(o->event_hook);
     neonflow__hook_unref(o->gate_hook);
     neonflow__hook_unref(o->cancel_hook);
+    neonflow__hook_unref(o->lock_hook);
     neonflow__free(o);
 }
 

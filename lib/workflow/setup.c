@@ -30,7 +30,9 @@ static int step_preflight(neonflow__run *r, neonflow_step *st, void *ws)
     setup_state *ss = ws;
     neonflow_branch_list *bl = NULL;
     neonflow_snapshot_list *sl = NULL;
-    int rc = neonflow__list_branches(r, NULL, &bl);
+    int rc = neonflow__lease_take(r, ss->dev_name); /* the lease is on the dev name being created */
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__list_branches(r, NULL, &bl);
     if (rc == NEONFLOW_OK)
         rc = neonflow__list_snapshots(r, &sl);
     const neonflow_branch *src = rc == NEONFLOW_OK ? neonflow__branch_lookup(bl, ss->source_ref) : NULL;

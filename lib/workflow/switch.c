@@ -165,7 +165,9 @@ static int pick_rollback_snapshot(neonflow__run *r, neonflow__swap *sw, const ne
 int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
 {
     neonflow__swap *sw = ws;
-    int rc = neonflow__list_branches(r, NULL, &sw->branches);
+    int rc = neonflow__lease_take(r, sw->target_ref); /* before the listing the run acts on */
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__list_branches(r, NULL, &sw->branches);
     if (rc == NEONFLOW_OK)
         rc = neonflow__list_snapshots(r, &sw->snaps);
     if (rc != NEONFLOW_OK)
@@ -186,6 +188,8 @@ int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
     } else {
         snprintf(BUF(sw->target_name), "%s", neonflow_branch_name(t));
     }
+    if (!neonflow__run_dry(r) && (rc = neonflow__lease_acquire(r, sw->target_name)) != NEONFLOW_OK)
+        return rc; /* the ref resolved to another name than the lease's (no-op when the same) */
     /* before anything else: this run id must not belong to another workflow, target or source */
     {
         const neonflow_branch *s0 = sw->source_ref ? neonflow__branch_lookup(sw->branches, sw->source_ref) : NULL;
@@ -391,7 +395,9 @@ int neonflow__swap_finalize(neonflow__run *r, neonflow_step *st, void *ws)
     if (sw->finalized)
         return NEONFLOW_OK;
     int64_t done = 0;
-    int rc = neonflow__finalize_make(r, sw->preview_id, sw->backup_name, sw->target_name, &done);
+    int rc = neonflow__target_recheck(r, sw->target_name, sw->target_id);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__finalize_make(r, sw->preview_id, sw->backup_name, sw->target_name, &done);
     if (rc != NEONFLOW_OK)
         return rc;
     sw->finalized = 1;

@@ -17,6 +17,7 @@
 #define NEONFLOW__RUN_ID_MAX 32
 #define NEONFLOW__STAMP_LEN 16 /* YYYYMMDDTHHMMSSZ */
 #define NEONFLOW__NAME_MAX 256 /* Neon's limit for branch names */
+#define NEONFLOW__LEASE_DEFAULT_TTL_MS 600000
 
 /* ---- options ------------------------------------------------------------ */
 struct neonflow_run_options {
@@ -25,6 +26,8 @@ struct neonflow_run_options {
     neonflow_cancel *cancel;
     int dry_run, keep_on_veto;
     neonflow__hook *event_hook, *gate_hook, *cancel_hook;
+    int64_t lease_ttl_ms, lease_wait_ms; /* lease.c */
+    neonflow__hook *lock_hook;
 };
 
 struct neonflow_promote_options {
@@ -173,6 +176,18 @@ const char *neonflow__workflow_label(int32_t workflow);
 
 /* ---- engine (engine.c) ------------------------------------------------------ */
 typedef struct neonflow__run neonflow__run;
+
+/* The run's lease on one target (lease.c). */
+typedef struct neonflow__lease {
+    int held, lost, busy;          /* busy: a lease call is in progress (no re-entry from run_check) */
+    char target[NEONFLOW__NAME_MAX + 1];
+    char name[NEONFLOW__NAME_MAX + 1]; /* nf/<target>/lease */
+    char id[64];                       /* the lease branch ("" with a lock hook) */
+    int64_t renewed_mono;
+    int64_t expires_wall;
+    neonflow__hook *hook;              /* the lock hook, referenced for the run */
+} neonflow__lease;
+
 typedef int (*neonflow__step_fn)(neonflow__run *r, neonflow_step *st, void *ws);
 
 struct neonflow__run {
@@ -189,6 +204,7 @@ struct neonflow__run {
     neonflow_error *err;     /* the first failure of the run */
     int touched;             /* the target has been switched (finalize happened) */
     int interrupted;         /* stopped by the test seam */
+    neonflow__lease lease;
 };
 
 /* Starts a run: validates the run options, creates the report, picks the run
@@ -231,6 +247,25 @@ int neonflow__run_dry(const neonflow__run *r);
  * snapshot recording their source is gone (the source cannot be checked). */
 int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, const neonflow_snapshot_list *sl,
                            const char *target, const char *source_id, int has_source);
+
+/* ---- the lease (lease.c) ------------------------------------------------------
+ * acquire: takes the lease on target (the name it has in Neon) before the
+ * run's state listing; releases a lease held on another target first. Dry
+ * runs take none. Fails with NEONFLOW_ELEASE_HELD after the lease wait.
+ * target_of: the target name of a branch reference the caller gave (an ID,
+ * possibly the old target now named nf/<t>/backup/... by this run).
+ * check: renews when a third of the TTL has passed; NEONFLOW_ESTATE once the
+ * lease is lost (called by run_check). release: gives it up (run_end). */
+int neonflow__lease_acquire(neonflow__run *r, const char *target);
+/* target_of + acquire (nothing in a dry run). */
+int neonflow__lease_take(neonflow__run *r, const char *ref);
+/* One lookup by name: the branch named `name` must still be `id` (ESTATE otherwise). */
+int neonflow__target_recheck(neonflow__run *r, const char *name, const char *id);
+int neonflow__lease_target_of(neonflow__run *r, const char *ref, char *out, size_t len);
+int neonflow__lease_check(neonflow__run *r);
+void neonflow__lease_release(neonflow__run *r);
+/* 1 when name is a lease branch name (nf/<target>/lease). */
+int neonflow__lease_name_is(const char *name);
 
 /* ---- waiting (await.c) -------------------------------------------------------- */
 /* Waits until every operation of ops (may be NULL) is finished/skipped.

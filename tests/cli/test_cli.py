@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 GROUP, CLI, EMU = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
@@ -354,6 +355,8 @@ def group_errors():
         (["operations", "list", "--limit"], "option without its value"),
         (["--timeout", "0", "branches", "list"], "--timeout 0"),
         (["backups", "prune", "--branches-only", "--snapshots-only", "--yes"], "exclusive flags"),
+        (["--lease-wait", "soon", "promote", "--yes"], "bad --lease-wait"),
+        (["--lease-ttl", "0", "promote", "--yes"], "--lease-ttl 0"),
     ]
     for args, what in cases:
         r = run(emu, *args)
@@ -393,6 +396,65 @@ def group_errors():
     tap(r.rc == 2 and len(r.lines) == 1, "malformed --api-host: exit 2", r)
     r = run(emu, "snapshots", "list", host="http://example.com/api/v2")
     tap(r.rc == 2 and len(r.lines) == 1, "plain http to a non-loopback host is refused: exit 2", r)
+    emu.stop()
+    lease_cases()
+
+
+def api(emu, method, path, body=None):
+    """One API call; a 423 (an operation still running) is retried for up to 10 s."""
+    data = json.dumps(body).encode() if body is not None else None
+    for _ in range(100):
+        req = urllib.request.Request(emu.base + path, data=data, method=method,
+                                     headers={"Authorization": "Bearer " + KEY, "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            if e.code != 423:
+                raise
+            time.sleep(0.1)
+    raise RuntimeError("still 423 after 10 s")
+
+
+def lease_cases():
+    """Issue 11 §1: two runs on one target never both switch it (exit 6 for the loser)."""
+    emu = Emulator("--op-duration-ms", "250")
+    r = run(emu, "--yes", "setup")
+    tap(r.rc == 0, "lease: setup with slow operations", r)
+    prod0 = branches(emu)["production"]["id"]
+    cmd = [CLI, "--api-key", KEY, "--api-host", emu.base, "--project-id", PROJECT, "--yes"]
+    procs = [subprocess.Popen(cmd + ["--run-id", rid, "promote"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=clean_env()) for rid in ("ra", "rb")]
+    res = []
+    for p in procs:
+        try:
+            out, err = p.communicate(timeout=max(1, DEADLINE - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        res.append(Result(p.returncode, out.decode(errors="replace"), err.decode(errors="replace"), 0))
+    codes = sorted(x.rc for x in res)
+    loser = [x for x in res if x.rc == 6]
+    winner = "ra" if res[0].rc == 0 else "rb"
+    tap(codes == [0, 6], "lease: two promotes at once: one switches, the other exits 6", "\n".join(map(str, res)))
+    tap(len(loser) == 1 and loser[0].one_error_line() and ("run id " + winner) in loser[0].lines[-1]
+        and "nothing was changed" in loser[0].lines[-1], "lease: the loser names the winner's run id", loser)
+    names = branches(emu)
+    backups = [n for n in names if n.startswith("nf/production/backup/")]
+    tap(len(backups) == 1 and backups[0].endswith("/" + winner) and names[backups[0]]["id"] == prod0
+        and not any(n.endswith("/lease") for n in names), "lease: one backup (the old production), no lease left",
+        names)
+    # a lease held by another run (made by hand): exit 6 at once, and after --lease-wait
+    exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 600))
+    api(emu, "POST", "/projects/%s/branches" % PROJECT,
+        {"branch": {"name": "nf/production/lease", "expires_at": exp},
+         "annotation_value": {"neonflow_run_id": "held-by-me", "neonflow_workflow": "rollback"}})
+    for extra in ([], ["--lease-wait", "1s"]):
+        r = run(emu, "--yes", *extra, "rollback")
+        tap(r.rc == 6 and r.one_error_line() and "held-by-me" in r.lines[-1] and "rollback" in r.lines[-1],
+            "lease: held by another run%s: exit 6 naming it" % (" (after --lease-wait 1s)" if extra else ""), r)
+    r = run(emu, "backups", "list", "--json")
+    tap(r.rc == 0 and "/lease" not in r.out, "lease: backups list does not show the lease", r)
     emu.stop()
 
 

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -385,6 +387,109 @@ static void test_set_default_and_schedule(void **state)
     http_free(&r);
 }
 
+
+static int64_t wall_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* RFC 3339 at second precision, rounded up, delta_ms from now; *at_ms gets the instant. */
+static void iso_in(int64_t delta_ms, char *out, size_t len, int64_t *at_ms)
+{
+    int64_t ms = (wall_ms() + delta_ms + 999) / 1000 * 1000;
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (at_ms)
+        *at_ms = ms;
+}
+
+/* annotation_value is stored and returned (list: keyed by branch id; get:
+ * annotation.value); names stay unique (409). */
+static void test_annotations(void **state)
+{
+    emu_fixture *fx = *state;
+    http_resp r;
+    char exp[40], body[400], id[64], path[200];
+    iso_in(3600 * 1000, exp, sizeof(exp), NULL);
+    snprintf(body, sizeof(body),
+             "{\"branch\":{\"name\":\"nf/main/lease\",\"expires_at\":\"%s\"},"
+             "\"annotation_value\":{\"neonflow_run_id\":\"r1\",\"neonflow_workflow\":\"promote\"}}",
+             exp);
+    json_t *j = http_expect(fx->s, "POST", "/projects/proj/branches", body, 201, &r);
+    snprintf(id, sizeof(id), "%s", jstr(j, "branch.id"));
+    assert_string_equal(jstr(j, "branch.parent_id"), fx->bid); /* default branch */
+    assert_string_equal(jstr(j, "branch.expires_at"), exp);
+    http_free(&r);
+    j = http_expect(fx->s, "POST", "/projects/proj/branches", body, 409, &r);
+    assert_non_null(strstr(jstr(j, "message"), "already exists"));
+    http_free(&r);
+    j = http_expect(fx->s, "GET", "/projects/proj/branches?search=nf%2Fmain%2Flease", NULL, 200, &r);
+    assert_int_equal(json_array_size(json_object_get(j, "branches")), 1);
+    json_t *a = json_object_get(json_object_get(j, "annotations"), id);
+    assert_non_null(a);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "value"), "neonflow_run_id")), "r1");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "object"), "id")), id);
+    http_free(&r);
+    /* a branch without an annotation has no entry */
+    j = http_expect(fx->s, "GET", "/projects/proj/branches", NULL, 200, &r);
+    assert_null(json_object_get(json_object_get(j, "annotations"), fx->bid));
+    assert_int_equal(json_object_size(json_object_get(j, "annotations")), 1);
+    http_free(&r);
+    snprintf(path, sizeof(path), "/projects/proj/branches/%s", id);
+    j = http_expect(fx->s, "GET", path, NULL, 200, &r);
+    assert_string_equal(jstr(j, "annotation.value.neonflow_workflow"), "promote");
+    http_free(&r);
+    http_expect(fx->s, "POST", "/projects/proj/branches", "{\"annotation_value\":[1]}", 400, &r);
+    http_free(&r);
+    http_expect(fx->s, "POST", "/projects/proj/branches", "{\"annotation_value\":{\"k\":1}}", 400, &r);
+    http_free(&r);
+}
+
+/* A branch whose expires_at passed disappears (Neon's background job; here at
+ * the next branch request), unless it has children; with expiry held back
+ * (the job has not run yet) it stays listed. */
+static void test_branch_expiry(void **state)
+{
+    emu_fixture *fx = *state;
+    http_resp r;
+    char exp[40], body[300], gone[64], parent[64], path[200];
+    int n0 = emu_count_branches(fx->s, "proj");
+    int64_t at;
+    iso_in(1000, exp, sizeof(exp), &at);
+    snprintf(body, sizeof(body), "{\"branch\":{\"name\":\"short\",\"expires_at\":\"%s\"}}", exp);
+    json_t *j = http_expect(fx->s, "POST", "/projects/proj/branches", body, 201, &r);
+    snprintf(gone, sizeof(gone), "%s", jstr(j, "branch.id"));
+    http_free(&r);
+    snprintf(body, sizeof(body), "{\"branch\":{\"name\":\"short-parent\",\"expires_at\":\"%s\"}}", exp);
+    j = http_expect(fx->s, "POST", "/projects/proj/branches", body, 201, &r);
+    snprintf(parent, sizeof(parent), "%s", jstr(j, "branch.id"));
+    http_free(&r);
+    assert_int_equal(emu_add_branch(fx->s, "proj", "short-child", parent, 0, NULL, NULL), 0);
+    assert_int_equal(emu_count_branches(fx->s, "proj"), n0 + 3);
+    assert_int_equal(emu_set_branch_expiry(fx->s, "proj", 0), 0);
+    while (wall_ms() < at + 50)
+        usleep(50 * 1000);
+    assert_int_equal(emu_count_branches(fx->s, "proj"), n0 + 3); /* not yet removed */
+    snprintf(path, sizeof(path), "/projects/proj/branches/%s", gone);
+    http_expect(fx->s, "GET", path, NULL, 200, &r);
+    http_free(&r);
+    assert_int_equal(emu_set_branch_expiry(fx->s, "proj", 1), 0);
+    http_expect(fx->s, "GET", path, NULL, 404, &r);
+    http_free(&r);
+    j = http_expect(fx->s, "GET", "/projects/proj/branches?search=short", NULL, 200, &r);
+    assert_int_equal(json_array_size(json_object_get(j, "branches")), 2); /* the parent stays with its child */
+    http_free(&r);
+    assert_int_equal(emu_count_branches(fx->s, "proj"), n0 + 2);
+    /* the name is free again */
+    http_expect(fx->s, "POST", "/projects/proj/branches", "{\"branch\":{\"name\":\"short\"}}", 201, &r);
+    http_free(&r);
+    assert_int_equal(emu_set_branch_expiry(fx->s, "nope", 0), -1);
+}
+
 int main(void)
 {
     alarm(100); /* watchdog: the whole file must finish */
@@ -399,6 +504,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_default_and_schedule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_annotations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_branch_expiry, setup, teardown),
     };
     int rc = cmocka_run_group_tests_name("emulator.branches", tests, NULL, NULL);
     curl_global_cleanup();

@@ -233,7 +233,9 @@ static void test_restore_then_finalize(void **state)
     http_expect(fx->s, "POST", path, NULL, 400, &r);
     http_free(&r);
 
-    /* 2. finalize */
+    /* 2. finalize (the target has a child, e.g. a run's lease branch) */
+    char kid[64];
+    assert_int_equal(emu_add_branch(fx->s, "proj", "kid", fx->bid, 0, kid, NULL), 0);
     snprintf(path, sizeof(path), "/projects/proj/branches/%s/finalize_restore", b_id);
     j = http_expect(fx->s, "POST", path, "{}", 200, &r);
     assert_true(json_array_size(json_object_get(j, "operations")) >= 2);
@@ -269,7 +271,17 @@ static void test_restore_then_finalize(void **state)
     snprintf(path, sizeof(path), "/projects/proj/branches/%s/finalize_restore", b_id);
     http_expect(fx->s, "POST", path, NULL, 400, &r);
     http_free(&r);
-    /* the (old) branch can be deleted now that it is neither default nor protected */
+    /* the target's children stay with it (it keeps its ID): the (old) branch has a child now */
+    t = get_branch(fx, kid);
+    assert_string_equal(jstr(t, "parent_id"), fx->bid);
+    json_decref(t);
+    snprintf(path, sizeof(path), "/projects/proj/branches/%s", fx->bid);
+    http_expect(fx->s, "DELETE", path, NULL, 400, &r);
+    http_free(&r);
+    snprintf(path, sizeof(path), "/projects/proj/branches/%s", kid);
+    http_expect(fx->s, "DELETE", path, NULL, 200, &r);
+    http_free(&r);
+    /* the (old) branch can be deleted now that it is neither default nor protected nor a parent */
     snprintf(path, sizeof(path), "/projects/proj/branches/%s", fx->bid);
     http_expect(fx->s, "DELETE", path, NULL, 200, &r);
     http_free(&r);

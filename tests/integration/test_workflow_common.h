@@ -198,6 +198,24 @@ static inline int64_t mutating_requests(emu_server *s)
            emu_requests(s, "PUT", NULL);
 }
 
+/* A run's lease costs two mutating requests: the create and the delete of
+ * nf/<target>/lease (a dry run, a backups listing or a prune that deletes
+ * nothing take none). */
+#define LEASE_REQUESTS 2
+
+/* Lease branches (nf/<target>/lease) in the project. */
+static inline int lease_branches_in(emu_server *s, const char *pid)
+{
+    json_t *p = project_state_of(s, pid);
+    size_t i;
+    json_t *x;
+    int n = 0;
+    json_array_foreach(json_object_get(p, "branches"), i, x)
+        n += neonflow__lease_name_is(json_string_value(json_object_get(x, "name")));
+    json_decref(p);
+    return n;
+}
+
 static inline uint64_t lsn_value(const char *lsn)
 {
     unsigned hi = 0, lo = 0;

@@ -13,6 +13,7 @@ typedef struct proj_view {
     char prod[64], dev[64], ep_branch[64];
     char prod_content[64];
     int candidates, rollbacks, backups, previews, snapshots, branches;
+    int leases; /* nf/<target>/lease: only left when releasing it failed (it expires by itself) */
 } proj_view;
 
 static void view(emu_server *s, const char *pid, const char *prod_ep, proj_view *v)
@@ -24,6 +25,10 @@ static void view(emu_server *s, const char *pid, const char *prod_ep, proj_view 
     json_array_foreach(json_object_get(p, "branches"), i, x) {
         const char *name = json_string_value(json_object_get(x, "name"));
         const char *id = json_string_value(json_object_get(x, "id"));
+        if (neonflow__lease_name_is(name)) {
+            v->leases++;
+            continue;
+        }
         v->branches++;
         if (strcmp(name, "production") == 0) {
             snprintf(v->prod, sizeof(v->prod), "%s", id);
@@ -54,12 +59,17 @@ static void view(emu_server *s, const char *pid, const char *prod_ep, proj_view 
 }
 
 static int replays; /* duplicate snapshots found and removed by the workflow */
+static int release_failed; /* the last run could not release its lease (a fault hit every attempt) */
 
 static void debug_event(const neonflow_event *ev, void *payload)
 {
     (void)payload;
     if (neonflow_event_kind(ev) == NEONFLOW_EVENT_WARNING && strstr(neonflow_event_message(ev), "was replayed"))
         replays++;
+    if (neonflow_event_kind(ev) == NEONFLOW_EVENT_WARNING && strstr(neonflow_event_message(ev), "releasing the lease"))
+        release_failed = 1;
+    if (neonflow_event_kind(ev) == NEONFLOW_EVENT_LEASE && strstr(neonflow_event_message(ev), "released the lease"))
+        release_failed = 0;
     if (!getenv("WF_DEBUG"))
         return;
     fprintf(stderr, "  [%d] %s: %s\n", (int)neonflow_event_kind(ev), neonflow_event_step(ev), neonflow_event_message(ev));
@@ -109,7 +119,7 @@ static void test_fault_campaign(void **state)
     cfg.rate_per_second_route = 0;
     assert_int_equal(emu_start(&s, &cfg), 0);
     neonflow_client *c = make_client(s);
-    int completed_first = 0, stopped = 0, stopped_touched = 0, reruns = 0, op_faults = 0;
+    int completed_first = 0, stopped = 0, stopped_touched = 0, reruns = 0, op_faults = 0, leases_left = 0;
     int64_t retries = 0;
     for (int i = 0; i < RUNS; i++) {
         char pid[32], prod[64], prod_ep[64], dev[64], run[32];
@@ -121,11 +131,13 @@ static void test_fault_campaign(void **state)
         assert_int_equal(emu_write(s, pid, prod, "prod-data", NULL), 0);
         assert_int_equal(emu_write(s, pid, dev, "dev-data", NULL), 0);
         add_faults(s);
+        /* the first operation of a run is its lease branch's create_branch, whose outcome the run
+         * ignores (the name is taken either way): a count of 2 reaches the workflow's first one */
         if (i % 7 == 3) { /* an operation that ends in error */
-            assert_int_equal(emu_op_fault_add(s, NULL, EMU_OPFAULT_ERROR, 1), 0);
+            assert_int_equal(emu_op_fault_add(s, NULL, EMU_OPFAULT_ERROR, 2), 0);
             op_faults++;
         } else if (i % 7 == 5) { /* one that fails, then recovers */
-            assert_int_equal(emu_op_fault_add(s, NULL, EMU_OPFAULT_FAIL_THEN_RECOVER, 1), 0);
+            assert_int_equal(emu_op_fault_add(s, NULL, EMU_OPFAULT_FAIL_THEN_RECOVER, 2), 0);
             op_faults++;
         }
         emu_set_op_duration_ms(s, i % 5 == 0 ? 15 : 0);
@@ -137,6 +149,7 @@ static void test_fault_campaign(void **state)
         neonflow_run_options_set_event_hook(ro, debug_event, NULL, NULL);
         neonflow_report *r = NULL;
         neonflow_error *err = NULL;
+        release_failed = 0;
         int rc = neonflow_promote(&r, c, ro, NULL, &err);
         assert_non_null(r);
         retries += neonflow_report_retries(r);
@@ -166,6 +179,7 @@ static void test_fault_campaign(void **state)
                 err = NULL;
                 neonflow_report_free(r);
                 r = NULL;
+                release_failed = 0;
                 rc = neonflow_promote(&r, c, ro, NULL, &err);
                 reruns++;
             }
@@ -187,16 +201,22 @@ static void test_fault_campaign(void **state)
             fail_msg("run %d: %d candidates, %d rollbacks, %d backups, %d previews, %d snapshots, %d branches", i,
                      v.candidates, v.rollbacks, v.backups, v.previews, v.snapshots, v.branches);
         }
+        /* the run released its lease, unless every attempt to delete it met a fault (one of which
+         * may still have been applied) */
+        if (v.leases > (release_failed ? 1 : 0))
+            fail_msg("run %d: %d lease branch(es) left, release %s", i, v.leases, release_failed ? "failed" : "ok");
+        leases_left += v.leases;
         neonflow_error_free(err);
         neonflow_report_free(r);
         neonflow_run_options_free(ro);
     }
     printf("# %d promotions: %d completed at once, %d stopped (%d after the switch), %d re-runs, %d operation "
-           "faults, %lld HTTP retries, %lld responses 423/429/503/500, %d replayed snapshot creates cleaned up\n",
+           "faults, %lld HTTP retries, %lld responses 423/429/503/500, %d replayed snapshot creates cleaned up, %d "
+           "leases left to expire\n",
            RUNS, completed_first, stopped, stopped_touched, reruns, op_faults, (long long)retries,
            (long long)(emu_responses_with_status(s, 423) + emu_responses_with_status(s, 429) +
                        emu_responses_with_status(s, 503) + emu_responses_with_status(s, 500)),
-           replays);
+           replays, leases_left);
     assert_true(stopped > 0);
     /* The transport never replays a mutation, so the workflow's duplicate sweep finds nothing. */
     assert_int_equal(replays, 0);

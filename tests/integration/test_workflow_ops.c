@@ -40,7 +40,8 @@ static void test_setup_creates_dev(void **state)
     set_run(f, "again");
     emu_counters_reset(f->s);
     RUN_OK(neonflow_setup(&r, f->c, f->ro, NULL, &err_));
-    assert_int_equal(mutating_requests(f->s), 0);
+    assert_int_equal(mutating_requests(f->s), LEASE_REQUESTS); /* the lease on "dev" only */
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
     assert_non_null(strstr(neonflow_report_message(r), "Already set up"));
     assert_int_equal(neonflow_step_status(step_named(r, "restore-dev")), NEONFLOW_STEP_SKIPPED);
     neonflow_report_free(r);

@@ -282,7 +282,9 @@ static void test_preflight_errors(void **state)
         neonflow_report_free(r);
         neonflow_promote_options_free(o);
     }
-    assert_int_equal(mutating_requests(f->s), before);
+    /* only the lease of each run (taken before the listing, released at the end) */
+    assert_int_equal(mutating_requests(f->s), before + LEASE_REQUESTS * (int64_t)(sizeof(cases) / sizeof(cases[0])));
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
     assert_prod_untouched(f);
 }
 
@@ -298,7 +300,7 @@ static void test_target_restricted(void **state)
     assert_int_equal(neonflow_promote(&r, f->c, f->ro, o, &err), NEONFLOW_ERESTRICTED);
     assert_non_null(strstr(neonflow_error_message(err), "restricted"));
     assert_int_equal(neonflow_step_status(step_named(r, "preflight")), NEONFLOW_STEP_FAILED);
-    assert_int_equal(mutating_requests(f->s), before);
+    assert_int_equal(mutating_requests(f->s), before + LEASE_REQUESTS); /* the lease only */
     assert_prod_untouched(f);
     neonflow_error_free(err);
     neonflow_report_free(r);
@@ -489,17 +491,31 @@ static void test_limits(void **state)
     fixture_free(g);
 }
 
+/* Cancels on the n-th poll once the candidate snapshot's step began (the
+ * lease's own wait before it does not count). */
+typedef struct cancel_plan {
+    int armed, budget;
+} cancel_plan;
+
 static int cancel_after(void *payload)
 {
-    return --(*(int *)payload) <= 0;
+    cancel_plan *p = payload;
+    return p->armed && --p->budget <= 0;
+}
+
+static void arm_on_candidate(const neonflow_event *ev, void *payload)
+{
+    if (neonflow_event_kind(ev) == NEONFLOW_EVENT_STEP_BEGIN && strcmp(neonflow_event_step(ev), "snapshot-candidate") == 0)
+        ((cancel_plan *)payload)->armed = 1;
 }
 
 static void test_cancel_and_timeout(void **state)
 {
     wf_fixture *f = *state;
     emu_set_op_duration_ms(f->s, 400);
-    int budget = 3;
-    neonflow_run_options_set_cancel_hook(f->ro, cancel_after, &budget, NULL);
+    cancel_plan plan = {0, 3};
+    neonflow_run_options_set_cancel_hook(f->ro, cancel_after, &plan, NULL);
+    neonflow_run_options_set_event_hook(f->ro, arm_on_candidate, &plan, NULL);
     neonflow_report *r = NULL;
     neonflow_error *err = NULL;
     assert_int_equal(neonflow_promote(&r, f->c, f->ro, NULL, &err), NEONFLOW_ECANCELLED);

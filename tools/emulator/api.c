@@ -153,6 +153,18 @@ void emu_set_op_duration_ms(emu_server *s, int64_t ms)
     pthread_mutex_unlock(&s->mu);
 }
 
+int emu_set_branch_expiry(emu_server *s, const char *project_id, int enabled)
+{
+    if (!s || !project_id)
+        return -1;
+    pthread_mutex_lock(&s->mu);
+    emu_project *p = emu_project_find(s, project_id);
+    if (p)
+        p->keep_expired = !enabled;
+    pthread_mutex_unlock(&s->mu);
+    return p ? 0 : -1;
+}
+
 int emu_op_fault_add_locked(emu_server *s, const char *action, int kind, int count)
 {
     if (kind < EMU_OPFAULT_FAIL_THEN_RECOVER || kind > EMU_OPFAULT_CANCELLED || count <= 0)
@@ -299,6 +311,8 @@ int emu_count_branches(emu_server *s, const char *project_id)
         return -1;
     pthread_mutex_lock(&s->mu);
     emu_project *p = emu_project_find(s, project_id);
+    if (p)
+        emu_purge_expired_branches(p);
     int n = p ? (int)p->branches.n : -1;
     pthread_mutex_unlock(&s->mu);
     return n;

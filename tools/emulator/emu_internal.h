@@ -43,6 +43,7 @@ typedef struct emu_branch {
     emu_hist *hist;
     size_t nhist, caphist;
     json_t *schedule; /* BackupScheduleItem[] */
+    json_t *annotation; /* the annotation_value given at create ({k: v}), or NULL */
     uint64_t seq;
     /* restricted_actions, e.g. {"restore", "..."}: seeded by tests */
     char restrict_name[2][32], restrict_reason[2][128];
@@ -90,6 +91,7 @@ typedef struct emu_project {
     emu_vec branches, endpoints, snapshots, ops; /* ops oldest first */
     int64_t busy_until_mono; /* end of the last non-terminal operation */
     uint64_t next_seq;
+    int keep_expired; /* tests: Neon's background job has not removed expired branches yet */
 } emu_project;
 
 typedef struct emu_fault_rule {
@@ -182,6 +184,11 @@ const emu_hist *emu_branch_at_time(const emu_branch *b, int64_t ts_ms);
 int emu_count_roots(const emu_project *p);
 int emu_count_manual_snapshots(emu_project *p);
 void emu_purge_expired_snapshots(emu_project *p);
+/* Removes branches whose expires_at has passed (Neon's background job, done
+ * lazily at the next branch request); default, protected and parent branches stay. */
+void emu_purge_expired_branches(emu_project *p);
+/* The branch's Annotation object {object, value, created_at, updated_at}. */
+json_t *emu_json_annotation(const emu_branch *b);
 int emu_has_children(const emu_project *p, const emu_branch *b);
 void emu_unique_old_name(emu_project *p, const char *base, char *out, size_t len);
 emu_endpoint *emu_endpoint_find(emu_project *p, const char *id);

@@ -98,6 +98,10 @@ int emu_read(emu_server *s, const char *project_id, const char *branch_id, char 
 
 /* ---- time and operations ---------------------------------------------- */
 void emu_set_op_duration_ms(emu_server *s, int64_t ms);
+/* Branches whose expires_at passed disappear at the next branch request (as
+ * Neon's background job removes them, only later). enabled 0 keeps them
+ * listed, as Neon does until that job runs. -1 when the project is unknown. */
+int emu_set_branch_expiry(emu_server *s, const char *project_id, int enabled);
 
 #define EMU_OPFAULT_FAIL_THEN_RECOVER 1 /* status goes `failed` (failures_count++, retry_at) then finishes */
 #define EMU_OPFAULT_ERROR 2             /* ends `error` with an error message */

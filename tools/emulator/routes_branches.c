@@ -77,6 +77,7 @@ static int matches_search(const emu_branch *b, const char *q)
 void emu_branches_list(emu_ctx *c)
 {
     emu_project *p = c->proj;
+    emu_purge_expired_branches(p);
     const char *search = emu_query(c, "search"), *by = emu_query(c, "sort_by");
     const char *order = emu_query(c, "sort_order"), *cursor = emu_query(c, "cursor");
     const char *lim = emu_query(c, "limit");
@@ -112,10 +113,13 @@ void emu_branches_list(emu_ctx *c)
         if (matches_search(p->branches.v[i], search))
             arr[n++] = p->branches.v[i];
     qsort_r(arr, n, sizeof(*arr), cmp_branch, &sp);
-    json_t *list = json_array();
+    json_t *list = json_array(), *anns = json_object();
     size_t end = (size_t)offset + (size_t)limit;
-    for (size_t i = (size_t)offset; i < n && i < end; i++)
+    for (size_t i = (size_t)offset; i < n && i < end; i++) {
         json_array_append_new(list, emu_json_branch(arr[i], p));
+        if (arr[i]->annotation) /* keyed by branch id, for the annotated branches of the page */
+            json_object_set_new(anns, arr[i]->id, emu_json_annotation(arr[i]));
+    }
     free(arr);
     json_t *pag = json_pack("{s:s, s:s}", "sort_by", sp.by == 2 ? "name" : sp.by == 1 ? "created_at" : "updated_at",
                             "sort_order", sp.desc ? "desc" : "asc");
@@ -124,13 +128,14 @@ void emu_branches_list(emu_ctx *c)
         snprintf(next, sizeof(next), "o%zu", end);
         json_object_set_new(pag, "next", json_string(next));
     }
-    emu_ok(c, 200, json_pack("{s:o, s:{}, s:o}", "branches", list, "annotations", "pagination", pag));
+    emu_ok(c, 200, json_pack("{s:o, s:o, s:o}", "branches", list, "annotations", anns, "pagination", pag));
 }
 
 void emu_branches_count(emu_ctx *c)
 {
     const char *search = emu_query(c, "search");
     json_int_t n = 0;
+    emu_purge_expired_branches(c->proj);
     for (size_t i = 0; i < c->proj->branches.n; i++)
         if (matches_search(c->proj->branches.v[i], search))
             n++;
@@ -139,6 +144,7 @@ void emu_branches_count(emu_ctx *c)
 
 static emu_branch *branch_or_404(emu_ctx *c)
 {
+    emu_purge_expired_branches(c->proj);
     emu_branch *b = emu_branch_find(c->proj, c->seg[3]);
     if (!b)
         emu_err(c, 404, "", "branch not found");
@@ -150,8 +156,8 @@ void emu_branch_get(emu_ctx *c)
     emu_branch *b = branch_or_404(c);
     if (!b)
         return;
-    json_t *ann = json_pack("{s:{s:s, s:s}, s:{}}", "object", "type", "console/branch", "id", b->id, "value");
-    emu_ok(c, 200, json_pack("{s:o, s:o}", "branch", emu_json_branch(b, c->proj), "annotation", ann));
+    emu_ok(c, 200, json_pack("{s:o, s:o}", "branch", emu_json_branch(b, c->proj), "annotation",
+                             emu_json_annotation(b)));
 }
 
 /* Validates `endpoints: [{type}]`; returns the count or -1 (error set). */
@@ -206,6 +212,18 @@ void emu_branch_create(emu_ctx *c)
     int neps = check_endpoints(c, json_object_get(c->body, "endpoints"), types);
     if (neps < 0)
         return;
+    json_t *ann = json_object_get(c->body, "annotation_value");
+    if (ann && !json_is_null(ann)) {
+        const char *k;
+        json_t *v;
+        if (!json_is_object(ann))
+            EMU_FAIL(c, 400, "", "annotation_value must be an object of strings");
+        json_object_foreach(ann, k, v) {
+            if (!json_is_string(v))
+                EMU_FAIL(c, 400, "", "annotation_value.%s must be a string", k);
+        }
+    }
+    emu_purge_expired_branches(p);
     emu_branch *parent = parent_id ? emu_branch_find(p, parent_id) : emu_branch_default(p);
     if (!parent)
         EMU_FAIL(c, parent_id ? 404 : 400, "", parent_id ? "parent branch not found" : "project has no default branch");
@@ -216,6 +234,8 @@ void emu_branch_create(emu_ctx *c)
         EMU_FAIL(c, 500, "", "out of memory");
     b->is_protected = prot;
     emu_set_str(&b->expires_at, expires);
+    if (ann && json_is_object(ann))
+        b->annotation = json_deep_copy(ann);
     json_t *ops = json_array(), *eps = json_array();
     b->ready_at_mono = emu_emit(c, ops, "create_branch", b->id, NULL);
     for (int i = 0; i < neps; i++) {
@@ -265,6 +285,7 @@ void emu_branch_update(emu_ctx *c)
 void emu_branch_delete(emu_ctx *c)
 {
     emu_project *p = c->proj;
+    emu_purge_expired_branches(p);
     emu_branch *b = emu_branch_find(p, c->seg[3]);
     if (!b)
         {

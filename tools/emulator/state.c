@@ -133,6 +133,7 @@ void emu_branch_free(emu_branch *b)
     free(b->expires_at);
     free(b->content);
     json_decref(b->schedule);
+    json_decref(b->annotation);
     free(b);
 }
 
@@ -206,6 +207,38 @@ void emu_purge_expired_snapshots(emu_project *p)
             i++;
         }
     }
+}
+
+void emu_purge_expired_branches(emu_project *p)
+{
+    int64_t now = emu_now_ms();
+    if (p->keep_expired)
+        return;
+    for (size_t i = 0; i < p->branches.n;) {
+        emu_branch *b = p->branches.v[i];
+        int64_t exp = b->expires_at ? emu_parse_time_ms(b->expires_at) : -1;
+        if (exp < 0 || exp > now || b->is_default || b->is_protected || emu_has_children(p, b)) {
+            i++;
+            continue;
+        }
+        for (size_t k = 0; k < p->endpoints.n;) {
+            emu_endpoint *e = p->endpoints.v[k];
+            if (strcmp(e->branch_id, b->id) == 0)
+                emu_endpoint_remove(p, e);
+            else
+                k++;
+        }
+        emu_branch_remove(p, b); /* i now holds the next branch */
+    }
+}
+
+json_t *emu_json_annotation(const emu_branch *b)
+{
+    char t[40];
+    emu_fmt_time(b->created_ms, t, sizeof(t));
+    json_t *value = b->annotation ? json_deep_copy(b->annotation) : json_object();
+    return json_pack("{s:{s:s, s:s}, s:o, s:s, s:s}", "object", "type", "console/branch", "id", b->id, "value",
+                     value, "created_at", t, "updated_at", t);
 }
 
 int emu_count_manual_snapshots(emu_project *p)

@@ -15,6 +15,7 @@
 #define EXIT_VETO      3
 #define EXIT_TIMEOUT   4
 #define EXIT_UNCERTAIN 5
+#define EXIT_LEASE_HELD 6 /* another run holds the target (NEONFLOW_ELEASE_HELD); nothing was changed */
 
 enum cli_cmd {
     CMD_NONE = 0,
@@ -44,6 +45,7 @@ typedef struct cli {
     int yes;
     int verbose;
     int64_t timeout_s;
+    int64_t lease_wait_s, lease_ttl_s; /* -1: the library's default */
 
     /* the command and its options */
     int cmd;

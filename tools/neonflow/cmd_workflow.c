@@ -133,6 +133,10 @@ static int build_run(cli *c, neonflow_run_options **out, int dry, int events, co
     int rc = neonflow_run_options_set_timeout_ms(run, left > 1 ? left : 1);
     rc |= neonflow_run_options_set_cancel(run, c->cancel);
     rc |= neonflow_run_options_set_dry_run(run, dry);
+    if (c->lease_wait_s >= 0)
+        rc |= neonflow_run_options_set_lease_wait_ms(run, c->lease_wait_s * 1000);
+    if (c->lease_ttl_s >= 0)
+        rc |= neonflow_run_options_set_lease_ttl_ms(run, c->lease_ttl_s * 1000);
     if (events)
         rc |= neonflow_run_options_set_event_hook(run, out_event, c, NULL);
     return rc ? EXIT_FAIL : EXIT_OK;

@@ -17,7 +17,7 @@ enum opt_id {
     O_API_KEY = 1, O_API_HOST, O_PROJECT, O_JSON, O_TIMEOUT, O_RUN_ID, O_DRY_RUN, O_YES, O_VERBOSE,
     O_HELP, O_VERSION, O_SOURCE, O_TARGET, O_DEV_NAME, O_AUTO_ROLLBACK, O_VERIFY_CMD, O_AFTER_CMD,
     O_DELETE_BACKUP, O_SNAPSHOT, O_NO_SNAPSHOT_FIRST, O_KEEP, O_OLDER_THAN, O_BRANCHES_ONLY,
-    O_SNAPSHOTS_ONLY, O_BRANCH, O_NAME, O_EXPIRES_IN, O_LIMIT,
+    O_SNAPSHOTS_ONLY, O_BRANCH, O_NAME, O_EXPIRES_IN, O_LIMIT, O_LEASE_WAIT, O_LEASE_TTL,
     O_HOOK_API_KEY
 };
 
@@ -36,6 +36,8 @@ static const struct opt options[] = {
     {"json", 0, 0, O_JSON, 0},
     {"timeout", 0, 1, O_TIMEOUT, 0},
     {"run-id", 0, 1, O_RUN_ID, 0},
+    {"lease-wait", 0, 1, O_LEASE_WAIT, 0},
+    {"lease-ttl", 0, 1, O_LEASE_TTL, 0},
     {"dry-run", 0, 0, O_DRY_RUN, 0},
     {"yes", 'y', 0, O_YES, 0},
     {"verbose", 'v', 0, O_VERBOSE, 0},
@@ -115,6 +117,11 @@ static const char help_text[] =
     "  --json               print the result as JSON on stdout (progress on stderr)\n"
     "  --timeout SECONDS    deadline of the whole command (default 1800; 30s, 15m also work)\n"
     "  --run-id ID          run id: give the id of an interrupted run to resume it\n"
+    "  --lease-wait DURATION\n"
+    "                       wait this long for another run's lease on the target\n"
+    "                       (default 0: exit 6 at once)\n"
+    "  --lease-ttl DURATION lifetime of this run's lease, renewed while it runs\n"
+    "                       (default 10m; a crashed run's lease expires after it)\n"
     "  --dry-run            show the plan of a mutating command and change nothing\n"
     "  -y, --yes            do not ask for confirmation\n"
     "  -v, --verbose        more log output on stderr (repeat for more)\n"
@@ -136,6 +143,7 @@ static const char help_text[] =
     "  3  vetoed by a hook (--verify-cmd or --after-switch-cmd failed)\n"
     "  4  timed out or cancelled (Ctrl-C); the run stopped safely\n"
     "  5  uncertain outcome: re-run with the same --run-id\n"
+    "  6  another run holds the target (NEONFLOW_ELEASE_HELD); nothing was changed\n"
     "\n"
     "See neonflow(1).\n";
 
@@ -184,6 +192,14 @@ static int apply_option(cli *c, const struct opt *o, const char *val, const char
     case O_TIMEOUT:
         if (cli_parse_duration(val, &c->timeout_s) != 0 || c->timeout_s <= 0)
             return usage_error("invalid --timeout '%s': expected seconds > 0 (or 30s, 15m, 2h)", val);
+        break;
+    case O_LEASE_WAIT:
+        if (cli_parse_duration(val, &c->lease_wait_s) != 0)
+            return usage_error("invalid --lease-wait '%s': expected seconds >= 0 (or 30s, 15m, 2h)", val);
+        break;
+    case O_LEASE_TTL:
+        if (cli_parse_duration(val, &c->lease_ttl_s) != 0 || c->lease_ttl_s < 1)
+            return usage_error("invalid --lease-ttl '%s': expected seconds >= 1 (or 30s, 15m, 2h)", val);
         break;
     case O_SOURCE: c->source = val; break;
     case O_TARGET: c->target = val; break;
@@ -458,6 +474,7 @@ int main(int argc, char **argv)
     cli c;
     memset(&c, 0, sizeof c);
     c.timeout_s = 1800;
+    c.lease_wait_s = c.lease_ttl_s = -1;
     c.keep = -1;
     c.older_than_s = -1;
     c.expires_in_s = -1;

@@ -168,6 +168,7 @@ void out_event(const neonflow_event *ev, void *payload)
         break;
     case NEONFLOW_EVENT_RETRY:
     case NEONFLOW_EVENT_RATE_LIMIT_WAIT:
+    case NEONFLOW_EVENT_LEASE:
         snprintf(detail, sizeof detail, "%s", msg);
         if (tty)
             out_progress_tick();

@@ -114,6 +114,7 @@ int cli_exit_for(int rc)
     case NEONFLOW_ECANCELLED:
     case NEONFLOW_EOPTIMEOUT: return EXIT_TIMEOUT;
     case NEONFLOW_EUNCERTAIN: return EXIT_UNCERTAIN;
+    case NEONFLOW_ELEASE_HELD: return EXIT_LEASE_HELD;
     case NEONFLOW_ECONFIG: return EXIT_USAGE;
     default: return cli_interrupted() || cli_timed_out() ? EXIT_TIMEOUT : EXIT_FAIL;
     }
