@@ -337,6 +337,12 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
                 return rc;
             continue;
         }
+        if (strcmp(h->run_id, r->rep->run_id) == 0 && h->workflow[0] &&
+            strcmp(h->workflow, wf_name(r->rep->workflow)) != 0) /* the run id is another workflow's: leave its lease */
+            return neonflow__fail(r, NEONFLOW_ERUN_MISMATCH,
+                                  "run id %s holds the lease on \"%s\" for a %s run, not for this %s: resume that run "
+                                  "with the same workflow, or start this one with another run id; nothing was changed",
+                                  r->rep->run_id, r->lease.target, h->workflow, wf_name(r->rep->workflow));
         if (strcmp(h->run_id, r->rep->run_id) == 0) { /* ours: a resumed run, or our own uncertain create */
             snprintf(BUF(r->lease.id), "%s", h->id);
             neonflow_error *e = NULL;

@@ -440,7 +440,7 @@ def lease_cases():
     tap(len(loser) == 1 and loser[0].one_error_line() and ("run id " + winner) in loser[0].lines[-1]
         and "nothing was changed" in loser[0].lines[-1], "lease: the loser names the winner's run id", loser)
     names = branches(emu)
-    backups = [n for n in names if n.startswith("nf/production/backup/")]
+    backups = [n for n in names if n.startswith("nf/production/promote-backup/")]
     tap(len(backups) == 1 and backups[0].endswith("/" + winner) and names[backups[0]]["id"] == prod0
         and not any(n.endswith("/lease") for n in names), "lease: one backup (the old production), no lease left",
         names)
@@ -527,15 +527,6 @@ def group_tty():
     rc, out, asked = pty_run(emu, ["--yes", "refresh"])
     tap(not asked and rc == 0, "--yes on a terminal does not ask", "rc=%s\n%s" % (rc, out[-1500:]))
     emu.stop()
-
-
-def api(emu, method, path, body=None):
-    """A call to the emulator's Neon API with the test key."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(emu.base + path, data=data, method=method,
-                                 headers={"Authorization": "Bearer " + KEY, "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"{}")
 
 
 def wait_for(path, secs=30):

@@ -19,17 +19,55 @@ static void promote_ok(wf_fixture *f, const char *run_id)
     neonflow_report_free(r);
 }
 
-/* The call must fail with ERUN_MISMATCH, send no mutating request and name the run id. */
+/* Branches (with their data) and snapshots of the project as lines, lease
+ * branches left out: what a refused run must leave exactly as it was. */
+static char *project_fingerprint(emu_server *s)
+{
+    json_t *p = project_state(s);
+    json_t *lines = json_array();
+    const char *arrays[2] = {"branches", "snapshots"};
+    for (int a = 0; a < 2; a++) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(json_object_get(p, arrays[a]), i, x) {
+            const char *name = json_string_value(json_object_get(x, "name"));
+            if (neonflow__lease_name_is(name))
+                continue;
+            const char *id = json_string_value(json_object_get(x, "id"));
+            char content[128] = "";
+            if (a == 0)
+                assert_int_equal(emu_read(s, PROJECT, id, content, sizeof(content), NULL), 0);
+            char line[600];
+            snprintf(line, sizeof(line), "%s %s=%s %s", arrays[a], id, name ? name : "", content);
+            json_array_append_new(lines, json_string(line));
+        }
+    }
+    json_decref(p);
+    char *out = json_dumps(lines, JSON_COMPACT);
+    json_decref(lines);
+    return out;
+}
+
+/* The call must fail with ERUN_MISMATCH, change nothing and name the run id.
+ * Its only mutating requests may be its lease's (a create refused with 409, a
+ * renewal and a release of this run id's own lease). */
 #define EXPECT_MISMATCH(f, call, run_id)                                                                        \
     do {                                                                                                       \
         neonflow_report *r_ = NULL;                                                                            \
         neonflow_error *err_ = NULL;                                                                           \
+        char *before_ = project_fingerprint((f)->s);                                                           \
+        int leases_ = lease_branches_in((f)->s, PROJECT);                                                      \
         emu_counters_reset((f)->s);                                                                            \
         int rc_ = (call);                                                                                      \
         if (rc_ != NEONFLOW_ERUN_MISMATCH)                                                                     \
             fail_msg("%s -> %s (%s), not ERUN_MISMATCH", #call, neonflow_error_name(rc_),                      \
                      err_ ? neonflow_error_message(err_) : "");                                                \
-        assert_int_equal(mutating_requests((f)->s), 0);                                                        \
+        char *after_ = project_fingerprint((f)->s);                                                            \
+        assert_string_equal(before_, after_);                                                                  \
+        free(before_);                                                                                         \
+        free(after_);                                                                                          \
+        assert_true(lease_branches_in((f)->s, PROJECT) <= leases_);                                            \
+        assert_true(mutating_requests((f)->s) <= LEASE_REQUESTS + 1);                                          \
         assert_non_null(strstr(neonflow_error_message(err_), run_id));                                         \
         assert_non_null(r_);                                                                                   \
         assert_int_equal(neonflow_report_result(r_), NEONFLOW_ERUN_MISMATCH);                                  \
@@ -256,7 +294,7 @@ static void test_legacy_rollback_names(void **state)
     neonflow_report *r = NULL;
     emu_counters_reset(f->s);
     RUN_OK(neonflow_rollback(&r, f->c, f->ro, NULL, &err_));
-    assert_int_equal(mutating_requests(f->s), 0);
+    assert_int_equal(mutating_requests(f->s), LEASE_REQUESTS); /* only its lease */
     assert_int_equal(neonflow_step_status(step_named(r, "finalize")), NEONFLOW_STEP_RESUMED);
     neonflow_report_free(r);
     /* backups list still classifies the 0.1.0 backup as a backup */
