@@ -288,11 +288,6 @@ NEONFLOW_API int neonflow_client_options_set_trace_hook(neonflow_client_options 
     return neonflow__hook_set(&opts->cfg.trace_hook, (void (*)(void))fn, payload, destroy);
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void curl_init(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 static char *build_user_agent(const char *suffix)
 {
     char buf[64 + UA_SUFFIX_MAX];
@@ -310,10 +305,11 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
         return neonflow__error_set(err, NEONFLOW_EINVAL,
                                    "neonflow_client_new: options must not be NULL "
                                    "(create them with neonflow_client_options_new)");
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_result != CURLE_OK)
-        return neonflow__error_set(err, NEONFLOW_EGENERIC, "libcurl could not be initialised: %s",
-                                   curl_easy_strerror(curl_init_result));
+    /* once per process: curl_global_init_mem and jansson's allocator (see alloc.h) */
+    CURLcode init = (CURLcode)neonflow__alloc_install();
+    if (init != CURLE_OK)
+        return neonflow__error_set(err, init == CURLE_OUT_OF_MEMORY ? NEONFLOW_ENOMEM : NEONFLOW_EGENERIC,
+                                   "libcurl could not be initialised: %s", curl_easy_strerror(init));
 
     neonflow_client *c = neonflow__calloc(1, sizeof(*c));
     if (!c || config_copy(&c->cfg, &opts->cfg) != NEONFLOW_OK) {

@@ -201,7 +201,11 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     }
     setup_method(h, k);
 
+    neonflow__alloc_oom_clear();
     a->cc = curl_easy_perform(h);
+    /* A transfer that failed after an allocation failed (curl's own or the
+     * body buffer's) failed for want of memory, whatever code curl chose. */
+    int oom = neonflow__alloc_oom_seen();
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     a->status = (int32_t)status;
@@ -215,6 +219,8 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     a->cancelled = a->cc == CURLE_ABORTED_BY_CALLBACK;
     if (a->cc == CURLE_WRITE_ERROR && a->body.too_big)
         a->cc = CURLE_FILESIZE_EXCEEDED;
+    else if (oom && a->cc != CURLE_OK && !a->cancelled)
+        a->cc = CURLE_OUT_OF_MEMORY;
     handle_give_back(t, h);
     return NEONFLOW_OK;
 }

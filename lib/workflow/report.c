@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/jsonio.h"
 #include "workflow-private.h"
 
 static const char *nz(const char *s)
@@ -322,13 +323,13 @@ NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, n
         bad = json_object_set(o, "lost_writes", lw) != 0 || json_object_set(o, "steps", steps) != 0;
     json_decref(lw);
     json_decref(steps);
-    char *text = bad ? NULL : json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = bad ? NULL : neonflow__json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER, NULL);
     json_decref(o);
     if (!text)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory while writing the report as JSON");
     /* hand out memory from the library's allocator (freed with neonflow_free) */
     *out = neonflow__strdup(text);
-    free(text);
+    neonflow__json_free(text);
     if (!*out)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
     return NEONFLOW_OK;

@@ -278,6 +278,9 @@ static enum MHD_Result handle(emu_server *s, struct MHD_Connection *conn, const 
         case EMU_FAULT_DELAY:
             sleep_ms(s, fired.delay_ms);
             break;
+        case EMU_FAULT_DROP_QUERY:
+            c.no_query = 1;
+            break;
         default:
             post_fault = fired.kind;
         }
