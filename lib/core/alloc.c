@@ -33,10 +33,12 @@ void neonflow__alloc_fail_after(long after)
 
 void neonflow__alloc_fail_nth(long k)
 {
-    atomic_store(&counted, 0);
-    for (int i = 0; i < NEONFLOW__LAYERS; i++)
-        atomic_store(&per_layer[i], 0);
-    atomic_store(&failed_layer, -1);
+    if (k >= 0) {
+        atomic_store(&counted, 0);
+        for (int i = 0; i < NEONFLOW__LAYERS; i++)
+            atomic_store(&per_layer[i], 0);
+        atomic_store(&failed_layer, -1);
+    }
     atomic_store(&fail_nth, k);
     rearm();
 }
@@ -80,6 +82,7 @@ static void *checked(void *p)
 
 void neonflow__alloc_oom_clear(void) { oom_seen = 0; }
 int neonflow__alloc_oom_seen(void) { return oom_seen; }
+void neonflow__alloc_oom_mark(void) { oom_seen = 1; }
 
 /* ---- the library's own ------------------------------------------------------------- */
 void *neonflow__malloc(size_t n)

@@ -25,6 +25,7 @@ int neonflow__alloc_install(void);
  * after a parse or dump. */
 void neonflow__alloc_oom_clear(void);
 int neonflow__alloc_oom_seen(void);
+void neonflow__alloc_oom_mark(void);
 
 /* ---- test seams (process-wide; only tests change them) ---------------------- */
 enum { NEONFLOW__LAYER_LIB, NEONFLOW__LAYER_CURL, NEONFLOW__LAYER_JSON, NEONFLOW__LAYERS };
@@ -32,7 +33,7 @@ enum { NEONFLOW__LAYER_LIB, NEONFLOW__LAYER_CURL, NEONFLOW__LAYER_JSON, NEONFLOW
 /* The next `after` allocations succeed, then every one fails until reset with -1. */
 void neonflow__alloc_fail_after(long after);
 /* Counts allocations from now on; the k-th (1-based) fails once; k = 0 counts
- * without failing; k < 0 stops counting. Resets the counters. */
+ * without failing (both reset the counters); k < 0 stops counting and keeps them. */
 void neonflow__alloc_fail_nth(long k);
 /* Allocations counted per layer since the last neonflow__alloc_fail_nth. */
 long neonflow__alloc_count(int layer);

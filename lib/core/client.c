@@ -133,7 +133,8 @@ int neonflow__url_is_loopback_host(const char *host)
 }
 
 /* Checks an absolute http(s) URL with a host and no query, fragment or
- * credentials. On success *is_http and *loopback describe it. */
+ * credentials. On success (1) *is_http and *loopback describe it; 0 when
+ * invalid, -1 when curl ran out of memory parsing it. */
 static int base_url_check(const char *url, int *is_http, int *loopback)
 {
     size_t n = strlen(url);
@@ -142,9 +143,10 @@ static int base_url_check(const char *url, int *is_http, int *loopback)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
             return 0;
+    neonflow__alloc_oom_clear();
     CURLU *u = curl_url();
     if (!u)
-        return 0;
+        return -1;
     int ok = 0;
     char *scheme = NULL, *host = NULL, *query = NULL, *frag = NULL, *user = NULL;
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
@@ -174,16 +176,16 @@ done:
     curl_free(frag);
     curl_free(user);
     curl_url_cleanup(u);
-    return ok;
+    return !ok && neonflow__alloc_oom_seen() ? -1 : ok;
 }
 
 NEONFLOW_API int neonflow_client_options_set_base_url(neonflow_client_options *opts, const char *url)
 {
     if (!opts)
         return NEONFLOW_EINVAL;
-    int is_http, loopback;
-    if (url && !base_url_check(url, &is_http, &loopback))
-        return NEONFLOW_EINVAL;
+    int is_http, loopback, v = url ? base_url_check(url, &is_http, &loopback) : 1;
+    if (v <= 0)
+        return v < 0 ? NEONFLOW_ENOMEM : NEONFLOW_EINVAL;
     return set_string(&opts->cfg.base_url, url);
 }
 
@@ -338,8 +340,12 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
     if (!c->cfg.base_url) {
         const char *env = getenv("NEON_API_HOST");
         const char *url = env && *env ? env : NEONFLOW_DEFAULT_BASE_URL;
-        int is_http, loopback;
-        if (!base_url_check(url, &is_http, &loopback)) {
+        int is_http, loopback, v = base_url_check(url, &is_http, &loopback);
+        if (v < 0) {
+            rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory checking the base URL");
+            goto fail;
+        }
+        if (!v) {
             rc = neonflow__error_set(err, NEONFLOW_ECONFIG,
                                      "NEON_API_HOST is not an absolute http(s) URL: %.200s", url);
             goto fail;
@@ -352,8 +358,12 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
     size_t n = strlen(c->cfg.base_url);
     while (n > 0 && c->cfg.base_url[n - 1] == '/')
         c->cfg.base_url[--n] = '\0';
-    int is_http = 0, loopback = 0;
-    if (!base_url_check(c->cfg.base_url, &is_http, &loopback)) {
+    int is_http = 0, loopback = 0, valid = base_url_check(c->cfg.base_url, &is_http, &loopback);
+    if (valid < 0) {
+        rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory checking the base URL");
+        goto fail;
+    }
+    if (!valid) {
         rc = neonflow__error_set(err, NEONFLOW_ECONFIG, "invalid base URL: %.200s", c->cfg.base_url);
         goto fail;
     }

@@ -107,9 +107,15 @@ static CURL *handle_take(struct neonflow__transport *t)
 
 static void handle_give_back(struct neonflow__transport *t, CURL *h)
 {
+    int seen = neonflow__alloc_oom_seen();
+    neonflow__alloc_oom_clear();
     curl_easy_reset(h); /* drops every pointer into this call's memory */
+    /* a reset that ran out of memory leaves the handle half set up: not reused */
+    int broken = neonflow__alloc_oom_seen();
+    if (seen)
+        neonflow__alloc_oom_mark();
     pthread_mutex_lock(&t->pool_lock);
-    if (t->pool_n < NEONFLOW__POOL_MAX) {
+    if (!broken && t->pool_n < NEONFLOW__POOL_MAX) {
         t->pool[t->pool_n++] = h;
         h = NULL;
     }
@@ -149,6 +155,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
 {
     neonflow_client *c = k->c;
     struct neonflow__transport *t = c->transport;
+    neonflow__alloc_oom_clear();
     CURL *h = handle_take(t);
     if (!h)
         return NEONFLOW_ENOMEM;
@@ -201,10 +208,10 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     }
     setup_method(h, k);
 
-    neonflow__alloc_oom_clear();
     a->cc = curl_easy_perform(h);
-    /* A transfer that failed after an allocation failed (curl's own or the
-     * body buffer's) failed for want of memory, whatever code curl chose. */
+    /* A transfer that failed after an allocation failed (curl's own while
+     * setting options or transferring, or the body buffer's) failed for want
+     * of memory, whatever code curl chose. */
     int oom = neonflow__alloc_oom_seen();
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

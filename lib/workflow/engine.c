@@ -324,6 +324,13 @@ static int run_changed_something(const neonflow__run *r)
 int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_report **out, neonflow_error **err)
 {
     neonflow_report *rep = r->rep;
+    if (rc == NEONFLOW_OK && neonflow__report_incomplete(rep)) {
+        /* never an OK whose report lacks what was done */
+        neonflow_error_free(r->err);
+        r->err = NULL;
+        rc = neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory recording the report; run again with the same run "
+                                                "id to get it in full");
+    }
     rep->result = rc;
     rep->duration_ms = mono_now(r) - r->start_mono;
     rep->api_calls += r->ctx.calls;
@@ -358,7 +365,11 @@ int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_repo
         snprintf(msg, sizeof(msg), "The %s stopped%s: %s (%s).%s%s%s%s", w, where, why, neonflow_error_name(rc),
                  state, extra ? " " : "", extra ? extra : "", cont);
     }
-    neonflow__set_str(&rep->message, msg);
+    if (neonflow__set_str(&rep->message, msg) != NEONFLOW_OK && rc == NEONFLOW_OK) {
+        rep->result = rc = NEONFLOW_ENOMEM;
+        snprintf(msg, sizeof(msg), "out of memory recording the report; run again with run id %s to get it in full",
+                 rep->run_id);
+    }
     neonflow__emit(r, NEONFLOW_EVENT_RUN_ENDED, "%s", msg);
     neonflow__hook_unref(r->event_hook);
     neonflow__hook_unref(r->gate_hook);
