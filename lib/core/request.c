@@ -319,6 +319,13 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
         neonflow__log(k->c, NEONFLOW_LOG_DEBUG, "%s %s -> %s%d in %lld ms (request %s)",
                       k->req->method, k->req->path, a.cc == CURLE_OK ? "HTTP " : "curl error ",
                       a.cc == CURLE_OK ? (int)a.status : (int)a.cc, (long long)(t1 - t0), a.rid);
+        if (decision == NEONFLOW__RD_SUCCESS && a.oom && neonflow__method_idempotent(k->req->method)) {
+            /* libcurl 7.88 drops a query string it cannot copy and still
+             * succeeds: an answer to a request curl may have altered is not trusted */
+            neonflow__free(a.body.data);
+            return fail_with(k, err, NEONFLOW_ENOMEM, a.status, 0, NULL, a.rid,
+                             "out of memory during the transfer: the answer may be to another request");
+        }
         if (decision == NEONFLOW__RD_SUCCESS) {
             rc = succeed(k, &a, resp, err);
             neonflow__free(a.body.data);

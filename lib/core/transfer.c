@@ -212,7 +212,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     /* A transfer that failed after an allocation failed (curl's own while
      * setting options or transferring, or the body buffer's) failed for want
      * of memory, whatever code curl chose. */
-    int oom = neonflow__alloc_oom_seen();
+    int oom = a->oom = neonflow__alloc_oom_seen();
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     a->status = (int32_t)status;

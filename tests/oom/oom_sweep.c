@@ -222,6 +222,15 @@ static int fail(const char *fmt, ...)
     return -1;
 }
 
+static long renamed; /* resources created under another name than asked, and repaired */
+
+static void on_event(const neonflow_event *ev, void *payload)
+{
+    (void)payload;
+    if (neonflow_event_kind(ev) == NEONFLOW_EVENT_WARNING && strstr(neonflow_event_message(ev), "renaming it"))
+        renamed++;
+}
+
 static int promote(const project *p, const char *run_id, neonflow_report **rep, neonflow_error **err)
 {
     neonflow_client_options *co = NULL;
@@ -245,6 +254,8 @@ static int promote(const project *p, const char *run_id, neonflow_report **rep, 
         rc = neonflow_run_options_set_run_id(ro, run_id);
     if (rc == NEONFLOW_OK)
         rc = neonflow_run_options_set_timeout_ms(ro, 30000);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow_run_options_set_event_hook(ro, on_event, NULL, NULL);
     if (rc == NEONFLOW_OK)
         rc = neonflow_promote_options_new(&po);
     if (rc == NEONFLOW_OK)
@@ -495,6 +506,7 @@ int main(int argc, char **argv)
     printf("points run: %ld of %ld, failures: %ld, %.1f s\n", ran, n, failed, secs);
     printf("by layer: library %ld, curl %ld, jansson %ld, not reached %ld\n", by_layer[NEONFLOW__LAYER_LIB],
            by_layer[NEONFLOW__LAYER_CURL], by_layer[NEONFLOW__LAYER_JSON], by_layer[NEONFLOW__LAYERS]);
+    printf("snapshots or branches created under another name and renamed: %ld\n", renamed);
     printf("by outcome:");
     for (int c = 0; c < NCODES; c++)
         if (by_code[c])
