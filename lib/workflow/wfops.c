@@ -262,6 +262,7 @@ static int snapshot_repair(neonflow__run *r, const neonflow_snapshot *s, const c
         return NEONFLOW_OK;
     }
     neonflow_snapshot_free(fixed);
+    memset(info, 0, sizeof(*info)); /* nothing to claim */
     neonflow__emit(r, NEONFLOW_EVENT_WARNING, "could not rename snapshot %s (%s): deleting it", id,
                    neonflow_error_name(rc));
     int d = neonflow__snapshot_remove(r, id);
@@ -318,15 +319,27 @@ static int branch_readback(neonflow__run *r, void *arg)
     return b ? 1 : 0;
 }
 
-/* The restored branch must carry the name asked for: the run finds it again
- * by that name. Renamed when it does not; deleted (and the run fails) when
- * the rename fails. */
-static int restored_name_check(neonflow__run *r, const neonflow_branch *b, const char *name)
+/* The restored branch must be aimed at the target asked for (else the
+ * finalize would replace another branch): deleted, and the run fails, when
+ * it is not. It must carry the name asked for: the run finds it again by that
+ * name. Renamed when it does not; deleted (and the run fails) when the rename
+ * fails. */
+static int restored_name_check(neonflow__run *r, const neonflow_branch *b, const char *name, const char *target_id)
 {
-    if (!name || strcmp(neonflow_branch_name(b), name) == 0)
-        return NEONFLOW_OK;
     char id[NEONFLOW__ID_LEN];
     snprintf(id, sizeof(id), "%s", neonflow_branch_id(b));
+    const char *as = neonflow_branch_restored_as(b);
+    if (target_id && as && *as && strcmp(as, target_id) != 0) {
+        neonflow__emit(r, NEONFLOW_EVENT_WARNING, "branch %s was restored onto %s, not onto %s: deleting it", id, as,
+                       target_id);
+        int d = neonflow__branch_remove(r, id);
+        if (d != NEONFLOW_OK)
+            return d;
+        return neonflow__fail(r, NEONFLOW_ESTATE, "the restore made branch %s aimed at %s, not at %s as asked; it "
+                              "was deleted", id, as, target_id);
+    }
+    if (!name || strcmp(neonflow_branch_name(b), name) == 0)
+        return NEONFLOW_OK;
     neonflow__emit(r, NEONFLOW_EVENT_WARNING, "branch %s was restored as \"%s\", not as \"%s\": renaming it", id,
                    neonflow_branch_name(b), name);
     struct neonflow_branch_update_options u = {0};
@@ -373,7 +386,7 @@ int neonflow__restore_make(neonflow__run *r, const char *snapshot_id, const char
             snprintf(id_out, NEONFLOW__ID_LEN, "%s", neonflow_branch_id(neonflow_branch_result_branch(res)));
             rc = neonflow__wait_ops(r, neonflow_branch_result_operations(res));
             if (rc == NEONFLOW_OK)
-                rc = restored_name_check(r, neonflow_branch_result_branch(res), name);
+                rc = restored_name_check(r, neonflow_branch_result_branch(res), name, target_id);
             neonflow_branch_result_free(res);
             return rc;
         }
