@@ -271,6 +271,17 @@ static int promote(const project *p, const char *run_id, neonflow_report **rep, 
     return rc;
 }
 
+/* 1 when name is this run's neonflow name for the target production with a
+ * kind ending in `kind` ("backup" matches "backup" and "promote-backup"). */
+static int ours(const char *name, const char *kind, const char *run_id)
+{
+    neonflow__name_parts np;
+    if (!neonflow__name_parse(name, &np) || strcmp(np.target, "production") != 0 || strcmp(np.run_id, run_id) != 0)
+        return 0;
+    size_t n = strlen(np.kind), k = strlen(kind);
+    return n >= k && strcmp(np.kind + n - k, kind) == 0 && (n == k || np.kind[n - k - 1] == '-');
+}
+
 /* The project after a promotion; run_id's names, rep's ids (rep may be NULL). */
 static int check_promoted(const project *p, const char *run_id, const neonflow_report *rep)
 {
@@ -308,7 +319,7 @@ static int check_promoted(const project *p, const char *run_id, const neonflow_r
         if (strcmp(name, "production") == 0) {
             n_prod++;
             live = neonflow_branch_id(b);
-        } else if (neonflow__name_matches(name, "production", "backup", run_id)) {
+        } else if (ours(name, "backup", run_id)) {
             n_backup++;
             backup = neonflow_branch_id(b);
         } else if (strcmp(name, "dev") != 0) {
@@ -350,10 +361,10 @@ static int check_promoted(const project *p, const char *run_id, const neonflow_r
     for (size_t i = 0; i < neonflow_snapshot_list_count(sl); i++) {
         const neonflow_snapshot *s = neonflow_snapshot_list_get(sl, i);
         const char *name = neonflow_snapshot_name(s);
-        if (neonflow__name_matches(name, "production", "candidate", run_id)) {
+        if (ours(name, "candidate", run_id)) {
             n_cand++;
             cand_id = neonflow_snapshot_id(s);
-        } else if (neonflow__name_matches(name, "production", "rollback", run_id)) {
+        } else if (ours(name, "rollback", run_id)) {
             n_rb++;
             rb_id = neonflow_snapshot_id(s);
         } else {
