@@ -8,6 +8,18 @@
  * Retry and rate-limit waits sleep on the calling thread only; the log and
  * trace hooks run on the thread making the call, possibly on several threads
  * at once, so a hook shared by threads must be thread-safe itself.
+ *
+ * Process-wide effect: the first neonflow_client_new installs, once and
+ * thread-safely, the library's counting allocation functions into libcurl
+ * (curl_global_init_mem) and jansson (json_set_alloc_funcs), so that an
+ * allocation that fails inside either is seen and reported as
+ * NEONFLOW_ENOMEM, never as a malformed or shortened result. jansson's are
+ * installed for the whole process and call the functions that were installed
+ * before them (json_get_alloc_funcs), so a host that set its own keeps using
+ * them; a host must not replace jansson's functions after creating a client.
+ * curl's take effect only when the library is the first to initialise curl
+ * in the process; if the host called curl_global_init first, curl allocates
+ * with the host's functions and a failure there is reported with curl's code.
  */
 #ifndef NEONFLOW_CLIENT_H
 #define NEONFLOW_CLIENT_H
@@ -152,7 +164,10 @@ NEONFLOW_API int neonflow_client_options_set_trace_hook(neonflow_client_options 
  * Errors: NEONFLOW_EINVAL (NULL out/opts), NEONFLOW_ECONFIG (no API key in the
  * options or NEON_API_KEY; malformed NEON_API_HOST), NEONFLOW_EINSECURE,
  * NEONFLOW_ENOMEM, NEONFLOW_EGENERIC (libcurl could not be initialised).
- * *out is NULL after a failure. Thread-safety: may be called from any thread.
+ * The first call installs the process-wide allocation functions described at
+ * the top of this header; if that fails for want of memory, a later call
+ * tries again. *out is NULL after a failure. Thread-safety: may be called
+ * from any thread.
  */
 NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_client_options *opts, neonflow_error **err);
 

@@ -379,6 +379,7 @@ int neonflow__branch_create_ctx(neonflow_branch_result **out, neonflow_client *c
     int rc = check_common(c, project_id, NULL, err);
     if (rc != NEONFLOW_OK)
         return rc;
+    neonflow__body_begin();
     json_t *body = json_object(), *br = json_object();
     int bad = !body || !br || json_object_set(body, "branch", br) != 0;
     if (!bad && opts && opts->parent_id)
@@ -396,7 +397,7 @@ int neonflow__branch_create_ctx(neonflow_branch_result **out, neonflow_client *c
     json_decref(br);
     if (bad) {
         json_decref(body);
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "branch name is not valid UTF-8 (or out of memory)");
+        return neonflow__body_error(err, "branch name is not valid UTF-8");
     }
     char *path = branch_path(project_id, NULL, NULL);
     json_t *root;
@@ -431,6 +432,7 @@ int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list *
         return rc;
     if (!opts)
         return neonflow__error_set(err, NEONFLOW_EINVAL, "update options must not be NULL");
+    neonflow__body_begin();
     json_t *body = json_object(), *br = json_object();
     int bad = !body || !br || json_object_set(body, "branch", br) != 0;
     if (!bad && opts->name_set)
@@ -442,7 +444,7 @@ int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list *
     json_decref(br);
     if (bad) {
         json_decref(body);
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "branch name is not valid UTF-8 (or out of memory)");
+        return neonflow__body_error(err, "branch name is not valid UTF-8");
     }
     char *path = branch_path(project_id, branch_id, NULL);
     json_t *root;
@@ -524,13 +526,14 @@ int neonflow__branch_finalize_restore_ctx(neonflow_operation_list **ops_out, neo
         return rc;
     if (old_branch_name && !name_ok(old_branch_name))
         return neonflow__error_set(err, NEONFLOW_EINVAL, "old_branch_name must be 1-256 bytes");
+    neonflow__body_begin();
     json_t *body = json_object();
     int bad = !body;
     if (!bad && old_branch_name)
         bad = json_object_set_new(body, "name", json_string(old_branch_name)) != 0;
     if (bad) {
         json_decref(body);
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "old_branch_name is not valid UTF-8 (or out of memory)");
+        return neonflow__body_error(err, "old_branch_name is not valid UTF-8");
     }
     char *path = branch_path(project_id, branch_id, "/finalize_restore");
     json_t *root;

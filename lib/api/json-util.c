@@ -422,6 +422,15 @@ char *neonflow__sb_take(neonflow__sb *b)
     return s;
 }
 
+void neonflow__body_begin(void) { neonflow__alloc_oom_clear(); }
+
+int neonflow__body_error(neonflow_error **err, const char *invalid)
+{
+    if (neonflow__alloc_oom_seen())
+        return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory building the request body");
+    return neonflow__error_set(err, NEONFLOW_EINVAL, "%s", invalid);
+}
+
 int neonflow__set_str(char **slot, const char *value)
 {
     char *copy = NULL;

@@ -91,6 +91,12 @@ int neonflow__is_rfc3339(const char *s);
 /* 1 when s looks like an LSN: 1-16 hex digits '/' 1-16 hex digits. */
 int neonflow__is_lsn(const char *s);
 
+/* Request bodies: call neonflow__body_begin() before building one with
+ * jansson; when building failed, neonflow__body_error() gives ENOMEM if an
+ * allocation failed since then, else EINVAL with the message `invalid`. */
+void neonflow__body_begin(void);
+int neonflow__body_error(neonflow_error **err, const char *invalid);
+
 /* Replaces *slot with a copy of value (NULL clears). NEONFLOW_OK or NEONFLOW_ENOMEM. */
 int neonflow__set_str(char **slot, const char *value);
 

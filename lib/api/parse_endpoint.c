@@ -4,6 +4,7 @@
 
 #include "api-private.h"
 #include "core/alloc.h"
+#include "core/jsonio.h"
 #include "core/error.h"
 
 #define EP(f) offsetof(struct neonflow_endpoint, f)
@@ -49,12 +50,11 @@ int neonflow__endpoint_parse(const json_t *obj, void *item, const char *what, ne
     e->type_code = neonflow__enum_lookup(e->type, type_names, NEONFLOW_ENDPOINT_TYPE_UNKNOWN);
     e->current_state_code = neonflow__enum_lookup(e->current_state, state_names, NEONFLOW_ENDPOINT_STATE_UNKNOWN);
     e->pending_state_code = neonflow__enum_lookup(e->pending_state, state_names, NEONFLOW_ENDPOINT_STATE_NONE);
-    size_t n = json_dumpb(e->settings, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
-    e->settings_text = neonflow__malloc(n + 1);
+    char *text = e->settings ? neonflow__json_dumps(e->settings, JSON_COMPACT | JSON_SORT_KEYS, NULL) : NULL;
+    e->settings_text = e->settings ? neonflow__strdup(text) : neonflow__strdup("");
+    neonflow__json_free(text);
     if (!e->settings_text)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
-    json_dumpb(e->settings, e->settings_text, n, JSON_COMPACT | JSON_SORT_KEYS);
-    e->settings_text[n] = '\0';
     return NEONFLOW_OK;
 }
 

@@ -64,9 +64,10 @@ int neonflow__backup_schedule_set_ctx(neonflow_client *c, neonflow__call_ctx *ct
         return rc;
     if (!sched)
         return neonflow__error_set(err, NEONFLOW_EINVAL, "schedule must not be NULL");
+    neonflow__body_begin();
     json_t *body = neonflow__schedule_to_json(sched);
     if (!body)
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "schedule frequency is not valid UTF-8 (or out of memory)");
+        return neonflow__body_error(err, "schedule frequency is not valid UTF-8");
     char *path = schedule_path(project_id, branch_id);
     json_t *root;
     rc = neonflow__api_call(c, ctx, "PUT", path, ROUTE, body, &root, NULL, err);

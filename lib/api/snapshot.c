@@ -326,6 +326,7 @@ int neonflow__snapshot_update_ctx(neonflow_snapshot **out, neonflow_client *c, n
         return rc;
     if (!opts)
         return neonflow__error_set(err, NEONFLOW_EINVAL, "update options must not be NULL");
+    neonflow__body_begin();
     json_t *body = json_object(), *snap = json_object();
     int bad = !body || !snap || json_object_set(body, "snapshot", snap) != 0;
     if (!bad && opts->name_set)
@@ -335,7 +336,7 @@ int neonflow__snapshot_update_ctx(neonflow_snapshot **out, neonflow_client *c, n
     json_decref(snap);
     if (bad) {
         json_decref(body);
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "snapshot name is not valid UTF-8 (or out of memory)");
+        return neonflow__body_error(err, "snapshot name is not valid UTF-8");
     }
     char *path = snap_path(project_id, snapshot_id, NULL);
     json_t *root;
@@ -408,6 +409,7 @@ int neonflow__snapshot_restore_ctx(neonflow_branch_result **out, neonflow_client
         rc = neonflow__id_check("snapshot_id", snapshot_id, err);
     if (rc != NEONFLOW_OK)
         return rc;
+    neonflow__body_begin();
     json_t *body = json_object();
     int bad = !body;
     if (!bad && opts && opts->name)
@@ -418,7 +420,7 @@ int neonflow__snapshot_restore_ctx(neonflow_branch_result **out, neonflow_client
         bad = json_object_set_new(body, "finalize_restore", json_boolean(opts && opts->finalize)) != 0;
     if (bad) {
         json_decref(body);
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "branch name is not valid UTF-8 (or out of memory)");
+        return neonflow__body_error(err, "branch name is not valid UTF-8");
     }
     char *path = snap_path(project_id, snapshot_id, "/restore");
     json_t *root;

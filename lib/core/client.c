@@ -181,7 +181,8 @@ static char *raw_host(const char *url)
 }
 
 /* Checks an absolute http(s) URL with a host and no query, fragment or
- * credentials. On success *is_http and *loopback describe it. */
+ * credentials. On success (1) *is_http and *loopback describe it; 0 when
+ * invalid, -1 when curl ran out of memory parsing it. */
 static int base_url_check(const char *url, int *is_http, int *loopback)
 {
     size_t n = strlen(url);
@@ -190,9 +191,10 @@ static int base_url_check(const char *url, int *is_http, int *loopback)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
             return 0;
+    neonflow__alloc_oom_clear();
     CURLU *u = curl_url();
     if (!u)
-        return 0;
+        return -1;
     int ok = 0;
     char *scheme = NULL, *host = NULL, *query = NULL, *frag = NULL, *user = NULL;
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
@@ -226,16 +228,16 @@ done:
     curl_free(frag);
     curl_free(user);
     curl_url_cleanup(u);
-    return ok;
+    return !ok && neonflow__alloc_oom_seen() ? -1 : ok;
 }
 
 NEONFLOW_API int neonflow_client_options_set_base_url(neonflow_client_options *opts, const char *url)
 {
     if (!opts)
         return NEONFLOW_EINVAL;
-    int is_http, loopback;
-    if (url && !base_url_check(url, &is_http, &loopback))
-        return NEONFLOW_EINVAL;
+    int is_http, loopback, v = url ? base_url_check(url, &is_http, &loopback) : 1;
+    if (v <= 0)
+        return v < 0 ? NEONFLOW_ENOMEM : NEONFLOW_EINVAL;
     return set_string(&opts->cfg.base_url, url);
 }
 
@@ -340,11 +342,6 @@ NEONFLOW_API int neonflow_client_options_set_trace_hook(neonflow_client_options 
     return neonflow__hook_set(&opts->cfg.trace_hook, (void (*)(void))fn, payload, destroy);
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void curl_init(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 static char *build_user_agent(const char *suffix)
 {
     char buf[64 + UA_SUFFIX_MAX];
@@ -362,10 +359,11 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
         return neonflow__error_set(err, NEONFLOW_EINVAL,
                                    "neonflow_client_new: options must not be NULL "
                                    "(create them with neonflow_client_options_new)");
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_result != CURLE_OK)
-        return neonflow__error_set(err, NEONFLOW_EGENERIC, "libcurl could not be initialised: %s",
-                                   curl_easy_strerror(curl_init_result));
+    /* once per process: curl_global_init_mem and jansson's allocator (see alloc.h) */
+    CURLcode init = (CURLcode)neonflow__alloc_install();
+    if (init != CURLE_OK)
+        return neonflow__error_set(err, init == CURLE_OUT_OF_MEMORY ? NEONFLOW_ENOMEM : NEONFLOW_EGENERIC,
+                                   "libcurl could not be initialised: %s", curl_easy_strerror(init));
 
     neonflow_client *c = neonflow__calloc(1, sizeof(*c));
     if (!c || config_copy(&c->cfg, &opts->cfg) != NEONFLOW_OK) {
@@ -394,8 +392,12 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
     if (!c->cfg.base_url) {
         const char *env = getenv("NEON_API_HOST");
         const char *url = env && *env ? env : NEONFLOW_DEFAULT_BASE_URL;
-        int is_http, loopback;
-        if (!base_url_check(url, &is_http, &loopback)) {
+        int is_http, loopback, v = base_url_check(url, &is_http, &loopback);
+        if (v < 0) {
+            rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory checking the base URL");
+            goto fail;
+        }
+        if (!v) {
             char shown[240];
             rc = neonflow__error_set(err, NEONFLOW_ECONFIG, "NEON_API_HOST is not an absolute http(s) URL: %s",
                                      neonflow__echo_url(shown, sizeof(shown), url));
@@ -409,8 +411,12 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
     size_t n = strlen(c->cfg.base_url);
     while (n > 0 && c->cfg.base_url[n - 1] == '/')
         c->cfg.base_url[--n] = '\0';
-    int is_http = 0, loopback = 0;
-    if (!base_url_check(c->cfg.base_url, &is_http, &loopback)) {
+    int is_http = 0, loopback = 0, valid = base_url_check(c->cfg.base_url, &is_http, &loopback);
+    if (valid < 0) {
+        rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory checking the base URL");
+        goto fail;
+    }
+    if (!valid) {
         char shown[240];
         rc = neonflow__error_set(err, NEONFLOW_ECONFIG, "invalid base URL: %s",
                                  neonflow__echo_url(shown, sizeof(shown), c->cfg.base_url));

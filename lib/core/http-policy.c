@@ -85,6 +85,8 @@ int neonflow__retry_decision(const char *method, int32_t status, CURLcode cc, in
         return NEONFLOW__RD_RETRY;
     if (curl_is_tls_failure(cc))
         return NEONFLOW__RD_FAIL; /* certificate problems do not heal by retrying */
+    if (cc == CURLE_OUT_OF_MEMORY) /* retrying will not find memory; a sent mutation's fate is unknown */
+        return sent && !idem ? NEONFLOW__RD_UNCERTAIN : NEONFLOW__RD_FAIL;
     if (curl_is_lost_response(cc)) {
         if (!sent || idem)
             return NEONFLOW__RD_RETRY;

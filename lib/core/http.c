@@ -120,14 +120,18 @@ int neonflow__transport_new(neonflow_client *c, neonflow_error **err)
     t->share = curl_share_init();
     if (!t->share) {
         neonflow__transport_free(t);
-        return neonflow__error_set(err, NEONFLOW_EGENERIC, "curl_share_init failed");
+        return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory: curl_share_init failed");
     }
     curl_share_setopt(t->share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(t->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
     curl_share_setopt(t->share, CURLSHOPT_USERDATA, t);
-    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    /* sharing allocates (caches): a failure would silently leave it unshared */
+    if (curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+        curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+        curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK) {
+        neonflow__transport_free(t);
+        return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory setting up curl's shared caches");
+    }
 
     const char *key = c->cfg.api_key ? c->cfg.api_key : "";
     size_t n = strlen("Authorization: Bearer ") + strlen(key) + 1;

@@ -14,6 +14,7 @@
 #include "text.h"
 #include "error.h"
 #include "http.h"
+#include "jsonio.h"
 #include "transfer.h"
 
 typedef neonflow__attempt attempt;
@@ -95,7 +96,7 @@ static void parse_error_body(const call *k, const attempt *a, neonflow__error_bo
     memset(eb, 0, sizeof(*eb));
     if (a->cc != CURLE_OK || a->body.len == 0)
         return;
-    json_t *j = json_loadb(a->body.data, a->body.len, 0, NULL);
+    json_t *j = neonflow__json_loadb(a->body.data, a->body.len, 0, NULL, NULL);
     neonflow__error_body_parse(j, a->body.data, a->body.len, k->c->cfg.api_key, eb);
     json_decref(j);
 }
@@ -164,9 +165,15 @@ static int succeed(call *k, attempt *a, neonflow__response *resp, neonflow_error
         all_blank(a->body.data ? a->body.data : "", a->body.len))
         return NEONFLOW_OK;
     json_error_t je;
-    resp->json = json_loadb(a->body.data, a->body.len, 0, &je);
+    int oom = 0;
+    resp->json = neonflow__json_loadb(a->body.data, a->body.len, 0, &je, &oom);
     if (resp->json)
         return NEONFLOW_OK;
+    if (oom) /* the answer may be fine: this process could not hold it */
+        return fail_with(k, err, NEONFLOW_ENOMEM, a->status, 0, NULL, a->resp_rid[0] ? a->resp_rid : a->rid,
+                         "HTTP %d: out of memory parsing the response%s", (int)a->status,
+                         neonflow__method_idempotent(k->req->method) ? ""
+                                                                     : "; the request was applied");
     return fail_with(k, err, NEONFLOW_EPROTOCOL, a->status, 0, NULL, a->resp_rid[0] ? a->resp_rid : a->rid,
                      "HTTP %d: the response is not valid JSON: %s (line %d, column %d)%s",
                      (int)a->status, je.text, je.line, je.column,
@@ -325,6 +332,13 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
         neonflow__log(k->c, NEONFLOW_LOG_DEBUG, "%s %s -> %s%d in %lld ms (request %s)",
                       k->req->method, k->req->path, a.cc == CURLE_OK ? "HTTP " : "curl error ",
                       a.cc == CURLE_OK ? (int)a.status : (int)a.cc, (long long)(t1 - t0), a.rid);
+        if (decision == NEONFLOW__RD_SUCCESS && a.oom && neonflow__method_idempotent(k->req->method)) {
+            /* libcurl 7.88 drops a query string it cannot copy and still
+             * succeeds: an answer to a request curl may have altered is not trusted */
+            neonflow__free(a.body.data);
+            return fail_with(k, err, NEONFLOW_ENOMEM, a.status, 0, NULL, a.rid,
+                             "out of memory during the transfer: the answer may be to another request");
+        }
         if (decision == NEONFLOW__RD_SUCCESS) {
             rc = succeed(k, &a, resp, err);
             neonflow__free(a.body.data);
@@ -404,10 +418,10 @@ int neonflow__http_call(neonflow_client *c, neonflow__call_ctx *ctx, const neonf
     if (url)
         snprintf(url, ulen, "%s%s", c->cfg.base_url, req->path);
     if (req->body)
-        body = json_dumps(req->body, JSON_COMPACT);
+        body = neonflow__json_dumps(req->body, JSON_COMPACT, NULL);
     if (!url || (req->body && !body)) {
         neonflow__free(url);
-        free(body);
+        neonflow__json_free(body);
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory building %s %.200s",
                                    req->method, req->path);
     }
@@ -420,7 +434,7 @@ int neonflow__http_call(neonflow_client *c, neonflow__call_ctx *ctx, const neonf
         resp->json = NULL;
     }
     neonflow__free(url);
-    free(body); /* json_dumps allocates with jansson's allocator (malloc by default) */
+    neonflow__json_free(body);
     if (resp == &scratch)
         neonflow__response_clear(&scratch);
     return rc;

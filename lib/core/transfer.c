@@ -159,9 +159,15 @@ static CURL *handle_take(struct neonflow__transport *t)
 
 static void handle_give_back(struct neonflow__transport *t, CURL *h)
 {
+    int seen = neonflow__alloc_oom_seen();
+    neonflow__alloc_oom_clear();
     curl_easy_reset(h); /* drops every pointer into this call's memory */
+    /* a reset that ran out of memory leaves the handle half set up: not reused */
+    int broken = neonflow__alloc_oom_seen();
+    if (seen)
+        neonflow__alloc_oom_mark();
     pthread_mutex_lock(&t->pool_lock);
-    if (t->pool_n < NEONFLOW__POOL_MAX) {
+    if (!broken && t->pool_n < NEONFLOW__POOL_MAX) {
         t->pool[t->pool_n++] = h;
         h = NULL;
     }
@@ -201,6 +207,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
 {
     neonflow_client *c = k->c;
     struct neonflow__transport *t = c->transport;
+    neonflow__alloc_oom_clear();
     CURL *h = handle_take(t);
     if (!h)
         return NEONFLOW_ENOMEM;
@@ -256,6 +263,10 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     setup_method(h, k);
 
     a->cc = perform(h);
+    /* A transfer that failed after an allocation failed (curl's own while
+     * setting options or transferring, or the body buffer's) failed for want
+     * of memory, whatever code curl chose. */
+    int oom = a->oom = neonflow__alloc_oom_seen();
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     a->status = (int32_t)status;
@@ -269,6 +280,8 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     a->cancelled = a->cc == CURLE_ABORTED_BY_CALLBACK;
     if (a->cc == CURLE_WRITE_ERROR && a->body.too_big)
         a->cc = CURLE_FILESIZE_EXCEEDED;
+    else if (oom && a->cc != CURLE_OK && !a->cancelled)
+        a->cc = CURLE_OUT_OF_MEMORY;
     handle_give_back(t, h);
     return NEONFLOW_OK;
 }

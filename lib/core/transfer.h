@@ -21,6 +21,7 @@ typedef struct neonflow__attempt {
     int sent;             /* request bytes may have reached the server */
     int cancelled;        /* the cancel token stopped the transfer */
     int deadline_clamped; /* the attempt's timeout was cut to the caller's deadline */
+    int oom;              /* an allocation failed during the attempt (curl may have sent less than asked) */
     neonflow__body body;
     char retry_after[64]; /* raw header value, "" when absent */
     char resp_rid[128];   /* X-Request-ID of the response, "" when absent */

@@ -333,6 +333,13 @@ static int run_changed_something(const neonflow__run *r)
 int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_report **out, neonflow_error **err)
 {
     neonflow_report *rep = r->rep;
+    if (rc == NEONFLOW_OK && neonflow__report_incomplete(rep)) {
+        /* never an OK whose report lacks what was done */
+        neonflow_error_free(r->err);
+        r->err = NULL;
+        rc = neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory recording the report; run again with the same run "
+                                                "id to get it in full");
+    }
     rep->result = rc;
     rep->duration_ms = mono_now(r) - r->start_mono;
     rep->api_calls += r->ctx.calls;
@@ -376,9 +383,16 @@ int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_repo
     const char *secret = neonflow__client_secret(r->c);
     neonflow__scrub(msg, secret);
     msg = neonflow__text_clean(msg, NEONFLOW__MESSAGE_MAX);
-    neonflow__set_str(&rep->message, msg ? msg : neonflow_strerror(rc));
+    if ((!msg || neonflow__set_str(&rep->message, msg) != NEONFLOW_OK) && rc == NEONFLOW_OK) {
+        /* never an OK whose report lacks its message */
+        rep->result = rc = NEONFLOW_ENOMEM;
+        neonflow__free(msg);
+        msg = NULL;
+        neonflow__set_str(&rep->message, "out of memory recording the report; run again with the same run id to "
+                                         "get it in full");
+    }
     neonflow__report_scrub(rep, secret);
-    neonflow__emit(r, NEONFLOW_EVENT_RUN_ENDED, "%s", rep->message ? rep->message : "");
+    neonflow__emit(r, NEONFLOW_EVENT_RUN_ENDED, "%s", rep->message ? rep->message : neonflow_strerror(rc));
     neonflow__hook_unref(r->event_hook);
     neonflow__hook_unref(r->gate_hook);
     neonflow__hook_unref(r->cancel_hook);

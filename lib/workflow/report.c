@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/jsonio.h"
 #include "workflow-private.h"
 
 static const char *nz(const char *s)
@@ -25,7 +26,20 @@ int neonflow__report_set(neonflow_report *r, int field, const char *value)
 {
     if (!r || field < 0 || field >= NEONFLOW__R_COUNT)
         return NEONFLOW_EINVAL;
-    return neonflow__set_str(&r->str[field], value);
+    int rc = neonflow__set_str(&r->str[field], value);
+    if (rc != NEONFLOW_OK)
+        r->incomplete = 1;
+    return rc;
+}
+
+int neonflow__report_incomplete(const neonflow_report *r)
+{
+    if (!r || r->incomplete)
+        return 1;
+    for (size_t i = 0; i < r->nsteps; i++)
+        if (r->steps[i]->incomplete)
+            return 1;
+    return 0;
 }
 
 const char *neonflow__report_get(const neonflow_report *r, int field)
@@ -90,20 +104,25 @@ neonflow_resource *neonflow__resource_add(neonflow_step *s, int32_t kind, int32_
     if (s->nres == s->capres) {
         size_t nc = s->capres ? s->capres * 2 : 4;
         neonflow_resource **nr = neonflow__realloc(s->res, nc * sizeof(*nr));
-        if (!nr)
+        if (!nr) {
+            s->incomplete = 1;
             return NULL;
+        }
         s->res = nr;
         s->capres = nc;
     }
     neonflow_resource *x = neonflow__calloc(1, sizeof(*x));
-    if (!x)
+    if (!x) {
+        s->incomplete = 1;
         return NULL;
+    }
     x->kind = kind;
     x->action = action;
     x->size_bytes = -1;
     if (neonflow__set_str(&x->role, role) || neonflow__set_str(&x->name, name) || neonflow__set_str(&x->id, id) ||
         neonflow__set_str(&x->target, target)) {
         resource_free(x);
+        s->incomplete = 1;
         return NULL;
     }
     s->res[s->nres++] = x;
@@ -116,7 +135,8 @@ void neonflow__step_set_resource_id(neonflow_step *s, const char *role, const ch
         return;
     for (size_t i = 0; i < s->nres; i++)
         if (s->res[i]->role && strcmp(s->res[i]->role, role) == 0) {
-            neonflow__set_str(&s->res[i]->id, id);
+            if (neonflow__set_str(&s->res[i]->id, id) != NEONFLOW_OK)
+                s->incomplete = 1;
             return;
         }
 }
@@ -324,13 +344,13 @@ NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, n
         bad = json_object_set(o, "lost_writes", lw) != 0 || json_object_set(o, "steps", steps) != 0;
     json_decref(lw);
     json_decref(steps);
-    char *text = bad ? NULL : json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = bad ? NULL : neonflow__json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER, NULL);
     json_decref(o);
     if (!text)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory while writing the report as JSON");
     /* hand out memory from the library's allocator (freed with neonflow_free) */
     *out = neonflow__strdup(text);
-    free(text);
+    neonflow__json_free(text);
     if (!*out)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
     return NEONFLOW_OK;

@@ -11,17 +11,20 @@
 
 #define MAX_ATTEMPTS 4
 
-/* The request may have been applied although no good answer came back. */
+/* The request may have been applied although no good answer came back
+ * (ENOMEM: the answer could not be held in memory). */
 static int maybe_applied(int rc)
 {
     return rc == NEONFLOW_EUNCERTAIN || rc == NEONFLOW_EPROTOCOL || rc == NEONFLOW_ESERVER ||
-           rc == NEONFLOW_ETRANSPORT || rc == NEONFLOW_ENETTIMEOUT || rc == NEONFLOW_ECONNECT;
+           rc == NEONFLOW_ETRANSPORT || rc == NEONFLOW_ENETTIMEOUT || rc == NEONFLOW_ECONNECT ||
+           rc == NEONFLOW_ENOMEM;
 }
 
-/* Worth another attempt once the state shows it was not applied. */
+/* Worth another attempt once the state shows it was not applied. Out of
+ * memory is not: the run stops and a resume tries again. */
 static int retry_later(int rc)
 {
-    return maybe_applied(rc) || rc == NEONFLOW_ELOCKED || rc == NEONFLOW_ERATELIMIT;
+    return (maybe_applied(rc) && rc != NEONFLOW_ENOMEM) || rc == NEONFLOW_ELOCKED || rc == NEONFLOW_ERATELIMIT;
 }
 
 static int contains(const char *hay, const char *needle)
@@ -214,6 +217,62 @@ static int snapshot_readback(neonflow__run *r, void *arg)
     return s ? 1 : 0;
 }
 
+/* 1 when s carries the name and expiry the run asked for (to the second). */
+static int snapshot_as_asked(const neonflow_snapshot *s, const char *name, const char *expires_at)
+{
+    if (strcmp(neonflow_snapshot_name(s), name) != 0)
+        return 0;
+    const char *got = neonflow_snapshot_expires_at(s);
+    int64_t want_ms = 0, got_ms = 0;
+    if (!expires_at || !*expires_at)
+        return !got || !*got;
+    if (!got || neonflow__rfc3339_ms(expires_at, &want_ms) != 0 || neonflow__rfc3339_ms(got, &got_ms) != 0)
+        return 0;
+    return want_ms / 1000 == got_ms / 1000;
+}
+
+/* A created snapshot that is not what was asked for (a client that lost the
+ * query string under memory pressure creates one with Neon's default name
+ * and no expiry) is renamed; if that fails it is deleted and the run fails:
+ * a snapshot the run cannot find by its name again must not stay behind. */
+static int snapshot_repair(neonflow__run *r, const neonflow_snapshot *s, const char *name, const char *expires_at,
+                           neonflow__snapinfo *info)
+{
+    char id[NEONFLOW__ID_LEN];
+    snprintf(id, sizeof(id), "%s", neonflow_snapshot_id(s));
+    const char *got_exp = neonflow_snapshot_expires_at(s);
+    neonflow__emit(r, NEONFLOW_EVENT_WARNING,
+                   "snapshot %s was created as \"%s\" (expires %s), not as \"%s\" (expires %s): renaming it", id,
+                   neonflow_snapshot_name(s), got_exp && *got_exp ? got_exp : "never", name,
+                   expires_at && *expires_at ? expires_at : "never");
+    struct neonflow_snapshot_update_options u = {0};
+    u.name = (char *)name;
+    u.name_set = 1;
+    u.expires_at = (char *)(expires_at && *expires_at ? expires_at : NULL);
+    u.expires_set = 1;
+    neonflow_snapshot *fixed = NULL;
+    neonflow_error *e = NULL;
+    int rc = neonflow__snapshot_update_ctx(&fixed, r->c, &r->ctx, r->project_id, id, &u, &e);
+    if (rc == NEONFLOW_OK && !snapshot_as_asked(fixed, name, expires_at))
+        rc = neonflow__error_set(&e, NEONFLOW_ESTATE, "snapshot %s still is \"%s\" after renaming it to \"%s\"", id,
+                                 neonflow_snapshot_name(fixed), name);
+    if (rc == NEONFLOW_OK) {
+        neonflow__snapinfo_fill(info, fixed);
+        neonflow_snapshot_free(fixed);
+        return NEONFLOW_OK;
+    }
+    neonflow_snapshot_free(fixed);
+    memset(info, 0, sizeof(*info)); /* nothing to claim */
+    neonflow__emit(r, NEONFLOW_EVENT_WARNING, "could not rename snapshot %s (%s): deleting it", id,
+                   neonflow_error_name(rc));
+    int d = neonflow__snapshot_remove(r, id);
+    if (d != NEONFLOW_OK) {
+        neonflow_error_free(e);
+        return d; /* the run's error names the failed delete */
+    }
+    return neonflow__fail_with(r, &e, rc);
+}
+
 int neonflow__snapshot_make(neonflow__run *r, const char *branch_id, const char *name, const char *expires_at,
                             neonflow__snapinfo *info)
 {
@@ -228,9 +287,11 @@ int neonflow__snapshot_make(neonflow__run *r, const char *branch_id, const char 
         int rc = neonflow__snapshot_create_ctx(&s, &ops, r->c, &r->ctx, r->project_id, branch_id, &o, &e);
         if (rc == NEONFLOW_OK) {
             neonflow__snapinfo_fill(info, s);
-            neonflow_snapshot_free(s);
             rc = neonflow__wait_ops(r, ops);
             neonflow_operation_list_free(ops);
+            if (rc == NEONFLOW_OK && !snapshot_as_asked(s, name, expires_at))
+                rc = snapshot_repair(r, s, name, expires_at, info);
+            neonflow_snapshot_free(s);
             return rc;
         }
         int k = after_failure(r, &e, rc, attempt, "snapshot create", snapshot_readback, &arg);
@@ -258,6 +319,57 @@ static int branch_readback(neonflow__run *r, void *arg)
     return b ? 1 : 0;
 }
 
+/* The restored branch must be aimed at the target asked for (else the
+ * finalize would replace another branch): deleted, and the run fails, when
+ * it is not. It must carry the name asked for: the run finds it again by that
+ * name. Renamed when it does not; deleted (and the run fails) when the rename
+ * fails. */
+static int restored_name_check(neonflow__run *r, const neonflow_branch *b, const char *name, const char *target_id)
+{
+    char id[NEONFLOW__ID_LEN];
+    snprintf(id, sizeof(id), "%s", neonflow_branch_id(b));
+    const char *as = neonflow_branch_restored_as(b);
+    if (target_id && as && *as && strcmp(as, target_id) != 0) {
+        neonflow__emit(r, NEONFLOW_EVENT_WARNING, "branch %s was restored onto %s, not onto %s: deleting it", id, as,
+                       target_id);
+        int d = neonflow__branch_remove(r, id);
+        if (d != NEONFLOW_OK)
+            return d;
+        return neonflow__fail(r, NEONFLOW_ESTATE, "the restore made branch %s aimed at %s, not at %s as asked; it "
+                              "was deleted", id, as, target_id);
+    }
+    if (!name || strcmp(neonflow_branch_name(b), name) == 0)
+        return NEONFLOW_OK;
+    neonflow__emit(r, NEONFLOW_EVENT_WARNING, "branch %s was restored as \"%s\", not as \"%s\": renaming it", id,
+                   neonflow_branch_name(b), name);
+    struct neonflow_branch_update_options u = {0};
+    u.name = (char *)name;
+    u.name_set = 1;
+    u.is_protected = -1;
+    neonflow_branch *fixed = NULL;
+    neonflow_operation_list *ops = NULL;
+    neonflow_error *e = NULL;
+    int rc = neonflow__branch_update_ctx(&fixed, &ops, r->c, &r->ctx, r->project_id, id, &u, &e);
+    if (rc == NEONFLOW_OK && strcmp(neonflow_branch_name(fixed), name) != 0)
+        rc = neonflow__error_set(&e, NEONFLOW_ESTATE, "branch %s still is \"%s\" after renaming it to \"%s\"", id,
+                                 neonflow_branch_name(fixed), name);
+    neonflow_branch_free(fixed);
+    if (rc == NEONFLOW_OK) {
+        rc = neonflow__wait_ops(r, ops);
+        neonflow_operation_list_free(ops);
+        return rc;
+    }
+    neonflow_operation_list_free(ops);
+    neonflow__emit(r, NEONFLOW_EVENT_WARNING, "could not rename branch %s (%s): deleting it", id,
+                   neonflow_error_name(rc));
+    int d = neonflow__branch_remove(r, id);
+    if (d != NEONFLOW_OK) {
+        neonflow_error_free(e);
+        return d;
+    }
+    return neonflow__fail_with(r, &e, rc);
+}
+
 int neonflow__restore_make(neonflow__run *r, const char *snapshot_id, const char *name, const char *target_id,
                            char id_out[NEONFLOW__ID_LEN])
 {
@@ -273,6 +385,8 @@ int neonflow__restore_make(neonflow__run *r, const char *snapshot_id, const char
         if (rc == NEONFLOW_OK) {
             snprintf(id_out, NEONFLOW__ID_LEN, "%s", neonflow_branch_id(neonflow_branch_result_branch(res)));
             rc = neonflow__wait_ops(r, neonflow_branch_result_operations(res));
+            if (rc == NEONFLOW_OK)
+                rc = restored_name_check(r, neonflow_branch_result_branch(res), name, target_id);
             neonflow_branch_result_free(res);
             return rc;
         }

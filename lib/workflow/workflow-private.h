@@ -71,6 +71,7 @@ struct neonflow_step {
     int64_t duration_ms, api_calls, retries;
     neonflow_resource **res;
     size_t nres, capres;
+    int incomplete; /* a resource or id could not be recorded (out of memory) */
 };
 
 /* String fields of the report, indexed by NEONFLOW__R_*. */
@@ -105,6 +106,7 @@ struct neonflow_report {
     int64_t api_calls, retries, duration_ms;
     char *str[NEONFLOW__R_COUNT];
     int64_t lw_start_ms, lw_end_ms;
+    int incomplete; /* a field could not be recorded (out of memory) */
 };
 
 struct neonflow_event {
@@ -120,6 +122,9 @@ struct neonflow_event {
 /* report.c */
 int neonflow__report_new(neonflow_report **out, int32_t workflow);
 int neonflow__report_set(neonflow_report *r, int field, const char *value);
+/* 1 when something the run did could not be recorded in the report (out of
+ * memory): a run that otherwise succeeded must not report OK with it. */
+int neonflow__report_incomplete(const neonflow_report *r);
 const char *neonflow__report_get(const neonflow_report *r, int field);
 neonflow_step *neonflow__step_add(neonflow_report *r, const char *name, const char *description, int mutating);
 /* Adds a resource to the step; strings may be NULL. Returns it or NULL (ENOMEM). */

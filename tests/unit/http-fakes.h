@@ -75,7 +75,10 @@ static char logbuf[16384];
 static inline void on_log(int32_t level, const char *msg, void *payload)
 {
     (void)level, (void)payload;
-    strncat(logbuf, msg, sizeof(logbuf) - strlen(logbuf) - 2);
+    size_t used = strlen(logbuf);
+    if (used + 2 >= sizeof(logbuf))
+        return; /* full: keep the start */
+    strncat(logbuf, msg, sizeof(logbuf) - used - 2);
     strcat(logbuf, "\n");
 }
 

@@ -202,7 +202,7 @@ void emu_fault_init(emu_fault *f)
 
 int emu_fault_add_locked(emu_server *s, const emu_fault *f)
 {
-    if (!f || f->kind < EMU_FAULT_STATUS || f->kind > EMU_FAULT_MALFORMED || f->skip < 0 ||
+    if (!f || f->kind < EMU_FAULT_STATUS || f->kind > EMU_FAULT_DROP_BODY || f->skip < 0 ||
         f->count < 0 || f->probability < 0 || f->probability > 1 || f->delay_ms < 0)
         return -1;
     if (f->kind == EMU_FAULT_STATUS && (f->status < 100 || f->status > 599))

@@ -12,7 +12,7 @@
  *   GET    /__emulator/read?project_id=&branch_id=                  -> {content, lsn}
  *   POST   /__emulator/faults       {method?, path?, kind, status?, retry_after_s?,
  *                                    delay_ms?, skip?, count?, probability?}
- *          kind: "status" | "drop_before" | "drop_after" | "delay" | "truncate" | "malformed"
+ *          kind: "status" | "drop_before" | "drop_after" | "delay" | "truncate" | "malformed" | "drop_query" | "drop_body"
  *   DELETE /__emulator/faults
  *   POST   /__emulator/op_faults    {action?, kind: "fail_then_recover"|"error"|"cancelled", count?}
  *   PUT    /__emulator/op_duration  {ms}
@@ -81,7 +81,7 @@ static int kind_of(const char *k, const char *const *names, int n)
 
 static void add_fault(emu_ctx *c)
 {
-    static const char *const kinds[] = {"status", "drop_before", "drop_after", "delay", "truncate", "malformed"};
+    static const char *const kinds[] = {"status", "drop_before", "drop_after", "delay", "truncate", "malformed", "drop_query", "drop_body"};
     emu_fault f;
     json_int_t st, ra, delay, skip, count;
     const char *method = NULL, *path = NULL, *ks = NULL;
@@ -92,7 +92,7 @@ static void add_fault(emu_ctx *c)
     if (str_member(c, "method", 16, &method) < 0 || str_member(c, "path", 1024, &path) < 0)
         return;
     if (json_is_string(kv))
-        ks = json_string_value(kv), f.kind = kind_of(ks, kinds, 6);
+        ks = json_string_value(kv), f.kind = kind_of(ks, kinds, 8);
     else if (json_is_integer(kv))
         f.kind = (int)json_integer_value(kv);
     if (int_member(c, "status", 503, 100, 599, &st) || int_member(c, "retry_after_s", -1, -1, INT32_MAX, &ra) ||

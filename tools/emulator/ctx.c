@@ -31,7 +31,7 @@ void emu_ok(emu_ctx *c, int status, json_t *out)
 
 const char *emu_query(emu_ctx *c, const char *key)
 {
-    return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, key);
+    return c->no_query ? NULL : MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
 int emu_get_str(emu_ctx *c, json_t *obj, const char *key, const char **out)

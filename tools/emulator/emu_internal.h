@@ -221,6 +221,7 @@ typedef struct emu_ctx {
     json_t *body; /* parsed JSON body, NULL when empty */
     const char *request_id;
     emu_project *proj; /* seg[1] resolved for /projects/{id}/... */
+    int no_query;      /* EMU_FAULT_DROP_QUERY: emu_query sees nothing */
     /* output */
     int status;
     json_t *out;

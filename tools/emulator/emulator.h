@@ -116,6 +116,8 @@ int emu_op_fault_add(emu_server *s, const char *action, int kind, int count);
 #define EMU_FAULT_DELAY 4       /* wait delay_ms, then serve normally */
 #define EMU_FAULT_TRUNCATE 5    /* apply, then send half of the body (Content-Length of the whole) */
 #define EMU_FAULT_MALFORMED 6   /* apply, then send a body that is not JSON, with 200 */
+#define EMU_FAULT_DROP_QUERY 7  /* serve the request as if it had no query string (a client lost it) */
+#define EMU_FAULT_DROP_BODY 8   /* serve the request as if it had no body (a client lost it) */
 
 typedef struct emu_fault {
     const char *method;  /* "GET", "POST", ...; NULL = any */

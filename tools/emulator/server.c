@@ -304,6 +304,14 @@ static enum MHD_Result handle(emu_server *s, struct MHD_Connection *conn, const 
         case EMU_FAULT_DELAY:
             sleep_ms(s, fired.delay_ms);
             break;
+        case EMU_FAULT_DROP_QUERY:
+            c.no_query = 1;
+            break;
+        case EMU_FAULT_DROP_BODY:
+            json_decref(c.body);
+            c.body = NULL;
+            bad_body = NULL;
+            break;
         default:
             post_fault = fired.kind;
         }
