@@ -163,21 +163,21 @@ int neonflow__url_is_loopback_host(const char *host)
 
 /* The host exactly as written in url ("scheme://" then up to ':', '/', '?',
  * '#'; brackets kept for IPv6), in a new neonflow__malloc'd string. */
-static char *raw_host(const char *url)
+/* The host as written in url, into out (no allocation, so an out-of-memory
+ * moment cannot turn a loopback URL into a refused one). 0 when there is none
+ * or it does not fit (no loopback spelling is that long). */
+static int raw_host(const char *url, char *out, size_t len)
 {
     const char *sep = strstr(url, "://");
     if (!sep)
-        return NULL;
+        return 0;
     const char *h = sep + 3;
     size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
-    if (h[0] == '[' && h[n - 1] != ']')
-        return NULL;
-    char *out = neonflow__malloc(n + 1);
-    if (out) {
-        memcpy(out, h, n);
-        out[n] = '\0';
-    }
-    return out;
+    if ((h[0] == '[' && h[n - 1] != ']') || n >= len)
+        return 0;
+    memcpy(out, h, n);
+    out[n] = '\0';
+    return 1;
 }
 
 /* Checks an absolute http(s) URL with a host and no query, fragment or
@@ -217,9 +217,8 @@ static int base_url_check(const char *url, int *is_http, int *loopback)
     *is_http = strcmp(scheme, "http") == 0;
     /* Judge the host as written, not as libcurl normalised it
      * ("2130706433" becomes "127.0.0.1" there). */
-    char *raw = raw_host(url);
-    *loopback = raw && neonflow__url_is_loopback_host(raw);
-    neonflow__free(raw);
+    char raw[300];
+    *loopback = raw_host(url, raw, sizeof(raw)) && neonflow__url_is_loopback_host(raw);
     ok = 1;
 done:
     curl_free(scheme);

@@ -261,6 +261,17 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
     }
     setup_method(h, k);
+    if (neonflow__alloc_oom_seen()) {
+        /* An option curl could not copy (the method, the URL, a header) would
+         * send another request than asked, e.g. a DELETE as a GET: send nothing. */
+        a->oom = 1;
+        a->cc = CURLE_OUT_OF_MEMORY;
+        a->status = 0;
+        a->sent = 0;
+        a->cancelled = 0;
+        handle_give_back(t, h);
+        return NEONFLOW_OK;
+    }
 
     a->cc = perform(h);
     /* A transfer that failed after an allocation failed (curl's own while

@@ -284,11 +284,12 @@ static int lease_extend(neonflow__run *r, neonflow__call_ctx *ctx, neonflow_erro
 }
 
 /* Deleting the lease again is harmless (a missing branch answers 204), so a
- * lost answer or a server error is resolved by asking again. */
+ * lost answer, a server error or a moment without memory is resolved by
+ * asking again: a lease left behind blocks other runs until it expires. */
 static int lease_delete(neonflow__run *r, neonflow__call_ctx *ctx, const char *id, neonflow_error **e)
 {
     int rc = NEONFLOW_EUNCERTAIN;
-    for (int i = 0; i < 3 && (rc == NEONFLOW_EUNCERTAIN || rc == NEONFLOW_ESERVER); i++) {
+    for (int i = 0; i < 3 && (rc == NEONFLOW_EUNCERTAIN || rc == NEONFLOW_ESERVER || rc == NEONFLOW_ENOMEM); i++) {
         neonflow_error_free(*e);
         *e = NULL;
         rc = neonflow__branch_delete_ctx(NULL, r->c, ctx, r->project_id, id, e);

@@ -306,7 +306,7 @@ static int check_promoted(const project *p, const char *run_id, const neonflow_r
         rc = fail("check: listing failed");
         goto out;
     }
-    const char *live = NULL, *backup = NULL;
+    const char *live = NULL, *backup = NULL, *other = "";
     int n_prod = 0, n_backup = 0, n_other = 0;
     for (size_t i = 0; i < neonflow_branch_list_count(bl); i++) {
         const neonflow_branch *b = neonflow_branch_list_get(bl, i);
@@ -324,11 +324,12 @@ static int check_promoted(const project *p, const char *run_id, const neonflow_r
             backup = neonflow_branch_id(b);
         } else if (strcmp(name, "dev") != 0) {
             n_other++;
+            other = name;
         }
     }
     if (n_prod != 1 || n_backup != 1 || n_other != 0 || neonflow_branch_list_count(bl) != 3) {
-        rc = fail("branches: %d production, %d backup, %d other of %zu", n_prod, n_backup, n_other,
-                  neonflow_branch_list_count(bl));
+        rc = fail("branches: %d production, %d backup, %d other (\"%s\") of %zu", n_prod, n_backup, n_other,
+                  other, neonflow_branch_list_count(bl));
         goto out;
     }
     if (strcmp(backup, p->prod_id) != 0) {

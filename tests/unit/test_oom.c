@@ -305,6 +305,48 @@ static void test_request_body_never_shortened(void **state)
     mk_free_all();
 }
 
+/* ---- a DELETE under failure is a DELETE or nothing ------------------------------------------------------- */
+static void do_branch_delete(void *arg, int *rc)
+{
+    post_case *p = arg;
+    *rc = neonflow_branch_delete(NULL, p->c, "p-1", BRANCH_ID, &p->err);
+}
+
+/* curl_easy_setopt(CURLOPT_CUSTOMREQUEST) copies the method; when that copy
+ * failed the request went out as a GET and its answer was taken for the
+ * DELETE's. Whatever reaches the server must be the DELETE asked for. */
+static void test_method_never_altered(void **state)
+{
+    (void)state;
+    server s;
+    server_start(&s, mk("200 OK", "Content-Type: application/json\r\n",
+                        "{\"branch\":{\"id\":\"" BRANCH_ID "\"," BRANCH_FIELDS "},\"operations\":[]}"));
+    post_case p = {&s, NULL, NULL};
+    p.c = client_for(&s);
+    long n = count_points(do_branch_delete, &p);
+    char last[8192];
+    take_last(&s, last, sizeof(last));
+    assert_true(strncmp(last, "DELETE /", 8) == 0);
+    for (long k = 1; k <= n; k++) {
+        int rc;
+        neonflow__alloc_fail_nth(k);
+        do_branch_delete(&p, &rc);
+        neonflow__alloc_fail_nth(-1);
+        if (rc != NEONFLOW_OK && rc != NEONFLOW_ENOMEM && rc != NEONFLOW_EUNCERTAIN)
+            fail_msg("k=%ld (layer %d): %s: %s", k, neonflow__alloc_failed_layer(), neonflow_error_name(rc),
+                     p.err ? neonflow_error_message(p.err) : "");
+        neonflow_error_free(p.err);
+        p.err = NULL;
+        take_last(&s, last, sizeof(last));
+        if (last[0] && strncmp(last, "DELETE /", 8) != 0)
+            fail_msg("k=%ld (layer %d): the server got \"%.40s\" instead of a DELETE", k,
+                     neonflow__alloc_failed_layer(), last);
+    }
+    neonflow_client_free(p.c);
+    server_stop(&s);
+    mk_free_all();
+}
+
 /* ---- client creation ---------------------------------------------------------------------------------- */
 static void do_client_new(void *arg, int *rc)
 {
@@ -346,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_json_wrappers),
         cmocka_unit_test(test_parse_failure_is_enomem),
         cmocka_unit_test(test_request_body_never_shortened),
+        cmocka_unit_test(test_method_never_altered),
         cmocka_unit_test(test_client_new),
     };
     /* the library must install its allocator before anything else initialises curl */
