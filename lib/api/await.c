@@ -232,13 +232,17 @@ static int deadline_error(struct waiter *w, int64_t timeout_ms, neonflow_error *
                 used = sizeof(list) - 1;
         }
     }
-    if (failed)
+    if (failed) {
+        char count[24] = "?"; /* failures_count is optional */
+        if (failed->failures_count >= 0)
+            snprintf(count, sizeof(count), "%d", (int)failed->failures_count);
         return neonflow__error_set(err, NEONFLOW_EOPFAILED,
-                                   "operation %s (%s) still failed after %lld ms (failures_count %d%s%s); "
+                                   "operation %s (%s) still failed after %lld ms (failures_count %s%s%s); "
                                    "pending: %s",
-                                   failed->id, failed->action, (long long)timeout_ms, (int)failed->failures_count,
+                                   failed->id, failed->action, (long long)timeout_ms, count,
                                    failed->error ? ", last error: " : "", failed->error ? failed->error : "",
                                    list);
+    }
     return neonflow__error_set(err, NEONFLOW_EOPTIMEOUT, "%zu operation(s) not done after %lld ms: %s", pending,
                                (long long)timeout_ms, list);
 }
