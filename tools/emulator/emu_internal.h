@@ -83,6 +83,7 @@ typedef struct emu_op {
     char fixed_status[16]; /* loaded from a fixture: status frozen */
 } emu_op;
 
+#define EMU_MAX_OMIT 16
 typedef struct emu_project {
     char id[EMU_ID_LEN];
     char *name;
@@ -92,6 +93,10 @@ typedef struct emu_project {
     int64_t busy_until_mono; /* end of the last non-terminal operation */
     uint64_t next_seq;
     int keep_expired; /* tests: Neon's background job has not removed expired branches yet */
+    /* tests: members left out of every branch and endpoint object, as when
+     * Neon drops a deprecated field (POST /__emulator/omit_fields) */
+    char omit[EMU_MAX_OMIT][48];
+    int nomit;
 } emu_project;
 
 typedef struct emu_fault_rule {
