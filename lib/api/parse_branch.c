@@ -6,6 +6,7 @@
 #include "api-private.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/names.h"
 
 #define BR(f) offsetof(struct neonflow_branch, f)
 static const neonflow__field br_fields[] = {
@@ -62,8 +63,8 @@ static const neonflow__field restricted_fields[] = {
     {"reason", NEONFLOW__F_STR, 1, offsetof(struct restricted_action, reason), 0},
 };
 
-static const char *const state_names[] = {"init", "resetting", "ready", "archived", NULL};
-static const char *const restore_names[] = {"restored", "finalized", "detaching", NULL};
+static const char *const *const state_names = neonflow__branch_state_names;
+static const char *const *const restore_names = neonflow__restore_status_names;
 
 int neonflow__branch_parse(const json_t *obj, void *item, const char *what, neonflow_error **err)
 {
