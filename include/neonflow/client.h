@@ -4,7 +4,9 @@
  * A client is created once from an options object and is then immutable. One
  * client may be used by many threads at once: each call in flight uses its own
  * curl handle, and connections, DNS and TLS sessions and the rate limiter are
- * shared. The library starts no threads and writes nothing to stderr.
+ * shared. The library starts no threads, writes nothing to stderr and reads
+ * no environment variable unless neonflow_client_options_set_use_environment
+ * asks it to.
  * Retry and rate-limit waits sleep on the calling thread only; the log and
  * trace hooks run on the thread making the call, possibly on several threads
  * at once, so a hook shared by threads must be thread-safe itself.
