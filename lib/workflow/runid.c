@@ -87,12 +87,39 @@ static int mismatch(neonflow__run *r, const neonflow_branch_list *bl, int32_t fi
                           what, neonflow__workflow_label(r->rep->workflow), target, now);
 }
 
+/* Whether the run's recorded source (a branch ID) is the source given now.
+ * Another run may have switched the source since (a refresh of dev): its old
+ * branch then carries a backup name of the source's name. */
+static int same_source(const neonflow_branch_list *bl, const char *recorded, const char *source_id)
+{
+    if (strcmp(recorded, source_id) == 0)
+        return 1;
+    const neonflow_branch *old = neonflow__branch_by_id(bl, recorded), *now = neonflow__branch_by_id(bl, source_id);
+    neonflow__name_parts p;
+    return old && now && neonflow__name_parse(neonflow_branch_name(old), &p) && neonflow__kind_is_backup(p.kind) &&
+           strcmp(p.target, neonflow_branch_name(now)) == 0;
+}
+
+/* Whether this run already switched target (its backup exists): the source
+ * no longer matters to the steps left, whatever happened to it since. */
+static int switched(const neonflow__run *r, const neonflow_branch_list *bl, const char *target)
+{
+    neonflow__name_parts p;
+    for (size_t i = 0; i < neonflow_branch_list_count(bl); i++)
+        if (neonflow__name_parse(neonflow_branch_name(neonflow_branch_list_get(bl, i)), &p) &&
+            strcmp(p.run_id, r->rep->run_id) == 0 && strcmp(p.target, target) == 0 && neonflow__kind_is_backup(p.kind) &&
+            strcmp(p.kind, "undo-backup") != 0)
+            return 1;
+    return 0;
+}
+
 int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, const neonflow_snapshot_list *sl,
                            const char *target, const char *source_id, int has_source)
 {
     const char *run = r->rep->run_id;
     int32_t self = r->rep->workflow;
     int found = 0, sourced = 0;
+    int done = switched(r, bl, target);
     neonflow__name_parts p;
     /* snapshots first: Neon lists them oldest first, so the first conflict named is the earliest */
     for (size_t i = 0; i < neonflow_snapshot_list_count(sl); i++) {
@@ -109,7 +136,7 @@ int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, con
         found = 1;
         if (rec) {
             sourced = 1;
-            if (source_id && strcmp(src, source_id) != 0)
+            if (source_id && !done && !same_source(bl, src, source_id))
                 return mismatch(r, bl, w, p.target, src, neonflow_snapshot_name(s), target, source_id);
         }
     }

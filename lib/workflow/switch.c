@@ -244,14 +244,7 @@ int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
                                   neonflow_branch_id(src));
         snprintf(BUF(sw->source_id), "%s", neonflow_branch_id(src));
         snprintf(BUF(sw->source_name), "%s", neonflow_branch_name(src));
-        /* An earlier attempt with this run id snapshotted another source:
-         * continuing would promote the wrong data. */
-        if (sw->cand.id[0] && sw->cand.source_branch_id[0] &&
-            strcmp(sw->cand.source_branch_id, sw->source_id) != 0)
-            return neonflow__fail(r, NEONFLOW_ERUN_MISMATCH,
-                                  "run id %s was first used with source branch %s, not \"%s\" (%s): resume it "
-                                  "with the same source, or start a new run with another run id",
-                                  r->rep->run_id, sw->cand.source_branch_id, sw->source_name, sw->source_id);
+        /* another source for this run id was refused by neonflow__run_id_claim */
     }
     int has_ep = neonflow__rw_endpoint(r, neonflow_branch_id(t), BUF(sw->ep_id), BUF(sw->ep_host));
     if (has_ep < 0)

@@ -143,6 +143,44 @@ static void test_interrupted_promote_not_resumed_by_others(void **state)
 }
 
 /* the same run id with another target */
+/* A promotion stopped before or after its switch resumes after another run
+ * switched its source (a refresh of dev): the source is the same by name,
+ * its old branch now a backup. The soak campaign found every such resume
+ * refused with ERUN_MISMATCH and "Nothing was changed" after a switch. */
+static void test_resume_after_source_switched(void **state)
+{
+    wf_fixture *f = *state;
+    const int stops[2] = {3, 6}; /* after the preview exists; right after finalize */
+    for (int i = 0; i < 2; i++) {
+        char run[16], dev[64], data[64];
+        snprintf(run, sizeof(run), "s%d", i);
+        branch_id_by_name(f->s, "dev", dev, sizeof(dev));
+        content_of(f->s, dev, data, sizeof(data));
+        set_run(f, run);
+        neonflow__workflow_set_interrupt_after(stops[i]);
+        neonflow_report *r = NULL;
+        assert_int_equal(neonflow_promote(&r, f->c, f->ro, NULL, NULL), NEONFLOW_ECANCELLED);
+        neonflow__workflow_set_interrupt_after(0);
+        neonflow_report_free(r);
+        char other[16];
+        snprintf(other, sizeof(other), "s%d-refresh", i);
+        set_run(f, other);
+        RUN_OK(neonflow_refresh(&r, f->c, f->ro, NULL, &err_));
+        neonflow_report_free(r);
+        set_run(f, run);
+        RUN_OK(neonflow_promote(&r, f->c, f->ro, NULL, &err_));
+        neonflow_report_free(r);
+        char prod[64], now[64];
+        branch_id_by_name(f->s, "production", prod, sizeof(prod));
+        content_of(f->s, prod, now, sizeof(now));
+        assert_string_equal(now, data); /* the candidate taken before the refresh */
+        char mark[32];
+        snprintf(mark, sizeof(mark), "dev-after-%d", i);
+        branch_id_by_name(f->s, "dev", dev, sizeof(dev));
+        assert_int_equal(emu_write(f->s, PROJECT, dev, mark, NULL), 0);
+    }
+}
+
 static void test_same_id_other_target(void **state)
 {
     wf_fixture *f = *state;
@@ -463,6 +501,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupted_promote_not_resumed_by_others, setup_instant,
                                         teardown_fixture),
         cmocka_unit_test_setup_teardown(test_same_id_other_target, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_resume_after_source_switched, setup_instant, teardown_fixture),
         cmocka_unit_test(test_setup_then_promote_same_id),
         cmocka_unit_test_setup_teardown(test_rollback_other_snapshot, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_backup_only_left, setup_instant, teardown_fixture),
