@@ -18,6 +18,15 @@ def parse_name(name):
     return None if not m else {"target": m.group(1), "kind": m.group(2), "stamp": m.group(3), "run": m.group(4)}
 
 
+def is_backup_kind(kind):
+    """0.1.0 named every backup "backup"; later ones say which workflow made them ("promote-backup", ...)."""
+    return kind == "backup" or kind.endswith("-backup")
+
+
+def is_preview_kind(kind):
+    return kind == "preview" or kind.endswith("-preview")
+
+
 def setup_created(rep):
     """Whether a setup report says this run restored dev (rather than found it)."""
     return any(st.get("name") == "restore-dev" and st.get("status") in ("done", "resumed")
@@ -83,6 +92,7 @@ class Ledger:
         self._seen = set()
         self.missing_ok = set()                 # targets allowed to be absent (deleted by the harness)
         self.endpoint0 = None                   # (target, id, host) that must never change
+        self.era_checks = []
 
     def violation(self, kind, detail, key=None):
         k = (kind, key if key is not None else detail)
@@ -188,9 +198,10 @@ class Ledger:
             return
         if run.workflow == "setup":
             new, cand = rep.get("target_branch_id"), rep.get("candidate_snapshot_id")
-            if setup_created(rep) and new and cand and new in st.branches and st.branches[new].get("restored_from") not in (cand, None):
+            made = st.branches.get(new, {}).get("restored_from") if new else None
+            if setup_created(rep) and cand and made not in (cand, None):
                 self.violation("report-false-switch", "%s: setup %s reports %s made from snapshot %s, but it was "
-                               "restored from %s" % (where, rid, new, cand, st.branches[new].get("restored_from")))
+                               "restored from %s" % (where, rid, new, cand, made))
             return
         if run.workflow not in SWITCHING:
             return
@@ -200,11 +211,10 @@ class Ledger:
             self.violation("report-no-switch", "%s: %s %s exited 0 without a switch in its report (%s -> %s)" % (
                 where, run.workflow, rid, old, new))
             return
-        if old not in self.era.get(t, ()):
-            self.violation("report-false-switch", "%s: %s %s reports replacing %s, which was never %r" % (
-                where, run.workflow, rid, old, t))
+        # checked at the end: the run that made `old` the target may report only later (killed, resumed)
+        self.era_checks.append((where, run, old))
         bkparts = parse_name(bkname)
-        if bk != old or not bkparts or bkparts["run"] != rid or bkparts["target"] != t or bkparts["kind"] != "backup":
+        if bk != old or not bkparts or bkparts["run"] != rid or bkparts["target"] != t or not is_backup_kind(bkparts["kind"]):
             self.violation("report-backup-mismatch", "%s: %s %s reports backup %s %r for old target %s" % (
                 where, run.workflow, rid, bk, bkname, old))
         if bk in st.branches:
@@ -233,7 +243,7 @@ class Ledger:
                     where, run.workflow, rid, t, new, b.get("content"), cand, self.snap_by_id[cand]))
             name = b.get("name")
             p = parse_name(name)
-            if name != t and not (p and p["kind"] == "backup" and p["target"] == t):
+            if name != t and not (p and is_backup_kind(p["kind"]) and p["target"] == t):
                 self.violation("report-false-switch", "%s: %s %s reports %s as the new %r, but it is named %r" % (
                     where, run.workflow, rid, new, t, name))
         elif not self._gone_ok(new):
@@ -245,7 +255,7 @@ class Ledger:
         """Every backup branch belongs to a finished run that reported exactly that switch."""
         for b in st.branches.values():
             p = parse_name(b.get("name"))
-            if not p or p["kind"] != "backup" or p["run"] in self.fixture_runs or p["run"] in self.tainted:
+            if not p or not is_backup_kind(p["kind"]) or p["run"] in self.fixture_runs or p["run"] in self.tainted:
                 continue
             run = runs.get(p["run"])
             if run is None:
@@ -254,8 +264,10 @@ class Ledger:
             elif run.pending:
                 continue
             elif run.final_rc != 0 or not run.report:
-                self.violation("unreported-switch", "%s: backup %r (%s) exists but run %s (%s) ended with exit %s" % (
-                    where, b["name"], b["id"], run.id, run.workflow, run.final_rc), b["id"])
+                last = run.attempts[-1].last_error_line() if run.attempts else ""
+                self.violation("unreported-switch", "%s: backup %r (%s) exists but run %s (%s) ended with exit %s "
+                               "after %d attempts: %s" % (where, b["name"], b["id"], run.id, run.workflow,
+                                                          run.final_rc, len(run.attempts), last), b["id"])
             elif run.report.get("backup_branch_id") != b["id"]:
                 self.violation("backup-name-on-wrong-branch", "%s: backup %r is %s, run %s reported %s" % (
                     where, b["name"], b["id"], run.id, run.report.get("backup_branch_id")), b["id"])
@@ -269,12 +281,16 @@ class Ledger:
                         where, kind, i, x.get("name")), i)
 
     def check_final(self, st, runs):
+        for where, run, old in self.era_checks:
+            if old not in self.era.get(run.target, ()):
+                self.violation("report-false-switch", "%s: %s %s reports replacing %s, which was never %r" % (
+                    where, run.workflow, run.id, old, run.target))
         for b in st.leases():
             self.violation("lease-left", "final: lease %r (%s) remains after every run ended" % (b["name"], b["id"]))
         for b in st.branches.values():
             p = parse_name(b.get("name"))
             run = runs.get(p["run"]) if p else None
-            if p and p["kind"] == "preview" and run and run.final_rc == 0 and run.id not in self.tainted:
+            if p and is_preview_kind(p["kind"]) and run and run.final_rc == 0 and run.id not in self.tainted:
                 self.violation("preview-left", "final: preview %r (%s) of run %s, which succeeded" % (
                     b["name"], b["id"], run.id))
         for r in runs.values():
