@@ -83,6 +83,7 @@ class Ledger:
         self.writes_to = {}                     # branch id -> tokens the harness wrote to it
         self.snap_by_id = {}                    # snapshot id -> content (snapshots are immutable)
         self.snap_by_name = {}                  # snapshot name -> content
+        self.snap_src = {}                      # snapshot id or name -> the branch it was taken of
         self.claims_old, self.claims_new = {}, {}  # switch ends -> run id that reported them
         self.deleted = set()                    # ids some run reported deleting
         self.harness_deleted = set()
@@ -108,6 +109,7 @@ class Ledger:
         for s in st.snapshots.values():
             self.snap_by_id[s["id"]] = s.get("content")
             self.snap_by_name[s.get("name")] = s.get("content")
+            self.snap_src[s["id"]] = self.snap_src[s.get("name")] = s.get("source_branch_id")
         for t in self.targets:
             for b in st.named(t):
                 self.era[t].add(b["id"])
@@ -150,14 +152,35 @@ class Ledger:
             self.violation("lease-loser-created", "%s: run %s exited 6 (lease held) but created %s" % (
                 where, run_id, sorted(new)))
 
-    def _snap_content(self, run_id, target, kind, report_snap_id):
+    def _snap(self, run_id, target, kind, report_snap_id):
+        """(known, content, source branch) of the run's snapshot of that kind."""
         for name, content in self.snap_by_name.items():
             p = parse_name(name)
             if p and p["run"] == run_id and p["target"] == target and p["kind"] == kind:
-                return True, content
+                return True, content, self.snap_src.get(name)
         if report_snap_id and report_snap_id in self.snap_by_id:
-            return True, self.snap_by_id[report_snap_id]
-        return False, None
+            return True, self.snap_by_id[report_snap_id], self.snap_src.get(report_snap_id)
+        return False, None, None
+
+    def check_backup_data(self, run, st, where):
+        """The branch named as the run's backup holds what the target held just before the switch: it is the
+        branch the run's rollback point was taken of, with that data (or data the harness wrote to it since)."""
+        kind = ROLLBACK_KIND.get(run.workflow)
+        if not kind:
+            return
+        known, want, src = self._snap(run.id, run.target, kind, run.report.get("rollback_snapshot_id"))
+        for b in st.branches.values():
+            p = parse_name(b.get("name"))
+            if not known or not p or p["run"] != run.id or p["target"] != run.target or not is_backup_kind(p["kind"]):
+                continue
+            got = b.get("content")
+            if src and src != b["id"]:
+                self.violation("backup-wrong-data", "%s: backup %r of %s %s is %s (holding %r), but the run's "
+                               "rollback point was taken of %s (holding %r): the switch replaced another state than "
+                               "the one it saved" % (where, b["name"], run.workflow, run.id, b["id"], got, src, want))
+            elif got != want and got not in self.writes_to.get(b["id"], ()):
+                self.violation("backup-wrong-data", "%s: backup %r (%s) of %s %s holds %r; %r held %r just before "
+                               "that switch" % (where, b["name"], b["id"], run.workflow, run.id, got, run.target, want))
 
     def _gone_ok(self, bid):
         return bid in self.deleted or bid in self.harness_deleted
@@ -213,6 +236,7 @@ class Ledger:
             return
         # checked at the end: the run that made `old` the target may report only later (killed, resumed)
         self.era_checks.append((where, run, old))
+        self.check_backup_data(run, st, where)
         bkparts = parse_name(bkname)
         if bk != old or not bkparts or bkparts["run"] != rid or bkparts["target"] != t or not is_backup_kind(bkparts["kind"]):
             self.violation("report-backup-mismatch", "%s: %s %s reports backup %s %r for old target %s" % (
@@ -222,13 +246,6 @@ class Ledger:
             if actual != bkname:
                 self.violation("backup-name-on-wrong-branch", "%s: %s %s reports backup %r = %s, but %s is named %r" % (
                     where, run.workflow, rid, bkname, bk, bk, actual))
-            kind = ROLLBACK_KIND.get(run.workflow)
-            if kind:
-                known, want = self._snap_content(rid, t, kind, rep.get("rollback_snapshot_id"))
-                got = st.branches[bk].get("content")
-                if known and got != want and got not in self.writes_to.get(bk, ()):
-                    self.violation("backup-wrong-data", "%s: backup %s (%s) of %s %s holds %r; %r held %r just "
-                                   "before that switch" % (where, bkname, bk, run.workflow, rid, got, t, want))
         elif bk and not self._gone_ok(bk):
             self.violation("backup-vanished", "%s: backup %s (%s) of %s %s is gone and no run reported deleting it" % (
                 where, bkname, bk, run.workflow, rid))
