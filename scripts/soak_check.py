@@ -146,10 +146,10 @@ class Ledger:
 
     # -- one run's outcome ------------------------------------------------------
     def check_lease_loser(self, run_id, before, after, where):
-        """An attempt that exited 6 created nothing."""
+        """An attempt that found the lease held (exit 6) created nothing."""
         new = after.run_resources(run_id) - before.run_resources(run_id)
         if new:
-            self.violation("lease-loser-created", "%s: run %s exited 6 (lease held) but created %s" % (
+            self.violation("lease-loser-created", "%s: run %s found the lease held (exit 6) but created %s" % (
                 where, run_id, sorted(new)))
 
     def _snap(self, run_id, target, kind, report_snap_id):

@@ -97,14 +97,17 @@ class Run:
         self.report = None      # the report of the attempt that exited 0
 
     def outcome(self):
-        return "pending" if self.pending else "exit %s" % self.final_rc
+        if self.pending:
+            return "pending"
+        held = self.attempts and self.attempts[-1].lease_held
+        return "exit %s%s" % (self.final_rc, " (lease held)" if held else "")
 
 
 class Attempt:
     def __init__(self, run, argv, workdir, kill_after):
         self.run = run
         self.kill_after = kill_after
-        self.killed = self.hung = False
+        self.killed = self.hung = self.lease_held = False
         self.rc = None
         self.report = None
         self.err = ""
@@ -132,6 +135,8 @@ class Attempt:
         if not self.result_name:
             m = re.findall(r"NEONFLOW_E[A-Z_]+", self.err)
             self.result_name = m[-1] if m else ""
+        # exit 6 is the CLI's code for it; a CLI that has no such code yet exits 1 with the same error
+        self.lease_held = self.rc == 6 or "ELEASE_HELD" in self.result_name
 
     def last_error_line(self):
         lines = [l for l in self.err.splitlines() if l.startswith("neonflow:")]
@@ -189,8 +194,9 @@ class Cli:
 def settle(run, a, max_attempts):
     """Decides, as a user would, whether the run is over after attempt a."""
     resumable = (a.killed or a.hung or a.rc in (4, 5)
-                 or (a.rc == 1 and "--run-id" in a.err and "ERUN_MISMATCH" not in a.result_name)
-                 or (a.rc == 6 and len(run.attempts) > 1))  # a resumed holder whose lease another run took
+                 or (a.rc == 1 and "--run-id" in a.err and "ERUN_MISMATCH" not in a.result_name
+                     and not a.lease_held)
+                 or (a.lease_held and len(run.attempts) > 1))  # a resumed holder whose lease another run took
     if a.rc == 0 and not a.killed:
         run.report = a.report or {}
     if resumable and len(run.attempts) < max_attempts:
