@@ -125,7 +125,8 @@ class Ledger:
         if prod:
             b = prod[0]
             if not b.get("default"):
-                self.violation("target-not-default", "%s: %r (%s) is not the default branch" % (where, ep_target, b["id"]))
+                self.violation("target-not-default", "%s: %r (%s) is not the default branch" % (
+                    where, ep_target, b["id"]))
             eps = st.rw_endpoints(b["id"])
             if len(eps) != 1 or eps[0]["id"] != ep_id or eps[0].get("host") != ep_host:
                 self.violation("endpoint-changed", "%s: %r has read-write endpoints %s, expected %s (%s)" % (
@@ -145,12 +146,13 @@ class Ledger:
                                (kind, name))
 
     # -- one run's outcome ------------------------------------------------------
-    def check_lease_loser(self, run_id, before, after, where):
-        """An attempt that found the lease held (exit 6) created nothing."""
+    def check_created_nothing(self, run_id, before, after, where, why):
+        """An attempt refused for `why` (the lease held: exit 6; its run id owned by another workflow:
+        NEONFLOW_ERUN_MISMATCH) created nothing."""
         new = after.run_resources(run_id) - before.run_resources(run_id)
         if new:
-            self.violation("lease-loser-created", "%s: run %s found the lease held (exit 6) but created %s" % (
-                where, run_id, sorted(new)))
+            self.violation("refused-run-created", "%s: run %s was refused (%s) but created %s" % (
+                where, run_id, why, sorted(new)))
 
     def _snap(self, run_id, target, kind, report_snap_id):
         """(known, content, source branch) of the run's snapshot of that kind."""
@@ -190,7 +192,7 @@ class Ledger:
         rep, rid = run.report, run.id
         ok = True
         if run.workflow == "setup" and not setup_created(rep):
-            return ok
+            return ok  # found dev, made nothing
         for ends, key in ((self.claims_old, rep.get("old_target_branch_id")),
                           (self.claims_new, rep.get("target_branch_id"))):
             if not key:
@@ -211,8 +213,8 @@ class Ledger:
                 if x.get("action") == "delete" and x.get("id") and step.get("status") in ("done", "resumed"):
                     self.deleted.add(x["id"])
                     if x["id"] in st.branches or x["id"] in st.snapshots:
-                        self.violation("reported-delete-not-done", "%s: run %s reports deleting %s (%s), which exists" % (
-                            where, run.id, x["id"], x.get("name")))
+                        self.violation("reported-delete-not-done", "%s: run %s reports deleting %s (%s), which "
+                                       "exists" % (where, run.id, x["id"], x.get("name")))
 
     def check_report(self, run, st, where):
         """A run that exited 0: what its report says happened must match the project."""
@@ -238,7 +240,8 @@ class Ledger:
         self.era_checks.append((where, run, old))
         self.check_backup_data(run, st, where)
         bkparts = parse_name(bkname)
-        if bk != old or not bkparts or bkparts["run"] != rid or bkparts["target"] != t or not is_backup_kind(bkparts["kind"]):
+        if (bk != old or not bkparts or bkparts["run"] != rid or bkparts["target"] != t
+                or not is_backup_kind(bkparts["kind"])):
             self.violation("report-backup-mismatch", "%s: %s %s reports backup %s %r for old target %s" % (
                 where, run.workflow, rid, bk, bkname, old))
         if bk in st.branches:

@@ -169,8 +169,9 @@ def wait_all(attempts, poll_s=0.02):
 class Cli:
     def __init__(self, exe, emu, project, lease_ttl):
         self.exe, self.emu, self.project = exe, emu, project
-        help_text = subprocess.run([exe, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env=clean_env(), timeout=30).stdout.decode(errors="replace")
+        help_run = subprocess.run([exe, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, env=clean_env(), timeout=30)
+        help_text = help_run.stdout.decode(errors="replace")
         self.has_lease = "--lease-ttl" in help_text
         self.lease_ttl = lease_ttl
         self.workdir = tempfile.mkdtemp(prefix="neonflow-soak-runs.")
