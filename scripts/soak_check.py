@@ -286,8 +286,8 @@ class Ledger:
             elif run.final_rc != 0 or not run.report:
                 last = run.attempts[-1].last_error_line() if run.attempts else ""
                 self.violation("unreported-switch", "%s: backup %r (%s) exists but run %s (%s) ended with exit %s "
-                               "after %d attempts: %s" % (where, b["name"], b["id"], run.id, run.workflow,
-                                                          run.final_rc, len(run.attempts), last), b["id"])
+                               "(attempts: %s): %s" % (where, b["name"], b["id"], run.id, run.workflow,
+                                                       run.final_rc, run.history(), last), b["id"])
             elif run.report.get("backup_branch_id") != b["id"]:
                 self.violation("backup-name-on-wrong-branch", "%s: backup %r is %s, run %s reported %s" % (
                     where, b["name"], b["id"], run.id, run.report.get("backup_branch_id")), b["id"])

@@ -93,14 +93,21 @@ class Run:
         self.id, self.workflow, self.target, self.args = run_id, workflow, target, list(args)
         self.attempts = []
         self.pending = True
+        self.deferred = False   # resumed only by the final resumes
         self.final_rc = None
         self.report = None      # the report of the attempt that exited 0
+
+    def history(self):
+        """Each attempt's end, e.g. 'killed, 1 ELEASE_HELD, 0'."""
+        return ", ".join("killed" if a.killed else "hung" if a.hung else
+                         ("%s %s" % (a.rc, a.result_name.replace("NEONFLOW_", ""))).strip() if a.rc else "0"
+                         for a in self.attempts)
 
     def outcome(self):
         if self.pending:
             return "pending"
-        held = self.attempts and self.attempts[-1].lease_held
-        return "exit %s%s" % (self.final_rc, " (lease held)" if held else "")
+        name = self.attempts[-1].result_name if self.attempts and self.final_rc != 0 else ""
+        return "exit %s%s" % (self.final_rc, " " + name.replace("NEONFLOW_", "") if name else "")
 
 
 class Attempt:
@@ -192,8 +199,9 @@ class Cli:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def settle(run, a, max_attempts):
-    """Decides, as a user would, whether the run is over after attempt a."""
+def settle(run, a, max_attempts, defer=False):
+    """Decides, as a user would, whether the run is over after attempt a. A resumable run out of attempts is
+    over, or with defer left for the final resumes (a user does not give up on a killed run)."""
     resumable = (a.killed or a.hung or a.rc in (4, 5)
                  or (a.rc == 1 and "--run-id" in a.err and "ERUN_MISMATCH" not in a.result_name
                      and not a.lease_held)
@@ -202,6 +210,8 @@ def settle(run, a, max_attempts):
         run.report = a.report or {}
     if resumable and len(run.attempts) < max_attempts:
         run.pending = True
+    elif resumable and defer:
+        run.pending = run.deferred = True
     else:
         run.pending = False
         run.final_rc = "killed" if (a.killed or a.hung) else a.rc
