@@ -4,7 +4,22 @@ control route, the runs' JSON reports, and the ledger of what the harness did
 
 A name neonflow gives is nf/<target>/<kind>/<YYYYMMDDTHHMMSSZ>/<run-id>; the
 lease branch nf/<target>/lease is not a resource of a run and is ignored
-except by the final check (no lease may outlive every run)."""
+except by the final check (no lease may outlive every run).
+
+Violation kinds:
+  target-count, target-not-default, endpoint-changed   the targets' structure
+  duplicate-name, backup-not-named                      names
+  backup-wrong-data          a backup is not the state its run saved as the rollback point
+  backup-name-on-wrong-branch, report-backup-mismatch, backup-vanished
+                             a backup name and the run's report disagree
+  two-runs-one-switch        two runs report the same switch (one switch per lease broken)
+  report-false-switch, report-no-switch, new-target-wrong-data
+                             a run reports a switch (or a dev) it did not make
+  unreported-switch          a backup exists but its run ended without reporting the switch
+  refused-run-created        a run refused (lease held, run id mismatch) created something
+  run-id-reuse-accepted, run-id-reuse-changed-state      a run id reused by another workflow
+  reported-delete-not-done, vanished-unreported           deletions
+  lease-left, preview-left, unresolved-run, usage-error   the end state"""
 import re
 
 NAME_RE = re.compile(r"^nf/(.+)/([a-z-]+)/(\d{8}T\d{6}Z)/([a-z0-9-]{1,32})$")
