@@ -12,6 +12,7 @@
 #include "common.h"
 #include "errors.h"
 #include "client.h"
+#include "call_options.h"
 
 NEONFLOW_BEGIN_DECLS
 
@@ -58,7 +59,7 @@ NEONFLOW_API int64_t neonflow_backup_schedule_item_retention_seconds(const neonf
  */
 NEONFLOW_API int neonflow_branch_backup_schedule_get(neonflow_backup_schedule **out, neonflow_client *client,
                                                      const char *project_id, const char *branch_id,
-                                                     neonflow_error **err);
+                                                     const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * PUT /projects/{project_id}/branches/{branch_id}/backup_schedule with every
@@ -68,7 +69,7 @@ NEONFLOW_API int neonflow_branch_backup_schedule_get(neonflow_backup_schedule **
  */
 NEONFLOW_API int neonflow_branch_backup_schedule_set(neonflow_client *client, const char *project_id,
                                                      const char *branch_id, const neonflow_backup_schedule *sched,
-                                                     neonflow_error **err);
+                                                     const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

@@ -22,6 +22,7 @@
 #include "common.h"
 #include "errors.h"
 #include "client.h"
+#include "call_options.h"
 #include "cancel.h"
 
 NEONFLOW_BEGIN_DECLS
@@ -144,7 +145,7 @@ NEONFLOW_API void neonflow_operation_list_free(neonflow_operation_list *list);
  */
 NEONFLOW_API int neonflow_operation_get(neonflow_operation **out, neonflow_client *client,
                                         const char *project_id, const char *operation_id,
-                                        neonflow_error **err);
+                                        const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * GET /projects/{project_id}/operations: ONE page, newest first.
@@ -155,7 +156,7 @@ NEONFLOW_API int neonflow_operation_get(neonflow_operation **out, neonflow_clien
  */
 NEONFLOW_API int neonflow_operations_list(neonflow_operation_list **out, neonflow_client *client,
                                           const char *project_id, const char *cursor, int32_t limit,
-                                          neonflow_error **err);
+                                          const neonflow_call_options *call, neonflow_error **err);
 
 /* ---- await ------------------------------------------------------------------ */
 typedef struct neonflow_await_options neonflow_await_options;
@@ -252,7 +253,7 @@ NEONFLOW_API void neonflow_await_result_free(neonflow_await_result *r);
  */
 NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow_client *client,
                                            const char *project_id, const neonflow_operation_list *ops,
-                                           const neonflow_await_options *opts, neonflow_error **err);
+                                           const neonflow_await_options *opts, const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * Like neonflow_operations_await() for `count` operation IDs (each checked:
@@ -262,12 +263,12 @@ NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow
 NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonflow_client *client,
                                               const char *project_id, const char *const *operation_ids,
                                               size_t count, const neonflow_await_options *opts,
-                                              neonflow_error **err);
+                                              const neonflow_call_options *call, neonflow_error **err);
 
 /** Like neonflow_operation_ids_await() for one operation ID. */
 NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_client *client,
                                           const char *project_id, const char *operation_id,
-                                          const neonflow_await_options *opts, neonflow_error **err);
+                                          const neonflow_await_options *opts, const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

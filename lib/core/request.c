@@ -309,8 +309,11 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
         attempt a;
         memset(&a, 0, sizeof(a));
         a.body.max = (size_t)k->c->cfg.max_response_bytes;
-        neonflow__request_id_make(a.rid, sizeof(a.rid), k->sys->random(k->sys->ctx),
-                                  k->sys->random(k->sys->ctx));
+        if (k->ctx && k->ctx->request_id) /* the caller's, on every attempt (validated by the setter) */
+            snprintf(a.rid, sizeof(a.rid), "%s", k->ctx->request_id);
+        else
+            neonflow__request_id_make(a.rid, sizeof(a.rid), k->sys->random(k->sys->ctx),
+                                      k->sys->random(k->sys->ctx));
         int64_t t0 = k->sys->now_ms(k->sys->ctx);
         rc = attempt_once(k, &a);
         int64_t t1 = k->sys->now_ms(k->sys->ctx);

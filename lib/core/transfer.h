@@ -25,7 +25,7 @@ typedef struct neonflow__attempt {
     neonflow__body body;
     char retry_after[64]; /* raw header value, "" when absent */
     char resp_rid[128];   /* X-Request-ID of the response, "" when absent */
-    char rid[40];         /* X-Request-ID sent (set by the caller) */
+    char rid[72];         /* X-Request-ID sent (set by the caller; NEONFLOW_REQUEST_ID_MAX + 1 fits) */
     char errbuf[CURL_ERROR_SIZE];
     const char *secret;   /* the client's key: header values are scrubbed before they are cut */
 } neonflow__attempt;

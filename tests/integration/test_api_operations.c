@@ -29,7 +29,7 @@ static neonflow_operation_list *mutate(api_fixture *f, const char *name)
     neonflow_branch_create_options_set_name(o, name);
     neonflow_branch_create_options_set_with_rw_endpoint(o, 1);
     neonflow_branch_result *r = NULL;
-    CHECK_OK(neonflow_branch_create(&r, f->c, PROJECT, o, err));
+    CHECK_OK(neonflow_branch_create(&r, f->c, PROJECT, o, NULL, err));
     neonflow_branch_create_options_free(o);
     /* copy the operations out through an ids round trip: get each one */
     const neonflow_operation_list *ops = neonflow_branch_result_operations(r);
@@ -38,7 +38,7 @@ static neonflow_operation_list *mutate(api_fixture *f, const char *name)
     char cursor_dummy[1];
     (void)cursor_dummy;
     /* list the project's newest operations: they include these */
-    CHECK_OK(neonflow_operations_list(&copy, f->c, PROJECT, NULL, (int32_t)neonflow_operation_list_count(ops), err));
+    CHECK_OK(neonflow_operations_list(&copy, f->c, PROJECT, NULL, (int32_t)neonflow_operation_list_count(ops), NULL, err));
     assert_int_equal(neonflow_operation_list_count(copy), neonflow_operation_list_count(ops));
     neonflow_branch_result_free(r);
     return copy;
@@ -50,7 +50,7 @@ static void test_endpoints(void **state)
     char dev[64];
     assert_int_equal(emu_add_branch(f->s, PROJECT, "dev", f->main_id, 0, dev, NULL), 0);
     neonflow_endpoint_list *l = NULL;
-    CHECK_OK(neonflow_endpoints_list(&l, f->c, PROJECT, err));
+    CHECK_OK(neonflow_endpoints_list(&l, f->c, PROJECT, NULL, err));
     assert_int_equal(neonflow_endpoint_list_count(l), 1);
     const neonflow_endpoint *e = neonflow_endpoint_list_get(l, 0);
     assert_string_equal(neonflow_endpoint_id(e), f->main_ep);
@@ -67,30 +67,34 @@ static void test_endpoints(void **state)
 
     neonflow_endpoint *ep = NULL;
     neonflow_operation_list *ops = NULL;
-    CHECK_OK(neonflow_endpoint_create(&ep, &ops, f->c, PROJECT, dev, NEONFLOW_ENDPOINT_TYPE_READ_ONLY, err));
+    neonflow_endpoint_create_options *ro = NULL;
+    assert_int_equal(neonflow_endpoint_create_options_new(&ro), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_type(ro, NEONFLOW_ENDPOINT_TYPE_READ_ONLY), NEONFLOW_OK);
+    CHECK_OK(neonflow_endpoint_create(&ep, &ops, f->c, PROJECT, dev, ro, NULL, err));
+    neonflow_endpoint_create_options_free(ro);
     assert_int_equal(neonflow_endpoint_type(ep), NEONFLOW_ENDPOINT_TYPE_READ_ONLY);
     assert_string_equal(neonflow_endpoint_branch_id(ep), dev);
     char ro_id[64];
     snprintf(ro_id, sizeof(ro_id), "%s", neonflow_endpoint_id(ep));
     neonflow_endpoint_free(ep);
     AWAIT_OPS(f, ops);
-    CHECK_OK(neonflow_endpoint_create(&ep, NULL, f->c, PROJECT, dev, NEONFLOW_ENDPOINT_TYPE_READ_WRITE, err));
+    CHECK_OK(neonflow_endpoint_create(&ep, NULL, f->c, PROJECT, dev, NULL, NULL, err));
     neonflow_endpoint_free(ep);
     ep = NULL;
     CHECK_RC(NEONFLOW_ECONFLICT,
-             neonflow_endpoint_create(&ep, NULL, f->c, PROJECT, dev, NEONFLOW_ENDPOINT_TYPE_READ_WRITE, err));
+             neonflow_endpoint_create(&ep, NULL, f->c, PROJECT, dev, NULL, NULL, err));
     assert_null(ep);
 
-    CHECK_OK(neonflow_endpoints_list_for_branch(&l, f->c, PROJECT, dev, err));
+    CHECK_OK(neonflow_endpoints_list_for_branch(&l, f->c, PROJECT, dev, NULL, err));
     assert_int_equal(neonflow_endpoint_list_count(l), 2);
     neonflow_endpoint_list_free(l);
-    CHECK_OK(neonflow_endpoints_list(&l, f->c, PROJECT, err));
+    CHECK_OK(neonflow_endpoints_list(&l, f->c, PROJECT, NULL, err));
     assert_int_equal(neonflow_endpoint_list_count(l), 3);
     neonflow_endpoint_list_free(l);
-    CHECK_OK(neonflow_endpoint_get(&ep, f->c, PROJECT, ro_id, err));
+    CHECK_OK(neonflow_endpoint_get(&ep, f->c, PROJECT, ro_id, NULL, err));
     assert_string_equal(neonflow_endpoint_id(ep), ro_id);
     neonflow_endpoint_free(ep);
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_endpoint_get(&ep, f->c, PROJECT, "ep-none-1", err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_endpoint_get(&ep, f->c, PROJECT, "ep-none-1", NULL, err));
 }
 
 static void test_operations_get_list(void **state)
@@ -99,7 +103,7 @@ static void test_operations_get_list(void **state)
     neonflow_operation_list *ops = mutate(f, "b1");
     const neonflow_operation *op = neonflow_operation_list_get(ops, 0);
     neonflow_operation *got = NULL;
-    CHECK_OK(neonflow_operation_get(&got, f->c, PROJECT, neonflow_operation_id(op), err));
+    CHECK_OK(neonflow_operation_get(&got, f->c, PROJECT, neonflow_operation_id(op), NULL, err));
     assert_string_equal(neonflow_operation_id(got), neonflow_operation_id(op));
     assert_string_equal(neonflow_operation_project_id(got), PROJECT);
     assert_true(neonflow_operation_action(got) != NEONFLOW_OP_ACTION_UNKNOWN);
@@ -118,7 +122,7 @@ static void test_operations_get_list(void **state)
     char cursor[128] = "";
     for (int page = 0; page < 100; page++) {
         neonflow_operation_list *l = NULL;
-        CHECK_OK(neonflow_operations_list(&l, f->c, PROJECT, cursor[0] ? cursor : NULL, 1, err));
+        CHECK_OK(neonflow_operations_list(&l, f->c, PROJECT, cursor[0] ? cursor : NULL, 1, NULL, err));
         total += neonflow_operation_list_count(l);
         const char *next = neonflow_operation_list_next_cursor(l);
         int stop = neonflow_operation_list_count(l) == 0 || !next;
@@ -129,11 +133,11 @@ static void test_operations_get_list(void **state)
             break;
     }
     neonflow_operation_list *all = NULL;
-    CHECK_OK(neonflow_operations_list(&all, f->c, PROJECT, NULL, 1000, err));
+    CHECK_OK(neonflow_operations_list(&all, f->c, PROJECT, NULL, 1000, NULL, err));
     assert_int_equal(total, neonflow_operation_list_count(all));
     assert_true(total >= 4);
     neonflow_operation_list_free(all);
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_operation_get(&got, f->c, PROJECT, "00000000-0000-4000-8000-000000000000", err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_operation_get(&got, f->c, PROJECT, "00000000-0000-4000-8000-000000000000", NULL, err));
 }
 
 static int changes;
@@ -153,7 +157,7 @@ static void test_await_with_durations(void **state)
     neonflow_branch_create_options_new(&o);
     neonflow_branch_create_options_set_with_rw_endpoint(o, 1);
     neonflow_branch_result *r = NULL;
-    CHECK_OK(neonflow_branch_create(&r, f->c, PROJECT, o, err));
+    CHECK_OK(neonflow_branch_create(&r, f->c, PROJECT, o, NULL, err));
     neonflow_branch_create_options_free(o);
     neonflow_await_options *ao;
     neonflow_await_options_new(&ao);
@@ -161,7 +165,7 @@ static void test_await_with_durations(void **state)
     neonflow_await_options_set_progress_hook(ao, count_changes, NULL, NULL);
     neonflow_await_result *ar = NULL;
     int64_t t0 = mono_ms();
-    CHECK_OK(neonflow_operations_await(&ar, f->c, PROJECT, neonflow_branch_result_operations(r), ao, err));
+    CHECK_OK(neonflow_operations_await(&ar, f->c, PROJECT, neonflow_branch_result_operations(r), ao, NULL, err));
     int64_t took = mono_ms() - t0;
     assert_true(took >= 500 && took < 2500);
     assert_true(neonflow_await_result_polls(ar) >= 2);
@@ -175,7 +179,7 @@ static void test_await_with_durations(void **state)
     neonflow_await_result_free(ar);
     CHECK_OK(neonflow_operation_await(&ar, f->c, PROJECT,
                                       neonflow_operation_id(neonflow_operation_list_get(neonflow_branch_result_operations(r), 0)),
-                                      NULL, err));
+                                      NULL, NULL, err));
     assert_int_equal(neonflow_await_result_polls(ar), 1);
     neonflow_await_result_free(ar);
     neonflow_branch_result_free(r);
@@ -189,13 +193,13 @@ static void test_await_faults(void **state)
     /* failed, then recovers: success */
     assert_int_equal(emu_op_fault_add(f->s, "create_branch", EMU_OPFAULT_FAIL_THEN_RECOVER, 1), 0);
     neonflow_operation_list *ops = mutate(f, "f1");
-    CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, err));
+    CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, NULL, err));
     neonflow_operation_list_free(ops);
     /* error: EOPFAILED with the operation's id, action and error text */
     assert_int_equal(emu_op_fault_add(f->s, "create_branch", EMU_OPFAULT_ERROR, 1), 0);
     ops = mutate(f, "f2");
     neonflow_error *e = NULL;
-    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, &e), NEONFLOW_EOPFAILED);
+    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, NULL, &e), NEONFLOW_EOPFAILED);
     assert_non_null(strstr(neonflow_error_message(e), "create_branch"));
     int named = 0;
     for (size_t i = 0; i < neonflow_operation_list_count(ops); i++)
@@ -208,7 +212,7 @@ static void test_await_faults(void **state)
     assert_int_equal(emu_op_fault_add(f->s, "create_branch", EMU_OPFAULT_CANCELLED, 1), 0);
     ops = mutate(f, "f3");
     e = NULL;
-    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, &e), NEONFLOW_EOPCANCELLED);
+    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, NULL, &e), NEONFLOW_EOPCANCELLED);
     neonflow_error_free(e);
     neonflow_operation_list_free(ops);
     sleep(1);
@@ -221,7 +225,7 @@ static void test_await_faults(void **state)
     e = NULL;
     neonflow_await_result *ar = NULL;
     int64_t t0 = mono_ms();
-    assert_int_equal(neonflow_operations_await(&ar, f->c, PROJECT, ops, ao, &e), NEONFLOW_EOPTIMEOUT);
+    assert_int_equal(neonflow_operations_await(&ar, f->c, PROJECT, ops, ao, NULL, &e), NEONFLOW_EOPTIMEOUT);
     assert_true(mono_ms() - t0 < 1500);
     assert_non_null(strstr(neonflow_error_message(e), neonflow_operation_id(neonflow_operation_list_get(ops, 0))));
     assert_true(neonflow_await_result_polls(ar) >= 2);
@@ -257,7 +261,7 @@ static void test_await_cancel_from_thread(void **state)
     pthread_create(&th, NULL, cancel_later, &c);
     int64_t t0 = mono_ms();
     neonflow_error *e = NULL;
-    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, ao, &e), NEONFLOW_ECANCELLED);
+    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, ao, NULL, &e), NEONFLOW_ECANCELLED);
     int64_t took = mono_ms() - t0;
     pthread_join(th, NULL);
     assert_true(took >= 1400 && took < 1700); /* woken promptly, not at the next poll */
@@ -271,15 +275,15 @@ static void test_backup_schedule(void **state)
 {
     api_fixture *f = *state;
     neonflow_backup_schedule *s = NULL;
-    CHECK_OK(neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, f->main_id, err));
+    CHECK_OK(neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, f->main_id, NULL, err));
     assert_int_equal(neonflow_backup_schedule_count(s), 0);
     neonflow_backup_schedule_free(s);
     neonflow_backup_schedule_new(&s);
     assert_int_equal(neonflow_backup_schedule_add(s, "daily", 23, -1, -1, 604800), NEONFLOW_OK);
     assert_int_equal(neonflow_backup_schedule_add(s, "monthly", 2, 1, -1, 2592000), NEONFLOW_OK);
-    CHECK_OK(neonflow_branch_backup_schedule_set(f->c, PROJECT, f->main_id, s, err));
+    CHECK_OK(neonflow_branch_backup_schedule_set(f->c, PROJECT, f->main_id, s, NULL, err));
     neonflow_backup_schedule_free(s);
-    CHECK_OK(neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, f->main_id, err));
+    CHECK_OK(neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, f->main_id, NULL, err));
     assert_int_equal(neonflow_backup_schedule_count(s), 2);
     const neonflow_backup_schedule_item *it = neonflow_backup_schedule_get(s, 0);
     assert_string_equal(neonflow_backup_schedule_item_frequency(it), "daily");
@@ -291,7 +295,7 @@ static void test_backup_schedule(void **state)
     assert_string_equal(neonflow_backup_schedule_item_frequency(it), "monthly");
     assert_int_equal(neonflow_backup_schedule_item_day(it), 1);
     neonflow_backup_schedule_free(s);
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, "br-none-1", err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, "br-none-1", NULL, err));
 }
 
 int main(void)

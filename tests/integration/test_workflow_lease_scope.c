@@ -66,7 +66,7 @@ static int rename_before_finalize(const neonflow_step *st, void *payload)
     neonflow_branch_update_options *uo = NULL;
     neonflow_branch_update_options_new(&uo);
     neonflow_branch_update_options_set_name(uo, "production-moved");
-    assert_int_equal(neonflow_branch_update(NULL, NULL, x->c, PROJECT, x->branch_id, uo, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_branch_update(NULL, NULL, x->c, PROJECT, x->branch_id, uo, NULL, NULL), NEONFLOW_OK);
     neonflow_branch_update_options_free(uo);
     return 0;
 }

@@ -230,14 +230,14 @@ static void test_backups_list(void **state)
     /* a backup left by a plain finalized restore: "dev (old)" */
     neonflow_snapshot *snap = NULL;
     neonflow_operation_list *ops = NULL;
-    RUN_OK(neonflow_snapshot_create(&snap, &ops, f->c, PROJECT, f->prod_id, NULL, &err_));
+    RUN_OK(neonflow_snapshot_create(&snap, &ops, f->c, PROJECT, f->prod_id, NULL, NULL, &err_));
     neonflow_operation_list_free(ops);
     neonflow_snapshot_restore_options *ro = NULL;
     neonflow_snapshot_restore_options_new(&ro);
     neonflow_snapshot_restore_options_set_target_branch_id(ro, f->dev_id);
     neonflow_snapshot_restore_options_set_finalize(ro, 1);
     neonflow_branch_result *res = NULL;
-    RUN_OK(neonflow_snapshot_restore(&res, f->c, PROJECT, neonflow_snapshot_id(snap), ro, &err_));
+    RUN_OK(neonflow_snapshot_restore(&res, f->c, PROJECT, neonflow_snapshot_id(snap), ro, NULL, &err_));
     neonflow_branch_result_free(res);
     neonflow_snapshot_restore_options_free(ro);
     neonflow_snapshot_free(snap);
@@ -292,7 +292,7 @@ static void test_prune(void **state)
     neonflow_branch_update_options *uo = NULL;
     neonflow_branch_update_options_new(&uo);
     neonflow_branch_update_options_set_protected(uo, 1);
-    RUN_OK(neonflow_branch_update(NULL, NULL, f->c, PROJECT, oldest, uo, &err_));
+    RUN_OK(neonflow_branch_update(NULL, NULL, f->c, PROJECT, oldest, uo, NULL, &err_));
     neonflow_branch_update_options_free(uo);
 
     neonflow_prune_options *o = NULL;
