@@ -118,7 +118,7 @@ static int await_ops(cli *c, const char *what, const neonflow_operation_list *op
         neonflow_await_options_free(o);
         return fail(c, what, NEONFLOW_ENOMEM, NULL);
     }
-    int rc = neonflow_operations_await(NULL, c->client, c->project_id, ops, o, NULL, &err);
+    int rc = neonflow_operations_await(NULL, c->client, c->project_id, ops, o, cli_call(c), &err);
     neonflow_await_options_free(o);
     return rc ? fail(c, what, rc, err) : 0;
 }
@@ -127,7 +127,7 @@ static int operations_list(cli *c)
 {
     neonflow_operation_list *l = NULL;
     neonflow_error *err = NULL;
-    int rc = neonflow_operations_list(&l, c->client, c->project_id, NULL, c->limit, NULL, &err);
+    int rc = neonflow_operations_list(&l, c->client, c->project_id, NULL, c->limit, cli_call(c), &err);
     if (rc)
         return fail(c, "operations list", rc, err);
     size_t n = neonflow_operation_list_count(l);
@@ -213,7 +213,7 @@ static int snapshots_list(cli *c)
 {
     neonflow_snapshot_list *l = NULL;
     neonflow_error *err = NULL;
-    int rc = neonflow_snapshots_list(&l, c->client, c->project_id, NULL, &err);
+    int rc = neonflow_snapshots_list(&l, c->client, c->project_id, cli_call(c), &err);
     if (rc)
         return fail(c, "snapshots list", rc, err);
     size_t n = neonflow_snapshot_list_count(l);
@@ -237,11 +237,11 @@ static int snapshots_list(cli *c)
 static int resolve_branch(cli *c, const char *name_or_id, neonflow_branch **out)
 {
     neonflow_error *err = NULL;
-    int rc = neonflow_branch_find_by_name(out, c->client, c->project_id, name_or_id, NULL, &err);
+    int rc = neonflow_branch_find_by_name(out, c->client, c->project_id, name_or_id, cli_call(c), &err);
     if (rc == NEONFLOW_ENOTFOUND && strncmp(name_or_id, "br-", 3) == 0) {
         neonflow_error_free(err);
         err = NULL;
-        rc = neonflow_branch_get(out, c->client, c->project_id, name_or_id, NULL, &err);
+        rc = neonflow_branch_get(out, c->client, c->project_id, name_or_id, cli_call(c), &err);
     }
     if (rc == NEONFLOW_ENOTFOUND || (rc == NEONFLOW_EINVAL && !*out)) {
         out_errorf(c, "%s: no branch named '%s' in project %s", c->cmd_name, name_or_id, c->project_id);
@@ -289,7 +289,7 @@ static int snapshots_create(cli *c)
         out_errorf(c, "snapshots create: invalid --name or --expires-in");
         return EXIT_USAGE;
     }
-    int rc = neonflow_snapshot_create(&s, &ops, c->client, c->project_id, neonflow_branch_id(b), o, NULL, &err);
+    int rc = neonflow_snapshot_create(&s, &ops, c->client, c->project_id, neonflow_branch_id(b), o, cli_call(c), &err);
     neonflow_snapshot_create_options_free(o);
     neonflow_branch_free(b);
     if (rc)
@@ -312,7 +312,7 @@ static int snapshots_delete(cli *c)
     neonflow_operation_list *ops = NULL;
     neonflow_error *err = NULL;
     const char *id = c->args[0];
-    int rc = neonflow_snapshot_find_by_id(&s, c->client, c->project_id, id, NULL, &err);
+    int rc = neonflow_snapshot_find_by_id(&s, c->client, c->project_id, id, cli_call(c), &err);
     if (rc == NEONFLOW_ENOTFOUND || rc == NEONFLOW_EINVAL) {
         neonflow_error_free(err);
         out_errorf(c, "snapshots delete: no snapshot with id '%s' in project %s", id, c->project_id);
@@ -342,7 +342,7 @@ static int snapshots_delete(cli *c)
             return EXIT_USAGE;
         }
     }
-    rc = neonflow_snapshot_delete(&ops, c->client, c->project_id, id, NULL, &err);
+    rc = neonflow_snapshot_delete(&ops, c->client, c->project_id, id, cli_call(c), &err);
     if (rc) {
         neonflow_snapshot_free(s);
         return fail(c, "snapshots delete", rc, err);
@@ -372,10 +372,10 @@ static int branches_list(cli *c)
     neonflow_branch_list *l = NULL;
     neonflow_endpoint_list *eps = NULL;
     neonflow_error *err = NULL;
-    int rc = neonflow_branches_list(&l, c->client, c->project_id, NULL, NULL, &err);
+    int rc = neonflow_branches_list(&l, c->client, c->project_id, NULL, cli_call(c), &err);
     if (rc)
         return fail(c, "branches list", rc, err);
-    rc = neonflow_endpoints_list(&eps, c->client, c->project_id, NULL, &err);
+    rc = neonflow_endpoints_list(&eps, c->client, c->project_id, cli_call(c), &err);
     if (rc) {
         neonflow_branch_list_free(l);
         return fail(c, "branches list: listing endpoints", rc, err);

@@ -217,7 +217,7 @@ static int finish(cli *c, int rc, neonflow_report *rep, neonflow_error *err)
     if (rc == 0)
         return EXIT_OK;
     int code = cli_exit_for(rc);
-    if (rc != NEONFLOW_EUNCERTAIN && (cli_interrupted() || cli_timed_out()))
+    if (rc != NEONFLOW_EUNCERTAIN && cli_interrupted())
         code = EXIT_TIMEOUT;
     char what[160];
     const char *verb = rc == NEONFLOW_ECALLBACK ? "vetoed" : code == EXIT_TIMEOUT ? "stopped" : "failed";
@@ -246,7 +246,6 @@ int cmd_workflow(cli *c)
     neonflow_report *rep = NULL;
     neonflow_error *err = NULL;
     char *run_id = c->run_id ? strdup(c->run_id) : NULL;
-    cli_signals_set_grace(60000);
 
     int code = build_opts(c, &w);
     if (code != EXIT_OK)

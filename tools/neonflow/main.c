@@ -517,9 +517,11 @@ int main(int argc, char **argv)
         free(words);
         return rc;
     }
-    if (neonflow_cancel_new(&c.cancel) != 0 || cli_signals_start(&c) != 0) {
+    if (neonflow_cancel_new(&c.cancel) != 0 || neonflow_call_options_new(&c.call) != 0 ||
+        neonflow_call_options_set_cancel(c.call, c.cancel) != 0 || cli_signals_start(&c) != 0) {
         out_errorf(&c, "cannot set up signal handling");
         neonflow_client_free(c.client);
+        neonflow_call_options_free(c.call);
         neonflow_cancel_free(c.cancel);
         free(words);
         return EXIT_FAIL;
@@ -540,6 +542,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     cli_signals_stop();
     neonflow_client_free(c.client);
+    neonflow_call_options_free(c.call);
     neonflow_cancel_free(c.cancel);
     free(words);
     if (key_copy) {
