@@ -178,12 +178,52 @@ static void test_create_update_delete(void **state)
     neonflow_error_free(e);
 }
 
+/* hard_delete reaches the server: sent as asked, absent when unset. */
+static void test_delete_options(void **state)
+{
+    api_fixture *f = *state;
+    char ids[3][64], eid[64];
+    static const char *const names[] = {"del-hard", "del-soft", "del-default"};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(emu_add_branch(f->s, PROJECT, names[i], f->main_id, 0, ids[i], eid), 0);
+    neonflow_branch_delete_options *o = NULL;
+    assert_int_equal(neonflow_branch_delete_options_new(&o), NEONFLOW_OK);
+    assert_int_equal(neonflow_branch_delete_options_set_hard_delete(NULL, 1), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_branch_delete_options_set_hard_delete(o, 1), NEONFLOW_OK);
+    neonflow_operation_list *ops = NULL;
+    CHECK_OK(neonflow_branch_delete(&ops, f->c, PROJECT, ids[0], o, NULL, err));
+    AWAIT_OPS(f, ops);
+    assert_int_equal(neonflow_branch_delete_options_set_hard_delete(o, 0), NEONFLOW_OK);
+    CHECK_OK(neonflow_branch_delete(&ops, f->c, PROJECT, ids[1], o, NULL, err));
+    AWAIT_OPS(f, ops);
+    CHECK_OK(neonflow_branch_delete(&ops, f->c, PROJECT, ids[2], NULL, NULL, err));
+    AWAIT_OPS(f, ops);
+    neonflow_branch_delete_options_free(o);
+    neonflow_branch_delete_options_free(NULL);
+
+    json_t *st = emu_state(f->s), *v;
+    json_t *del = json_object_get(json_array_get(json_object_get(st, "projects"), 0), "deleted_branches");
+    int seen = 0;
+    size_t i;
+    json_array_foreach(del, i, v) {
+        const char *id = json_string_value(json_object_get(v, "id"));
+        for (int k = 0; k < 3; k++)
+            if (strcmp(id, ids[k]) == 0) {
+                assert_int_equal(json_is_true(json_object_get(v, "hard_delete")), k == 0);
+                seen++;
+            }
+    }
+    assert_int_equal(seen, 3);
+    json_decref(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_list_all_pages_search_sort, api_setup, api_teardown),
         cmocka_unit_test_setup_teardown(test_get_and_find, api_setup, api_teardown),
         cmocka_unit_test_setup_teardown(test_create_update_delete, api_setup, api_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_options, api_setup, api_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

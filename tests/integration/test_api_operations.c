@@ -298,6 +298,79 @@ static void test_backup_schedule(void **state)
     CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, "br-none-1", NULL, err));
 }
 
+/* Every field of the endpoint create options reaches the server and is kept. */
+static void test_endpoint_create_options(void **state)
+{
+    api_fixture *f = *state;
+    char bid[64], eid[64];
+    assert_int_equal(emu_add_branch(f->s, PROJECT, "ep-opts", f->main_id, 0, bid, eid), 0);
+    neonflow_endpoint_create_options *o = NULL;
+    assert_int_equal(neonflow_endpoint_create_options_new(&o), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_name(o, "analytics"), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_region_id(o, "aws-us-east-2"), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_provisioner(o, "k8s-pod"), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_min_cu(o, 0.5), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_max_cu(o, 2), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_suspend_timeout_seconds(o, 600), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_suspend_timeout_seconds(o, 30), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_endpoint_create_options_set_disabled(o, 1), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_pg_setting(o, "work_mem", "64MB"), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_pg_setting(o, "dropped", "1"), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_pg_setting(o, "dropped", NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_pg_setting(o, "", "x"), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_min_cu(o, 0.1), NEONFLOW_EINVAL);
+    neonflow_endpoint *ep = NULL;
+    neonflow_operation_list *ops = NULL;
+    CHECK_OK(neonflow_endpoint_create(&ep, &ops, f->c, PROJECT, bid, o, NULL, err));
+    AWAIT_OPS(f, ops);
+    assert_string_equal(neonflow_endpoint_name(ep), "analytics");
+    assert_true(neonflow_endpoint_autoscaling_limit_min_cu(ep) == 0.5);
+    assert_true(neonflow_endpoint_autoscaling_limit_max_cu(ep) == 2);
+    assert_int_equal(neonflow_endpoint_suspend_timeout_seconds(ep), 600);
+    assert_string_equal(neonflow_endpoint_provisioner(ep), "k8s-pod");
+    char id[64];
+    snprintf(id, sizeof(id), "%s", neonflow_endpoint_id(ep));
+    neonflow_endpoint_free(ep);
+
+    /* read back from the server's state, not from the create answer */
+    json_t *st = emu_state(f->s), *found = NULL, *v;
+    size_t i;
+    json_array_foreach(json_object_get(json_array_get(json_object_get(st, "projects"), 0), "endpoints"), i, v)
+        if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
+            found = v;
+    assert_non_null(found);
+    assert_true(json_is_true(json_object_get(found, "disabled")));
+    assert_string_equal(json_string_value(json_object_get(found, "name")), "analytics");
+    assert_true(json_real_value(json_object_get(found, "autoscaling_limit_max_cu")) == 2);
+    json_t *pg = json_object_get(json_object_get(found, "settings"), "pg_settings");
+    assert_string_equal(json_string_value(json_object_get(pg, "work_mem")), "64MB");
+    assert_null(json_object_get(pg, "dropped"));
+    json_decref(st);
+
+    /* a value only the server can refuse reaches it: read_only in another region */
+    assert_int_equal(neonflow_endpoint_create_options_set_type(o, NEONFLOW_ENDPOINT_TYPE_READ_ONLY), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_region_id(o, "aws-eu-central-1"), NEONFLOW_OK);
+    CHECK_RC(NEONFLOW_EBADREQUEST, neonflow_endpoint_create(&ep, NULL, f->c, PROJECT, bid, o, NULL, err));
+    assert_null(ep);
+    neonflow_endpoint_create_options_free(o);
+}
+
+/* The caller's request id reaches the server and comes back in the error. */
+static void test_call_options_request_id(void **state)
+{
+    api_fixture *f = *state;
+    neonflow_call_options *call = NULL;
+    assert_int_equal(neonflow_call_options_new(&call), NEONFLOW_OK);
+    assert_int_equal(neonflow_call_options_set_request_id(call, "integration-rid-42"), NEONFLOW_OK);
+    assert_int_equal(neonflow_call_options_set_deadline_ms(call, 10000), NEONFLOW_OK);
+    neonflow_endpoint *ep = NULL;
+    neonflow_error *e = NULL;
+    assert_int_equal(neonflow_endpoint_get(&ep, f->c, PROJECT, "ep-missing-1", call, &e), NEONFLOW_ENOTFOUND);
+    assert_string_equal(neonflow_error_request_id(e), "integration-rid-42");
+    neonflow_error_free(e);
+    neonflow_call_options_free(call);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +380,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_await_faults, api_setup, api_teardown),
         cmocka_unit_test_setup_teardown(test_await_cancel_from_thread, api_setup, api_teardown),
         cmocka_unit_test_setup_teardown(test_backup_schedule, api_setup, api_teardown),
+        cmocka_unit_test_setup_teardown(test_endpoint_create_options, api_setup, api_teardown),
+        cmocka_unit_test_setup_teardown(test_call_options_request_id, api_setup, api_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
