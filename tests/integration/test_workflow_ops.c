@@ -244,7 +244,7 @@ static void test_backups_list(void **state)
 
     emu_counters_reset(f->s);
     neonflow_report *r = NULL;
-    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, &err_));
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, NULL, &err_));
     assert_int_equal(mutating_requests(f->s), 0);
     const neonflow_step *st = neonflow_report_step(r, 0);
     assert_int_equal(count_res(st, NEONFLOW_RESOURCE_BRANCH, NEONFLOW_ACTION_KEEP, NULL), 4);
@@ -267,6 +267,50 @@ static void test_backups_list(void **state)
     }
     assert_true(old_seen);
     neonflow_report_free(r);
+
+    /* filters: one target, one kind, one half, one run, an age */
+    neonflow_backups_list_options *o = NULL;
+    assert_int_equal(neonflow_backups_list_options_new(&o), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_target(o, "dev"), NEONFLOW_OK);
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
+    st = neonflow_report_step(r, 0);
+    assert_int_equal(neonflow_step_resource_count(st), 1);
+    assert_string_equal(neonflow_resource_name(neonflow_step_resource(st, 0)), "dev (old)");
+    neonflow_report_free(r);
+    assert_int_equal(neonflow_backups_list_options_set_target(o, "production"), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_kind(o, "rollback"), NEONFLOW_OK);
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
+    st = neonflow_report_step(r, 0);
+    assert_int_equal(neonflow_step_resource_count(st), 3);
+    assert_int_equal(count_res(st, NEONFLOW_RESOURCE_SNAPSHOT, NEONFLOW_ACTION_KEEP, "rollback"), 3);
+    char run_id[64];
+    snprintf(run_id, sizeof(run_id), "%s", neonflow_resource_run_id(neonflow_step_resource(st, 0)));
+    neonflow_report_free(r);
+    assert_int_equal(neonflow_backups_list_options_set_kind(o, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_snapshots(o, 0), NEONFLOW_OK);
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
+    st = neonflow_report_step(r, 0);
+    assert_int_equal(count_res(st, NEONFLOW_RESOURCE_BRANCH, NEONFLOW_ACTION_KEEP, NULL), 3);
+    assert_int_equal(neonflow_step_resource_count(st), 3);
+    neonflow_report_free(r);
+    assert_int_equal(neonflow_backups_list_options_set_snapshots(o, 1), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_branches(o, 0), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_run_id(o, run_id), NEONFLOW_OK);
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
+    st = neonflow_report_step(r, 0);
+    assert_true(neonflow_step_resource_count(st) >= 1);
+    for (size_t i = 0; i < neonflow_step_resource_count(st); i++)
+        assert_string_equal(neonflow_resource_run_id(neonflow_step_resource(st, i)), run_id);
+    neonflow_report_free(r);
+    assert_int_equal(neonflow_backups_list_options_set_run_id(o, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_older_than_s(o, 86400), NEONFLOW_OK);
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
+    assert_int_equal(neonflow_step_resource_count(neonflow_report_step(r, 0)), 0);
+    neonflow_report_free(r);
+    assert_int_equal(neonflow_backups_list_options_set_kind(o, "Not A Kind"), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_backups_list_options_set_older_than_s(o, -1), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_backups_list_options_set_run_id(o, "bad run id"), NEONFLOW_EINVAL);
+    neonflow_backups_list_options_free(o);
 }
 
 static void test_prune(void **state)

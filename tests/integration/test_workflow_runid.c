@@ -299,7 +299,7 @@ static void test_legacy_rollback_names(void **state)
     neonflow_report_free(r);
     /* backups list still classifies the 0.1.0 backup as a backup */
     r = NULL;
-    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, &err_));
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, NULL, &err_));
     int legacy = 0, current = 0;
     for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
         const neonflow_step *st = neonflow_report_step(r, i);
