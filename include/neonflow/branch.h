@@ -185,6 +185,9 @@ NEONFLOW_API int neonflow_branch_update_options_set_expires_at(neonflow_branch_u
  * NULL after a failure. `ops_out` parameters may be NULL to discard the
  * operations; mutations are only complete once their operations finished
  * (neonflow_operations_await()).
+ * Every call takes `call` (call_options.h; NULL: no deadline, no cancel,
+ * generated request ids) just before `err`: NEONFLOW_ETIMEOUT when its
+ * deadline passes, NEONFLOW_ECANCELLED when its cancel token fires.
  */
 
 /**
@@ -192,7 +195,8 @@ NEONFLOW_API int neonflow_branch_update_options_set_expires_at(neonflow_branch_u
  * pagination.next until it is absent or a page is empty). `opts` may be NULL.
  */
 NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
-                                        const neonflow_branch_list_options *opts, const neonflow_call_options *call, neonflow_error **err);
+                                        const neonflow_branch_list_options *opts,
+                                        const neonflow_call_options *call, neonflow_error **err);
 
 /** GET /projects/{project_id}/branches/{branch_id}. */
 NEONFLOW_API int neonflow_branch_get(neonflow_branch **out, neonflow_client *client, const char *project_id,
@@ -205,7 +209,8 @@ NEONFLOW_API int neonflow_branch_get(neonflow_branch **out, neonflow_client *cli
  * several exact matches, NEONFLOW_ECONFLICT.
  */
 NEONFLOW_API int neonflow_branch_find_by_name(neonflow_branch **out, neonflow_client *client,
-                                              const char *project_id, const char *name, const neonflow_call_options *call, neonflow_error **err);
+                                              const char *project_id, const char *name,
+                                              const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * POST /projects/{project_id}/branches. `opts` may be NULL (a child of the
@@ -222,7 +227,8 @@ NEONFLOW_API int neonflow_branch_create(neonflow_branch_result **out, neonflow_c
  */
 NEONFLOW_API int neonflow_branch_update(neonflow_branch **out, neonflow_operation_list **ops_out,
                                         neonflow_client *client, const char *project_id, const char *branch_id,
-                                        const neonflow_branch_update_options *opts, const neonflow_call_options *call, neonflow_error **err);
+                                        const neonflow_branch_update_options *opts,
+                                        const neonflow_call_options *call, neonflow_error **err);
 
 /** Branch delete options: create with _new (NEONFLOW_EINVAL, NEONFLOW_ENOMEM), free with _free (NULL accepted). */
 typedef struct neonflow_branch_delete_options neonflow_branch_delete_options;
@@ -255,7 +261,8 @@ NEONFLOW_API int neonflow_branch_delete(neonflow_operation_list **ops_out, neonf
  */
 NEONFLOW_API int neonflow_branch_finalize_restore(neonflow_operation_list **ops_out, neonflow_client *client,
                                                   const char *project_id, const char *branch_id,
-                                                  const char *old_branch_name, const neonflow_call_options *call, neonflow_error **err);
+                                                  const char *old_branch_name,
+                                                  const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

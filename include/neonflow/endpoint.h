@@ -98,9 +98,13 @@ NEONFLOW_API void neonflow_endpoint_list_free(neonflow_endpoint_list *list);
  * Errors: NEONFLOW_EINVAL (NULL argument or malformed ID; no request sent),
  * NEONFLOW_ENOTFOUND, NEONFLOW_EPROTOCOL, HTTP-layer codes. *out is NULL on
  * failure. Thread-safety: any number of threads may call on one client.
+ * Every call takes `call` (call_options.h; NULL: no deadline, no cancel,
+ * generated request ids) just before `err`: NEONFLOW_ETIMEOUT when its
+ * deadline passes, NEONFLOW_ECANCELLED when its cancel token fires.
  */
 NEONFLOW_API int neonflow_endpoints_list(neonflow_endpoint_list **out, neonflow_client *client,
-                                         const char *project_id, const neonflow_call_options *call, neonflow_error **err);
+                                         const char *project_id,
+                                         const neonflow_call_options *call, neonflow_error **err);
 
 /** GET /projects/{project_id}/branches/{branch_id}/endpoints. As neonflow_endpoints_list(). */
 NEONFLOW_API int neonflow_endpoints_list_for_branch(neonflow_endpoint_list **out, neonflow_client *client,
@@ -109,7 +113,8 @@ NEONFLOW_API int neonflow_endpoints_list_for_branch(neonflow_endpoint_list **out
 
 /** GET /projects/{project_id}/endpoints/{endpoint_id}. *out: new endpoint. Errors as above. */
 NEONFLOW_API int neonflow_endpoint_get(neonflow_endpoint **out, neonflow_client *client, const char *project_id,
-                                       const char *endpoint_id, const neonflow_call_options *call, neonflow_error **err);
+                                       const char *endpoint_id,
+                                       const neonflow_call_options *call, neonflow_error **err);
 
 /* ---- endpoint create options ---------------------------------------------
  * Every field of Neon's endpoint create request except the branch (a

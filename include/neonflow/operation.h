@@ -134,7 +134,11 @@ NEONFLOW_API const char *neonflow_operation_list_next_cursor(const neonflow_oper
 /** Frees the list and every operation in it. NULL is accepted. */
 NEONFLOW_API void neonflow_operation_list_free(neonflow_operation_list *list);
 
-/* ---- calls ------------------------------------------------------------------ */
+/* ---- calls ------------------------------------------------------------------
+ * Every call takes `call` (call_options.h; NULL: no deadline, no cancel,
+ * generated request ids) just before `err`: NEONFLOW_ETIMEOUT when its
+ * deadline passes, NEONFLOW_ECANCELLED when its cancel token fires.
+ */
 /**
  * GET /projects/{project_id}/operations/{operation_id}.
  * *out receives a new operation (free with neonflow_operation_free()).
@@ -250,10 +254,16 @@ NEONFLOW_API void neonflow_await_result_free(neonflow_await_result *r);
  * (defaults). An empty or NULL `ops` list succeeds at once.
  * Thread-safety: blocks the calling thread; hooks run on it. Many threads
  * may wait on one client at once.
+ *
+ * `call` (may be NULL) bounds the wait as well: the earlier of its deadline
+ * and the options' timeout ends it (NEONFLOW_EOPTIMEOUT, as the options'
+ * timeout does), either cancel token stops it (NEONFLOW_ECANCELLED), and
+ * its request id goes on every poll.
  */
 NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow_client *client,
                                            const char *project_id, const neonflow_operation_list *ops,
-                                           const neonflow_await_options *opts, const neonflow_call_options *call, neonflow_error **err);
+                                           const neonflow_await_options *opts,
+                                           const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * Like neonflow_operations_await() for `count` operation IDs (each checked:
@@ -268,7 +278,8 @@ NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonf
 /** Like neonflow_operation_ids_await() for one operation ID. */
 NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_client *client,
                                           const char *project_id, const char *operation_id,
-                                          const neonflow_await_options *opts, const neonflow_call_options *call, neonflow_error **err);
+                                          const neonflow_await_options *opts,
+                                          const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

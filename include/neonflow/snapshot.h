@@ -106,6 +106,9 @@ NEONFLOW_API int neonflow_snapshot_restore_options_set_finalize(neonflow_snapsho
  * the detail names the field), NEONFLOW_EUNCERTAIN (a mutation's answer was
  * lost: list snapshots / branches before repeating it), and the HTTP layer's
  * codes. Outputs are NULL after a failure. `ops_out` may be NULL.
+ * Every call takes `call` (call_options.h; NULL: no deadline, no cancel,
+ * generated request ids) just before `err`: NEONFLOW_ETIMEOUT when its
+ * deadline passes, NEONFLOW_ECANCELLED when its cancel token fires.
  */
 
 /**
@@ -117,11 +120,13 @@ NEONFLOW_API int neonflow_snapshot_restore_options_set_finalize(neonflow_snapsho
  */
 NEONFLOW_API int neonflow_snapshot_create(neonflow_snapshot **out, neonflow_operation_list **ops_out,
                                           neonflow_client *client, const char *project_id, const char *branch_id,
-                                          const neonflow_snapshot_create_options *opts, const neonflow_call_options *call, neonflow_error **err);
+                                          const neonflow_snapshot_create_options *opts,
+                                          const neonflow_call_options *call, neonflow_error **err);
 
 /** GET /projects/{project_id}/snapshots (all snapshots; not paginated). */
 NEONFLOW_API int neonflow_snapshots_list(neonflow_snapshot_list **out, neonflow_client *client,
-                                         const char *project_id, const neonflow_call_options *call, neonflow_error **err);
+                                         const char *project_id,
+                                         const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * The snapshot with this ID (Neon has no get-one route: lists and matches).
@@ -138,7 +143,8 @@ NEONFLOW_API int neonflow_snapshot_find_by_id(neonflow_snapshot **out, neonflow_
  * when none.
  */
 NEONFLOW_API int neonflow_snapshot_find_by_name(neonflow_snapshot **out, neonflow_client *client,
-                                                const char *project_id, const char *name, const neonflow_call_options *call, neonflow_error **err);
+                                                const char *project_id, const char *name,
+                                                const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * PATCH /projects/{project_id}/snapshots/{snapshot_id} with the fields set in
@@ -150,7 +156,8 @@ NEONFLOW_API int neonflow_snapshot_update(neonflow_snapshot **out, neonflow_clie
 
 /** DELETE /projects/{project_id}/snapshots/{snapshot_id}. */
 NEONFLOW_API int neonflow_snapshot_delete(neonflow_operation_list **ops_out, neonflow_client *client,
-                                          const char *project_id, const char *snapshot_id, const neonflow_call_options *call, neonflow_error **err);
+                                          const char *project_id, const char *snapshot_id,
+                                          const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * POST /projects/{project_id}/snapshots/{snapshot_id}/restore with a JSON
@@ -160,7 +167,8 @@ NEONFLOW_API int neonflow_snapshot_delete(neonflow_operation_list **ops_out, neo
  */
 NEONFLOW_API int neonflow_snapshot_restore(neonflow_branch_result **out, neonflow_client *client,
                                            const char *project_id, const char *snapshot_id,
-                                           const neonflow_snapshot_restore_options *opts, const neonflow_call_options *call, neonflow_error **err);
+                                           const neonflow_snapshot_restore_options *opts,
+                                           const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

@@ -456,11 +456,12 @@ int neonflow__operations_await_ctx(neonflow_await_result **out, neonflow_client 
 
 NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow_client *client,
                                            const char *project_id, const neonflow_operation_list *ops,
-                                           const neonflow_await_options *opts, const neonflow_call_options *call, neonflow_error **err)
+                                           const neonflow_await_options *opts,
+                                           const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
-                                   neonflow__operations_await_ctx(out, client, neonflow__call_ctx_from(&cctx, client, call), project_id,
+                                   neonflow__operations_await_ctx(out, client, ctx, project_id,
                                                                   ops, NULL, 0, opts, NULL, NULL,
                                                                   err),
                                    err);
@@ -471,9 +472,9 @@ NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonf
                                               size_t count, const neonflow_await_options *opts,
                                               const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
-                                   neonflow__operations_await_ctx(out, client, neonflow__call_ctx_from(&cctx, client, call), project_id,
+                                   neonflow__operations_await_ctx(out, client, ctx, project_id,
                                                                   NULL, operation_ids, count, opts,
                                                                   NULL, NULL, err),
                                    err);
@@ -481,7 +482,8 @@ NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonf
 
 NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_client *client,
                                           const char *project_id, const char *operation_id,
-                                          const neonflow_await_options *opts, const neonflow_call_options *call, neonflow_error **err)
+                                          const neonflow_await_options *opts,
+                                          const neonflow_call_options *call, neonflow_error **err)
 {
     if (out)
         *out = NULL;

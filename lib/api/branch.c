@@ -276,11 +276,12 @@ int neonflow__branches_list_ctx(neonflow_branch_list **out, neonflow_client *c, 
 }
 
 NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
-                                        const neonflow_branch_list_options *opts, const neonflow_call_options *call, neonflow_error **err)
+                                        const neonflow_branch_list_options *opts,
+                                        const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__branches_list_ctx(out, client, neonflow__call_ctx_from(&cctx, client, call), project_id, opts, err), err);
+        client, neonflow__branches_list_ctx(out, client, ctx, project_id, opts, err), err);
 }
 
 int neonflow__branch_get_ctx(neonflow_branch **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -308,9 +309,9 @@ int neonflow__branch_get_ctx(neonflow_branch **out, neonflow_client *c, neonflow
 NEONFLOW_API int neonflow_branch_get(neonflow_branch **out, neonflow_client *client, const char *project_id,
                                      const char *branch_id, const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__branch_get_ctx(out, client, neonflow__call_ctx_from(&cctx, client, call), project_id, branch_id, err), err);
+        client, neonflow__branch_get_ctx(out, client, ctx, project_id, branch_id, err), err);
 }
 
 int neonflow__branch_find_by_name_ctx(neonflow_branch **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -363,11 +364,12 @@ int neonflow__branch_find_by_name_ctx(neonflow_branch **out, neonflow_client *c,
 }
 
 NEONFLOW_API int neonflow_branch_find_by_name(neonflow_branch **out, neonflow_client *client,
-                                              const char *project_id, const char *name, const neonflow_call_options *call, neonflow_error **err)
+                                              const char *project_id, const char *name,
+                                              const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__branch_find_by_name_ctx(out, client, neonflow__call_ctx_from(&cctx, client, call), project_id, name, err), err);
+        client, neonflow__branch_find_by_name_ctx(out, client, ctx, project_id, name, err), err);
 }
 
 /* ---- mutations ----------------------------------------------------------------------- */
@@ -418,9 +420,9 @@ NEONFLOW_API int neonflow_branch_create(neonflow_branch_result **out, neonflow_c
                                         const char *project_id, const neonflow_branch_create_options *opts,
                                         const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__branch_create_ctx(out, client, neonflow__call_ctx_from(&cctx, client, call), project_id, opts, err), err);
+        client, neonflow__branch_create_ctx(out, client, ctx, project_id, opts, err), err);
 }
 
 int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list **ops_out, neonflow_client *c,
@@ -478,12 +480,13 @@ int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list *
 
 NEONFLOW_API int neonflow_branch_update(neonflow_branch **out, neonflow_operation_list **ops_out,
                                         neonflow_client *client, const char *project_id, const char *branch_id,
-                                        const neonflow_branch_update_options *opts, const neonflow_call_options *call, neonflow_error **err)
+                                        const neonflow_branch_update_options *opts,
+                                        const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,
-        neonflow__branch_update_ctx(out, ops_out, client, neonflow__call_ctx_from(&cctx, client, call), project_id, branch_id, opts, err),
+        neonflow__branch_update_ctx(out, ops_out, client, ctx, project_id, branch_id, opts, err),
         err);
 }
 
@@ -547,11 +550,10 @@ NEONFLOW_API int neonflow_branch_delete(neonflow_operation_list **ops_out, neonf
                                         const neonflow_branch_delete_options *opts,
                                         const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,
-        neonflow__branch_delete_ctx(ops_out, client, neonflow__call_ctx_from(&cctx, client, call), project_id,
-                                    branch_id, opts, err),
+        neonflow__branch_delete_ctx(ops_out, client, ctx, project_id, branch_id, opts, err),
         err);
 }
 
@@ -590,11 +592,12 @@ int neonflow__branch_finalize_restore_ctx(neonflow_operation_list **ops_out, neo
 
 NEONFLOW_API int neonflow_branch_finalize_restore(neonflow_operation_list **ops_out, neonflow_client *client,
                                                   const char *project_id, const char *branch_id,
-                                                  const char *old_branch_name, const neonflow_call_options *call, neonflow_error **err)
+                                                  const char *old_branch_name,
+                                                  const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
-                                   neonflow__branch_finalize_restore_ctx(ops_out, client, neonflow__call_ctx_from(&cctx, client, call),
+                                   neonflow__branch_finalize_restore_ctx(ops_out, client, ctx,
                                                                          project_id, branch_id,
                                                                          old_branch_name, err),
                                    err);

@@ -46,25 +46,26 @@ int neonflow__endpoints_list_ctx(neonflow_endpoint_list **out, neonflow_client *
 }
 
 NEONFLOW_API int neonflow_endpoints_list(neonflow_endpoint_list **out, neonflow_client *client,
-                                         const char *project_id, const neonflow_call_options *call, neonflow_error **err)
+                                         const char *project_id,
+                                         const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__endpoints_list_ctx(out, client, neonflow__call_ctx_from(&cctx, client, call), project_id, NULL, err), err);
+        client, neonflow__endpoints_list_ctx(out, client, ctx, project_id, NULL, err), err);
 }
 
 NEONFLOW_API int neonflow_endpoints_list_for_branch(neonflow_endpoint_list **out, neonflow_client *client,
                                                     const char *project_id, const char *branch_id,
                                                     const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     if (out)
         *out = NULL;
     int rc = neonflow__id_check("branch_id", branch_id, err);
     if (rc != NEONFLOW_OK)
         return neonflow__client_errors(client, rc, err);
     return neonflow__client_errors(
-        client, neonflow__endpoints_list_ctx(out, client, neonflow__call_ctx_from(&cctx, client, call), project_id, branch_id, err), err);
+        client, neonflow__endpoints_list_ctx(out, client, ctx, project_id, branch_id, err), err);
 }
 
 int neonflow__endpoint_get_ctx(neonflow_endpoint **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -97,9 +98,9 @@ int neonflow__endpoint_get_ctx(neonflow_endpoint **out, neonflow_client *c, neon
 NEONFLOW_API int neonflow_endpoint_get(neonflow_endpoint **out, neonflow_client *client, const char *project_id,
                                        const char *endpoint_id, const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__endpoint_get_ctx(out, client, neonflow__call_ctx_from(&cctx, client, call), project_id, endpoint_id, err), err);
+        client, neonflow__endpoint_get_ctx(out, client, ctx, project_id, endpoint_id, err), err);
 }
 
 int neonflow__endpoint_create_ctx(neonflow_endpoint **out, neonflow_operation_list **ops_out, neonflow_client *c,
@@ -116,8 +117,9 @@ int neonflow__endpoint_create_ctx(neonflow_endpoint **out, neonflow_operation_li
     if (rc != NEONFLOW_OK)
         return rc;
     if (opts && opts->min_cu > 0 && opts->max_cu > 0 && opts->min_cu > opts->max_cu)
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "autoscaling_limit_min_cu %g exceeds autoscaling_limit_max_cu %g",
-                                   opts->min_cu, opts->max_cu);
+        return neonflow__error_set(err, NEONFLOW_EINVAL,
+                                   "autoscaling_limit_min_cu %g exceeds autoscaling_limit_max_cu %g", opts->min_cu,
+                                   opts->max_cu);
     json_t *body = neonflow__endpoint_create_body(branch_id, opts);
     if (!body)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
@@ -146,10 +148,9 @@ NEONFLOW_API int neonflow_endpoint_create(neonflow_endpoint **out, neonflow_oper
                                           const neonflow_endpoint_create_options *opts,
                                           const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
                                    neonflow__endpoint_create_ctx(out, ops_out, client,
-                                                                 neonflow__call_ctx_from(&cctx, client, call),
-                                                                 project_id, branch_id, opts, err),
+                                                                 ctx, project_id, branch_id, opts, err),
                                    err);
 }

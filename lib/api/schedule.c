@@ -50,9 +50,9 @@ NEONFLOW_API int neonflow_branch_backup_schedule_get(neonflow_backup_schedule **
                                                      const char *project_id, const char *branch_id,
                                                      const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__backup_schedule_get_ctx(out, client, neonflow__call_ctx_from(&cctx, client, call), project_id, branch_id, err),
+        client, neonflow__backup_schedule_get_ctx(out, client, ctx, project_id, branch_id, err),
         err);
 }
 
@@ -82,8 +82,8 @@ NEONFLOW_API int neonflow_branch_backup_schedule_set(neonflow_client *client, co
                                                      const char *branch_id, const neonflow_backup_schedule *sched,
                                                      const neonflow_call_options *call, neonflow_error **err)
 {
-    neonflow__call_ctx cctx;
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__backup_schedule_set_ctx(client, neonflow__call_ctx_from(&cctx, client, call), project_id, branch_id, sched, err),
+        client, neonflow__backup_schedule_set_ctx(client, ctx, project_id, branch_id, sched, err),
         err);
 }
