@@ -15,8 +15,10 @@
  * waits, and each transfer (curl's timeout is cut to what is left) — and
  * ends it with NEONFLOW_ETIMEOUT. A triggered cancel token ends it with
  * NEONFLOW_ECANCELLED within about 100 ms, whether the call is in a transfer
- * or in a wait. A mutation stopped while its request was in flight may have
- * been applied: the error says so; read the state back.
+ * or in a wait. A mutation whose request was already in flight may have
+ * been applied: at the deadline it ends with NEONFLOW_EUNCERTAIN, on a
+ * cancel with NEONFLOW_ECANCELLED and a message saying so; read the state
+ * back before repeating it.
  *
  * Thread-safety: an options object may be passed to many concurrent calls
  * once it is set up; setters must not run while a call is using it.
