@@ -187,6 +187,7 @@ _PROTOS = {
     "neonflow_branch_id": (_S, [_P]),
     "neonflow_branch_name": (_S, [_P]),
     "neonflow_branch_project_id": (_S, [_P]),
+    "neonflow_branch_json": (_S, [_P]),
 }
 
 # Strings of the report getters, exposed as Report properties.
@@ -376,13 +377,18 @@ class Event:
 
 
 class Branch:
-    """The branch handed to verify / after_switch hooks (copied)."""
-    __slots__ = ("id", "name", "project_id")
+    """The branch handed to verify / after_switch hooks (copied). `raw` is
+    the whole branch object as Neon sent it (a dict), for any other field."""
+    __slots__ = ("id", "name", "project_id", "raw")
 
     def __init__(self, b):
         self.id = _s(_lib.neonflow_branch_id(b))
         self.name = _s(_lib.neonflow_branch_name(b))
         self.project_id = _s(_lib.neonflow_branch_project_id(b))
+        text = _lib.neonflow_branch_json(b)
+        if text is None:
+            raise MemoryError("neonflow_branch_json")
+        self.raw = json.loads(_s(text))
 
     def __repr__(self):
         return "Branch(%r, %r)" % (self.id, self.name)

@@ -53,9 +53,13 @@ with neonflow.Client() as client:
               "dry run: a plan, no mutation")
         check(any(ev.kind == "run_started" for ev in events), "events reach the Python hook")
 
-    e = expect_error(lambda: client.promote(project, verify=lambda b: False), "NEONFLOW_ECALLBACK")
+    seen = []
+    e = expect_error(lambda: client.promote(project, verify=lambda b: (seen.append(b), False)[1]),
+                     "NEONFLOW_ECALLBACK")
     check(e is not None and any(s.status == "vetoed" for s in e.report.steps),
           "verify returning False vetoes (ECALLBACK, vetoed step in the report)")
+    check(len(seen) == 1 and seen[0].raw.get("id") == seen[0].id and "created_at" in seen[0].raw,
+          "the hook's branch carries Neon's whole object (raw JSON)")
 
     def broken(_branch):
         raise RuntimeError("smoke test crashed")

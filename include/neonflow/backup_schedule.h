@@ -42,6 +42,13 @@ NEONFLOW_API void neonflow_backup_schedule_free(neonflow_backup_schedule *sched)
 
 /** The frequency string; NULL for NULL. */
 NEONFLOW_API const char *neonflow_backup_schedule_item_frequency(const neonflow_backup_schedule_item *item);
+/**
+ * The item as Neon sent it, as compact JSON text (for fields this version has
+ * no getter for); NULL for an item added with neonflow_backup_schedule_add(),
+ * for NULL, or when memory ran out. Borrowed until the schedule is freed;
+ * made once; reading from many threads is safe.
+ */
+NEONFLOW_API const char *neonflow_backup_schedule_item_json(const neonflow_backup_schedule_item *item);
 /** Hour 0..23, or -1 when absent. */
 NEONFLOW_API int32_t neonflow_backup_schedule_item_hour(const neonflow_backup_schedule_item *item);
 /** Day of the week or month, or -1 when absent. */

@@ -5,9 +5,13 @@
  * Getter conventions (as in operation.h): a NULL object gives NULL / -1 /
  * the _NONE or _UNKNOWN constant; strings are borrowed until the owning
  * object (branch, list or result) is freed; absent optional strings give
- * NULL; int64 counters and sizes give -1 when absent; booleans are 1/0 (-1
- * when absent or for NULL); `_ms` timestamp getters give Unix epoch
+ * NULL; int64 counters and sizes give -1 when absent; booleans are exactly
+ * 1 or 0 (0 when absent or for NULL; a `_has_` getter tells absent from
+ * false where that matters); `_ms` timestamp getters give Unix epoch
  * milliseconds, 0 when absent or unparseable.
+ * A branch needs only `id`, `project_id` and `name` to parse: every other
+ * field may be absent (Neon deprecates fields; a missing one must not fail a
+ * call). neonflow_branch_json() reads any field this version has no getter for.
  * Thread-safety: objects are immutable and may be read from many threads;
  * options objects must not be used by two threads at once. Calls may be made
  * from many threads on one client.
@@ -56,7 +60,17 @@ NEONFLOW_API const char *neonflow_branch_parent_lsn(const neonflow_branch *b);
 NEONFLOW_API const char *neonflow_branch_parent_timestamp(const neonflow_branch *b);
 NEONFLOW_API int64_t neonflow_branch_parent_timestamp_ms(const neonflow_branch *b);
 NEONFLOW_API const char *neonflow_branch_name(const neonflow_branch *b);
-/** NEONFLOW_BRANCH_STATE_*. */
+/**
+ * The branch object as Neon sent it, as compact JSON text: the same members
+ * in the same order with the same values, whitespace removed (string escapes
+ * and number spellings may differ, e.g. "\u00e9" comes back as UTF-8). Use it
+ * for fields this version has no getter for. Borrowed until the branch (or
+ * its list or result) is freed. Made on the first call and kept; safe to
+ * call from many threads at once. NULL for NULL, or when memory ran out
+ * making it (a later call may succeed); never NULL otherwise.
+ */
+NEONFLOW_API const char *neonflow_branch_json(const neonflow_branch *b);
+/** NEONFLOW_BRANCH_STATE_*; _UNKNOWN also when absent. */
 NEONFLOW_API int32_t neonflow_branch_current_state(const neonflow_branch *b);
 NEONFLOW_API const char *neonflow_branch_current_state_raw(const neonflow_branch *b);
 /** NEONFLOW_BRANCH_STATE_*, _NONE when absent. */
@@ -67,11 +81,18 @@ NEONFLOW_API int64_t neonflow_branch_state_changed_at_ms(const neonflow_branch *
 /** Logical size in bytes, -1 when absent. */
 NEONFLOW_API int64_t neonflow_branch_logical_size(const neonflow_branch *b);
 NEONFLOW_API const char *neonflow_branch_creation_source(const neonflow_branch *b);
-/** 1 when this is the project's default branch (Neon's `default`, or the deprecated `primary`). */
+/**
+ * 1 when this is the project's default branch (Neon's `default`, or its
+ * deprecated alias `primary`), else 0 (also when both are absent).
+ */
 NEONFLOW_API int neonflow_branch_is_default(const neonflow_branch *b);
+/** 1 when Neon sent `default` (or `primary`), so is_default() is known; 0 otherwise. */
+NEONFLOW_API int neonflow_branch_has_default(const neonflow_branch *b);
+/** 1 when the branch is protected, else 0 (also when absent). */
 NEONFLOW_API int neonflow_branch_is_protected(const neonflow_branch *b);
-/** Usage counters (-1 when absent). cpu_used_sec is deprecated by Neon. */
-NEONFLOW_API int64_t neonflow_branch_cpu_used_sec(const neonflow_branch *b);
+/** 1 when Neon sent `protected`, so is_protected() is known; 0 otherwise. */
+NEONFLOW_API int neonflow_branch_has_protected(const neonflow_branch *b);
+/** Usage counters (-1 when absent). */
 NEONFLOW_API int64_t neonflow_branch_compute_time_seconds(const neonflow_branch *b);
 NEONFLOW_API int64_t neonflow_branch_active_time_seconds(const neonflow_branch *b);
 NEONFLOW_API int64_t neonflow_branch_written_data_bytes(const neonflow_branch *b);
@@ -102,18 +123,11 @@ NEONFLOW_API const char *neonflow_branch_restored_from(const neonflow_branch *b)
 NEONFLOW_API const char *neonflow_branch_restored_as(const neonflow_branch *b);
 /** Number of entries of restricted_actions (0 when absent). */
 NEONFLOW_API size_t neonflow_branch_restricted_action_count(const neonflow_branch *b);
-/** Name (e.g. "restore", "delete-rw-endpoint") and reason of entry i; NULL out of range. */
+/** Name (e.g. "restore", "delete-rw-endpoint") and reason of entry i; NULL out of range or absent. */
 NEONFLOW_API const char *neonflow_branch_restricted_action_name(const neonflow_branch *b, size_t i);
 NEONFLOW_API const char *neonflow_branch_restricted_action_reason(const neonflow_branch *b, size_t i);
 /** 1 when restricted_actions holds an entry named `name`, else 0. */
 NEONFLOW_API int neonflow_branch_is_action_restricted(const neonflow_branch *b, const char *name);
-/** recovery.* (present only for deleted branches); NULL / 0 when absent. */
-NEONFLOW_API const char *neonflow_branch_recovery_deleted_at(const neonflow_branch *b);
-NEONFLOW_API int64_t neonflow_branch_recovery_deleted_at_ms(const neonflow_branch *b);
-NEONFLOW_API const char *neonflow_branch_recovery_recoverable_until(const neonflow_branch *b);
-NEONFLOW_API int64_t neonflow_branch_recovery_recoverable_until_ms(const neonflow_branch *b);
-/** "user" or "ttl"; NULL when absent. */
-NEONFLOW_API const char *neonflow_branch_recovery_deletion_method(const neonflow_branch *b);
 /** Frees a branch returned by get, find or update. NULL is accepted. */
 NEONFLOW_API void neonflow_branch_free(neonflow_branch *b);
 

@@ -4,8 +4,12 @@
  * Getter conventions (as in operation.h): a NULL object gives NULL / -1 /
  * the _NONE or _UNKNOWN constant; strings are borrowed until the owning
  * object (endpoint, list or result) is freed; absent optional strings give
- * NULL; booleans are 1/0 (-1 when absent or for NULL); `_ms` timestamp
- * getters give Unix epoch milliseconds, 0 when absent or unparseable.
+ * NULL; booleans are exactly 1 or 0 (0 when absent or for NULL); `_ms`
+ * timestamp getters give Unix epoch milliseconds, 0 when absent or
+ * unparseable. An endpoint needs only `id`, `host`, `branch_id`,
+ * `project_id` and `type` to parse: every other field may be absent (Neon's
+ * deprecated pooler_enabled, pooler_mode and proxy_host are not read).
+ * neonflow_endpoint_json() reads any field this version has no getter for.
  * Thread-safety: objects are immutable and may be read from many threads.
  */
 #ifndef NEONFLOW_ENDPOINT_H
@@ -45,23 +49,26 @@ NEONFLOW_API const char *neonflow_endpoint_name(const neonflow_endpoint *e);
 /** NEONFLOW_ENDPOINT_TYPE_*. */
 NEONFLOW_API int32_t neonflow_endpoint_type(const neonflow_endpoint *e);
 NEONFLOW_API const char *neonflow_endpoint_type_raw(const neonflow_endpoint *e);
-/** NEONFLOW_ENDPOINT_STATE_*. */
+/**
+ * The endpoint object as Neon sent it, as compact JSON text (e.g. to read
+ * `settings`). Same contract as neonflow_branch_json(): borrowed until the
+ * endpoint (or its list or result) is freed, made once, thread-safe, NULL
+ * only for NULL or when memory ran out.
+ */
+NEONFLOW_API const char *neonflow_endpoint_json(const neonflow_endpoint *e);
+/** NEONFLOW_ENDPOINT_STATE_*; _UNKNOWN also when absent. */
 NEONFLOW_API int32_t neonflow_endpoint_current_state(const neonflow_endpoint *e);
 NEONFLOW_API const char *neonflow_endpoint_current_state_raw(const neonflow_endpoint *e);
 /** NEONFLOW_ENDPOINT_STATE_*, _NONE when absent. */
 NEONFLOW_API int32_t neonflow_endpoint_pending_state(const neonflow_endpoint *e);
 NEONFLOW_API const char *neonflow_endpoint_pending_state_raw(const neonflow_endpoint *e);
-/** Autoscaling limits in compute units; -1.0 for NULL. */
+/** Autoscaling limits in compute units; -1.0 when absent or for NULL. */
 NEONFLOW_API double neonflow_endpoint_autoscaling_limit_min_cu(const neonflow_endpoint *e);
 NEONFLOW_API double neonflow_endpoint_autoscaling_limit_max_cu(const neonflow_endpoint *e);
 NEONFLOW_API const char *neonflow_endpoint_region_id(const neonflow_endpoint *e);
-/** The `settings` object as compact JSON text (e.g. {"pg_settings":{}}). */
-NEONFLOW_API const char *neonflow_endpoint_settings_json(const neonflow_endpoint *e);
-/** Deprecated by Neon; 1/0. */
-NEONFLOW_API int neonflow_endpoint_pooler_enabled(const neonflow_endpoint *e);
-/** Deprecated by Neon; "transaction". */
-NEONFLOW_API const char *neonflow_endpoint_pooler_mode(const neonflow_endpoint *e);
+/** 1 when connections to the endpoint are refused (`disabled`), else 0 (also when absent). */
 NEONFLOW_API int neonflow_endpoint_disabled(const neonflow_endpoint *e);
+/** 1 when passwordless access is permitted, else 0 (also when absent). */
 NEONFLOW_API int neonflow_endpoint_passwordless_access(const neonflow_endpoint *e);
 /** NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_last_active(const neonflow_endpoint *e);
@@ -75,11 +82,9 @@ NEONFLOW_API const char *neonflow_endpoint_created_at(const neonflow_endpoint *e
 NEONFLOW_API int64_t neonflow_endpoint_created_at_ms(const neonflow_endpoint *e);
 NEONFLOW_API const char *neonflow_endpoint_updated_at(const neonflow_endpoint *e);
 NEONFLOW_API int64_t neonflow_endpoint_updated_at_ms(const neonflow_endpoint *e);
-/** Deprecated by Neon. */
-NEONFLOW_API const char *neonflow_endpoint_proxy_host(const neonflow_endpoint *e);
-/** Seconds of inactivity before suspend (0 = Neon default); -1 for NULL. */
+/** Seconds of inactivity before suspend (0 = Neon default); -1 when absent or for NULL. */
 NEONFLOW_API int64_t neonflow_endpoint_suspend_timeout_seconds(const neonflow_endpoint *e);
-/** "k8s-pod", "k8s-neonvm", ... */
+/** "k8s-pod", "k8s-neonvm", ...; NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_provisioner(const neonflow_endpoint *e);
 /** NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_compute_release_version(const neonflow_endpoint *e);

@@ -12,7 +12,11 @@
  *   operation, or the list / result it was taken from) is freed;
  * - an optional string field that is absent or JSON null gives NULL;
  * - timestamps come as the RFC 3339 string and as Unix epoch milliseconds
- *   (the `_ms` getter), which is 0 when the field is absent or unparseable.
+ *   (the `_ms` getter), which is 0 when the field is absent or unparseable;
+ * - booleans are exactly 1 or 0.
+ * An operation needs `id`, `project_id`, `action` and `status` to parse;
+ * every other field may be absent. neonflow_operation_json() reads any field
+ * this version has no getter for.
  * Thread-safety: objects are immutable; any number of threads may read the
  * same object at once. Freeing must not race with reading.
  */
@@ -99,18 +103,18 @@ NEONFLOW_API int32_t neonflow_operation_status(const neonflow_operation *op);
 NEONFLOW_API const char *neonflow_operation_status_raw(const neonflow_operation *op);
 /** Neon's human-readable reason for a failure, or NULL when absent. */
 NEONFLOW_API const char *neonflow_operation_error(const neonflow_operation *op);
-/** How many times the operation failed (and was retried by Neon); -1 for NULL. */
+/** How many times the operation failed (and was retried by Neon); -1 when absent or for NULL. */
 NEONFLOW_API int32_t neonflow_operation_failures_count(const neonflow_operation *op);
 /** When the operation was last retried (RFC 3339), or NULL. */
 NEONFLOW_API const char *neonflow_operation_retry_at(const neonflow_operation *op);
 NEONFLOW_API int64_t neonflow_operation_retry_at_ms(const neonflow_operation *op);
-/** Creation time (RFC 3339). */
+/** Creation time (RFC 3339), or NULL when absent. */
 NEONFLOW_API const char *neonflow_operation_created_at(const neonflow_operation *op);
 NEONFLOW_API int64_t neonflow_operation_created_at_ms(const neonflow_operation *op);
-/** Time of the last status change (RFC 3339). */
+/** Time of the last status change (RFC 3339), or NULL when absent. */
 NEONFLOW_API const char *neonflow_operation_updated_at(const neonflow_operation *op);
 NEONFLOW_API int64_t neonflow_operation_updated_at_ms(const neonflow_operation *op);
-/** Total duration in milliseconds as reported by Neon; -1 for NULL. */
+/** Total duration in milliseconds as reported by Neon; -1 when absent or for NULL. */
 NEONFLOW_API int64_t neonflow_operation_total_duration_ms(const neonflow_operation *op);
 /**
  * 1 when the status is final for waiting purposes (finished, skipped, error,
@@ -118,6 +122,14 @@ NEONFLOW_API int64_t neonflow_operation_total_duration_ms(const neonflow_operati
  * unknown statuses). 0 for NULL.
  */
 NEONFLOW_API int neonflow_operation_is_done(const neonflow_operation *op);
+/**
+ * The operation object as Neon sent it, as compact JSON text: the same
+ * members in the same order with the same values, whitespace removed. Same
+ * contract as neonflow_branch_json(): borrowed until the operation (or its
+ * list or result) is freed, made once, thread-safe, NULL only for NULL or
+ * when memory ran out (a later call may succeed).
+ */
+NEONFLOW_API const char *neonflow_operation_json(const neonflow_operation *op);
 /** Frees an operation returned by neonflow_operation_get(). NULL is accepted. */
 NEONFLOW_API void neonflow_operation_free(neonflow_operation *op);
 

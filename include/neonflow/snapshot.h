@@ -3,8 +3,10 @@
  *
  * Getter conventions (as in operation.h): a NULL object gives NULL / -1;
  * strings are borrowed until the owning object (snapshot or list) is freed;
- * absent optional strings give NULL; `_ms` timestamp getters give Unix epoch
- * milliseconds, 0 when absent or unparseable.
+ * absent optional strings give NULL; booleans are exactly 1 or 0; `_ms`
+ * timestamp getters give Unix epoch milliseconds, 0 when absent or
+ * unparseable. A snapshot needs `id`, `name` and `created_at` to parse;
+ * neonflow_snapshot_json() reads any field this version has no getter for.
  * Thread-safety: objects are immutable and may be read from many threads;
  * options objects must not be used by two threads at once. Calls may be made
  * from many threads on one client.
@@ -31,6 +33,12 @@ typedef struct neonflow_snapshot_restore_options neonflow_snapshot_restore_optio
 NEONFLOW_API const char *neonflow_snapshot_id(const neonflow_snapshot *s);
 /** Display name (not unique). */
 NEONFLOW_API const char *neonflow_snapshot_name(const neonflow_snapshot *s);
+/**
+ * The snapshot object as Neon sent it, as compact JSON text. Same contract
+ * as neonflow_branch_json(): borrowed until the snapshot (or its list) is
+ * freed, made once, thread-safe, NULL only for NULL or when memory ran out.
+ */
+NEONFLOW_API const char *neonflow_snapshot_json(const neonflow_snapshot *s);
 /** Unique slug (newer Neon versions only); NULL when absent. */
 NEONFLOW_API const char *neonflow_snapshot_slug(const neonflow_snapshot *s);
 /** LSN captured ("0/1DE2850"); NULL when absent. */
@@ -45,8 +53,10 @@ NEONFLOW_API int64_t neonflow_snapshot_created_at_ms(const neonflow_snapshot *s)
 /** Expiry time; NULL (and 0 ms) when the snapshot never expires. */
 NEONFLOW_API const char *neonflow_snapshot_expires_at(const neonflow_snapshot *s);
 NEONFLOW_API int64_t neonflow_snapshot_expires_at_ms(const neonflow_snapshot *s);
-/** 1 taken by hand, 0 taken by a schedule, -1 absent (or NULL). */
+/** 1 when taken by hand, 0 when taken by a schedule, absent or NULL. */
 NEONFLOW_API int neonflow_snapshot_manual(const neonflow_snapshot *s);
+/** 1 when Neon sent `manual`, so neonflow_snapshot_manual() is known; 0 otherwise. */
+NEONFLOW_API int neonflow_snapshot_has_manual(const neonflow_snapshot *s);
 /** Logical size in bytes; -1 when not computed yet (absent). */
 NEONFLOW_API int64_t neonflow_snapshot_full_size(const neonflow_snapshot *s);
 /** Incremental size in bytes; -1 when absent. */

@@ -22,6 +22,8 @@
  * objects) or by the list / result holding the object (own == NULL). */
 struct neonflow_operation {
     json_t *own;
+    const json_t *obj;          /* the object in its document */
+    neonflow__json_cache json;  /* its text, made on request */
     const char *id, *project_id, *branch_id, *endpoint_id, *action, *status, *error;
     const char *retry_at, *created_at, *updated_at;
     int64_t retry_at_ms, created_at_ms, updated_at_ms, total_duration_ms;
@@ -36,13 +38,13 @@ struct neonflow_operation_list {
 
 struct neonflow_endpoint {
     json_t *own;
+    const json_t *obj;
+    neonflow__json_cache json;
     const char *id, *host, *branch_id, *project_id, *name, *type, *current_state, *pending_state;
-    const char *region_id, *pooler_mode, *last_active, *started_at, *suspended_at, *creation_source;
-    const char *created_at, *updated_at, *proxy_host, *provisioner, *compute_release_version;
-    const json_t *settings;
-    char *settings_text; /* owned */
+    const char *region_id, *last_active, *started_at, *suspended_at, *creation_source;
+    const char *created_at, *updated_at, *provisioner, *compute_release_version;
     double min_cu, max_cu;
-    int pooler_enabled, disabled, passwordless_access;
+    int disabled, passwordless_access; /* -1 absent */
     int64_t last_active_ms, started_at_ms, suspended_at_ms, created_at_ms, updated_at_ms;
     int64_t suspend_timeout_seconds;
     int32_t type_code, current_state_code, pending_state_code;
@@ -54,17 +56,18 @@ struct neonflow_endpoint_list {
 
 struct neonflow_branch {
     json_t *own;
+    const json_t *obj;
+    neonflow__json_cache json;
     const char *id, *project_id, *parent_id, *parent_lsn, *parent_timestamp, *name, *current_state;
     const char *pending_state, *state_changed_at, *creation_source, *created_at, *updated_at;
     const char *last_reset_at, *expires_at, *init_source, *restore_status, *restored_from, *restored_as;
     const char *created_by_name, *created_by_image;
-    const char *rec_deleted_at, *rec_recoverable_until, *rec_deletion_method;
-    const json_t *created_by, *restricted, *recovery;
+    const json_t *created_by, *restricted;
     int64_t parent_timestamp_ms, state_changed_at_ms, created_at_ms, updated_at_ms, last_reset_at_ms;
-    int64_t expires_at_ms, rec_deleted_at_ms, rec_recoverable_until_ms;
-    int64_t logical_size, cpu_used_sec, compute_time_seconds, active_time_seconds;
+    int64_t expires_at_ms;
+    int64_t logical_size, compute_time_seconds, active_time_seconds;
     int64_t written_data_bytes, data_transfer_bytes, ttl_interval_seconds;
-    int is_default, primary, is_protected;
+    int is_default, primary, is_protected; /* -1 absent */
     int32_t current_state_code, pending_state_code, restore_status_code;
 };
 
@@ -81,9 +84,11 @@ struct neonflow_branch_result {
 
 struct neonflow_snapshot {
     json_t *own;
+    const json_t *obj;
+    neonflow__json_cache json;
     const char *id, *name, *slug, *lsn, *timestamp, *source_branch_id, *created_at, *expires_at;
     int64_t timestamp_ms, created_at_ms, expires_at_ms, full_size, diff_size;
-    int manual;
+    int manual; /* -1 absent */
 };
 
 struct neonflow_snapshot_list {
@@ -91,6 +96,8 @@ struct neonflow_snapshot_list {
 };
 
 struct neonflow_backup_schedule_item {
+    json_t *obj;               /* own reference; NULL for an item added by hand */
+    neonflow__json_cache json;
     char *frequency;
     int32_t hour, day, month;
     int64_t retention_seconds;
@@ -106,6 +113,12 @@ int neonflow__endpoint_parse(const json_t *obj, void *item, const char *what, ne
 void neonflow__endpoint_cleanup(void *item);
 int neonflow__branch_parse(const json_t *obj, void *item, const char *what, neonflow_error **err);
 int neonflow__snapshot_parse(const json_t *obj, void *item, const char *what, neonflow_error **err);
+/* Free what an item owns beyond its document (the cached JSON text). */
+void neonflow__operation_cleanup(void *item);
+void neonflow__branch_cleanup(void *item);
+void neonflow__snapshot_cleanup(void *item);
+/* *dst = *src without sharing what src owns (own reference, cached text). */
+void neonflow__operation_copy(struct neonflow_operation *dst, const struct neonflow_operation *src);
 int neonflow__schedule_item_parse(const json_t *obj, void *item, const char *what, neonflow_error **err);
 void neonflow__schedule_item_cleanup(void *item);
 

@@ -232,13 +232,17 @@ static int deadline_error(struct waiter *w, int64_t timeout_ms, neonflow_error *
                 used = sizeof(list) - 1;
         }
     }
-    if (failed)
+    if (failed) {
+        char count[24] = "?"; /* failures_count is optional */
+        if (failed->failures_count >= 0)
+            snprintf(count, sizeof(count), "%d", (int)failed->failures_count);
         return neonflow__error_set(err, NEONFLOW_EOPFAILED,
-                                   "operation %s (%s) still failed after %lld ms (failures_count %d%s%s); "
+                                   "operation %s (%s) still failed after %lld ms (failures_count %s%s%s); "
                                    "pending: %s",
-                                   failed->id, failed->action, (long long)timeout_ms, (int)failed->failures_count,
+                                   failed->id, failed->action, (long long)timeout_ms, count,
                                    failed->error ? ", last error: " : "", failed->error ? failed->error : "",
                                    list);
+    }
     return neonflow__error_set(err, NEONFLOW_EOPTIMEOUT, "%zu operation(s) not done after %lld ms: %s", pending,
                                (long long)timeout_ms, list);
 }
@@ -282,10 +286,11 @@ static int poll_round(struct waiter *w, neonflow_error **err)
         int changed = !s->have || strcmp(s->op.status, op->status) != 0;
         json_decref(s->doc);
         s->doc = op->own; /* take the document */
-        s->op = *op;
-        s->op.own = NULL;
+        neonflow__operation_cleanup(&s->op);
+        neonflow__operation_copy(&s->op, op);
         s->have = 1;
-        neonflow__free(op);
+        op->own = NULL;
+        neonflow_operation_free(op);
         if (changed && progress(w, &s->op))
             return neonflow__error_set(err, NEONFLOW_ECALLBACK, "the progress hook stopped the wait");
         if ((rc = judge(s, err)) != NEONFLOW_OK)
@@ -375,7 +380,7 @@ static int build_result(struct waiter *w, const neonflow_operation_list *ops, in
         struct neonflow_operation *it = neonflow__vec_push(&r->ops.v);
         if (!it)
             goto oom;
-        *it = s->op;
+        neonflow__operation_copy(it, &s->op);
     }
     *out = r;
     return NEONFLOW_OK;
@@ -433,8 +438,7 @@ int neonflow__operations_await_ctx(neonflow_await_result **out, neonflow_client 
     rc = NEONFLOW_OK;
     for (size_t i = 0; i < nops; i++) {
         struct slot *s = &w.slots[i];
-        s->op = *(const struct neonflow_operation *)neonflow__vec_at(&ops->v, i);
-        s->op.own = NULL;
+        neonflow__operation_copy(&s->op, neonflow__vec_at(&ops->v, i));
         s->id = s->op.id;
         s->have = 1;
         if (rc == NEONFLOW_OK)
@@ -448,8 +452,10 @@ int neonflow__operations_await_ctx(neonflow_await_result **out, neonflow_client 
     int64_t elapsed = w.sys->now_ms(w.sys->ctx) - start;
     if (out && build_result(&w, ops, elapsed, out) != NEONFLOW_OK && rc == NEONFLOW_OK)
         rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
-    for (size_t i = 0; i < w.n; i++)
+    for (size_t i = 0; i < w.n; i++) {
+        neonflow__operation_cleanup(&w.slots[i].op); /* text a progress hook asked for */
         json_decref(w.slots[i].doc);
+    }
     neonflow__free(w.slots);
     return rc;
 }

@@ -3,11 +3,13 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/http.h"
+#include "core/jsonio.h"
 
 static const char *type_name(const json_t *v)
 {
@@ -273,6 +275,72 @@ int32_t neonflow__enum_lookup(const char *s, const char *const *names, int32_t a
         if (strcmp(s, names[i]) == 0)
             return i + 1;
     return 0;
+}
+
+/* ---- raw JSON text ------------------------------------------------------------------ */
+/* Fewest significant digits (1-17) that read back as d. */
+static int real_digits(double d)
+{
+    char buf[40];
+    for (int p = 1; p < 17; p++) {
+        snprintf(buf, sizeof(buf), "%.*g", p, d);
+        if (strtod(buf, NULL) == d)
+            return p;
+    }
+    return 17;
+}
+
+/* The precision every real of v needs to round-trip (0: no reals). */
+static int needed_precision(const json_t *v)
+{
+    int p = 0, q;
+    const char *key;
+    size_t i;
+    json_t *el;
+    switch (json_typeof(v)) {
+    case JSON_REAL:
+        return isfinite(json_real_value(v)) ? real_digits(json_real_value(v)) : 17;
+    case JSON_OBJECT:
+        json_object_foreach((json_t *)v, key, el) {
+            if ((q = needed_precision(el)) > p)
+                p = q;
+        }
+        return p;
+    case JSON_ARRAY:
+        json_array_foreach(v, i, el) {
+            if ((q = needed_precision(el)) > p)
+                p = q;
+        }
+        return p;
+    default:
+        return 0;
+    }
+}
+
+const char *neonflow__json_text(const json_t *obj, neonflow__json_cache *cache)
+{
+    char *text = atomic_load_explicit(cache, memory_order_acquire);
+    if (text || !obj)
+        return text;
+    /* jansson's default precision prints 0.1 as 0.10000000000000001 */
+    int p = needed_precision(obj);
+    text = neonflow__json_dumps(obj, JSON_COMPACT | (p ? JSON_REAL_PRECISION(p) : 0), NULL);
+    if (!text)
+        return NULL;
+    char *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(cache, &expected, text, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        neonflow__json_free(text); /* another thread was first */
+        return expected;
+    }
+    return text;
+}
+
+void neonflow__json_cache_reset(neonflow__json_cache *cache) { atomic_init(cache, NULL); }
+
+void neonflow__json_cache_free(neonflow__json_cache *cache)
+{
+    neonflow__json_free(atomic_exchange(cache, NULL));
 }
 
 /* ---- vectors ------------------------------------------------------------------------ */

@@ -5,6 +5,7 @@
 #define NEONFLOW_API_JSON_UTIL_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,19 @@ int neonflow__member(const json_t *root, const char *key, int type, int required
 /* RFC 3339 ("2022-11-30T20:09:48.123+02:00") to Unix epoch milliseconds.
  * Returns 0 and sets *out, or -1 when s is not a valid timestamp. */
 int neonflow__rfc3339_ms(const char *s, int64_t *out);
+
+/* ---- raw JSON text of a parsed object ------------------------------------
+ * Produced on first request and cached in the object: objects are shared
+ * read-only between threads, so the first writer wins a compare-and-swap and
+ * a loser frees its copy. A struct copy must not share the cache: copies
+ * start with neonflow__json_cache_reset() and owners end with _free(). */
+typedef _Atomic(char *) neonflow__json_cache;
+
+/* The compact JSON text of obj (members in Neon's order, numbers as short as
+ * round-trips), borrowed from *cache. NULL when obj is NULL or memory ran out. */
+const char *neonflow__json_text(const json_t *obj, neonflow__json_cache *cache);
+void neonflow__json_cache_reset(neonflow__json_cache *cache);
+void neonflow__json_cache_free(neonflow__json_cache *cache);
 
 /* Maps s through a NULL-terminated table of names to 1-based indexes; 0 when
  * unknown, `absent` when s is NULL. */

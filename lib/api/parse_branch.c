@@ -7,6 +7,9 @@
 #include "core/alloc.h"
 #include "core/error.h"
 
+/* Required: what the library cannot work without (IDs and the name). The
+ * rest, required by the spec or not, is optional: a field Neon drops (it
+ * has deprecated cpu_used_sec and primary) must not fail every call. */
 #define BR(f) offsetof(struct neonflow_branch, f)
 static const neonflow__field br_fields[] = {
     {"id", NEONFLOW__F_STR, 1, BR(id), 0},
@@ -15,21 +18,20 @@ static const neonflow__field br_fields[] = {
     {"parent_lsn", NEONFLOW__F_STR, 0, BR(parent_lsn), 0},
     {"parent_timestamp", NEONFLOW__F_TIME, 0, BR(parent_timestamp), BR(parent_timestamp_ms)},
     {"name", NEONFLOW__F_STR, 1, BR(name), 0},
-    {"current_state", NEONFLOW__F_STR, 1, BR(current_state), 0},
+    {"current_state", NEONFLOW__F_STR, 0, BR(current_state), 0},
     {"pending_state", NEONFLOW__F_STR, 0, BR(pending_state), 0},
-    {"state_changed_at", NEONFLOW__F_TIME, 1, BR(state_changed_at), BR(state_changed_at_ms)},
+    {"state_changed_at", NEONFLOW__F_TIME, 0, BR(state_changed_at), BR(state_changed_at_ms)},
     {"logical_size", NEONFLOW__F_I64, 0, BR(logical_size), 0},
-    {"creation_source", NEONFLOW__F_STR, 1, BR(creation_source), 0},
+    {"creation_source", NEONFLOW__F_STR, 0, BR(creation_source), 0},
     {"default", NEONFLOW__F_BOOL, 0, BR(is_default), 0},
     {"primary", NEONFLOW__F_BOOL, 0, BR(primary), 0},
-    {"protected", NEONFLOW__F_BOOL, 1, BR(is_protected), 0},
-    {"cpu_used_sec", NEONFLOW__F_I64, 1, BR(cpu_used_sec), 0},
-    {"compute_time_seconds", NEONFLOW__F_I64, 1, BR(compute_time_seconds), 0},
-    {"active_time_seconds", NEONFLOW__F_I64, 1, BR(active_time_seconds), 0},
-    {"written_data_bytes", NEONFLOW__F_I64, 1, BR(written_data_bytes), 0},
-    {"data_transfer_bytes", NEONFLOW__F_I64, 1, BR(data_transfer_bytes), 0},
-    {"created_at", NEONFLOW__F_TIME, 1, BR(created_at), BR(created_at_ms)},
-    {"updated_at", NEONFLOW__F_TIME, 1, BR(updated_at), BR(updated_at_ms)},
+    {"protected", NEONFLOW__F_BOOL, 0, BR(is_protected), 0},
+    {"compute_time_seconds", NEONFLOW__F_I64, 0, BR(compute_time_seconds), 0},
+    {"active_time_seconds", NEONFLOW__F_I64, 0, BR(active_time_seconds), 0},
+    {"written_data_bytes", NEONFLOW__F_I64, 0, BR(written_data_bytes), 0},
+    {"data_transfer_bytes", NEONFLOW__F_I64, 0, BR(data_transfer_bytes), 0},
+    {"created_at", NEONFLOW__F_TIME, 0, BR(created_at), BR(created_at_ms)},
+    {"updated_at", NEONFLOW__F_TIME, 0, BR(updated_at), BR(updated_at_ms)},
     {"last_reset_at", NEONFLOW__F_TIME, 0, BR(last_reset_at), BR(last_reset_at_ms)},
     {"expires_at", NEONFLOW__F_TIME, 0, BR(expires_at), BR(expires_at_ms)},
     {"ttl_interval_seconds", NEONFLOW__F_I64, 0, BR(ttl_interval_seconds), 0},
@@ -39,7 +41,6 @@ static const neonflow__field br_fields[] = {
     {"restored_from", NEONFLOW__F_STR, 0, BR(restored_from), 0},
     {"restored_as", NEONFLOW__F_STR, 0, BR(restored_as), 0},
     {"restricted_actions", NEONFLOW__F_ARR, 0, BR(restricted), 0},
-    {"recovery", NEONFLOW__F_OBJ, 0, BR(recovery), 0},
 };
 
 static const neonflow__field created_by_fields[] = {
@@ -47,19 +48,13 @@ static const neonflow__field created_by_fields[] = {
     {"image", NEONFLOW__F_STR, 0, BR(created_by_image), 0},
 };
 
-static const neonflow__field recovery_fields[] = {
-    {"deleted_at", NEONFLOW__F_TIME, 1, BR(rec_deleted_at), BR(rec_deleted_at_ms)},
-    {"recoverable_until", NEONFLOW__F_TIME, 1, BR(rec_recoverable_until), BR(rec_recoverable_until_ms)},
-    {"deletion_method", NEONFLOW__F_STR, 1, BR(rec_deletion_method), 0},
-};
-
 /* One restricted action: {name, reason}, read in place. */
 struct restricted_action {
     const char *name, *reason;
 };
 static const neonflow__field restricted_fields[] = {
-    {"name", NEONFLOW__F_STR, 1, offsetof(struct restricted_action, name), 0},
-    {"reason", NEONFLOW__F_STR, 1, offsetof(struct restricted_action, reason), 0},
+    {"name", NEONFLOW__F_STR, 0, offsetof(struct restricted_action, name), 0},
+    {"reason", NEONFLOW__F_STR, 0, offsetof(struct restricted_action, reason), 0},
 };
 
 static const char *const state_names[] = {"init", "resetting", "ready", "archived", NULL};
@@ -72,23 +67,13 @@ int neonflow__branch_parse(const json_t *obj, void *item, const char *what, neon
     int rc = neonflow__parse_fields(obj, br_fields, sizeof(br_fields) / sizeof(br_fields[0]), b, what, err);
     if (rc != NEONFLOW_OK)
         return rc;
-    /* `default` is required by the spec, but `primary` is its deprecated alias. */
-    if (b->is_default < 0) {
-        if (b->primary < 0)
-            return neonflow__error_set(err, NEONFLOW_EPROTOCOL,
-                                       "malformed response: required field %s.default is missing", what);
+    b->obj = obj;
+    if (b->is_default < 0) /* `primary` is its deprecated alias */
         b->is_default = b->primary;
-    }
     char sub[128];
     if (b->created_by) {
         snprintf(sub, sizeof(sub), "%s.created_by", what);
         rc = neonflow__parse_fields(b->created_by, created_by_fields, 2, b, sub, err);
-        if (rc != NEONFLOW_OK)
-            return rc;
-    }
-    if (b->recovery) {
-        snprintf(sub, sizeof(sub), "%s.recovery", what);
-        rc = neonflow__parse_fields(b->recovery, recovery_fields, 3, b, sub, err);
         if (rc != NEONFLOW_OK)
             return rc;
     }
@@ -139,19 +124,13 @@ STR_GETTER(init_source, init_source)
 STR_GETTER(restore_status_raw, restore_status)
 STR_GETTER(restored_from, restored_from)
 STR_GETTER(restored_as, restored_as)
-STR_GETTER(recovery_deleted_at, rec_deleted_at)
-STR_GETTER(recovery_recoverable_until, rec_recoverable_until)
-STR_GETTER(recovery_deletion_method, rec_deletion_method)
 I64_GETTER(parent_timestamp_ms, parent_timestamp_ms, 0)
 I64_GETTER(state_changed_at_ms, state_changed_at_ms, 0)
 I64_GETTER(created_at_ms, created_at_ms, 0)
 I64_GETTER(updated_at_ms, updated_at_ms, 0)
 I64_GETTER(last_reset_at_ms, last_reset_at_ms, 0)
 I64_GETTER(expires_at_ms, expires_at_ms, 0)
-I64_GETTER(recovery_deleted_at_ms, rec_deleted_at_ms, 0)
-I64_GETTER(recovery_recoverable_until_ms, rec_recoverable_until_ms, 0)
 I64_GETTER(logical_size, logical_size, -1)
-I64_GETTER(cpu_used_sec, cpu_used_sec, -1)
 I64_GETTER(compute_time_seconds, compute_time_seconds, -1)
 I64_GETTER(active_time_seconds, active_time_seconds, -1)
 I64_GETTER(written_data_bytes, written_data_bytes, -1)
@@ -175,12 +154,27 @@ NEONFLOW_API int32_t neonflow_branch_restore_status(const neonflow_branch *b)
 
 NEONFLOW_API int neonflow_branch_is_default(const neonflow_branch *b)
 {
-    return b ? b->is_default : -1;
+    return b && b->is_default == 1;
+}
+
+NEONFLOW_API int neonflow_branch_has_default(const neonflow_branch *b)
+{
+    return b && b->is_default >= 0;
 }
 
 NEONFLOW_API int neonflow_branch_is_protected(const neonflow_branch *b)
 {
-    return b ? b->is_protected : -1;
+    return b && b->is_protected == 1;
+}
+
+NEONFLOW_API int neonflow_branch_has_protected(const neonflow_branch *b)
+{
+    return b && b->is_protected >= 0;
+}
+
+NEONFLOW_API const char *neonflow_branch_json(const neonflow_branch *b)
+{
+    return b ? neonflow__json_text(b->obj, &((neonflow_branch *)b)->json) : NULL;
 }
 
 NEONFLOW_API size_t neonflow_branch_restricted_action_count(const neonflow_branch *b)
@@ -218,10 +212,16 @@ NEONFLOW_API int neonflow_branch_is_action_restricted(const neonflow_branch *b, 
     return 0;
 }
 
+void neonflow__branch_cleanup(void *item)
+{
+    neonflow__json_cache_free(&((struct neonflow_branch *)item)->json);
+}
+
 NEONFLOW_API void neonflow_branch_free(neonflow_branch *b)
 {
     if (!b)
         return;
+    neonflow__branch_cleanup(b);
     json_decref(b->own);
     neonflow__free(b);
 }
@@ -232,6 +232,7 @@ int neonflow__branch_dup(const neonflow_branch *b, json_t *doc, neonflow_branch 
     if (!copy)
         return NEONFLOW_ENOMEM;
     *copy = *b;
+    neonflow__json_cache_reset(&copy->json);
     copy->own = json_incref(doc);
     *out = copy;
     return NEONFLOW_OK;
@@ -243,7 +244,7 @@ int neonflow__branch_list_new(neonflow_branch_list **out, neonflow_error **err)
     neonflow_branch_list *l = neonflow__malloc(sizeof(*l));
     if (!l)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
-    neonflow__vec_init(&l->v, sizeof(struct neonflow_branch), NULL);
+    neonflow__vec_init(&l->v, sizeof(struct neonflow_branch), neonflow__branch_cleanup);
     *out = l;
     return NEONFLOW_OK;
 }
@@ -315,6 +316,7 @@ NEONFLOW_API void neonflow_branch_result_free(neonflow_branch_result *r)
         return;
     neonflow__vec_clear(&r->endpoints.v);
     neonflow__vec_clear(&r->operations.v);
+    neonflow__branch_cleanup(&r->branch);
     json_decref(r->root);
     neonflow__free(r);
 }

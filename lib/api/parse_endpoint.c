@@ -4,9 +4,11 @@
 
 #include "api-private.h"
 #include "core/alloc.h"
-#include "core/jsonio.h"
 #include "core/error.h"
 
+/* Required: the IDs, the host and the type, which the workflows act on.
+ * The rest is optional: pooler_enabled, pooler_mode (sunset 2026-06-20) and
+ * proxy_host are deprecated by Neon and not read at all. */
 #define EP(f) offsetof(struct neonflow_endpoint, f)
 static const neonflow__field ep_fields[] = {
     {"id", NEONFLOW__F_STR, 1, EP(id), 0},
@@ -15,25 +17,21 @@ static const neonflow__field ep_fields[] = {
     {"project_id", NEONFLOW__F_STR, 1, EP(project_id), 0},
     {"name", NEONFLOW__F_STR, 0, EP(name), 0},
     {"type", NEONFLOW__F_STR, 1, EP(type), 0},
-    {"current_state", NEONFLOW__F_STR, 1, EP(current_state), 0},
+    {"current_state", NEONFLOW__F_STR, 0, EP(current_state), 0},
     {"pending_state", NEONFLOW__F_STR, 0, EP(pending_state), 0},
-    {"autoscaling_limit_min_cu", NEONFLOW__F_NUM, 1, EP(min_cu), 0},
-    {"autoscaling_limit_max_cu", NEONFLOW__F_NUM, 1, EP(max_cu), 0},
-    {"region_id", NEONFLOW__F_STR, 1, EP(region_id), 0},
-    {"settings", NEONFLOW__F_OBJ, 1, EP(settings), 0},
-    {"pooler_enabled", NEONFLOW__F_BOOL, 1, EP(pooler_enabled), 0},
-    {"pooler_mode", NEONFLOW__F_STR, 1, EP(pooler_mode), 0},
-    {"disabled", NEONFLOW__F_BOOL, 1, EP(disabled), 0},
-    {"passwordless_access", NEONFLOW__F_BOOL, 1, EP(passwordless_access), 0},
+    {"autoscaling_limit_min_cu", NEONFLOW__F_NUM, 0, EP(min_cu), 0},
+    {"autoscaling_limit_max_cu", NEONFLOW__F_NUM, 0, EP(max_cu), 0},
+    {"region_id", NEONFLOW__F_STR, 0, EP(region_id), 0},
+    {"disabled", NEONFLOW__F_BOOL, 0, EP(disabled), 0},
+    {"passwordless_access", NEONFLOW__F_BOOL, 0, EP(passwordless_access), 0},
     {"last_active", NEONFLOW__F_TIME, 0, EP(last_active), EP(last_active_ms)},
     {"started_at", NEONFLOW__F_TIME, 0, EP(started_at), EP(started_at_ms)},
     {"suspended_at", NEONFLOW__F_TIME, 0, EP(suspended_at), EP(suspended_at_ms)},
-    {"creation_source", NEONFLOW__F_STR, 1, EP(creation_source), 0},
-    {"created_at", NEONFLOW__F_TIME, 1, EP(created_at), EP(created_at_ms)},
-    {"updated_at", NEONFLOW__F_TIME, 1, EP(updated_at), EP(updated_at_ms)},
-    {"proxy_host", NEONFLOW__F_STR, 1, EP(proxy_host), 0},
-    {"suspend_timeout_seconds", NEONFLOW__F_I64, 1, EP(suspend_timeout_seconds), 0},
-    {"provisioner", NEONFLOW__F_STR, 1, EP(provisioner), 0},
+    {"creation_source", NEONFLOW__F_STR, 0, EP(creation_source), 0},
+    {"created_at", NEONFLOW__F_TIME, 0, EP(created_at), EP(created_at_ms)},
+    {"updated_at", NEONFLOW__F_TIME, 0, EP(updated_at), EP(updated_at_ms)},
+    {"suspend_timeout_seconds", NEONFLOW__F_I64, 0, EP(suspend_timeout_seconds), 0},
+    {"provisioner", NEONFLOW__F_STR, 0, EP(provisioner), 0},
     {"compute_release_version", NEONFLOW__F_STR, 0, EP(compute_release_version), 0},
 };
 
@@ -43,28 +41,20 @@ static const char *const state_names[] = {"init", "active", "idle", NULL};
 int neonflow__endpoint_parse(const json_t *obj, void *item, const char *what, neonflow_error **err)
 {
     struct neonflow_endpoint *e = item;
+    memset(e, 0, sizeof(*e));
     int rc = neonflow__parse_fields(obj, ep_fields, sizeof(ep_fields) / sizeof(ep_fields[0]), e, what, err);
     if (rc != NEONFLOW_OK)
         return rc;
-    e->own = NULL;
+    e->obj = obj;
     e->type_code = neonflow__enum_lookup(e->type, type_names, NEONFLOW_ENDPOINT_TYPE_UNKNOWN);
     e->current_state_code = neonflow__enum_lookup(e->current_state, state_names, NEONFLOW_ENDPOINT_STATE_UNKNOWN);
     e->pending_state_code = neonflow__enum_lookup(e->pending_state, state_names, NEONFLOW_ENDPOINT_STATE_NONE);
-    char *text = e->settings ? neonflow__json_dumps(e->settings, JSON_COMPACT | JSON_SORT_KEYS, NULL) : NULL;
-    e->settings_text = e->settings ? neonflow__strdup(text) : neonflow__strdup("");
-    neonflow__json_free(text);
-    if (!e->settings_text)
-        return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
     return NEONFLOW_OK;
 }
 
 void neonflow__endpoint_cleanup(void *item)
 {
-    struct neonflow_endpoint *e = item;
-    if (e) {
-        neonflow__free(e->settings_text);
-        e->settings_text = NULL;
-    }
+    neonflow__json_cache_free(&((struct neonflow_endpoint *)item)->json);
 }
 
 #define STR_GETTER(name, field)                                                 \
@@ -86,15 +76,12 @@ STR_GETTER(type_raw, type)
 STR_GETTER(current_state_raw, current_state)
 STR_GETTER(pending_state_raw, pending_state)
 STR_GETTER(region_id, region_id)
-STR_GETTER(settings_json, settings_text)
-STR_GETTER(pooler_mode, pooler_mode)
 STR_GETTER(last_active, last_active)
 STR_GETTER(started_at, started_at)
 STR_GETTER(suspended_at, suspended_at)
 STR_GETTER(creation_source, creation_source)
 STR_GETTER(created_at, created_at)
 STR_GETTER(updated_at, updated_at)
-STR_GETTER(proxy_host, proxy_host)
 STR_GETTER(provisioner, provisioner)
 STR_GETTER(compute_release_version, compute_release_version)
 I64_GETTER(last_active_ms, last_active_ms, 0)
@@ -129,19 +116,19 @@ NEONFLOW_API double neonflow_endpoint_autoscaling_limit_max_cu(const neonflow_en
     return e ? e->max_cu : -1.0;
 }
 
-NEONFLOW_API int neonflow_endpoint_pooler_enabled(const neonflow_endpoint *e)
-{
-    return e ? e->pooler_enabled : -1;
-}
-
 NEONFLOW_API int neonflow_endpoint_disabled(const neonflow_endpoint *e)
 {
-    return e ? e->disabled : -1;
+    return e && e->disabled == 1;
 }
 
 NEONFLOW_API int neonflow_endpoint_passwordless_access(const neonflow_endpoint *e)
 {
-    return e ? e->passwordless_access : -1;
+    return e && e->passwordless_access == 1;
+}
+
+NEONFLOW_API const char *neonflow_endpoint_json(const neonflow_endpoint *e)
+{
+    return e ? neonflow__json_text(e->obj, &((neonflow_endpoint *)e)->json) : NULL;
 }
 
 NEONFLOW_API void neonflow_endpoint_free(neonflow_endpoint *e)

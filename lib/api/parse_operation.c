@@ -7,6 +7,8 @@
 #include "core/error.h"
 
 #define OP(f) offsetof(struct neonflow_operation, f)
+/* Required: the IDs, the action (named in every message) and the status the
+ * waits act on. Counters and times only refine reports: optional. */
 static const neonflow__field op_fields[] = {
     {"id", NEONFLOW__F_STR, 1, OP(id), 0},
     {"project_id", NEONFLOW__F_STR, 1, OP(project_id), 0},
@@ -15,11 +17,11 @@ static const neonflow__field op_fields[] = {
     {"action", NEONFLOW__F_STR, 1, OP(action), 0},
     {"status", NEONFLOW__F_STR, 1, OP(status), 0},
     {"error", NEONFLOW__F_STR, 0, OP(error), 0},
-    {"failures_count", NEONFLOW__F_I32, 1, OP(failures_count), 0},
+    {"failures_count", NEONFLOW__F_I32, 0, OP(failures_count), 0},
     {"retry_at", NEONFLOW__F_TIME, 0, OP(retry_at), OP(retry_at_ms)},
-    {"created_at", NEONFLOW__F_TIME, 1, OP(created_at), OP(created_at_ms)},
-    {"updated_at", NEONFLOW__F_TIME, 1, OP(updated_at), OP(updated_at_ms)},
-    {"total_duration_ms", NEONFLOW__F_I64, 1, OP(total_duration_ms), 0},
+    {"created_at", NEONFLOW__F_TIME, 0, OP(created_at), OP(created_at_ms)},
+    {"updated_at", NEONFLOW__F_TIME, 0, OP(updated_at), OP(updated_at_ms)},
+    {"total_duration_ms", NEONFLOW__F_I64, 0, OP(total_duration_ms), 0},
 };
 
 static const char *const status_names[] = {"scheduling", "running", "finished", "failed", "error",
@@ -39,10 +41,11 @@ static const char *const action_names[] = {
 int neonflow__operation_parse(const json_t *obj, void *item, const char *what, neonflow_error **err)
 {
     struct neonflow_operation *op = item;
+    memset(op, 0, sizeof(*op));
     int rc = neonflow__parse_fields(obj, op_fields, sizeof(op_fields) / sizeof(op_fields[0]), op, what, err);
     if (rc != NEONFLOW_OK)
         return rc;
-    op->own = NULL;
+    op->obj = obj;
     op->status_code = neonflow__enum_lookup(op->status, status_names, NEONFLOW_OP_STATUS_UNKNOWN);
     op->action_code = neonflow__enum_lookup(op->action, action_names, NEONFLOW_OP_ACTION_UNKNOWN);
     return NEONFLOW_OK;
@@ -115,10 +118,28 @@ NEONFLOW_API int neonflow_operation_is_done(const neonflow_operation *op)
     }
 }
 
+NEONFLOW_API const char *neonflow_operation_json(const neonflow_operation *op)
+{
+    return op ? neonflow__json_text(op->obj, &((neonflow_operation *)op)->json) : NULL;
+}
+
+void neonflow__operation_cleanup(void *item)
+{
+    neonflow__json_cache_free(&((struct neonflow_operation *)item)->json);
+}
+
+void neonflow__operation_copy(struct neonflow_operation *dst, const struct neonflow_operation *src)
+{
+    *dst = *src;
+    dst->own = NULL;
+    neonflow__json_cache_reset(&dst->json);
+}
+
 NEONFLOW_API void neonflow_operation_free(neonflow_operation *op)
 {
     if (!op)
         return;
+    neonflow__operation_cleanup(op);
     json_decref(op->own);
     neonflow__free(op);
 }
@@ -128,7 +149,7 @@ int neonflow__operation_dup(const neonflow_operation *op, json_t *doc, neonflow_
     neonflow_operation *copy = neonflow__malloc(sizeof(*copy));
     if (!copy)
         return NEONFLOW_ENOMEM;
-    *copy = *op;
+    neonflow__operation_copy(copy, op);
     copy->own = json_incref(doc);
     *out = copy;
     return NEONFLOW_OK;
@@ -137,7 +158,7 @@ int neonflow__operation_dup(const neonflow_operation *op, json_t *doc, neonflow_
 /* ---- lists ------------------------------------------------------------------ */
 void neonflow__operation_list_init(neonflow_operation_list *l)
 {
-    neonflow__vec_init(&l->v, sizeof(struct neonflow_operation), NULL);
+    neonflow__vec_init(&l->v, sizeof(struct neonflow_operation), neonflow__operation_cleanup);
     l->next_cursor = NULL;
 }
 
@@ -158,8 +179,7 @@ int neonflow__operation_list_append(neonflow_operation_list *l, const neonflow_o
     struct neonflow_operation *it = neonflow__vec_push(&l->v);
     if (!it)
         return NEONFLOW_ENOMEM;
-    *it = *op;
-    it->own = NULL;
+    neonflow__operation_copy(it, op);
     return NEONFLOW_OK;
 }
 

@@ -29,9 +29,11 @@ int neonflow__schedule_item_parse(const json_t *obj, void *item, const char *wha
     if (rc != NEONFLOW_OK)
         return rc;
     struct neonflow_backup_schedule_item *it = item;
+    memset(it, 0, sizeof(*it));
     it->frequency = neonflow__strdup(iv.frequency);
     if (!it->frequency)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
+    it->obj = json_incref((json_t *)obj); /* items own their strings, not the document */
     it->hour = iv.hour;
     it->day = iv.day;
     it->month = iv.month;
@@ -44,6 +46,9 @@ void neonflow__schedule_item_cleanup(void *item)
     struct neonflow_backup_schedule_item *it = item;
     neonflow__free(it->frequency);
     it->frequency = NULL;
+    neonflow__json_cache_free(&it->json);
+    json_decref(it->obj);
+    it->obj = NULL;
 }
 
 NEONFLOW_API int neonflow_backup_schedule_new(neonflow_backup_schedule **out)
@@ -103,6 +108,11 @@ NEONFLOW_API void neonflow_backup_schedule_free(neonflow_backup_schedule *sched)
 NEONFLOW_API const char *neonflow_backup_schedule_item_frequency(const neonflow_backup_schedule_item *item)
 {
     return item ? item->frequency : NULL;
+}
+
+NEONFLOW_API const char *neonflow_backup_schedule_item_json(const neonflow_backup_schedule_item *item)
+{
+    return item ? neonflow__json_text(item->obj, &((neonflow_backup_schedule_item *)item)->json) : NULL;
 }
 
 NEONFLOW_API int32_t neonflow_backup_schedule_item_hour(const neonflow_backup_schedule_item *item)

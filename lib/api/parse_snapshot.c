@@ -7,6 +7,8 @@
 #include "core/error.h"
 
 #define SN(f) offsetof(struct neonflow_snapshot, f)
+/* All three required fields are ones the library acts on: snapshots are
+ * found by ID or name and ordered by created_at. */
 static const neonflow__field snap_fields[] = {
     {"id", NEONFLOW__F_STR, 1, SN(id), 0},
     {"name", NEONFLOW__F_STR, 1, SN(name), 0},
@@ -24,9 +26,10 @@ static const neonflow__field snap_fields[] = {
 int neonflow__snapshot_parse(const json_t *obj, void *item, const char *what, neonflow_error **err)
 {
     struct neonflow_snapshot *s = item;
+    memset(s, 0, sizeof(*s));
     int rc = neonflow__parse_fields(obj, snap_fields, sizeof(snap_fields) / sizeof(snap_fields[0]), s, what, err);
     if (rc == NEONFLOW_OK)
-        s->own = NULL;
+        s->obj = obj;
     return rc;
 }
 
@@ -56,13 +59,29 @@ I64_GETTER(diff_size, diff_size, -1)
 
 NEONFLOW_API int neonflow_snapshot_manual(const neonflow_snapshot *s)
 {
-    return s ? s->manual : -1;
+    return s && s->manual == 1;
+}
+
+NEONFLOW_API int neonflow_snapshot_has_manual(const neonflow_snapshot *s)
+{
+    return s && s->manual >= 0;
+}
+
+NEONFLOW_API const char *neonflow_snapshot_json(const neonflow_snapshot *s)
+{
+    return s ? neonflow__json_text(s->obj, &((neonflow_snapshot *)s)->json) : NULL;
+}
+
+void neonflow__snapshot_cleanup(void *item)
+{
+    neonflow__json_cache_free(&((struct neonflow_snapshot *)item)->json);
 }
 
 NEONFLOW_API void neonflow_snapshot_free(neonflow_snapshot *s)
 {
     if (!s)
         return;
+    neonflow__snapshot_cleanup(s);
     json_decref(s->own);
     neonflow__free(s);
 }
@@ -73,6 +92,7 @@ int neonflow__snapshot_dup(const neonflow_snapshot *s, json_t *doc, neonflow_sna
     if (!copy)
         return NEONFLOW_ENOMEM;
     *copy = *s;
+    neonflow__json_cache_reset(&copy->json);
     copy->own = json_incref(doc);
     *out = copy;
     return NEONFLOW_OK;
@@ -106,7 +126,7 @@ int neonflow__parse_snapshots_response(json_t *root, neonflow_snapshot_list **ou
     neonflow_snapshot_list *l = neonflow__malloc(sizeof(*l));
     if (!l)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
-    neonflow__vec_init(&l->v, sizeof(struct neonflow_snapshot), NULL);
+    neonflow__vec_init(&l->v, sizeof(struct neonflow_snapshot), neonflow__snapshot_cleanup);
     rc = neonflow__vec_parse_array(&l->v, root, arr, neonflow__snapshot_parse, "snapshots", err);
     if (rc != NEONFLOW_OK) {
         neonflow_snapshot_list_free(l);

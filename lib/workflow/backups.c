@@ -139,7 +139,9 @@ static int inventory_load(neonflow__run *r, inventory *inv)
         else
             set_when(it, ours ? p.stamp : NULL, neonflow_branch_updated_at(b), neonflow_branch_updated_at_ms(b));
         it->order = -(long)i;
-        it->deletable = !neonflow_branch_is_default(b) && !neonflow_branch_is_protected(b) &&
+        /* only when Neon said it is neither default nor protected: unknown is kept */
+        it->deletable = neonflow_branch_has_default(b) && !neonflow_branch_is_default(b) &&
+                        neonflow_branch_has_protected(b) && !neonflow_branch_is_protected(b) &&
                         !has_children(inv->bl, b);
         inv->n++;
     }

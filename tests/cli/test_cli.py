@@ -718,10 +718,40 @@ def group_secrets():
     slow.stop()
 
 
+# ---------------------------------------------------------------------------
+def group_fields():
+    """Neon drops fields: calls keep working; what is unknown is never pruned."""
+    emu = Emulator()
+    deprecated = ["pooler_enabled", "pooler_mode", "proxy_host", "cpu_used_sec", "primary"]
+    emu.ctl("PUT", "omit_fields", {"project_id": PROJECT, "fields": deprecated})
+    prod = branches(emu).get("production")
+    tap(prod is not None and prod["endpoints"] and prod["default"] is True,
+        "branches list works without Neon's deprecated fields", prod)
+    r = run(emu, "setup", "--json")
+    tap(r.rc == 0, "setup works without the deprecated fields", r)
+    r = run(emu, "promote", "--yes", "--json")
+    rep = r.json() or {}
+    backup = rep.get("backup_branch_name")
+    tap(r.rc == 0 and rep.get("result") == 0 and prod and rep.get("target_branch_id") not in (None, "", prod["id"])
+        and backup in branches(emu), "promote works without the deprecated fields", r)
+
+    emu.ctl("PUT", "omit_fields", {"project_id": PROJECT, "fields": deprecated + ["default", "protected"]})
+    b = branches(emu)
+    tap(b.get("production", {}).get("default", False) is None and b.get("production", {}).get("protected", False)
+        is None, "branches list --json: default/protected Neon did not send are null, not false", b)
+    prune = ["backups", "prune", "--keep", "0", "--older-than", "0s", "--branches-only", "--yes", "--json"]
+    r = run(emu, *prune)
+    tap(r.rc == 0 and backup in branches(emu), "prune keeps a backup whose default/protected is unknown", r)
+    emu.ctl("PUT", "omit_fields", {"project_id": PROJECT, "fields": deprecated})
+    r = run(emu, *prune)
+    tap(r.rc == 0 and backup not in branches(emu), "and deletes it once Neon says it is neither", r)
+    emu.stop()
+
+
 def main():
     try:
         {"workflow": group_workflow, "resources": group_resources, "errors": group_errors,
-         "tty": group_tty, "secrets": group_secrets}[GROUP]()
+         "tty": group_tty, "secrets": group_secrets, "fields": group_fields}[GROUP]()
     except Exception as e:  # report, do not hang
         tap(False, "unexpected exception", repr(e))
     finally:

@@ -15,6 +15,8 @@ static void check_all(json_t *root)
     neonflow_error *e = NULL;
     neonflow_operation *op = NULL;
     neonflow__parse_operation_response(root, &op, &e);
+    if (op)
+        (void)strlen(neonflow_operation_json(op));
     neonflow_operation_free(op);
     neonflow_error_free(e), e = NULL;
 
@@ -31,7 +33,7 @@ static void check_all(json_t *root)
     neonflow_endpoint_list *el = NULL;
     neonflow__parse_endpoints_response(root, &el, &e);
     for (size_t i = 0; i < neonflow_endpoint_list_count(el); i++)
-        (void)strlen(neonflow_endpoint_settings_json(neonflow_endpoint_list_get(el, i)));
+        (void)strlen(neonflow_endpoint_json(neonflow_endpoint_list_get(el, i)));
     neonflow_endpoint_list_free(el);
     neonflow_error_free(e), e = NULL;
 
@@ -47,6 +49,8 @@ static void check_all(json_t *root)
     for (size_t i = 0; i < neonflow_branch_restricted_action_count(b); i++)
         (void)neonflow_branch_restricted_action_reason(b, i);
     (void)neonflow_branch_is_action_restricted(b, "restore");
+    if (b)
+        (void)strlen(neonflow_branch_json(b));
     neonflow_branch_free(b);
     neonflow_operation_list_free(ops), ops = NULL;
     neonflow_error_free(e), e = NULL;
@@ -73,11 +77,15 @@ static void check_all(json_t *root)
 
     neonflow_snapshot_list *sl = NULL;
     neonflow__parse_snapshots_response(root, &sl, &e);
+    for (size_t i = 0; i < neonflow_snapshot_list_count(sl); i++)
+        (void)strlen(neonflow_snapshot_json(neonflow_snapshot_list_get(sl, i)));
     neonflow_snapshot_list_free(sl);
     neonflow_error_free(e), e = NULL;
 
     neonflow_backup_schedule *bs = NULL;
     if (neonflow__parse_schedule_response(root, &bs, &e) == NEONFLOW_OK) {
+        for (size_t i = 0; i < neonflow_backup_schedule_count(bs); i++)
+            (void)strlen(neonflow_backup_schedule_item_json(neonflow_backup_schedule_get(bs, i)));
         json_t *back = neonflow__schedule_to_json(bs);
         json_decref(back);
     }

@@ -59,7 +59,7 @@ static void test_endpoints(void **state)
     assert_int_equal(neonflow_endpoint_type(e), NEONFLOW_ENDPOINT_TYPE_READ_WRITE);
     assert_non_null(neonflow_endpoint_host(e));
     assert_non_null(neonflow_endpoint_region_id(e));
-    assert_non_null(neonflow_endpoint_settings_json(e));
+    assert_non_null(strstr(neonflow_endpoint_json(e), "\"settings\":{\"pg_settings\":{}}"));
     assert_true(neonflow_endpoint_autoscaling_limit_min_cu(e) >= 0.25);
     assert_true(neonflow_endpoint_created_at_ms(e) > 0);
     assert_true(neonflow_endpoint_current_state(e) != NEONFLOW_ENDPOINT_STATE_UNKNOWN);

@@ -418,6 +418,7 @@ static void test_getters_accept_null(void **state)
     assert_int_equal(neonflow_operation_updated_at_ms(op), 0);
     assert_int_equal(neonflow_operation_total_duration_ms(op), -1);
     assert_int_equal(neonflow_operation_is_done(op), 0);
+    assert_null(neonflow_operation_json(NULL));
     neonflow_operation_free(NULL);
     assert_int_equal(neonflow_operation_list_count(NULL), 0);
     assert_null(neonflow_operation_list_get(NULL, 0));
@@ -443,11 +444,9 @@ static void test_getters_accept_null(void **state)
     assert_true(neonflow_endpoint_autoscaling_limit_min_cu(e) == -1.0);
     assert_true(neonflow_endpoint_autoscaling_limit_max_cu(e) == -1.0);
     assert_null(neonflow_endpoint_region_id(e));
-    assert_null(neonflow_endpoint_settings_json(e));
-    assert_int_equal(neonflow_endpoint_pooler_enabled(e), -1);
-    assert_null(neonflow_endpoint_pooler_mode(e));
-    assert_int_equal(neonflow_endpoint_disabled(e), -1);
-    assert_int_equal(neonflow_endpoint_passwordless_access(e), -1);
+    assert_null(neonflow_endpoint_json(e));
+    assert_int_equal(neonflow_endpoint_disabled(e), 0);
+    assert_int_equal(neonflow_endpoint_passwordless_access(e), 0);
     assert_null(neonflow_endpoint_last_active(e));
     assert_int_equal(neonflow_endpoint_last_active_ms(e), 0);
     assert_null(neonflow_endpoint_started_at(e));
@@ -459,7 +458,6 @@ static void test_getters_accept_null(void **state)
     assert_int_equal(neonflow_endpoint_created_at_ms(e), 0);
     assert_null(neonflow_endpoint_updated_at(e));
     assert_int_equal(neonflow_endpoint_updated_at_ms(e), 0);
-    assert_null(neonflow_endpoint_proxy_host(e));
     assert_int_equal(neonflow_endpoint_suspend_timeout_seconds(e), -1);
     assert_null(neonflow_endpoint_provisioner(e));
     assert_null(neonflow_endpoint_compute_release_version(e));
@@ -484,9 +482,11 @@ static void test_getters_accept_null(void **state)
     assert_int_equal(neonflow_branch_state_changed_at_ms(b), 0);
     assert_int_equal(neonflow_branch_logical_size(b), -1);
     assert_null(neonflow_branch_creation_source(b));
-    assert_int_equal(neonflow_branch_is_default(b), -1);
-    assert_int_equal(neonflow_branch_is_protected(b), -1);
-    assert_int_equal(neonflow_branch_cpu_used_sec(b), -1);
+    assert_null(neonflow_branch_json(b));
+    assert_int_equal(neonflow_branch_is_default(b), 0);
+    assert_int_equal(neonflow_branch_has_default(b), 0);
+    assert_int_equal(neonflow_branch_is_protected(b), 0);
+    assert_int_equal(neonflow_branch_has_protected(b), 0);
     assert_int_equal(neonflow_branch_compute_time_seconds(b), -1);
     assert_int_equal(neonflow_branch_active_time_seconds(b), -1);
     assert_int_equal(neonflow_branch_written_data_bytes(b), -1);
@@ -511,11 +511,6 @@ static void test_getters_accept_null(void **state)
     assert_null(neonflow_branch_restricted_action_name(b, 0));
     assert_null(neonflow_branch_restricted_action_reason(b, 0));
     assert_int_equal(neonflow_branch_is_action_restricted(b, "restore"), 0);
-    assert_null(neonflow_branch_recovery_deleted_at(b));
-    assert_int_equal(neonflow_branch_recovery_deleted_at_ms(b), 0);
-    assert_null(neonflow_branch_recovery_recoverable_until(b));
-    assert_int_equal(neonflow_branch_recovery_recoverable_until_ms(b), 0);
-    assert_null(neonflow_branch_recovery_deletion_method(b));
     neonflow_branch_free(NULL);
     assert_int_equal(neonflow_branch_list_count(NULL), 0);
     assert_null(neonflow_branch_list_get(NULL, 0));
@@ -537,7 +532,9 @@ static void test_getters_accept_null(void **state)
     assert_int_equal(neonflow_snapshot_created_at_ms(s), 0);
     assert_null(neonflow_snapshot_expires_at(s));
     assert_int_equal(neonflow_snapshot_expires_at_ms(s), 0);
-    assert_int_equal(neonflow_snapshot_manual(s), -1);
+    assert_int_equal(neonflow_snapshot_manual(s), 0);
+    assert_int_equal(neonflow_snapshot_has_manual(s), 0);
+    assert_null(neonflow_snapshot_json(s));
     assert_int_equal(neonflow_snapshot_full_size(s), -1);
     assert_int_equal(neonflow_snapshot_diff_size(s), -1);
     neonflow_snapshot_free(NULL);
@@ -548,6 +545,7 @@ static void test_getters_accept_null(void **state)
     assert_int_equal(neonflow_backup_schedule_count(NULL), 0);
     assert_null(neonflow_backup_schedule_get(NULL, 0));
     assert_null(neonflow_backup_schedule_item_frequency(NULL));
+    assert_null(neonflow_backup_schedule_item_json(NULL));
     assert_int_equal(neonflow_backup_schedule_item_hour(NULL), -1);
     assert_int_equal(neonflow_backup_schedule_item_day(NULL), -1);
     assert_int_equal(neonflow_backup_schedule_item_month(NULL), -1);

@@ -327,6 +327,10 @@ static int record_progress(const neonflow_operation *op, void *payload)
 {
     if (nseen < 8)
         snprintf(seen[nseen++], sizeof(seen[0]), "%s:%s", neonflow_operation_id(op), neonflow_operation_status_raw(op));
+    /* the hook's operation has its raw text too; the wait frees it */
+    char status[48];
+    snprintf(status, sizeof(status), "\"status\":\"%s\"", neonflow_operation_status_raw(op));
+    assert_non_null(strstr(neonflow_operation_json(op), status));
     return payload ? (nseen >= *(int *)payload) : 0;
 }
 
@@ -340,7 +344,12 @@ static void test_progress_events(void **state)
     neonflow_await_options_set_progress_hook(o, record_progress, NULL, NULL);
     nseen = 0;
     const char *ids[] = {"op-1"};
-    assert_int_equal(wait_ids(ids, 1, o, NULL, NULL, NULL), NEONFLOW_OK);
+    neonflow_await_result *r = NULL;
+    assert_int_equal(wait_ids(ids, 1, o, &r, NULL, NULL), NEONFLOW_OK);
+    /* the result's copy makes its own text (the hook's was the wait's) */
+    assert_non_null(strstr(neonflow_operation_json(neonflow_operation_list_get(neonflow_await_result_operations(r), 0)),
+                           "\"status\":\"finished\""));
+    neonflow_await_result_free(r);
     assert_int_equal(nseen, 3); /* running, failed, finished: only changes */
     assert_string_equal(seen[0], "op-1:running");
     assert_string_equal(seen[1], "op-1:failed");
@@ -370,6 +379,8 @@ static void test_input_list_states(void **state)
     assert_int_equal(neonflow__parse_operations_response(root, 1, &ops, NULL), NEONFLOW_OK);
     json_decref(root);
     add_script("op-b", fake_now + 300, "finished");
+    const char *a_text = neonflow_operation_json(neonflow_operation_list_get(ops, 0)); /* copies must not share it */
+    assert_non_null(strstr(a_text, "\"id\":\"op-a\""));
     neonflow_await_result *r = NULL;
     assert_int_equal(neonflow__operations_await_ctx(&r, client, NULL, "p-1", ops, NULL, 0, NULL, fake_poll, NULL, NULL),
                      NEONFLOW_OK);
@@ -381,6 +392,7 @@ static void test_input_list_states(void **state)
     assert_string_equal(neonflow_operation_status_raw(neonflow_operation_list_get(l, 1)), "finished");
     neonflow_operation_list_free(ops); /* the result keeps its own references */
     assert_string_equal(neonflow_operation_action_raw(neonflow_operation_list_get(l, 0)), "create_branch");
+    assert_non_null(strstr(neonflow_operation_json(neonflow_operation_list_get(l, 0)), "\"id\":\"op-a\""));
     neonflow_await_result_free(r);
 }
 

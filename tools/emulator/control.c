@@ -162,6 +162,31 @@ static void save(emu_ctx *c)
     emu_ok(c, 200, json_pack("{s:s}", "path", c->s->save_path));
 }
 
+/* {"project_id", "fields": [names]}: those members are left out of the
+ * project's branch and endpoint objects from now on ([] restores them). */
+static void omit(emu_ctx *c)
+{
+    const char *pid = NULL;
+    if (emu_get_str(c, c->body, "project_id", &pid) < 0)
+        return;
+    emu_project *p = emu_project_find(c->s, pid);
+    if (!p)
+        EMU_FAIL(c, 404, "", "project not found");
+    json_t *fields = json_object_get(c->body, "fields");
+    if (!json_is_array(fields) || json_array_size(fields) > EMU_MAX_OMIT)
+        EMU_FAIL(c, 400, "", "fields must be an array of at most 16 names");
+    size_t i;
+    json_t *f;
+    json_array_foreach(fields, i, f) {
+        if (!json_is_string(f) || json_string_length(f) >= sizeof(p->omit[0]))
+            EMU_FAIL(c, 400, "", "each field must be a name of at most 47 bytes");
+    }
+    p->nomit = 0;
+    json_array_foreach(fields, i, f)
+        snprintf(p->omit[p->nomit++], sizeof(p->omit[0]), "%s", json_string_value(f));
+    emu_ok(c, 200, json_pack("{s:O}", "fields", fields));
+}
+
 void emu_control(emu_ctx *c, const char *path)
 {
     const char *m = c->method;
@@ -258,6 +283,8 @@ void emu_control(emu_ctx *c, const char *path)
         if (emu_branch_restrict(br, act, why) != 0)
             EMU_FAIL(c, 400, "", "at most two restrictions of up to 31 characters");
         emu_ok(c, 200, emu_json_branch(br, emu_project_find(c->s, pid)));
+    } else if (strcmp(path, "/omit_fields") == 0 && is_set(m)) {
+        omit(c);
     } else if (strcmp(path, "/counters") == 0 && strcmp(m, "GET") == 0) {
         counters(c);
     } else if (strcmp(path, "/counters") == 0 && strcmp(m, "DELETE") == 0) {

@@ -90,6 +90,7 @@ typedef struct emu_op {
     char fixed_status[16]; /* loaded from a fixture: status frozen */
 } emu_op;
 
+#define EMU_MAX_OMIT 16
 typedef struct emu_project {
     char id[EMU_ID_LEN];
     char *name;
@@ -100,6 +101,10 @@ typedef struct emu_project {
     uint64_t next_seq;
     int keep_expired; /* tests: Neon's background job has not removed expired branches yet */
     emu_vec deleted; /* of emu_deleted: the last EMU_DELETED_MAX branch deletions (state dump) */
+    /* tests: members left out of every branch and endpoint object, as when
+     * Neon drops a deprecated field (POST /__emulator/omit_fields) */
+    char omit[EMU_MAX_OMIT][48];
+    int nomit;
 } emu_project;
 
 #define EMU_DELETED_MAX 64

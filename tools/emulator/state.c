@@ -517,6 +517,13 @@ static void set_time(json_t *o, const char *key, int64_t ms)
     json_object_set_new(o, key, json_string(buf));
 }
 
+static json_t *omit_fields(json_t *o, const emu_project *p)
+{
+    for (int i = 0; p && i < p->nomit; i++)
+        json_object_del(o, p->omit[i]);
+    return o;
+}
+
 json_t *emu_json_branch(const emu_branch *b, const emu_project *p)
 {
     char buf[40];
@@ -564,7 +571,7 @@ json_t *emu_json_branch(const emu_branch *b, const emu_project *p)
                                                 b->restrict_reason[i]));
         json_object_set_new(o, "restricted_actions", ra);
     }
-    return o;
+    return omit_fields(o, p);
 }
 
 int emu_branch_restrict(emu_branch *b, const char *action, const char *reason)
@@ -622,7 +629,7 @@ json_t *emu_json_endpoint(const emu_endpoint *e, const emu_project *p)
     json_object_set_new(o, "proxy_host", json_string("us-east-2.emulator.neon.local"));
     json_object_set_new(o, "suspend_timeout_seconds", json_integer(e->suspend_timeout_s));
     json_object_set_new(o, "provisioner", json_string(e->provisioner ? e->provisioner : "k8s-neonvm"));
-    return o;
+    return omit_fields(o, p);
 }
 
 json_t *emu_json_snapshot(const emu_snapshot *sn)

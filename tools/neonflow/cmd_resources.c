@@ -21,9 +21,10 @@ static json_t *jint(int64_t v, int64_t absent)
     return v == absent ? json_null() : json_integer(v);
 }
 
-static json_t *jbool(int v)
+/* null when Neon did not send the field */
+static json_t *jbool(int has, int v)
 {
-    return v < 0 ? json_null() : json_boolean(v);
+    return has ? json_boolean(v) : json_null();
 }
 
 static const char *dash(const char *s)
@@ -56,10 +57,10 @@ static json_t *op_json(const neonflow_operation *op)
     json_object_set_new(o, "branch_id", js(neonflow_operation_branch_id(op)));
     json_object_set_new(o, "endpoint_id", js(neonflow_operation_endpoint_id(op)));
     json_object_set_new(o, "error", js(neonflow_operation_error(op)));
-    json_object_set_new(o, "failures_count", json_integer(neonflow_operation_failures_count(op)));
+    json_object_set_new(o, "failures_count", jint(neonflow_operation_failures_count(op), -1));
     json_object_set_new(o, "created_at", js(neonflow_operation_created_at(op)));
     json_object_set_new(o, "updated_at", js(neonflow_operation_updated_at(op)));
-    json_object_set_new(o, "total_duration_ms", json_integer(neonflow_operation_total_duration_ms(op)));
+    json_object_set_new(o, "total_duration_ms", jint(neonflow_operation_total_duration_ms(op), -1));
     return o;
 }
 
@@ -192,7 +193,7 @@ static json_t *snap_json(const neonflow_snapshot *s)
     json_object_set_new(o, "timestamp", js(neonflow_snapshot_timestamp(s)));
     json_object_set_new(o, "created_at", js(neonflow_snapshot_created_at(s)));
     json_object_set_new(o, "expires_at", js(neonflow_snapshot_expires_at(s)));
-    json_object_set_new(o, "manual", jbool(neonflow_snapshot_manual(s)));
+    json_object_set_new(o, "manual", jbool(neonflow_snapshot_has_manual(s), neonflow_snapshot_manual(s)));
     json_object_set_new(o, "full_size", jint(neonflow_snapshot_full_size(s), -1));
     return o;
 }
@@ -415,8 +416,9 @@ static int branches_list(cli *c)
             json_object_set_new(o, "id", js(neonflow_branch_id(b)));
             json_object_set_new(o, "name", js(neonflow_branch_name(b)));
             json_object_set_new(o, "parent_id", js(neonflow_branch_parent_id(b)));
-            json_object_set_new(o, "default", jbool(neonflow_branch_is_default(b)));
-            json_object_set_new(o, "protected", jbool(neonflow_branch_is_protected(b)));
+            json_object_set_new(o, "default", jbool(neonflow_branch_has_default(b), neonflow_branch_is_default(b)));
+            json_object_set_new(o, "protected",
+                                jbool(neonflow_branch_has_protected(b), neonflow_branch_is_protected(b)));
             json_object_set_new(o, "current_state", js(neonflow_branch_current_state_raw(b)));
             json_object_set_new(o, "restore_status", js(restore_status(b)));
             json_object_set_new(o, "restored_from", js(neonflow_branch_restored_from(b)));
@@ -428,7 +430,7 @@ static int branches_list(cli *c)
         } else {
             printf("%-*s  %-*s  %-5s %-5s %-8s %-9s %s\n", wname, term_esc(neonflow_branch_name(b)), wid,
                    term_esc(neonflow_branch_id(b)),
-                   neonflow_branch_parent_id(b) ? "child" : "root", neonflow_branch_is_default(b) == 1 ? "yes" : "",
+                   neonflow_branch_parent_id(b) ? "child" : "root", neonflow_branch_is_default(b) ? "yes" : "",
                    dash(neonflow_branch_current_state_raw(b)), dash(restore_status(b)), dash(host));
         }
     }
