@@ -263,6 +263,43 @@ static void test_setters_validate(void **state)
     neonflow_call_options_free(NULL);
 }
 
+/* An await watches the call options' cancel token as well as its own: a
+ * trigger of either stops a sleep between polls at once. */
+static void test_await_stopped_by_call_cancel(void **state)
+{
+    (void)state;
+    stall_server s;
+    assert_int_equal(stall_start(&s, NULL), 0);
+    neonflow_client *c = client_for(&s);
+    neonflow_cancel *own = NULL, *tok = NULL;
+    neonflow_await_options *ao = NULL;
+    neonflow_call_options *call = NULL;
+    assert_int_equal(neonflow_cancel_new(&own), NEONFLOW_OK);
+    assert_int_equal(neonflow_cancel_new(&tok), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_new(&ao), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_cancel(ao, own), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_poll_interval(ao, 5000, 5000), NEONFLOW_OK);
+    assert_int_equal(neonflow_call_options_new(&call), NEONFLOW_OK);
+    assert_int_equal(neonflow_call_options_set_cancel(call, tok), NEONFLOW_OK);
+    trigger t = {tok, 200, 0, NULL, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, fire, &t), 0);
+    int rc = neonflow_operation_await(NULL, c, PROJECT, "0b5c2a4e-1111-2222-3333-444455556666", ao, call, NULL);
+    int64_t done = stall_now_ms();
+    pthread_join(th, NULL);
+    printf("# await cancelled by the call options' token: returned %lld ms after the trigger\n",
+           (long long)(done - t.fired_at));
+    assert_int_equal(rc, NEONFLOW_ECANCELLED);
+    assert_true(done - t.fired_at < 1000); /* the first poll was 5 s away */
+    assert_int_equal(stall_requests(&s), 0);
+    neonflow_call_options_free(call);
+    neonflow_await_options_free(ao);
+    neonflow_cancel_free(tok);
+    neonflow_cancel_free(own);
+    neonflow_client_free(c);
+    stall_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_request_id_on_every_attempt),
         cmocka_unit_test(test_null_call_options_unchanged),
         cmocka_unit_test(test_setters_validate),
+        cmocka_unit_test(test_await_stopped_by_call_cancel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
