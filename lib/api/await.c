@@ -256,6 +256,7 @@ static int poll_round(struct waiter *w, neonflow_error **err)
             continue;
         neonflow__call_ctx pc = {0};
         pc.cancel = w->cancel ? w->cancel : (w->outer ? w->outer->cancel : NULL);
+        pc.cancel2 = w->cancel && w->outer ? w->outer->cancel : NULL; /* the caller's, beside the await's own */
         pc.deadline_ms = w->deadline;
         if (w->outer) {
             pc.request_id = w->outer->request_id;

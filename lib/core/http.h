@@ -20,6 +20,7 @@
  * for a plain public API call). Not shared between threads. */
 typedef struct neonflow__call_ctx {
     neonflow_cancel *cancel; /* may be NULL */
+    neonflow_cancel *cancel2; /* a second token watched alike (an await's own beside the caller's); may be NULL */
     int64_t deadline_ms;     /* absolute, on the client's monotonic clock; 0 = none */
     /* Optional observer of retries and rate-limit waits. */
     void (*notify)(void *payload, int32_t kind, const char *method, const char *path,

@@ -81,7 +81,8 @@ static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl
                        curl_off_t ulnow)
 {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    return neonflow_cancel_is_triggered(clientp) ? 1 : 0;
+    const neonflow__transfer *k = clientp;
+    return neonflow_cancel_is_triggered(k->cancel) || neonflow_cancel_is_triggered(k->cancel2) ? 1 : 0;
 }
 
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userptr)
@@ -126,7 +127,7 @@ static void wake_multi(void *arg)
  * the token), so a cancel stops a transfer that waits for an answer within
  * milliseconds instead of at curl's next progress tick. *cancelled is set
  * when the transfer was stopped that way. */
-static CURLcode perform(CURL *h, neonflow_cancel *cancel, int *cancelled)
+static CURLcode perform(CURL *h, neonflow_cancel *cancel, neonflow_cancel *cancel2, int *cancelled)
 {
     *cancelled = 0;
     CURLM *m = curl_multi_init();
@@ -136,8 +137,10 @@ static CURLcode perform(CURL *h, neonflow_cancel *cancel, int *cancelled)
         curl_multi_cleanup(m);
         return CURLE_OUT_OF_MEMORY;
     }
-    neonflow__cancel_waker waker = {wake_multi, m, NULL};
+    neonflow__cancel_waker waker = {wake_multi, m, NULL}, waker2 = {wake_multi, m, NULL};
     int fired = neonflow__cancel_watch(cancel, &waker), watching = !fired;
+    int fired2 = neonflow__cancel_watch(cancel2, &waker2), watching2 = !fired2;
+    fired |= fired2;
     CURLcode cc = CURLE_OK;
     int running = 1;
     CURLMcode mc = CURLM_OK;
@@ -145,10 +148,12 @@ static CURLcode perform(CURL *h, neonflow_cancel *cancel, int *cancelled)
         mc = curl_multi_perform(m, &running);
         if (running && mc == CURLM_OK)
             mc = curl_multi_poll(m, NULL, 0, 1000, NULL);
-        fired = neonflow_cancel_is_triggered(cancel);
+        fired = neonflow_cancel_is_triggered(cancel) || neonflow_cancel_is_triggered(cancel2);
     }
     if (watching) /* before the multi goes: no wake may reach a freed handle */
         neonflow__cancel_unwatch(cancel, &waker);
+    if (watching2)
+        neonflow__cancel_unwatch(cancel2, &waker2);
     if (mc != CURLM_OK)
         cc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_RECV_ERROR;
     int left = 0, done = 0;
@@ -272,9 +277,9 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->errbuf);
-    if (k->cancel) {
+    if (k->cancel || k->cancel2) {
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, k->cancel);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)k);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }
     if (c->cfg.trace_hook) {
@@ -296,7 +301,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     }
 
     int stopped = 0;
-    a->cc = perform(h, k->cancel, &stopped);
+    a->cc = perform(h, k->cancel, k->cancel2, &stopped);
     /* A transfer that failed after an allocation failed (curl's own while
      * setting options or transferring, or the body buffer's) failed for want
      * of memory, whatever code curl chose. */

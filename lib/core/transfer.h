@@ -37,7 +37,7 @@ typedef struct neonflow__transfer {
     const char *body; /* NULL: none */
     size_t body_len;
     int64_t timeout_ms; /* whole exchange; the connect timeout never exceeds it */
-    neonflow_cancel *cancel;
+    neonflow_cancel *cancel, *cancel2; /* either stops the exchange; may be NULL */
 } neonflow__transfer;
 
 /* Runs the exchange; a->rid and a->body.max must be set. Returns NEONFLOW_OK

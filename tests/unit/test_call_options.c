@@ -287,11 +287,28 @@ static void test_await_stopped_by_call_cancel(void **state)
     int rc = neonflow_operation_await(NULL, c, PROJECT, "0b5c2a4e-1111-2222-3333-444455556666", ao, call, NULL);
     int64_t done = stall_now_ms();
     pthread_join(th, NULL);
-    printf("# await cancelled by the call options' token: returned %lld ms after the trigger\n",
+    printf("# await cancelled by the call options' token between polls: returned %lld ms after the trigger\n",
            (long long)(done - t.fired_at));
     assert_int_equal(rc, NEONFLOW_ECANCELLED);
     assert_true(done - t.fired_at < 1000); /* the first poll was 5 s away */
     assert_int_equal(stall_requests(&s), 0);
+
+    /* the same during a poll the server never answers */
+    neonflow_cancel *tok2 = NULL;
+    assert_int_equal(neonflow_cancel_new(&tok2), NEONFLOW_OK);
+    assert_int_equal(neonflow_call_options_set_cancel(call, tok2), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_poll_interval(ao, 10, 5000), NEONFLOW_OK);
+    trigger t2 = {tok2, 100, 0, &s, 1};
+    assert_int_equal(pthread_create(&th, NULL, fire, &t2), 0);
+    rc = neonflow_operation_await(NULL, c, PROJECT, "0b5c2a4e-1111-2222-3333-444455556666", ao, call, NULL);
+    done = stall_now_ms();
+    pthread_join(th, NULL);
+    printf("# await cancelled by the call options' token during a poll: returned %lld ms after the trigger\n",
+           (long long)(done - t2.fired_at));
+    assert_int_equal(rc, NEONFLOW_ECANCELLED);
+    assert_true(done - t2.fired_at < 1000);
+    assert_int_equal(stall_requests(&s), 1);
+    neonflow_cancel_free(tok2);
     neonflow_call_options_free(call);
     neonflow_await_options_free(ao);
     neonflow_cancel_free(tok);
