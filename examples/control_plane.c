@@ -9,7 +9,8 @@
  * limit (Neon's 700 requests/min) are shared by all threads. So: one client,
  * a pool of worker threads, and one set of run options per project run.
  *
- * NEON_API_KEY (and optionally NEON_API_HOST) configure the client.
+ * NEON_API_KEY (and optionally NEON_API_HOST) configure the client, read
+ * because it enables the environment explicitly.
  */
 #include <neonflow/neonflow.h>
 #include <pthread.h>
@@ -88,6 +89,11 @@ int main(int argc, char **argv)
     neonflow_client_options *copts = NULL;
     neonflow_error *err = NULL;
     int rc = neonflow_client_options_new(&copts);
+    /* One operator key for this demo; a multi-tenant control plane sets each
+     * tenant's key with neonflow_client_options_set_api_key instead and
+     * leaves the environment off, so a tenant without a key fails. */
+    if (rc == NEONFLOW_OK)
+        rc = neonflow_client_options_set_use_environment(copts, 1);
     if (rc == NEONFLOW_OK)
         rc = neonflow_client_new(&client, copts, &err);
     neonflow_client_options_free(copts);

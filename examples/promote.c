@@ -7,7 +7,7 @@
  * project already set up it changes nothing).
  *
  * Configuration comes from the environment, like the CLI:
- *   NEON_API_KEY     the API key (read by the client itself)
+ *   NEON_API_KEY     the API key (read by the client: use_environment is on)
  *   NEON_API_HOST    optional base URL, e.g. the emulator's
  *   NEON_PROJECT_ID  the project to promote in
  */
@@ -71,9 +71,11 @@ int main(void)
     neonflow_error *err = NULL;
     int rc, status = 1;
 
-    /* A client with default options: key and host from the environment. */
+    /* A client with key and host from the environment, which the library
+     * reads only when asked to. */
     if (neonflow_client_options_new(&copts) != NEONFLOW_OK)
         return 1;
+    neonflow_client_options_set_use_environment(copts, 1);
     rc = neonflow_client_new(&client, copts, &err);
     neonflow_client_options_free(copts); /* the client keeps a copy */
     if (rc != NEONFLOW_OK) {

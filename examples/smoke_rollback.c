@@ -58,6 +58,7 @@ int main(int argc, char **argv)
     int status = 1;
 
     if (neonflow_client_options_new(&copts) != NEONFLOW_OK ||
+        neonflow_client_options_set_use_environment(copts, 1) != NEONFLOW_OK ||
         neonflow_client_new(&client, copts, &err) != NEONFLOW_OK ||
         neonflow_run_options_new(&run) != NEONFLOW_OK ||
         neonflow_run_options_set_project_id(run, project) != NEONFLOW_OK ||

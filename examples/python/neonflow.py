@@ -24,7 +24,7 @@ import json
 import os
 
 __all__ = ["Client", "Report", "Step", "Resource", "Event", "Branch", "CancelToken",
-           "NeonflowError", "version", "strerror", "error_name", "load_library"]
+           "NeonflowError", "version", "strerror", "error_name", "enum_name", "load_library"]
 
 # ---- constants (the values are part of the ABI; see include/neonflow/*.h) ----
 OK = 0
@@ -35,12 +35,23 @@ EUNCERTAIN = -208
 EOPTIMEOUT = -302
 ECALLBACK = -500
 
-WORKFLOWS = {1: "setup", 2: "promote", 3: "refresh", 4: "rollback", 5: "backups", 6: "prune"}
-STEP_STATUS = {0: "planned", 1: "done", 2: "resumed", 3: "skipped", 4: "failed", 5: "vetoed", 6: "undone"}
-EVENT_KINDS = {1: "run_started", 2: "step_begin", 3: "step_end", 4: "operation", 5: "retry",
-               6: "rate_limit_wait", 7: "warning", 8: "run_ended"}
-RESOURCE_KINDS = {1: "snapshot", 2: "branch", 3: "endpoint"}
-ACTIONS = {1: "create", 2: "replace", 3: "delete", 4: "keep"}
+TLS_1_2 = 12
+TLS_1_3 = 13
+REPORT_JSON_COMPACT = 1
+
+# Enumerations only grow: their names come from the library's _name()
+# functions ("unknown" for a value it does not know), never from a copy here.
+_NAME_FUNCTIONS = ("workflow_kind", "step_status", "resource_kind", "resource_action", "event_kind",
+                   "lock_kind", "log_level", "trace_kind", "tls_version", "branch_state",
+                   "restore_status", "endpoint_type", "endpoint_state", "operation_status",
+                   "operation_action")
+
+
+def enum_name(family, value):
+    """The library's name of `value` in `family` (e.g. "step_status", 1 -> "done")."""
+    if family not in _NAME_FUNCTIONS:
+        raise ValueError("unknown enumeration family %r" % (family,))
+    return _s(getattr(load_library(), "neonflow_%s_name" % family)(value))
 
 _c = ctypes
 _P = _c.c_void_p
@@ -70,6 +81,7 @@ _PROTOS = {
     "neonflow_error_method": (_S, [_P]),
     "neonflow_error_path": (_S, [_P]),
     "neonflow_error_retryable": (_I, [_P]),
+    "neonflow_error_retry_after_ms": (_I64, [_P]),
     "neonflow_error_free": (None, [_P]),
     # client
     "neonflow_client_options_new": (_I, [_c.POINTER(_P)]),
@@ -80,6 +92,12 @@ _PROTOS = {
     "neonflow_client_options_set_request_timeout_ms": (_I, [_P, _I64]),
     "neonflow_client_options_set_max_retries": (_I, [_P, _I32]),
     "neonflow_client_options_set_ca_file": (_I, [_P, _S]),
+    "neonflow_client_options_set_use_environment": (_I, [_P, _I]),
+    "neonflow_client_options_set_proxy": (_I, [_P, _S]),
+    "neonflow_client_options_set_noproxy": (_I, [_P, _S]),
+    "neonflow_client_options_set_ca_path": (_I, [_P, _S]),
+    "neonflow_client_options_set_ca_blob": (_I, [_P, _c.c_char_p, _SZ]),
+    "neonflow_client_options_set_tls_min_version": (_I, [_P, _I32]),
     "neonflow_client_new": (_I, [_c.POINTER(_P), _P, _c.POINTER(_P)]),
     "neonflow_client_free": (None, [_P]),
     "neonflow_client_base_url": (_S, [_P]),
@@ -149,7 +167,7 @@ _PROTOS = {
     "neonflow_report_api_calls": (_I64, [_P]),
     "neonflow_report_retries": (_I64, [_P]),
     "neonflow_report_duration_ms": (_I64, [_P]),
-    "neonflow_report_to_json": (_I, [_c.POINTER(_P), _P, _c.POINTER(_P)]),
+    "neonflow_report_to_json": (_I, [_c.POINTER(_P), _P, _c.c_uint32, _c.POINTER(_P)]),
     "neonflow_report_free": (None, [_P]),
     "neonflow_step_name": (_S, [_P]),
     "neonflow_step_description": (_S, [_P]),
@@ -201,6 +219,8 @@ for _name in _REPORT_STRINGS:
     _PROTOS["neonflow_report_" + _name] = (_S, [_P])
 _PROTOS["neonflow_report_lost_writes_start_ms"] = (_I64, [_P])
 _PROTOS["neonflow_report_lost_writes_end_ms"] = (_I64, [_P])
+for _name in _NAME_FUNCTIONS:
+    _PROTOS["neonflow_%s_name" % _name] = (_S, [_I32])
 
 
 def _candidates():
@@ -264,7 +284,7 @@ class NeonflowError(Exception):
     """A failed libneonflow call: the NEONFLOW_E* code and the details."""
 
     def __init__(self, code, name=None, message=None, http_status=0, request_id="",
-                 neon_code="", method="", path="", retryable=False, report=None):
+                 neon_code="", method="", path="", retryable=False, report=None, retry_after_ms=-1):
         self.code = code
         self.name = name or error_name(code)
         self.message = message or strerror(code)
@@ -275,6 +295,7 @@ class NeonflowError(Exception):
         self.path = path
         self.retryable = retryable
         self.report = report
+        self.retry_after_ms = retry_after_ms  # the server's Retry-After, -1 when none
         text = "%s: %s" % (self.name, self.message)
         if http_status:
             text += " (HTTP %d%s)" % (http_status, ", request " + request_id if request_id else "")
@@ -291,7 +312,8 @@ class NeonflowError(Exception):
             return cls(code, error_name(code), _s(lib.neonflow_error_message(e)),
                        lib.neonflow_error_http_status(e), _s(lib.neonflow_error_request_id(e)),
                        _s(lib.neonflow_error_neon_code(e)), _s(lib.neonflow_error_method(e)),
-                       _s(lib.neonflow_error_path(e)), bool(lib.neonflow_error_retryable(e)), report)
+                       _s(lib.neonflow_error_path(e)), bool(lib.neonflow_error_retryable(e)), report,
+                       lib.neonflow_error_retry_after_ms(e))
         finally:
             lib.neonflow_error_free(e)
 
@@ -355,8 +377,8 @@ class Event:
 
     def __init__(self, ev):
         lib = _lib
-        self.kind = EVENT_KINDS.get(lib.neonflow_event_kind(ev), "unknown")
-        self.workflow = WORKFLOWS.get(lib.neonflow_event_workflow(ev), "unknown")
+        self.kind = _s(lib.neonflow_event_kind_name(lib.neonflow_event_kind(ev)))
+        self.workflow = _s(lib.neonflow_workflow_kind_name(lib.neonflow_event_workflow(ev)))
         self.run_id = _s(lib.neonflow_event_run_id(ev))
         self.step = _s(lib.neonflow_event_step(ev))
         self.message = _s(lib.neonflow_event_message(ev))
@@ -370,7 +392,7 @@ class Event:
     @property
     def step_status(self):
         """For step_end events: "done", "skipped", ..."""
-        return STEP_STATUS.get(self.status, "unknown") if self.kind == "step_end" else ""
+        return enum_name("step_status", self.status) if self.kind == "step_end" else ""
 
     def __repr__(self):
         return "Event(%s, step=%r, message=%r)" % (self.kind, self.step, self.message)
@@ -399,8 +421,8 @@ class Resource:
 
     def __init__(self, r):
         lib = _lib
-        self.kind = RESOURCE_KINDS.get(lib.neonflow_resource_kind(r), "unknown")
-        self.action = ACTIONS.get(lib.neonflow_resource_action(r), "unknown")
+        self.kind = _s(lib.neonflow_resource_kind_name(lib.neonflow_resource_kind(r)))
+        self.action = _s(lib.neonflow_resource_action_name(lib.neonflow_resource_action(r)))
         self.name = _s(lib.neonflow_resource_name(r))
         self.id = _s(lib.neonflow_resource_id(r))
         self.role = _s(lib.neonflow_resource_role(r))
@@ -422,7 +444,7 @@ class Step:
         lib = _lib
         self.name = _s(lib.neonflow_step_name(s))
         self.description = _s(lib.neonflow_step_description(s))
-        self.status = STEP_STATUS.get(lib.neonflow_step_status(s), "unknown")
+        self.status = _s(lib.neonflow_step_status_name(lib.neonflow_step_status(s)))
         self.mutating = bool(lib.neonflow_step_mutating(s))
         self.duration_ms = lib.neonflow_step_duration_ms(s)
         self.api_calls = lib.neonflow_step_api_calls(s)
@@ -441,7 +463,7 @@ class Report(_Owned):
     def _get(self, name):
         return getattr(_lib, "neonflow_report_" + name)(self._alive())
 
-    workflow = property(lambda self: WORKFLOWS.get(self._get("workflow"), "unknown"))
+    workflow = property(lambda self: _s(_lib.neonflow_workflow_kind_name(self._get("workflow"))))
     run_id = property(lambda self: _s(self._get("run_id")))
     dry_run = property(lambda self: bool(self._get("dry_run")))
     result = property(lambda self: self._get("result"))
@@ -457,16 +479,22 @@ class Report(_Owned):
         p = self._alive()
         return [Step(_lib.neonflow_report_step(p, i)) for i in range(_lib.neonflow_report_step_count(p))]
 
-    def to_dict(self):
-        """The report's JSON document (what `neonflow --json` prints), parsed."""
+    def to_json(self, compact=False):
+        """The report's JSON document (what `neonflow --json` prints, with its
+        integer "schema_version"), as text; compact=True gives one line."""
         out, errp = _P(), _P()
-        rc = _lib.neonflow_report_to_json(ctypes.byref(out), self._alive(), ctypes.byref(errp))
+        rc = _lib.neonflow_report_to_json(ctypes.byref(out), self._alive(),
+                                          REPORT_JSON_COMPACT if compact else 0, ctypes.byref(errp))
         if rc != OK:
             raise NeonflowError._take(rc, errp)
         try:
-            return json.loads(ctypes.string_at(out.value).decode("utf-8"))
+            return ctypes.string_at(out.value).decode("utf-8")
         finally:
             _lib.neonflow_free(out.value)
+
+    def to_dict(self):
+        """The report's JSON document, parsed."""
+        return json.loads(self.to_json(compact=True))
 
     def __repr__(self):
         if not self._ptr:
@@ -549,19 +577,28 @@ class Client(_Owned):
     """A connection to the Neon API. Share one between threads.
 
     api_key / base_url default to NEON_API_KEY / NEON_API_HOST (then Neon's
-    public API). request_timeout and ca_file are optional.
+    public API) because use_environment is on by default here, as in the
+    CLI; a service holding keys for several tenants passes
+    use_environment=False so a missing key fails instead of borrowing the
+    process's. request_timeout, ca_file, ca_path, ca_blob (PEM bytes), proxy,
+    noproxy and tls_min_version (TLS_1_2 / TLS_1_3) are optional.
     """
     _free_name = "neonflow_client_free"
 
     def __init__(self, api_key=None, base_url=None, user_agent_suffix=None,
-                 request_timeout=None, max_retries=None, ca_file=None):
+                 request_timeout=None, max_retries=None, ca_file=None, use_environment=True,
+                 proxy=None, noproxy=None, ca_path=None, ca_blob=None, tls_min_version=None):
         lib = load_library()
         super().__init__(None)
         opts = _with_options("client", [
+            ("use_environment", 1 if use_environment else 0),
             ("api_key", _b(api_key)), ("base_url", _b(base_url)),
             ("user_agent_suffix", _b(user_agent_suffix)),
             ("request_timeout_ms", int(request_timeout * 1000) if request_timeout else None),
-            ("max_retries", max_retries), ("ca_file", _b(ca_file))])
+            ("max_retries", max_retries), ("ca_file", _b(ca_file)),
+            ("proxy", _b(proxy)), ("noproxy", _b(noproxy)), ("ca_path", _b(ca_path)),
+            ("ca_blob", (bytes(ca_blob), len(ca_blob)) if ca_blob is not None else None),
+            ("tls_min_version", tls_min_version)])
         try:
             p, errp = _P(), _P()
             rc = lib.neonflow_client_new(ctypes.byref(p), opts, ctypes.byref(errp))
@@ -662,6 +699,8 @@ def _with_options(kind, setters):
             setter = getattr(lib, "neonflow_%s_options_set_%s" % (kind, name))
             if name.endswith("_hook"):
                 _check(setter(p.value, value, None, _NO_DESTROY))
+            elif isinstance(value, tuple):
+                _check(setter(p.value, *value))
             else:
                 _check(setter(p.value, value))
     except BaseException:

@@ -37,6 +37,15 @@ check(neonflow.strerror(-2) != "", "strerror(-2)")
 e = expect_error(lambda: neonflow.Client(base_url="http://example.com/api/v2"), "NEONFLOW_EINSECURE")
 check(e is not None and e.code == -7, "plain http to a non-loopback host is refused")
 
+e = expect_error(lambda: neonflow.Client(use_environment=False), "NEONFLOW_ECONFIG")
+check(e is not None and "NEON_API_KEY" in os.environ, "use_environment=False: no key despite NEON_API_KEY")
+with neonflow.Client(api_key=os.environ["NEON_API_KEY"], use_environment=False) as c:
+    check(c.base_url != os.environ["NEON_API_HOST"], "use_environment=False: NEON_API_HOST not read")
+
+check(neonflow.enum_name("step_status", 1) == "done" and neonflow.enum_name("event_kind", 999) == "unknown",
+      "enumeration names come from the library")
+check(neonflow.enum_name("operation_status", 2) == "running", "Neon's names too")
+
 with neonflow.Client() as client:
     check(client.base_url == os.environ["NEON_API_HOST"], "base URL from NEON_API_HOST")
 
@@ -77,6 +86,9 @@ with neonflow.Client() as client:
               "promote with a given run id reports the lost-write window")
         doc = rep.to_dict()
         check(doc.get("run_id") == "py-binding-1", "to_dict() parses the report's JSON")
+        check(doc.get("schema_version") == 1 and "\n" not in rep.to_json(compact=True)
+              and rep.to_json().startswith('{\n  "schema_version": 1,'),
+              "the JSON carries schema_version; compact is one line")
         kept = rep
     check(repr(kept) == "Report(closed)", "the report is freed when the with block ends")
 

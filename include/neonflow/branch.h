@@ -35,6 +35,11 @@ typedef struct neonflow_branch_list_options neonflow_branch_list_options;
 typedef struct neonflow_branch_create_options neonflow_branch_create_options;
 typedef struct neonflow_branch_update_options neonflow_branch_update_options;
 
+/*
+ * The enumerations below are append-only: values are never renumbered or
+ * reused, and later versions may add new ones (Neon adds states), so callers
+ * must tolerate values they do not know (treat them like _UNKNOWN).
+ */
 /* Branch state (current_state, pending_state); Neon documents it as a plain string. */
 #define NEONFLOW_BRANCH_STATE_NONE      -1 /**< field absent (pending_state) */
 #define NEONFLOW_BRANCH_STATE_UNKNOWN    0
@@ -49,6 +54,16 @@ typedef struct neonflow_branch_update_options neonflow_branch_update_options;
 #define NEONFLOW_RESTORE_STATUS_RESTORED   1
 #define NEONFLOW_RESTORE_STATUS_FINALIZED  2
 #define NEONFLOW_RESTORE_STATUS_DETACHING  3
+
+/**
+ * The static name of a NEONFLOW_BRANCH_STATE_* value: Neon's own string
+ * ("init", "resetting", "ready", "archived"), "none" for _NONE, "unknown" for
+ * _UNKNOWN and any value this version does not know. Never NULL.
+ * Thread-safety: any thread.
+ */
+NEONFLOW_API const char *neonflow_branch_state_name(int32_t state);
+/** Same for NEONFLOW_RESTORE_STATUS_* ("restored", "finalized", "detaching", "none", "unknown"). */
+NEONFLOW_API const char *neonflow_restore_status_name(int32_t status);
 
 /* ---- branch getters ---------------------------------------------------- */
 NEONFLOW_API const char *neonflow_branch_id(const neonflow_branch *b);

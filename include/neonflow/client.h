@@ -4,7 +4,9 @@
  * A client is created once from an options object and is then immutable. One
  * client may be used by many threads at once: each call in flight uses its own
  * curl handle, and connections, DNS and TLS sessions and the rate limiter are
- * shared. The library starts no threads and writes nothing to stderr.
+ * shared. The library starts no threads, writes nothing to stderr and reads
+ * no environment variable unless neonflow_client_options_set_use_environment
+ * asks it to.
  * Retry and rate-limit waits sleep on the calling thread only; the log and
  * trace hooks run on the thread making the call, possibly on several threads
  * at once, so a hook shared by threads must be thread-safe itself.
@@ -32,11 +34,24 @@ NEONFLOW_BEGIN_DECLS
 typedef struct neonflow_client neonflow_client;
 typedef struct neonflow_client_options neonflow_client_options;
 
+/*
+ * Enumerations in this header (log levels, trace kinds, TLS versions) are
+ * append-only: values are never renumbered or reused, and later versions may
+ * add new ones, so callers must tolerate values they do not know.
+ */
+
 /* Log levels passed to the log hook. */
 #define NEONFLOW_LOG_ERROR 0
 #define NEONFLOW_LOG_WARN  1
 #define NEONFLOW_LOG_INFO  2
 #define NEONFLOW_LOG_DEBUG 3
+
+/**
+ * The static lower-case name of a log level ("error", "warn", "info",
+ * "debug"), for bindings. Never NULL: "unknown" for a value this version does
+ * not know. Thread-safety: any thread.
+ */
+NEONFLOW_API const char *neonflow_log_level_name(int32_t level);
 
 /**
  * Log hook: receives one already formatted line (no trailing newline) that
@@ -53,13 +68,32 @@ typedef void (*neonflow_log_fn)(int32_t level, const char *message, void *payloa
 #define NEONFLOW_TRACE_DATA_IN     4 /**< response body */
 
 /**
+ * The static name of a trace kind ("info", "header_out", "data_out",
+ * "header_in", "data_in"). Never NULL: "unknown" for a value this version
+ * does not know. Thread-safety: any thread.
+ */
+NEONFLOW_API const char *neonflow_trace_kind_name(int32_t kind);
+
+/**
  * HTTP trace hook: sees the raw exchange. `data` is not NUL-terminated and is
  * valid only during the call. The Authorization header always reads
  * "Authorization: Bearer ***".
  */
 typedef void (*neonflow_trace_fn)(int32_t kind, const char *data, size_t len, void *payload);
 
-/** Default base URL, used when neither the option nor NEON_API_HOST is set. */
+/** Minimum TLS versions (neonflow_client_options_set_tls_min_version). */
+#define NEONFLOW_TLS_1_2 12 /**< TLS 1.2 or later (the default) */
+#define NEONFLOW_TLS_1_3 13 /**< TLS 1.3 only */
+
+/**
+ * The static name of a NEONFLOW_TLS_* value ("tls1.2", "tls1.3"). Never
+ * NULL: "unknown" for a value this version does not know. Thread-safety: any
+ * thread.
+ */
+NEONFLOW_API const char *neonflow_tls_version_name(int32_t version);
+
+/** Default base URL, used when neither the option nor (with the environment
+ * enabled) NEON_API_HOST is set. */
 #define NEONFLOW_DEFAULT_BASE_URL "https://console.neon.tech/api/v2"
 
 /**
@@ -74,15 +108,18 @@ NEONFLOW_API int neonflow_client_options_new(neonflow_client_options **out);
 NEONFLOW_API void neonflow_client_options_free(neonflow_client_options *opts);
 
 /**
- * The Neon API key. When never set (or set to NULL) the client uses the
- * NEON_API_KEY environment variable. An empty string is rejected
- * (NEONFLOW_EINVAL); so is a key containing control characters or spaces.
+ * The Neon API key (copied). Required: when never set (or set to NULL) the
+ * client is not created (NEONFLOW_ECONFIG), unless
+ * neonflow_client_options_set_use_environment() lets it read NEON_API_KEY.
+ * An empty string is rejected (NEONFLOW_EINVAL); so is a key containing
+ * control characters or spaces.
  */
 NEONFLOW_API int neonflow_client_options_set_api_key(neonflow_client_options *opts, const char *api_key);
 
 /**
  * The API base URL, e.g. "https://console.neon.tech/api/v2". When never set
- * (or NULL) the client uses NEON_API_HOST, then NEONFLOW_DEFAULT_BASE_URL.
+ * (or NULL) the client uses NEONFLOW_DEFAULT_BASE_URL (or NEON_API_HOST
+ * first, when the environment is enabled).
  * Must be an absolute http:// or https:// URL with a host and no query or
  * fragment (NEONFLOW_EINVAL otherwise); a trailing '/' is dropped. http:// is
  * accepted by the client only for loopback hosts unless
@@ -137,8 +174,95 @@ NEONFLOW_API int neonflow_client_options_set_rate_limit(neonflow_client_options 
 /** Largest response body accepted, in bytes (default 64 MiB, minimum 1024). */
 NEONFLOW_API int neonflow_client_options_set_max_response_bytes(neonflow_client_options *opts, int64_t bytes);
 
-/** A PEM file of CA certificates to verify the server with. NULL restores the system store. */
+/** A PEM file of CA certificates to verify the server with (copied path). NULL restores the system store. */
 NEONFLOW_API int neonflow_client_options_set_ca_file(neonflow_client_options *opts, const char *path);
+
+/**
+ * Lets the client read the process environment (default 0: it reads none):
+ * NEON_API_KEY when no key was set, NEON_API_HOST when no base URL was set
+ * (explicit settings always win), and libcurl's proxy variables (http_proxy,
+ * https_proxy, all_proxy, no_proxy) when no proxy or no-proxy list was set.
+ * With it off a client without a key fails with NEONFLOW_ECONFIG, so one
+ * tenant of a control plane can never be handed the process's key. Command
+ * line tools and scripts turn it on. The variables are read once, by
+ * neonflow_client_new. Errors: NEONFLOW_EINVAL (opts NULL).
+ */
+NEONFLOW_API int neonflow_client_options_set_use_environment(neonflow_client_options *opts, int use);
+
+/**
+ * Sends every request through a proxy: "http://host:port",
+ * "https://host:port", "socks5h://host:port" (also socks4, socks4a,
+ * socks5), optionally with "user:password@" (treated as a secret). NULL
+ * removes it (then, with the environment enabled, libcurl's proxy variables
+ * apply; without, no proxy is used). An https:// base URL crosses the proxy
+ * inside a CONNECT tunnel, so the proxy sees the host name only, never the
+ * API key. A plain http:// base URL would be read by the proxy, key
+ * included: the client refuses that (NEONFLOW_EINSECURE) unless the proxy is
+ * on a loopback address or neonflow_client_options_set_allow_insecure_http()
+ * allows it. Errors: NEONFLOW_EINVAL (opts NULL, another scheme, no host,
+ * spaces or control characters), NEONFLOW_ENOMEM.
+ */
+NEONFLOW_API int neonflow_client_options_set_proxy(neonflow_client_options *opts, const char *url);
+
+/**
+ * Hosts reached without the proxy: a comma-separated list of host names
+ * (matching their subdomains too), IP addresses or CIDR ranges, or "*" for
+ * all (libcurl's CURLOPT_NOPROXY syntax). NULL or "" clears it. Errors:
+ * NEONFLOW_EINVAL (opts NULL, control characters), NEONFLOW_ENOMEM.
+ */
+NEONFLOW_API int neonflow_client_options_set_noproxy(neonflow_client_options *opts, const char *hosts);
+
+/**
+ * A directory of CA certificates (OpenSSL c_rehash layout) to verify the
+ * server with, in addition to the CA file. NULL clears it. Errors:
+ * NEONFLOW_EINVAL (opts NULL, empty, control characters), NEONFLOW_ENOMEM.
+ */
+NEONFLOW_API int neonflow_client_options_set_ca_path(neonflow_client_options *opts, const char *dir);
+
+/**
+ * An in-memory PEM bundle of CA certificates, used instead of the CA file
+ * (for a control plane that keeps its trust anchors outside the file
+ * system). The `len` bytes at `pem` are copied. NULL (with len 0) clears it.
+ * Errors: NEONFLOW_EINVAL (opts NULL, len 0 or over 16 MiB, len without
+ * pem), NEONFLOW_ENOMEM; a libcurl without blob support fails
+ * neonflow_client_new with NEONFLOW_EUNSUPPORTED.
+ */
+NEONFLOW_API int neonflow_client_options_set_ca_blob(neonflow_client_options *opts, const void *pem, size_t len);
+
+/**
+ * A client certificate for mutual TLS, as PEM files: `cert_path` holds the
+ * certificate (and the key when `key_path` is NULL). NULL, NULL clears it.
+ * Replaces nothing set with _set_client_cert_blob; setting both fails
+ * neonflow_client_new with NEONFLOW_ECONFIG. A file that cannot be read
+ * fails the requests with NEONFLOW_ETLS. Errors: NEONFLOW_EINVAL (opts NULL,
+ * a key without a certificate, empty paths), NEONFLOW_ENOMEM.
+ */
+NEONFLOW_API int neonflow_client_options_set_client_cert_file(neonflow_client_options *opts, const char *cert_path, const char *key_path);
+
+/**
+ * A client certificate and its key as in-memory PEM (both copied; the key
+ * is wiped from memory when freed). key_pem NULL: the key is in the
+ * certificate's PEM. NULL, 0, NULL, 0 clears it. Errors: NEONFLOW_EINVAL
+ * (opts NULL, a length of 0 or over 16 MiB, a key without a certificate),
+ * NEONFLOW_ENOMEM.
+ */
+NEONFLOW_API int neonflow_client_options_set_client_cert_blob(neonflow_client_options *opts, const void *cert_pem, size_t cert_len, const void *key_pem, size_t key_len);
+
+/**
+ * The password of an encrypted client key (copied, wiped when freed; NULL
+ * or "" clears it). Setting it without a client certificate fails
+ * neonflow_client_new with NEONFLOW_ECONFIG. Errors: NEONFLOW_EINVAL (opts
+ * NULL, longer than 1024 bytes), NEONFLOW_ENOMEM.
+ */
+NEONFLOW_API int neonflow_client_options_set_client_key_password(neonflow_client_options *opts, const char *password);
+
+/**
+ * The lowest TLS version the client accepts: NEONFLOW_TLS_1_2 (the default)
+ * or NEONFLOW_TLS_1_3. A server that speaks only older versions fails the
+ * handshake (NEONFLOW_ETLS, not retried). Errors: NEONFLOW_EINVAL (opts
+ * NULL, another value).
+ */
+NEONFLOW_API int neonflow_client_options_set_tls_min_version(neonflow_client_options *opts, int32_t version);
 
 /**
  * Allows plain http:// base URLs to non-loopback hosts (default 0: refused
@@ -162,8 +286,10 @@ NEONFLOW_API int neonflow_client_options_set_trace_hook(neonflow_client_options 
  * at once. Hooks are shared: a hook's destroy callback runs once, when neither
  * the options object nor any client created from it uses that hook any more.
  * Errors: NEONFLOW_EINVAL (NULL out/opts), NEONFLOW_ECONFIG (no API key in the
- * options or NEON_API_KEY; malformed NEON_API_HOST), NEONFLOW_EINSECURE,
- * NEONFLOW_ENOMEM, NEONFLOW_EGENERIC (libcurl could not be initialised).
+ * options, nor in NEON_API_KEY with the environment enabled; malformed
+ * NEON_API_HOST; conflicting client certificate settings),
+ * NEONFLOW_EINSECURE, NEONFLOW_EUNSUPPORTED (libcurl lacks an option that was
+ * set), NEONFLOW_ENOMEM, NEONFLOW_EGENERIC (libcurl could not be initialised).
  * The first call installs the process-wide allocation functions described at
  * the top of this header; if that fails for want of memory, a later call
  * tries again. *out is NULL after a failure. Thread-safety: may be called

@@ -26,6 +26,11 @@ NEONFLOW_BEGIN_DECLS
 typedef struct neonflow_endpoint neonflow_endpoint;
 typedef struct neonflow_endpoint_list neonflow_endpoint_list;
 
+/*
+ * The enumerations below are append-only: values are never renumbered or
+ * reused, and later versions may add new ones (Neon adds states), so callers
+ * must tolerate values they do not know (treat them like _UNKNOWN).
+ */
 /* Endpoint type. */
 #define NEONFLOW_ENDPOINT_TYPE_UNKNOWN    0
 #define NEONFLOW_ENDPOINT_TYPE_READ_ONLY  1
@@ -37,6 +42,15 @@ typedef struct neonflow_endpoint_list neonflow_endpoint_list;
 #define NEONFLOW_ENDPOINT_STATE_INIT     1
 #define NEONFLOW_ENDPOINT_STATE_ACTIVE   2
 #define NEONFLOW_ENDPOINT_STATE_IDLE     3
+
+/**
+ * The static name of a NEONFLOW_ENDPOINT_TYPE_* value, Neon's own string
+ * ("read_only", "read_write"); "unknown" for _UNKNOWN and values this version
+ * does not know. Never NULL. Thread-safety: any thread.
+ */
+NEONFLOW_API const char *neonflow_endpoint_type_name(int32_t type);
+/** Same for NEONFLOW_ENDPOINT_STATE_* ("init", "active", "idle", "none" for _NONE, "unknown"). */
+NEONFLOW_API const char *neonflow_endpoint_state_name(int32_t state);
 
 /** Endpoint ID, e.g. "ep-little-smoke-851426". */
 NEONFLOW_API const char *neonflow_endpoint_id(const neonflow_endpoint *e);

@@ -121,6 +121,16 @@ NEONFLOW_API const char *neonflow_error_path(const neonflow_error *e);
  */
 NEONFLOW_API int neonflow_error_retryable(const neonflow_error *e);
 
+/**
+ * How long the server asked to wait before trying again, in milliseconds:
+ * the Retry-After header of the final HTTP answer behind the failure (seconds
+ * or an HTTP date, converted; 0 for a date in the past), or -1 when that
+ * answer had none, there was no answer, or `e` is NULL. A control plane can
+ * use it to schedule its own retry after the library's retries are spent.
+ * Thread-safety: any thread (the error object must not be freed meanwhile).
+ */
+NEONFLOW_API int64_t neonflow_error_retry_after_ms(const neonflow_error *e);
+
 /** Frees an error object. NULL is accepted. */
 NEONFLOW_API void neonflow_error_free(neonflow_error *e);
 

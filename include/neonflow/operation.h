@@ -34,6 +34,12 @@ NEONFLOW_BEGIN_DECLS
 typedef struct neonflow_operation neonflow_operation;
 typedef struct neonflow_operation_list neonflow_operation_list;
 
+/*
+ * The enumerations below are append-only: values are never renumbered or
+ * reused, and later versions may add new ones (Neon adds states), so callers
+ * must tolerate values they do not know (treat them like _UNKNOWN).
+ */
+
 /* ---- status (neon-api.md §5.3) ------------------------------------------- */
 #define NEONFLOW_OP_STATUS_UNKNOWN     0 /**< a status this version does not know: see _status_raw */
 #define NEONFLOW_OP_STATUS_SCHEDULING  1
@@ -83,6 +89,16 @@ typedef struct neonflow_operation_list neonflow_operation_list;
 #define NEONFLOW_OP_ACTION_MARK_MIGRATION_PREPARED         34
 #define NEONFLOW_OP_ACTION_UPDATE_CATALOG                  35
 #define NEONFLOW_OP_ACTION_EPC_SYNC                        36
+
+/**
+ * The static name of a NEONFLOW_OP_STATUS_* value, Neon's own string
+ * ("scheduling", "running", ...); "unknown" for _UNKNOWN and values this
+ * version does not know (the operation's _status_raw has Neon's string
+ * then). Never NULL. Thread-safety: any thread.
+ */
+NEONFLOW_API const char *neonflow_operation_status_name(int32_t status);
+/** Same for NEONFLOW_OP_ACTION_* ("create_compute", ..., "unknown"). */
+NEONFLOW_API const char *neonflow_operation_action_name(int32_t action);
 
 /* ---- operation getters --------------------------------------------------- */
 /** Operation ID (a UUID). Never NULL for a non-NULL operation. */

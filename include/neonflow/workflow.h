@@ -48,6 +48,16 @@ typedef struct neonflow_step neonflow_step;
 typedef struct neonflow_resource neonflow_resource;
 typedef struct neonflow_event neonflow_event;
 
+/*
+ * Every enumeration of this header (workflow kinds, step statuses, resource
+ * kinds and actions, event kinds, lock request kinds) is append-only: values
+ * are never renumbered or reused, and later versions add new ones (a new
+ * step status, a new event kind), so callers must tolerate values they do
+ * not know. Each family has a _name() function returning a static string
+ * (the names the JSON report uses; "unknown" for an unknown value, never
+ * NULL), so bindings need not copy the tables. They are safe from any thread.
+ */
+
 /* ---- workflow kinds ------------------------------------------------------ */
 #define NEONFLOW_WORKFLOW_SETUP    1
 #define NEONFLOW_WORKFLOW_PROMOTE  2
@@ -55,6 +65,8 @@ typedef struct neonflow_event neonflow_event;
 #define NEONFLOW_WORKFLOW_ROLLBACK 4
 #define NEONFLOW_WORKFLOW_BACKUPS  5
 #define NEONFLOW_WORKFLOW_PRUNE    6
+/** "setup", "promote", "refresh", "rollback", "backups", "prune" ("unknown" otherwise). */
+NEONFLOW_API const char *neonflow_workflow_kind_name(int32_t kind);
 
 /* ---- step status --------------------------------------------------------- */
 #define NEONFLOW_STEP_PLANNED  0 /**< not started (dry run, or the run stopped before it) */
@@ -64,16 +76,22 @@ typedef struct neonflow_event neonflow_event;
 #define NEONFLOW_STEP_FAILED   4 /**< the step failed; the report's message says how to continue */
 #define NEONFLOW_STEP_VETOED   5 /**< a gate or hook stopped the run before or in this step */
 #define NEONFLOW_STEP_UNDONE   6 /**< done, then cleaned up after a veto or failure */
+/** "planned", "done", "resumed", "skipped", "failed", "vetoed", "undone" ("unknown" otherwise). */
+NEONFLOW_API const char *neonflow_step_status_name(int32_t status);
 
 /* ---- resource kinds and actions ------------------------------------------ */
 #define NEONFLOW_RESOURCE_SNAPSHOT 1
 #define NEONFLOW_RESOURCE_BRANCH   2
 #define NEONFLOW_RESOURCE_ENDPOINT 3
+/** "snapshot", "branch", "endpoint" ("unknown" otherwise). */
+NEONFLOW_API const char *neonflow_resource_kind_name(int32_t kind);
 
 #define NEONFLOW_ACTION_CREATE  1
 #define NEONFLOW_ACTION_REPLACE 2 /**< a branch replaced by a finalized restore (it becomes the backup) */
 #define NEONFLOW_ACTION_DELETE  3
 #define NEONFLOW_ACTION_KEEP    4 /**< listed (backups) or kept by policy (prune) */
+/** "create", "replace", "delete", "keep" ("unknown" otherwise). */
+NEONFLOW_API const char *neonflow_resource_action_name(int32_t action);
 
 /* ---- events -------------------------------------------------------------- */
 #define NEONFLOW_EVENT_RUN_STARTED     1 /**< first event: the run id is known */
@@ -85,6 +103,11 @@ typedef struct neonflow_event neonflow_event;
 #define NEONFLOW_EVENT_WARNING         7 /**< e.g. lost writes, a leftover resource */
 #define NEONFLOW_EVENT_RUN_ENDED       8
 #define NEONFLOW_EVENT_LEASE           9 /**< the target's lease was taken, waited for, renewed or released */
+/**
+ * "run_started", "step_begin", "step_end", "operation", "retry",
+ * "rate_limit_wait", "warning", "run_ended", "lease" ("unknown" otherwise).
+ */
+NEONFLOW_API const char *neonflow_event_kind_name(int32_t kind);
 
 /**
  * Event hook: informational, cannot stop the run. `ev` is borrowed and valid
@@ -170,6 +193,8 @@ NEONFLOW_API int neonflow_run_options_set_lease_wait_ms(neonflow_run_options *op
 #define NEONFLOW_LOCK_ACQUIRE 1 /**< take the lock on the target for this run (or re-enter it: same run id) */
 #define NEONFLOW_LOCK_RENEW   2 /**< extend the lock by ttl_ms (called when a third of it has passed) */
 #define NEONFLOW_LOCK_RELEASE 3 /**< give the lock up (the run ended; not called when it crashed) */
+/** "acquire", "renew", "release" ("unknown" otherwise). */
+NEONFLOW_API const char *neonflow_lock_kind_name(int32_t kind);
 
 /** A lock hook's request: opaque, borrowed for the call, read with the getters below. */
 typedef struct neonflow_lock_request neonflow_lock_request;
@@ -427,8 +452,20 @@ NEONFLOW_API const char *neonflow_report_divergence_start(const neonflow_report 
  */
 NEONFLOW_API const char *neonflow_report_lost_writes_end_source(const neonflow_report *r);
 
-/** The report as a JSON document (what `neonflow --json` prints). Free with neonflow_free(). */
-NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, neonflow_error **err);
+/** neonflow_report_to_json flags. */
+#define NEONFLOW_REPORT_JSON_COMPACT 0x1u /**< one line, no indentation (default: indented by 2) */
+
+/**
+ * The report as a JSON document (what `neonflow --json` prints), into *out
+ * (free it with neonflow_free()). The document's schema is versioned by its
+ * top-level integer "schema_version" (1): fields are only added within a
+ * version, enumerations use the names of the _name() functions and may gain
+ * values; docs/workflows.md describes every field. `flags` is 0 or
+ * NEONFLOW_REPORT_JSON_COMPACT. Errors: NEONFLOW_EINVAL (NULL out or r,
+ * unknown flags), NEONFLOW_ENOMEM; *out is NULL after a failure.
+ * Thread-safety: any thread, as long as the report is not freed meanwhile.
+ */
+NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, uint32_t flags, neonflow_error **err);
 
 /** Frees a report. NULL-safe. */
 NEONFLOW_API void neonflow_report_free(neonflow_report *r);

@@ -6,6 +6,7 @@
 #include "api-private.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/names.h"
 
 /* Required: what the library cannot work without (IDs and the name). The
  * rest, required by the spec or not, is optional: a field Neon drops (it
@@ -57,8 +58,8 @@ static const neonflow__field restricted_fields[] = {
     {"reason", NEONFLOW__F_STR, 0, offsetof(struct restricted_action, reason), 0},
 };
 
-static const char *const state_names[] = {"init", "resetting", "ready", "archived", NULL};
-static const char *const restore_names[] = {"restored", "finalized", "detaching", NULL};
+static const char *const *const state_names = neonflow__branch_state_names;
+static const char *const *const restore_names = neonflow__restore_status_names;
 
 int neonflow__branch_parse(const json_t *obj, void *item, const char *what, neonflow_error **err)
 {

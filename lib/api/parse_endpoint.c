@@ -5,6 +5,7 @@
 #include "api-private.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/names.h"
 
 /* Required: the IDs, the host and the type, which the workflows act on.
  * The rest is optional: pooler_enabled, pooler_mode (sunset 2026-06-20) and
@@ -35,8 +36,8 @@ static const neonflow__field ep_fields[] = {
     {"compute_release_version", NEONFLOW__F_STR, 0, EP(compute_release_version), 0},
 };
 
-static const char *const type_names[] = {"read_only", "read_write", NULL};
-static const char *const state_names[] = {"init", "active", "idle", NULL};
+static const char *const *const type_names = neonflow__endpoint_type_names;
+static const char *const *const state_names = neonflow__endpoint_state_names;
 
 int neonflow__endpoint_parse(const json_t *obj, void *item, const char *what, neonflow_error **err)
 {

@@ -5,6 +5,7 @@
 #include "api-private.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/names.h"
 
 #define OP(f) offsetof(struct neonflow_operation, f)
 /* Required: the IDs, the action (named in every message) and the status the
@@ -24,19 +25,8 @@ static const neonflow__field op_fields[] = {
     {"total_duration_ms", NEONFLOW__F_I64, 0, OP(total_duration_ms), 0},
 };
 
-static const char *const status_names[] = {"scheduling", "running", "finished", "failed", "error",
-                                           "cancelling", "cancelled", "skipped", NULL};
-
-static const char *const action_names[] = {
-    "create_compute", "create_timeline", "start_compute", "suspend_compute", "apply_config",
-    "check_availability", "delete_timeline", "create_branch", "import_data", "tenant_ignore",
-    "tenant_attach", "tenant_detach", "tenant_detach_safekeepers", "tenant_attach_safekeepers",
-    "tenant_reattach", "replace_safekeeper", "disable_maintenance", "apply_storage_config",
-    "prepare_secondary_pageserver", "switch_pageserver", "detach_parent_branch", "timeline_archive",
-    "timeline_unarchive", "start_reserved_compute", "sync_dbs_and_roles_from_compute",
-    "apply_schema_from_branch", "timeline_mark_invisible", "timeline_update_protected_config",
-    "prewarm_replica", "promote_replica", "set_storage_non_dirty", "swap_binding_id", "finalize_migration",
-    "mark_migration_prepared", "update_catalog", "epc_sync", NULL};
+static const char *const *const status_names = neonflow__operation_status_names;
+static const char *const *const action_names = neonflow__operation_action_names;
 
 int neonflow__operation_parse(const json_t *obj, void *item, const char *what, neonflow_error **err)
 {

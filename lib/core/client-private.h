@@ -2,6 +2,7 @@
 #ifndef NEONFLOW_CORE_CLIENT_PRIVATE_H
 #define NEONFLOW_CORE_CLIENT_PRIVATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hook.h"
@@ -16,12 +17,27 @@
 #define NEONFLOW__DEFAULT_RATE_PER_SECOND_ROUTE 40
 #define NEONFLOW__DEFAULT_MAX_RESPONSE_BYTES (64LL * 1024 * 1024)
 
+/* Bytes copied from the caller (CA bundle, client certificate or key). */
+struct neonflow__blob {
+    void *data;
+    size_t len;
+};
+
 /* Everything both the options object and the client hold. */
 struct neonflow__config {
-    char *api_key;      /* NULL in options: fall back to NEON_API_KEY */
-    char *base_url;     /* NULL in options: NEON_API_HOST, then the default */
+    char *api_key;      /* NULL in options: NEON_API_KEY if use_environment */
+    char *base_url;     /* NULL in options: NEON_API_HOST if use_environment, then the default */
     char *ua_suffix;
     char *ca_file;
+    int use_environment;
+    /* Transport security and proxy (client-tls.c); NULL = curl's default. */
+    char *ca_path;
+    char *proxy;
+    char *noproxy;
+    char *cert_file, *key_file;
+    char *key_password; /* secret: scrubbed before being freed */
+    struct neonflow__blob *ca_blob, *cert_blob, *key_blob; /* shared, immutable */
+    int32_t tls_min_version; /* NEONFLOW_TLS_* or 0 for curl's default */
     int64_t connect_timeout_ms;
     int64_t request_timeout_ms;
     int32_t max_retries;
@@ -51,6 +67,15 @@ struct neonflow_client {
 /* Delivers a log line through the client's hook, if any and if level passes. */
 void neonflow__log(const neonflow_client *c, int32_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Client TLS/proxy settings (client-tls.c): copy (NEONFLOW_OK or ENOMEM),
+ * clear, and the check at client creation (NEONFLOW_OK or fills err). */
+int neonflow__tls_config_copy(struct neonflow__config *dst, const struct neonflow__config *src);
+void neonflow__tls_config_clear(struct neonflow__config *c);
+int neonflow__tls_config_check(const struct neonflow__config *c, neonflow_error **err);
+/* Sets the TLS and proxy options of c on a curl easy handle; returns the
+ * first CURLcode that was not CURLE_OK (0 when all were accepted). */
+int neonflow__tls_apply(void *curl_handle, const struct neonflow__config *c);
 
 /* Validation shared with other layers. */
 int neonflow__url_is_loopback_host(const char *host);

@@ -43,6 +43,7 @@ static void config_clear(struct neonflow__config *c)
     neonflow__free(c->base_url);
     neonflow__free(c->ua_suffix);
     neonflow__free(c->ca_file);
+    neonflow__tls_config_clear(c);
     neonflow__hook_unref(c->log_hook);
     neonflow__hook_unref(c->trace_hook);
     memset(c, 0, sizeof(*c));
@@ -57,8 +58,9 @@ static int config_copy(struct neonflow__config *dst, const struct neonflow__conf
     dst->ca_file = neonflow__strdup(src->ca_file);
     dst->log_hook = neonflow__hook_ref(src->log_hook);
     dst->trace_hook = neonflow__hook_ref(src->trace_hook);
+    int tls = neonflow__tls_config_copy(dst, src);
     if ((src->api_key && !dst->api_key) || (src->base_url && !dst->base_url) ||
-        (src->ua_suffix && !dst->ua_suffix) || (src->ca_file && !dst->ca_file)) {
+        (src->ua_suffix && !dst->ua_suffix) || (src->ca_file && !dst->ca_file) || tls != NEONFLOW_OK) {
         config_clear(dst);
         return NEONFLOW_ENOMEM;
     }
@@ -370,27 +372,34 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory creating the client");
     }
     int rc;
+    /* The process environment is read only when asked: in a control plane
+     * serving many tenants, a tenant without a key must not get the
+     * operator's NEON_API_KEY. */
+    const char *env_key = c->cfg.use_environment ? getenv("NEON_API_KEY") : NULL;
+    const char *env_host = c->cfg.use_environment ? getenv("NEON_API_HOST") : NULL;
     if (!c->cfg.api_key) {
-        const char *env = getenv("NEON_API_KEY");
-        if (!env || !*env) {
+        if (!env_key || !*env_key) {
             rc = neonflow__error_set(err, NEONFLOW_ECONFIG,
-                                     "no API key: set it with neonflow_client_options_set_api_key "
-                                     "or in the NEON_API_KEY environment variable");
+                                     c->cfg.use_environment
+                                         ? "no API key: set it with neonflow_client_options_set_api_key "
+                                           "or in the NEON_API_KEY environment variable"
+                                         : "no API key: set it with neonflow_client_options_set_api_key, "
+                                           "or let the client read NEON_API_KEY with "
+                                           "neonflow_client_options_set_use_environment");
             goto fail;
         }
-        if (!api_key_valid(env)) {
+        if (!api_key_valid(env_key)) {
             rc = neonflow__error_set(err, NEONFLOW_ECONFIG,
                                      "NEON_API_KEY holds spaces or control characters");
             goto fail;
         }
-        if (!(c->cfg.api_key = neonflow__strdup(env))) {
+        if (!(c->cfg.api_key = neonflow__strdup(env_key))) {
             rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
             goto fail;
         }
     }
     if (!c->cfg.base_url) {
-        const char *env = getenv("NEON_API_HOST");
-        const char *url = env && *env ? env : NEONFLOW_DEFAULT_BASE_URL;
+        const char *url = env_host && *env_host ? env_host : NEONFLOW_DEFAULT_BASE_URL;
         int is_http, loopback, v = base_url_check(url, &is_http, &loopback);
         if (v < 0) {
             rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory checking the base URL");
@@ -431,6 +440,20 @@ NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_clien
                                  neonflow__echo_url(shown, sizeof(shown), c->cfg.base_url));
         goto fail;
     }
+    if (is_http && c->cfg.proxy && !c->cfg.allow_insecure_http) {
+        /* An https request crosses a proxy inside a CONNECT tunnel; a plain
+         * http one, key included, is read by the proxy. */
+        char raw[300];
+        if (!raw_host(c->cfg.proxy, raw, sizeof(raw)) || !neonflow__url_is_loopback_host(raw)) {
+            rc = neonflow__error_set(err, NEONFLOW_EINSECURE,
+                                     "refusing a plain http:// base URL through a non-loopback proxy: the "
+                                     "proxy would read the API key; use https:// or allow it explicitly "
+                                     "with neonflow_client_options_set_allow_insecure_http");
+            goto fail;
+        }
+    }
+    if ((rc = neonflow__tls_config_check(&c->cfg, err)) != NEONFLOW_OK)
+        goto fail;
     if (!(c->user_agent = build_user_agent(c->cfg.ua_suffix))) {
         rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
         goto fail;

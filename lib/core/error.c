@@ -85,6 +85,7 @@ static neonflow_error *error_alloc(int code, const char *message)
     if (!e)
         return NULL;
     e->code = code;
+    e->retry_after_ms = -1;
     e->message = neonflow__strdup(message ? message : neonflow_strerror(code));
     if (!e->message) {
         neonflow__free(e);
@@ -183,6 +184,11 @@ NEONFLOW_API const char *neonflow_error_method(const neonflow_error *e) { return
 NEONFLOW_API const char *neonflow_error_path(const neonflow_error *e) { return STR_OR_EMPTY(e, path); }
 
 NEONFLOW_API int neonflow_error_retryable(const neonflow_error *e) { return e ? e->retryable : 0; }
+
+NEONFLOW_API int64_t neonflow_error_retry_after_ms(const neonflow_error *e)
+{
+    return e ? e->retry_after_ms : -1;
+}
 
 NEONFLOW_API void neonflow_error_free(neonflow_error *e)
 {

@@ -15,6 +15,7 @@ struct neonflow_error {
     char *request_id;
     char *method;
     char *path;
+    int64_t retry_after_ms; /* the final answer's Retry-After, -1 when none */
 };
 
 /* Fills *err (when err && !*err) with code and a printf-style message; returns code.

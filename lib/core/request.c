@@ -30,6 +30,7 @@ typedef struct call {
     char route_key[256];
     char last_desc[600]; /* the last failure, for ETIMEOUT / ECANCELLED messages */
     int32_t last_status;
+    int64_t retry_after_ms; /* Retry-After of the latest answer, -1 when none */
 } call;
 
 /* ---- errors --------------------------------------------------------------- */
@@ -84,8 +85,10 @@ static int fail_with(call *k, neonflow_error **err, int code, int32_t status, in
     int had = err && *err;
     neonflow__error_set_http(err, code, status, retryable, k->req->method, k->req->path,
                              neon_code && *neon_code ? neon_code : NULL, rid, msg);
-    if (err && *err && !had)
+    if (err && *err && !had) {
+        (*err)->retry_after_ms = k->retry_after_ms;
         neonflow__error_scrub(*err, key);
+    }
     neonflow__free(msg);
     return code;
 }
@@ -339,6 +342,9 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
         resp->attempts = n + 1;
         snprintf(resp->request_id, sizeof(resp->request_id), "%s", a.rid);
         resp->status = a.status;
+        k->retry_after_ms = a.cc == CURLE_OK && a.retry_after[0]
+                                ? neonflow__retry_after_ms(a.retry_after, k->sys->wall_ms(k->sys->ctx))
+                                : -1;
 
         int decision = a.cancelled ? NEONFLOW__RD_FAIL
                                    : neonflow__retry_decision(k->req->method, a.status, a.cc, a.sent);
@@ -420,6 +426,7 @@ int neonflow__http_call(neonflow_client *c, neonflow__call_ctx *ctx, const neonf
     k.ctx = ctx;
     k.req = req;
     k.sys = neonflow__client_sys(c);
+    k.retry_after_ms = -1;
     if (req->route) {
         snprintf(k.route_key, sizeof(k.route_key), "%s %s", req->method, req->route);
     } else {

@@ -262,8 +262,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (c->cfg.ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, c->cfg.ca_file);
+    neonflow__tls_apply(h, &c->cfg); /* checked when the client was created */
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif

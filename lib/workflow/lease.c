@@ -96,16 +96,11 @@ static int64_t ttl_of(const neonflow__run *r)
     return r->ro->lease_ttl_ms >= 1000 ? r->ro->lease_ttl_ms : NEONFLOW__LEASE_DEFAULT_TTL_MS;
 }
 
+/* The workflow's name as the lease's annotation records it (the public,
+ * append-only names: "promote", "rollback", ...). */
 static const char *wf_name(int32_t w)
 {
-    switch (w) {
-    case NEONFLOW_WORKFLOW_SETUP: return "setup";
-    case NEONFLOW_WORKFLOW_PROMOTE: return "promote";
-    case NEONFLOW_WORKFLOW_REFRESH: return "refresh";
-    case NEONFLOW_WORKFLOW_ROLLBACK: return "rollback";
-    case NEONFLOW_WORKFLOW_PRUNE: return "prune";
-    default: return "backups";
-    }
+    return neonflow_workflow_kind_name(w);
 }
 
 /* RFC 3339 at second precision, as Neon wants for expires_at; rounded up so

@@ -251,12 +251,8 @@ NEONFLOW_API int32_t neonflow_event_http_status(const neonflow_event *e) { retur
 NEONFLOW_API int64_t neonflow_event_elapsed_ms(const neonflow_event *e) { return e ? e->elapsed_ms : 0; }
 
 /* ---- JSON ------------------------------------------------------------------------------ */
-static const char *const workflow_names[] = {"", "setup", "promote", "refresh", "rollback", "backups", "prune"};
-static const char *const status_names[] = {"planned", "done", "resumed", "skipped", "failed", "vetoed", "undone"};
-static const char *const kind_names[] = {"", "snapshot", "branch", "endpoint"};
-static const char *const action_names[] = {"", "create", "replace", "delete", "keep"};
-
-#define NAME_OF(tab, i) ((i) >= 0 && (size_t)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "unknown")
+/* Bumped only when a field is removed or changes meaning (docs/workflows.md). */
+#define REPORT_SCHEMA_VERSION 1
 
 static int jset(json_t *o, const char *k, json_t *v)
 {
@@ -273,7 +269,8 @@ static json_t *resource_json(const neonflow_resource *x)
     json_t *o = json_object();
     if (!o)
         return NULL;
-    int bad = jstr(o, "kind", NAME_OF(kind_names, x->kind)) | jstr(o, "action", NAME_OF(action_names, x->action)) |
+    int bad = jstr(o, "kind", neonflow_resource_kind_name(x->kind)) |
+              jstr(o, "action", neonflow_resource_action_name(x->action)) |
               jstr(o, "role", x->role) | jstr(o, "name", x->name) | jstr(o, "id", x->id) |
               jstr(o, "target", x->target) | jstr(o, "run_id", x->run_id) | jstr(o, "created_at", x->created_at) |
               jstr(o, "expires_at", x->expires_at) | jset(o, "size_bytes", json_integer(x->size_bytes)) |
@@ -293,7 +290,7 @@ static json_t *step_json(const neonflow_step *s)
         bad = json_array_append_new(res, resource_json(s->res[i])) != 0;
     if (!bad)
         bad = jstr(o, "name", s->name) | jstr(o, "description", s->description) |
-              jstr(o, "status", NAME_OF(status_names, s->status)) | jset(o, "mutating", json_boolean(s->mutating)) |
+              jstr(o, "status", neonflow_step_status_name(s->status)) | jset(o, "mutating", json_boolean(s->mutating)) |
               jset(o, "duration_ms", json_integer(s->duration_ms)) |
               jset(o, "api_calls", json_integer(s->api_calls)) | jset(o, "retries", json_integer(s->retries));
     if (!bad) {
@@ -307,12 +304,15 @@ static json_t *step_json(const neonflow_step *s)
     return o;
 }
 
-NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, neonflow_error **err)
+NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, uint32_t flags, neonflow_error **err)
 {
     if (out)
         *out = NULL;
     if (!out || !r)
         return neonflow__error_set(err, NEONFLOW_EINVAL, "out and report must not be NULL");
+    if (flags & ~(uint32_t)NEONFLOW_REPORT_JSON_COMPACT)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "unknown report JSON flags 0x%x",
+                                   (unsigned)(flags & ~(uint32_t)NEONFLOW_REPORT_JSON_COMPACT));
     json_t *o = json_object(), *steps = json_array(), *lw = json_object();
     int bad = !o || !steps || !lw;
     for (size_t i = 0; !bad && i < r->nsteps; i++)
@@ -325,7 +325,8 @@ NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, n
               jstr(lw, "divergence_start", r->str[NEONFLOW__R_DIVERGENCE]) |
               jstr(lw, "end_source", r->str[NEONFLOW__R_LW_END_SOURCE]);
     if (!bad)
-        bad = jstr(o, "workflow", NAME_OF(workflow_names, r->workflow)) | jstr(o, "run_id", r->run_id) |
+        bad = jset(o, "schema_version", json_integer(REPORT_SCHEMA_VERSION)) |
+              jstr(o, "workflow", neonflow_workflow_kind_name(r->workflow)) | jstr(o, "run_id", r->run_id) |
               jset(o, "dry_run", json_boolean(r->dry_run)) | jset(o, "result", json_integer(r->result)) |
               jstr(o, "result_name", neonflow_error_name(r->result)) | jstr(o, "message", r->message) |
               jset(o, "api_calls", json_integer(r->api_calls)) | jset(o, "retries", json_integer(r->retries)) |
@@ -344,7 +345,8 @@ NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, n
         bad = json_object_set(o, "lost_writes", lw) != 0 || json_object_set(o, "steps", steps) != 0;
     json_decref(lw);
     json_decref(steps);
-    char *text = bad ? NULL : neonflow__json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER, NULL);
+    char *text = bad ? NULL : neonflow__json_dumps(o, ((flags & NEONFLOW_REPORT_JSON_COMPACT) ? JSON_COMPACT : JSON_INDENT(2)) |
+                                                      JSON_PRESERVE_ORDER, NULL);
     json_decref(o);
     if (!text)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory while writing the report as JSON");

@@ -166,6 +166,7 @@ def group_workflow():
     r = run(emu, "setup", "--json")
     rep = r.json() or {}
     tap(r.rc == 0 and rep.get("workflow") == "setup" and rep.get("result") == 0, "setup --json succeeds", r)
+    tap(r.out.startswith('{\n  "schema_version": 1,\n'), "--json leads with schema_version 1, indented", r)
     dev = branches(emu).get("dev")
     tap(dev is not None and dev["parent_id"] is None and dev["endpoints"], "setup made dev a root with an endpoint",
         dev)

@@ -120,7 +120,7 @@ static void assert_nothing_holds_the_key(fx *f, const neonflow_report *rep, cons
     assert_non_null(rep);
     assert_clean("report message", neonflow_report_message(rep));
     char *json = NULL;
-    assert_int_equal(neonflow_report_to_json(&json, rep, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_report_to_json(&json, rep, 0, NULL), NEONFLOW_OK);
     assert_clean("report JSON", json);
     neonflow_free(json);
     assert_clean("events and logs", f->seen);

@@ -352,7 +352,7 @@ static void test_prune(void **state)
     size_t planned = neonflow_report_step_count(r) - 1;
     if (getenv("WF_DEBUG")) {
         char *js = NULL;
-        neonflow_report_to_json(&js, r, NULL);
+        neonflow_report_to_json(&js, r, 0, NULL);
         fprintf(stderr, "%s\n", js);
         neonflow_free(js);
     }
@@ -379,7 +379,7 @@ static void test_prune(void **state)
     RUN_OK(neonflow_prune(&r, f->c, f->ro, o, &err_));
     if (getenv("WF_DEBUG")) {
         char *js = NULL;
-        neonflow_report_to_json(&js, r, NULL);
+        neonflow_report_to_json(&js, r, 0, NULL);
         fprintf(stderr, "%s\n", js);
         neonflow_free(js);
     }

@@ -91,7 +91,7 @@ static void test_promote_basic(void **state)
     assert_string_not_equal(neonflow_report_lost_writes_end_lsn(r), "");
     /* JSON */
     char *json = NULL;
-    assert_int_equal(neonflow_report_to_json(&json, r, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_report_to_json(&json, r, 0, NULL), NEONFLOW_OK);
     json_t *j = json_loads(json, 0, NULL);
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "workflow")), "promote");

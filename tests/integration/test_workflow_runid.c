@@ -403,7 +403,7 @@ static void test_window_end_fresh_run(void **state)
     RUN_OK(neonflow_promote(&r, f->c, f->ro, NULL, &err_));
     check_window(f, r);
     char *json = NULL;
-    RUN_OK(neonflow_report_to_json(&json, r, &err_));
+    RUN_OK(neonflow_report_to_json(&json, r, 0, &err_));
     assert_non_null(strstr(json, "\"end_source\": \"finalize-operations\""));
     neonflow_free(json);
     neonflow_report_free(r);

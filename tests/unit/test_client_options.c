@@ -1,4 +1,5 @@
-/* Client options and client creation: validation, env fallback, hooks, and
+/* Client options and client creation: validation, env fallback (when
+ * enabled; test_control_plane_options.c has the opt-in itself), hooks, and
  * that bad input gives a clear error without a crash or stderr output. */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -139,6 +140,7 @@ static void test_missing_key_is_config_error(void **state)
     neonflow_error_free(err);
 
     /* an empty variable counts as missing */
+    assert_int_equal(neonflow_client_options_set_use_environment(o, 1), NEONFLOW_OK);
     setenv("NEON_API_KEY", "", 1);
     err = NULL;
     assert_int_equal(neonflow_client_new(&c, o, &err), NEONFLOW_ECONFIG);
@@ -154,6 +156,7 @@ static void test_env_fallback(void **state)
     setenv("NEON_API_HOST", "http://127.0.0.1:9/api/v2/", 1);
     neonflow_client_options *o = NULL;
     assert_int_equal(neonflow_client_options_new(&o), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_use_environment(o, 1), NEONFLOW_OK);
     neonflow_client *c = NULL;
     assert_int_equal(neonflow_client_new(&c, o, NULL), NEONFLOW_OK);
     assert_string_equal(neonflow_client_base_url(c), "http://127.0.0.1:9/api/v2");

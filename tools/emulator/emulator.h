@@ -46,6 +46,9 @@ typedef struct emu_config {
      * Handling and sending a response (delay faults included) is not bounded
      * by it. <= 0 = default 10. */
     int32_t connection_timeout_s;
+    /* With HTTPS: a GnuTLS priority string limiting what the server speaks,
+     * e.g. "NORMAL:-VERS-TLS1.3" for TLS 1.2 only. NULL = GnuTLS's default. */
+    const char *tls_priorities;
 } emu_config;
 
 #define EMU_DEFAULT_MAX_CONNECTIONS 4096

@@ -505,6 +505,7 @@ int emu_start(emu_server **out, const emu_config *cfg)
     struct MHD_OptionItem tls_opts[] = {
         {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)cfg->tls_key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem},
+        {cfg->tls_priorities ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, 0, (void *)cfg->tls_priorities},
         {MHD_OPTION_END, 0, NULL},
     };
     if (tls)

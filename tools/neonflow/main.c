@@ -424,6 +424,7 @@ static int make_client(cli *c)
     char ua[64];
     snprintf(ua, sizeof ua, "neonflow-cli/%s", NEONFLOW_VERSION_STRING);
     neonflow_client_options_set_user_agent_suffix(o, ua);
+    neonflow_client_options_set_use_environment(o, 1); /* a command line tool: NEON_API_* and proxy variables */
     if (c->verbose > 0)
         neonflow_client_options_set_log_hook(o, out_log, c->verbose > 1 ? NEONFLOW_LOG_DEBUG : NEONFLOW_LOG_INFO,
                                              (void *)c, NULL);

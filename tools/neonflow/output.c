@@ -26,19 +26,9 @@ static char step_name[96];
 static int64_t step_start_ms;
 static char detail[160];     /* what the step is waiting for */
 
-static const char *const step_status[] = {"planned", "done", "resumed", "skipped", "failed", "vetoed", "undone"};
-
-static const char *status_name(int32_t s)
-{
-    return s >= 0 && s < (int32_t)(sizeof step_status / sizeof step_status[0]) ? step_status[s] : "unknown";
-}
-
-static const char *op_status_name(int32_t s)
-{
-    static const char *const names[] = {"unknown", "scheduling", "running", "finished", "failed",
-                                        "error", "cancelling", "cancelled", "skipped"};
-    return s >= 0 && s < (int32_t)(sizeof names / sizeof names[0]) ? names[s] : "unknown";
-}
+/* Names come from the library's tables (one table, not two). */
+#define status_name neonflow_step_status_name
+#define op_status_name neonflow_operation_status_name
 
 static double since_start(void)
 {
@@ -205,12 +195,11 @@ done:
 /* ---- library log and trace hooks ------------------------------------------ */
 void out_log(int32_t level, const char *message, void *payload)
 {
-    static const char *const names[] = {"error", "warn", "info", "debug"};
     (void)payload;
     char *line = term_clean(message);
     out_lock();
     out_progress_end();
-    fprintf(stderr, "  [%s] %s\n", level >= 0 && level <= 3 ? names[level] : "log", line ? line : "");
+    fprintf(stderr, "  [%s] %s\n", neonflow_log_level_name(level), line ? line : "");
     out_unlock();
     free(line);
 }
@@ -242,12 +231,6 @@ void out_trace(int32_t kind, const char *data, size_t len, void *payload)
 }
 
 /* ---- reports ---------------------------------------------------------------- */
-static const char *const wf_names[] = {"", "setup", "promote", "refresh", "rollback", "backups", "prune"};
-static const char *const kind_names[] = {"", "snapshot", "branch", "endpoint"};
-static const char *const action_names[] = {"", "create", "replace", "delete", "keep"};
-
-#define NAME_OF(tab, i) ((i) >= 0 && (size_t)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
-
 static void field(FILE *f, const char *label, const char *v)
 {
     if (v && *v)
@@ -258,7 +241,7 @@ void out_report_text(FILE *f, const neonflow_report *r)
 {
     int32_t wf = neonflow_report_workflow(r);
     int rc = neonflow_report_result(r);
-    fprintf(f, "%s%s: %s (run %s, %.1f s, %lld API calls, %lld retries)\n", NAME_OF(wf_names, wf),
+    fprintf(f, "%s%s: %s (run %s, %.1f s, %lld API calls, %lld retries)\n", neonflow_workflow_kind_name(wf),
             neonflow_report_dry_run(r) ? " (dry run)" : "", rc == 0 ? "ok" : neonflow_error_name(rc),
             term_esc(neonflow_report_run_id(r)), (double)neonflow_report_duration_ms(r) / 1000.0,
             (long long)neonflow_report_api_calls(r), (long long)neonflow_report_retries(r));
@@ -280,7 +263,8 @@ void out_report_text(FILE *f, const neonflow_report *r)
             const char *id = term_esc(neonflow_resource_id(x)), *exp = term_esc(neonflow_resource_expires_at(x));
             const char *by = term_esc(neonflow_resource_replaced_by(x));
             fprintf(f, "           %-7s %-8s %-12s %s%s%s%s%s%s%s%s\n",
-                    NAME_OF(action_names, neonflow_resource_action(x)), NAME_OF(kind_names, neonflow_resource_kind(x)),
+                    neonflow_resource_action_name(neonflow_resource_action(x)),
+                    neonflow_resource_kind_name(neonflow_resource_kind(x)),
                     term_esc(neonflow_resource_role(x)), term_esc(neonflow_resource_name(x)), *id ? " [" : "", id,
                     *id ? "]" : "", *size ? " " : "", size, *exp ? " expires " : "", exp);
             if (*by)
@@ -346,7 +330,7 @@ int out_report_json(const cli *c, const neonflow_report *r)
 {
     char *s = NULL;
     neonflow_error *err = NULL;
-    int rc = neonflow_report_to_json(&s, r, &err);
+    int rc = neonflow_report_to_json(&s, r, 0, &err);
     if (rc != 0) {
         out_error(c, "cannot format the report as JSON", rc, err);
         neonflow_error_free(err);
