@@ -59,7 +59,7 @@ static int create(struct job *j)
     emu_set_op_duration_ms(srv, j->duration_ms);
     j->t_sent = mono_ms();
     neonflow_error *e = NULL;
-    int rc = neonflow_branch_create(&j->created, client, j->project, NULL, &e);
+    int rc = neonflow_branch_create(&j->created, client, j->project, NULL, NULL, &e);
     pthread_mutex_unlock(&create_lock);
     if (rc != NEONFLOW_OK)
         fprintf(stderr, "create %s: %s\n", j->project, neonflow_error_message(e));
@@ -79,7 +79,7 @@ static void wait_fixed(struct job *j)
                 continue;
             neonflow_operation *op = NULL;
             int rc = neonflow_operation_get(&op, client, j->project,
-                                            neonflow_operation_id(neonflow_operation_list_get(ops, i)), NULL);
+                                            neonflow_operation_id(neonflow_operation_list_get(ops, i)), NULL, NULL);
             j->polls++;
             if (rc == NEONFLOW_OK && neonflow_operation_is_done(op))
                 done[i] = 1;
@@ -99,7 +99,7 @@ static void wait_adaptive(struct job *j)
 {
     neonflow_await_result *r = NULL;
     neonflow_error *e = NULL;
-    j->rc = neonflow_operations_await(&r, client, j->project, neonflow_branch_result_operations(j->created), NULL, &e);
+    j->rc = neonflow_operations_await(&r, client, j->project, neonflow_branch_result_operations(j->created), NULL, NULL, &e);
     j->t_noticed = mono_ms();
     j->polls = neonflow_await_result_polls(r);
     if (j->rc != NEONFLOW_OK)

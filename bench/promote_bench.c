@@ -64,15 +64,15 @@ static int by_hand(neonflow_client *c, const char *pid, const char *prod, const 
     neonflow_snapshot_list *sl = NULL;
     neonflow_endpoint_list *el = NULL;
     neonflow_operation_list *ol = NULL;
-    CHECK(neonflow_branches_list(&bl, c, pid, NULL, NULL));
+    CHECK(neonflow_branches_list(&bl, c, pid, NULL, NULL, NULL));
     neonflow_branch_list_free(bl);
     calls++;
     if (full) {
-        CHECK(neonflow_snapshots_list(&sl, c, pid, NULL));
+        CHECK(neonflow_snapshots_list(&sl, c, pid, NULL, NULL));
         neonflow_snapshot_list_free(sl);
-        CHECK(neonflow_endpoints_list_for_branch(&el, c, pid, prod, NULL));
+        CHECK(neonflow_endpoints_list_for_branch(&el, c, pid, prod, NULL, NULL));
         neonflow_endpoint_list_free(el);
-        CHECK(neonflow_operations_list(&ol, c, pid, NULL, 50, NULL));
+        CHECK(neonflow_operations_list(&ol, c, pid, NULL, 50, NULL, NULL));
         neonflow_operation_list_free(ol);
         calls += 3;
     }
@@ -80,33 +80,33 @@ static int by_hand(neonflow_client *c, const char *pid, const char *prod, const 
     neonflow_snapshot_create_options_new(&so);
     neonflow_snapshot_create_options_set_name(so, "nf/production/candidate/20260101T000000Z/bench");
     neonflow_snapshot *cand = NULL, *rb = NULL;
-    CHECK(neonflow_snapshot_create(&cand, NULL, c, pid, dev, so, NULL));
+    CHECK(neonflow_snapshot_create(&cand, NULL, c, pid, dev, so, NULL, NULL));
     calls++;
     neonflow_snapshot_restore_options *ro = NULL;
     neonflow_snapshot_restore_options_new(&ro);
     neonflow_snapshot_restore_options_set_name(ro, "nf/production/preview/20260101T000000Z/bench");
     neonflow_snapshot_restore_options_set_target_branch_id(ro, prod);
     neonflow_branch_result *res = NULL;
-    CHECK(neonflow_snapshot_restore(&res, c, pid, neonflow_snapshot_id(cand), ro, NULL));
+    CHECK(neonflow_snapshot_restore(&res, c, pid, neonflow_snapshot_id(cand), ro, NULL, NULL));
     calls++;
     char preview[64];
     snprintf(preview, sizeof(preview), "%s", neonflow_branch_id(neonflow_branch_result_branch(res)));
     neonflow_snapshot_create_options_set_name(so, "nf/production/rollback/20260101T000000Z/bench");
-    CHECK(neonflow_snapshot_create(&rb, NULL, c, pid, prod, so, NULL));
+    CHECK(neonflow_snapshot_create(&rb, NULL, c, pid, prod, so, NULL, NULL));
     calls++;
-    CHECK(neonflow_branch_finalize_restore(NULL, c, pid, preview, "nf/production/backup/20260101T000000Z/bench",
+    CHECK(neonflow_branch_finalize_restore(NULL, c, pid, preview, "nf/production/backup/20260101T000000Z/bench", NULL,
                                            NULL));
     calls++;
     neonflow_branch_list_options *lo = NULL;
     neonflow_branch_list_options_new(&lo);
     neonflow_branch_list_options_set_search(lo, "production");
-    CHECK(neonflow_branches_list(&bl, c, pid, lo, NULL));
+    CHECK(neonflow_branches_list(&bl, c, pid, lo, NULL, NULL));
     neonflow_branch_list_free(bl);
     calls++;
     if (full) {
-        CHECK(neonflow_endpoints_list_for_branch(&el, c, pid, preview, NULL));
+        CHECK(neonflow_endpoints_list_for_branch(&el, c, pid, preview, NULL, NULL));
         neonflow_endpoint_list_free(el);
-        CHECK(neonflow_snapshots_list(&sl, c, pid, NULL));
+        CHECK(neonflow_snapshots_list(&sl, c, pid, NULL, NULL));
         neonflow_snapshot_list_free(sl);
         calls += 2;
     }

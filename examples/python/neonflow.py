@@ -143,7 +143,14 @@ _PROTOS = {
     "neonflow_refresh_options_set_target": (_I, [_P, _S]),
     "neonflow_refresh_options_set_delete_backup": (_I, [_P, _I]),
     "neonflow_refresh": (_I, [_c.POINTER(_P), _P, _P, _P, _c.POINTER(_P)]),
-    "neonflow_backups_list": (_I, [_c.POINTER(_P), _P, _P, _c.POINTER(_P)]),
+    "neonflow_backups_list_options_new": (_I, [_c.POINTER(_P)]),
+    "neonflow_backups_list_options_free": (None, [_P]),
+    "neonflow_backups_list_options_set_target": (_I, [_P, _S]),
+    "neonflow_backups_list_options_set_kind": (_I, [_P, _S]),
+    "neonflow_backups_list_options_set_older_than_s": (_I, [_P, _I64]),
+    "neonflow_backups_list_options_set_branches": (_I, [_P, _I]),
+    "neonflow_backups_list_options_set_snapshots": (_I, [_P, _I]),
+    "neonflow_backups_list": (_I, [_c.POINTER(_P), _P, _P, _P, _c.POINTER(_P)]),
     "neonflow_prune_options_new": (_I, [_c.POINTER(_P)]),
     "neonflow_prune_options_free": (None, [_P]),
     "neonflow_prune_options_set_keep_newest": (_I, [_P, _I32]),
@@ -654,9 +661,15 @@ class Client(_Owned):
                                ("delete_backup", 1 if delete_backup else None)],
                               project_id, **_run_args(run))
 
-    def backups(self, project_id, **run):
-        """Lists backup branches and neonflow's snapshots (KEEP resources)."""
-        return self._workflow("backups_list", None, [], project_id, **_run_args(run))
+    def backups(self, project_id, target=None, kind=None, older_than_s=None, branches=True, snapshots=True,
+                **run):
+        """Lists backup branches and neonflow's snapshots (KEEP resources),
+        optionally only one target's, one kind's, or those older than
+        older_than_s seconds; branches/snapshots=False leaves that half out."""
+        return self._workflow("backups_list", "backups_list",
+                              [("target", _b(target)), ("kind", _b(kind)), ("older_than_s", older_than_s),
+                               ("branches", 1 if branches else 0), ("snapshots", 1 if snapshots else 0)],
+                              project_id, **_run_args(run))
 
     def prune(self, project_id, keep=None, older_than_s=None, **run):
         """Deletes backups by policy (dry_run=True shows the plan)."""

@@ -95,6 +95,10 @@ with neonflow.Client() as client:
     with client.backups(project) as rep:
         res = [r for s in rep.steps for r in s.resources]
         check(any(r.role == "backup" for r in res), "backups lists the backup branch")
+    with client.backups(project, target="production", branches=False) as rep:
+        res = [r for s in rep.steps for r in s.resources]
+        check(res and all(r.target == "production" and r.kind == "snapshot" for r in res),
+              "backups filters: one target's snapshots only")
     with client.prune(project, keep=0, dry_run=True) as rep:
         check(rep.workflow == "prune" and rep.dry_run, "prune dry run")
 

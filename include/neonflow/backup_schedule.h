@@ -12,6 +12,7 @@
 #include "common.h"
 #include "errors.h"
 #include "client.h"
+#include "call_options.h"
 
 NEONFLOW_BEGIN_DECLS
 
@@ -62,10 +63,13 @@ NEONFLOW_API int64_t neonflow_backup_schedule_item_retention_seconds(const neonf
  * receives the schedule (empty when none is set). Errors: NEONFLOW_EINVAL
  * (NULL argument, malformed ID; nothing sent), NEONFLOW_ENOTFOUND,
  * NEONFLOW_EPROTOCOL, HTTP-layer codes. Thread-safety: any thread.
+ * Every call takes `call` (call_options.h; NULL: no deadline, no cancel,
+ * generated request ids) just before `err`: NEONFLOW_ETIMEOUT when its
+ * deadline passes, NEONFLOW_ECANCELLED when its cancel token fires.
  */
 NEONFLOW_API int neonflow_branch_backup_schedule_get(neonflow_backup_schedule **out, neonflow_client *client,
                                                      const char *project_id, const char *branch_id,
-                                                     neonflow_error **err);
+                                                     const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * PUT /projects/{project_id}/branches/{branch_id}/backup_schedule with every
@@ -75,7 +79,7 @@ NEONFLOW_API int neonflow_branch_backup_schedule_get(neonflow_backup_schedule **
  */
 NEONFLOW_API int neonflow_branch_backup_schedule_set(neonflow_client *client, const char *project_id,
                                                      const char *branch_id, const neonflow_backup_schedule *sched,
-                                                     neonflow_error **err);
+                                                     const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

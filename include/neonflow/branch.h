@@ -22,6 +22,7 @@
 #include "common.h"
 #include "errors.h"
 #include "client.h"
+#include "call_options.h"
 #include "operation.h"
 #include "endpoint.h"
 
@@ -213,6 +214,9 @@ NEONFLOW_API int neonflow_branch_update_options_set_expires_at(neonflow_branch_u
  * NULL after a failure. `ops_out` parameters may be NULL to discard the
  * operations; mutations are only complete once their operations finished
  * (neonflow_operations_await()).
+ * Every call takes `call` (call_options.h; NULL: no deadline, no cancel,
+ * generated request ids) just before `err`: NEONFLOW_ETIMEOUT when its
+ * deadline passes, NEONFLOW_ECANCELLED when its cancel token fires.
  */
 
 /**
@@ -220,11 +224,12 @@ NEONFLOW_API int neonflow_branch_update_options_set_expires_at(neonflow_branch_u
  * pagination.next until it is absent or a page is empty). `opts` may be NULL.
  */
 NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
-                                        const neonflow_branch_list_options *opts, neonflow_error **err);
+                                        const neonflow_branch_list_options *opts,
+                                        const neonflow_call_options *call, neonflow_error **err);
 
 /** GET /projects/{project_id}/branches/{branch_id}. */
 NEONFLOW_API int neonflow_branch_get(neonflow_branch **out, neonflow_client *client, const char *project_id,
-                                     const char *branch_id, neonflow_error **err);
+                                     const char *branch_id, const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * The branch whose name equals `name` exactly (byte for byte): lists with
@@ -233,7 +238,8 @@ NEONFLOW_API int neonflow_branch_get(neonflow_branch **out, neonflow_client *cli
  * several exact matches, NEONFLOW_ECONFLICT.
  */
 NEONFLOW_API int neonflow_branch_find_by_name(neonflow_branch **out, neonflow_client *client,
-                                              const char *project_id, const char *name, neonflow_error **err);
+                                              const char *project_id, const char *name,
+                                              const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * POST /projects/{project_id}/branches. `opts` may be NULL (a child of the
@@ -242,7 +248,7 @@ NEONFLOW_API int neonflow_branch_find_by_name(neonflow_branch **out, neonflow_cl
  */
 NEONFLOW_API int neonflow_branch_create(neonflow_branch_result **out, neonflow_client *client,
                                         const char *project_id, const neonflow_branch_create_options *opts,
-                                        neonflow_error **err);
+                                        const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * PATCH /projects/{project_id}/branches/{branch_id} with the fields set in
@@ -250,15 +256,31 @@ NEONFLOW_API int neonflow_branch_create(neonflow_branch_result **out, neonflow_c
  */
 NEONFLOW_API int neonflow_branch_update(neonflow_branch **out, neonflow_operation_list **ops_out,
                                         neonflow_client *client, const char *project_id, const char *branch_id,
-                                        const neonflow_branch_update_options *opts, neonflow_error **err);
+                                        const neonflow_branch_update_options *opts,
+                                        const neonflow_call_options *call, neonflow_error **err);
+
+/** Branch delete options: create with _new (NEONFLOW_EINVAL, NEONFLOW_ENOMEM), free with _free (NULL accepted). */
+typedef struct neonflow_branch_delete_options neonflow_branch_delete_options;
+NEONFLOW_API int neonflow_branch_delete_options_new(neonflow_branch_delete_options **out);
+NEONFLOW_API void neonflow_branch_delete_options_free(neonflow_branch_delete_options *opts);
+/**
+ * Neon's `hard_delete` query parameter: 1 deletes the branch for good at
+ * once, 0 keeps Neon's recovery window (7 days; Branch Recovery is a preview
+ * feature). Unset: not sent (Neon's default, 0). NEONFLOW_EINVAL for NULL options.
+ */
+NEONFLOW_API int neonflow_branch_delete_options_set_hard_delete(neonflow_branch_delete_options *opts,
+                                                                int hard_delete);
 
 /**
- * DELETE /projects/{project_id}/branches/{branch_id}. A 204 answer (the
- * branch does not exist or is already deleted) is success with an empty
- * operation list, so deleting twice is safe.
+ * DELETE /projects/{project_id}/branches/{branch_id}[?hard_delete=...].
+ * `opts` may be NULL (Neon's defaults). A 204 answer (the branch does not
+ * exist or is already deleted) is success with an empty operation list, so
+ * deleting twice is safe.
  */
 NEONFLOW_API int neonflow_branch_delete(neonflow_operation_list **ops_out, neonflow_client *client,
-                                        const char *project_id, const char *branch_id, neonflow_error **err);
+                                        const char *project_id, const char *branch_id,
+                                        const neonflow_branch_delete_options *opts,
+                                        const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * POST /projects/{project_id}/branches/{branch_id}/finalize_restore, where
@@ -268,7 +290,8 @@ NEONFLOW_API int neonflow_branch_delete(neonflow_operation_list **ops_out, neonf
  */
 NEONFLOW_API int neonflow_branch_finalize_restore(neonflow_operation_list **ops_out, neonflow_client *client,
                                                   const char *project_id, const char *branch_id,
-                                                  const char *old_branch_name, neonflow_error **err);
+                                                  const char *old_branch_name,
+                                                  const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

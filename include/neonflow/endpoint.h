@@ -18,6 +18,7 @@
 #include "common.h"
 #include "errors.h"
 #include "client.h"
+#include "call_options.h"
 #include "operation.h"
 
 NEONFLOW_BEGIN_DECLS
@@ -116,32 +117,81 @@ NEONFLOW_API void neonflow_endpoint_list_free(neonflow_endpoint_list *list);
  * Errors: NEONFLOW_EINVAL (NULL argument or malformed ID; no request sent),
  * NEONFLOW_ENOTFOUND, NEONFLOW_EPROTOCOL, HTTP-layer codes. *out is NULL on
  * failure. Thread-safety: any number of threads may call on one client.
+ * Every call takes `call` (call_options.h; NULL: no deadline, no cancel,
+ * generated request ids) just before `err`: NEONFLOW_ETIMEOUT when its
+ * deadline passes, NEONFLOW_ECANCELLED when its cancel token fires.
  */
 NEONFLOW_API int neonflow_endpoints_list(neonflow_endpoint_list **out, neonflow_client *client,
-                                         const char *project_id, neonflow_error **err);
+                                         const char *project_id,
+                                         const neonflow_call_options *call, neonflow_error **err);
 
 /** GET /projects/{project_id}/branches/{branch_id}/endpoints. As neonflow_endpoints_list(). */
 NEONFLOW_API int neonflow_endpoints_list_for_branch(neonflow_endpoint_list **out, neonflow_client *client,
                                                     const char *project_id, const char *branch_id,
-                                                    neonflow_error **err);
+                                                    const neonflow_call_options *call, neonflow_error **err);
 
 /** GET /projects/{project_id}/endpoints/{endpoint_id}. *out: new endpoint. Errors as above. */
 NEONFLOW_API int neonflow_endpoint_get(neonflow_endpoint **out, neonflow_client *client, const char *project_id,
-                                       const char *endpoint_id, neonflow_error **err);
+                                       const char *endpoint_id,
+                                       const neonflow_call_options *call, neonflow_error **err);
+
+/* ---- endpoint create options ---------------------------------------------
+ * Every field of Neon's endpoint create request except the branch (a
+ * parameter of the call) and the deprecated pooler fields. Unset fields are
+ * not sent (Neon's defaults apply). Setters copy strings; errors:
+ * NEONFLOW_EINVAL (NULL options or a value out of range; the old value is
+ * kept), NEONFLOW_ENOMEM. Not for concurrent use while being set.
+ */
+typedef struct neonflow_endpoint_create_options neonflow_endpoint_create_options;
+
+/** Creates options: type read_write, nothing else set. Errors: NEONFLOW_EINVAL (out NULL), NEONFLOW_ENOMEM. */
+NEONFLOW_API int neonflow_endpoint_create_options_new(neonflow_endpoint_create_options **out);
+/** Frees the options. NULL is accepted. */
+NEONFLOW_API void neonflow_endpoint_create_options_free(neonflow_endpoint_create_options *opts);
+/** NEONFLOW_ENDPOINT_TYPE_READ_WRITE (default) or NEONFLOW_ENDPOINT_TYPE_READ_ONLY. */
+NEONFLOW_API int neonflow_endpoint_create_options_set_type(neonflow_endpoint_create_options *opts, int32_t type);
+/** Endpoint name, 1-64 bytes; NULL clears it. */
+NEONFLOW_API int neonflow_endpoint_create_options_set_name(neonflow_endpoint_create_options *opts, const char *name);
+/** Region (Neon permits only the project's, e.g. "aws-us-east-2"); ^[a-z0-9-]{1,60}$; NULL clears it. */
+NEONFLOW_API int neonflow_endpoint_create_options_set_region_id(neonflow_endpoint_create_options *opts,
+                                                                const char *region_id);
+/** Provisioner ("k8s-neonvm", "k8s-pod", ...; passed through, 1-64 printable bytes); NULL clears it. */
+NEONFLOW_API int neonflow_endpoint_create_options_set_provisioner(neonflow_endpoint_create_options *opts,
+                                                                  const char *provisioner);
+/** autoscaling_limit_min_cu / _max_cu in compute units (>= 0.25, at most 1000); 0 clears it.
+ * When both are set, min must not exceed max (checked by the create call: NEONFLOW_EINVAL). */
+NEONFLOW_API int neonflow_endpoint_create_options_set_autoscaling_limit_min_cu(neonflow_endpoint_create_options *opts,
+                                                                               double cu);
+NEONFLOW_API int neonflow_endpoint_create_options_set_autoscaling_limit_max_cu(neonflow_endpoint_create_options *opts,
+                                                                               double cu);
+/** Seconds of inactivity before suspend: -1 (never), 0 (Neon's default) or 60..604800. */
+NEONFLOW_API int neonflow_endpoint_create_options_set_suspend_timeout_seconds(neonflow_endpoint_create_options *opts,
+                                                                              int64_t seconds);
+/** 1: create it disabled (connections refused), 0: enabled. Unset: not sent. */
+NEONFLOW_API int neonflow_endpoint_create_options_set_disabled(neonflow_endpoint_create_options *opts, int disabled);
+/**
+ * One Postgres setting of settings.pg_settings (e.g. "work_mem", "64MB"),
+ * both printable strings (name 1-128, value up to 4096 bytes); a NULL value
+ * removes the name. Setting a name twice keeps the last value.
+ */
+NEONFLOW_API int neonflow_endpoint_create_options_set_pg_setting(neonflow_endpoint_create_options *opts,
+                                                                 const char *name, const char *value);
 
 /**
- * POST /projects/{project_id}/endpoints with {"endpoint":{"branch_id","type"}}.
- * `type` is NEONFLOW_ENDPOINT_TYPE_READ_WRITE or _READ_ONLY (else
- * NEONFLOW_EINVAL). *out receives the new endpoint; *ops_out (may be NULL to
- * discard) its operations, which must finish before the endpoint is usable
- * (see neonflow_operations_await()). Errors: NEONFLOW_ECONFLICT (the branch
- * already has a read-write endpoint), NEONFLOW_EUNCERTAIN (response lost: list
- * the branch's endpoints before trying again), the codes above. Both outs are
- * NULL after a failure.
+ * POST /projects/{project_id}/endpoints with {"endpoint":{"branch_id", "type",
+ * and every field set in `opts`}}. `opts` may be NULL: a read_write endpoint
+ * with Neon's defaults. *out receives the new endpoint; *ops_out (may be NULL
+ * to discard) its operations, which must finish before the endpoint is
+ * usable (see neonflow_operations_await()). Errors: NEONFLOW_EINVAL (also
+ * min CU above max CU; nothing sent), NEONFLOW_EBADREQUEST (Neon rejected a
+ * value), NEONFLOW_ECONFLICT (the branch already has a read-write endpoint),
+ * NEONFLOW_EUNCERTAIN (response lost: list the branch's endpoints before
+ * trying again), the codes above. Both outs are NULL after a failure.
  */
 NEONFLOW_API int neonflow_endpoint_create(neonflow_endpoint **out, neonflow_operation_list **ops_out,
-                                          neonflow_client *client, const char *project_id,
-                                          const char *branch_id, int32_t type, neonflow_error **err);
+                                          neonflow_client *client, const char *project_id, const char *branch_id,
+                                          const neonflow_endpoint_create_options *opts,
+                                          const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

@@ -12,6 +12,7 @@
 #include "version.h"
 #include "errors.h"
 #include "cancel.h"
+#include "call_options.h"
 #include "client.h"
 #include "operation.h"
 #include "endpoint.h"

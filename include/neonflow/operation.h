@@ -26,6 +26,7 @@
 #include "common.h"
 #include "errors.h"
 #include "client.h"
+#include "call_options.h"
 #include "cancel.h"
 
 NEONFLOW_BEGIN_DECLS
@@ -161,7 +162,11 @@ NEONFLOW_API const char *neonflow_operation_list_next_cursor(const neonflow_oper
 /** Frees the list and every operation in it. NULL is accepted. */
 NEONFLOW_API void neonflow_operation_list_free(neonflow_operation_list *list);
 
-/* ---- calls ------------------------------------------------------------------ */
+/* ---- calls ------------------------------------------------------------------
+ * Every call takes `call` (call_options.h; NULL: no deadline, no cancel,
+ * generated request ids) just before `err`: NEONFLOW_ETIMEOUT when its
+ * deadline passes, NEONFLOW_ECANCELLED when its cancel token fires.
+ */
 /**
  * GET /projects/{project_id}/operations/{operation_id}.
  * *out receives a new operation (free with neonflow_operation_free()).
@@ -172,7 +177,7 @@ NEONFLOW_API void neonflow_operation_list_free(neonflow_operation_list *list);
  */
 NEONFLOW_API int neonflow_operation_get(neonflow_operation **out, neonflow_client *client,
                                         const char *project_id, const char *operation_id,
-                                        neonflow_error **err);
+                                        const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * GET /projects/{project_id}/operations: ONE page, newest first.
@@ -183,7 +188,7 @@ NEONFLOW_API int neonflow_operation_get(neonflow_operation **out, neonflow_clien
  */
 NEONFLOW_API int neonflow_operations_list(neonflow_operation_list **out, neonflow_client *client,
                                           const char *project_id, const char *cursor, int32_t limit,
-                                          neonflow_error **err);
+                                          const neonflow_call_options *call, neonflow_error **err);
 
 /* ---- await ------------------------------------------------------------------ */
 typedef struct neonflow_await_options neonflow_await_options;
@@ -277,10 +282,16 @@ NEONFLOW_API void neonflow_await_result_free(neonflow_await_result *r);
  * (defaults). An empty or NULL `ops` list succeeds at once.
  * Thread-safety: blocks the calling thread; hooks run on it. Many threads
  * may wait on one client at once.
+ *
+ * `call` (may be NULL) bounds the wait as well: the earlier of its deadline
+ * and the options' timeout ends it (NEONFLOW_EOPTIMEOUT, as the options'
+ * timeout does), either cancel token stops it (NEONFLOW_ECANCELLED), and
+ * its request id goes on every poll.
  */
 NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow_client *client,
                                            const char *project_id, const neonflow_operation_list *ops,
-                                           const neonflow_await_options *opts, neonflow_error **err);
+                                           const neonflow_await_options *opts,
+                                           const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * Like neonflow_operations_await() for `count` operation IDs (each checked:
@@ -290,12 +301,13 @@ NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow
 NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonflow_client *client,
                                               const char *project_id, const char *const *operation_ids,
                                               size_t count, const neonflow_await_options *opts,
-                                              neonflow_error **err);
+                                              const neonflow_call_options *call, neonflow_error **err);
 
 /** Like neonflow_operation_ids_await() for one operation ID. */
 NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_client *client,
                                           const char *project_id, const char *operation_id,
-                                          const neonflow_await_options *opts, neonflow_error **err);
+                                          const neonflow_await_options *opts,
+                                          const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

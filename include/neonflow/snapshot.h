@@ -17,6 +17,7 @@
 #include "common.h"
 #include "errors.h"
 #include "client.h"
+#include "call_options.h"
 #include "operation.h"
 #include "branch.h"
 
@@ -115,6 +116,9 @@ NEONFLOW_API int neonflow_snapshot_restore_options_set_finalize(neonflow_snapsho
  * the detail names the field), NEONFLOW_EUNCERTAIN (a mutation's answer was
  * lost: list snapshots / branches before repeating it), and the HTTP layer's
  * codes. Outputs are NULL after a failure. `ops_out` may be NULL.
+ * Every call takes `call` (call_options.h; NULL: no deadline, no cancel,
+ * generated request ids) just before `err`: NEONFLOW_ETIMEOUT when its
+ * deadline passes, NEONFLOW_ECANCELLED when its cancel token fires.
  */
 
 /**
@@ -126,11 +130,13 @@ NEONFLOW_API int neonflow_snapshot_restore_options_set_finalize(neonflow_snapsho
  */
 NEONFLOW_API int neonflow_snapshot_create(neonflow_snapshot **out, neonflow_operation_list **ops_out,
                                           neonflow_client *client, const char *project_id, const char *branch_id,
-                                          const neonflow_snapshot_create_options *opts, neonflow_error **err);
+                                          const neonflow_snapshot_create_options *opts,
+                                          const neonflow_call_options *call, neonflow_error **err);
 
 /** GET /projects/{project_id}/snapshots (all snapshots; not paginated). */
 NEONFLOW_API int neonflow_snapshots_list(neonflow_snapshot_list **out, neonflow_client *client,
-                                         const char *project_id, neonflow_error **err);
+                                         const char *project_id,
+                                         const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * The snapshot with this ID (Neon has no get-one route: lists and matches).
@@ -138,7 +144,7 @@ NEONFLOW_API int neonflow_snapshots_list(neonflow_snapshot_list **out, neonflow_
  */
 NEONFLOW_API int neonflow_snapshot_find_by_id(neonflow_snapshot **out, neonflow_client *client,
                                               const char *project_id, const char *snapshot_id,
-                                              neonflow_error **err);
+                                              const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * The snapshot whose name equals `name` exactly. Snapshot names are not
@@ -147,7 +153,8 @@ NEONFLOW_API int neonflow_snapshot_find_by_id(neonflow_snapshot **out, neonflow_
  * when none.
  */
 NEONFLOW_API int neonflow_snapshot_find_by_name(neonflow_snapshot **out, neonflow_client *client,
-                                                const char *project_id, const char *name, neonflow_error **err);
+                                                const char *project_id, const char *name,
+                                                const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * PATCH /projects/{project_id}/snapshots/{snapshot_id} with the fields set in
@@ -155,11 +162,12 @@ NEONFLOW_API int neonflow_snapshot_find_by_name(neonflow_snapshot **out, neonflo
  */
 NEONFLOW_API int neonflow_snapshot_update(neonflow_snapshot **out, neonflow_client *client, const char *project_id,
                                           const char *snapshot_id, const neonflow_snapshot_update_options *opts,
-                                          neonflow_error **err);
+                                          const neonflow_call_options *call, neonflow_error **err);
 
 /** DELETE /projects/{project_id}/snapshots/{snapshot_id}. */
 NEONFLOW_API int neonflow_snapshot_delete(neonflow_operation_list **ops_out, neonflow_client *client,
-                                          const char *project_id, const char *snapshot_id, neonflow_error **err);
+                                          const char *project_id, const char *snapshot_id,
+                                          const neonflow_call_options *call, neonflow_error **err);
 
 /**
  * POST /projects/{project_id}/snapshots/{snapshot_id}/restore with a JSON
@@ -169,7 +177,8 @@ NEONFLOW_API int neonflow_snapshot_delete(neonflow_operation_list **ops_out, neo
  */
 NEONFLOW_API int neonflow_snapshot_restore(neonflow_branch_result **out, neonflow_client *client,
                                            const char *project_id, const char *snapshot_id,
-                                           const neonflow_snapshot_restore_options *opts, neonflow_error **err);
+                                           const neonflow_snapshot_restore_options *opts,
+                                           const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

@@ -329,12 +329,38 @@ NEONFLOW_API int neonflow_setup(neonflow_report **out, neonflow_client *client, 
 /* Backups and prune                                                        */
 /* ======================================================================== */
 
+/* Filters of neonflow_backups_list. Neon's snapshot list takes no query
+ * parameters, so they apply to the inventory the listing reads: every
+ * filter narrows it, unset ones keep everything. Create with _new
+ * (NEONFLOW_EINVAL for NULL out, NEONFLOW_ENOMEM), free with _free (NULL
+ * accepted); setters copy their strings and return NEONFLOW_EINVAL for NULL
+ * options or a malformed value (the old value is kept), NEONFLOW_ENOMEM.
+ * Not for concurrent use while being set. */
+typedef struct neonflow_backups_list_options neonflow_backups_list_options;
+NEONFLOW_API int neonflow_backups_list_options_new(neonflow_backups_list_options **out);
+NEONFLOW_API void neonflow_backups_list_options_free(neonflow_backups_list_options *opts);
+/** Only the backups of this target branch name (e.g. "production", 1-256 bytes); NULL clears it. */
+NEONFLOW_API int neonflow_backups_list_options_set_target(neonflow_backups_list_options *opts, const char *target);
+/** Only this kind ("backup", "undo-backup", "candidate", "rollback", ...; [a-z-], 1-31 bytes); NULL clears it. */
+NEONFLOW_API int neonflow_backups_list_options_set_kind(neonflow_backups_list_options *opts, const char *kind);
+/** Only what the run with this run id made or replaced (a valid run id); NULL clears it. */
+NEONFLOW_API int neonflow_backups_list_options_set_run_id(neonflow_backups_list_options *opts, const char *run_id);
+/** Only what is at least this many seconds old (>= 0; default 0: any age). */
+NEONFLOW_API int neonflow_backups_list_options_set_older_than_s(neonflow_backups_list_options *opts,
+                                                                int64_t seconds);
+/** 1 (default): list backup branches; 0: leave them out. */
+NEONFLOW_API int neonflow_backups_list_options_set_branches(neonflow_backups_list_options *opts, int enable);
+/** 1 (default): list neonflow's snapshots; 0: leave them out. */
+NEONFLOW_API int neonflow_backups_list_options_set_snapshots(neonflow_backups_list_options *opts, int enable);
+
 /**
  * Lists the branches replaced by restores (backup branches: who replaced
  * them, when, their size) and the snapshots neonflow made (kind, target, age,
  * expiry), as KEEP resources of a single step in the report. No mutation.
+ * `opts` may be NULL (everything). Errors as the other workflows.
  */
-NEONFLOW_API int neonflow_backups_list(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run, neonflow_error **err);
+NEONFLOW_API int neonflow_backups_list(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run,
+                                       const neonflow_backups_list_options *opts, neonflow_error **err);
 
 /** Creates prune options with the defaults below; free with neonflow_prune_options_free (NULL-safe). */
 NEONFLOW_API int neonflow_prune_options_new(neonflow_prune_options **out);

@@ -194,6 +194,18 @@ struct neonflow_branch_create_options {
     int with_rw_endpoint;
     int is_protected; /* -1 = not sent */
 };
+struct neonflow_branch_delete_options {
+    int hard_delete; /* -1 = not sent */
+};
+struct neonflow_endpoint_create_options {
+    int32_t type;
+    char *name, *region_id, *provisioner;
+    double min_cu, max_cu;  /* 0 = not sent */
+    int64_t suspend_timeout_seconds;
+    int suspend_set;
+    int disabled;           /* -1 = not sent */
+    json_t *pg_settings;    /* NULL: no settings sent */
+};
 struct neonflow_branch_update_options {
     char *name, *expires_at;
     int name_set, expires_set;
@@ -212,6 +224,9 @@ struct neonflow_await_options {
     neonflow__hook *cancel_hook;   /* neonflow_await_cancel_fn */
     neonflow__hook *progress_hook; /* neonflow_await_progress_fn */
 };
+
+/* {"endpoint":{branch_id, type, fields set in o}} (new reference), NULL on ENOMEM. o may be NULL. */
+json_t *neonflow__endpoint_create_body(const char *branch_id, const neonflow_endpoint_create_options *o);
 
 /* Gives ops to the caller through ops_out, or frees them when ops_out is NULL. */
 void neonflow__ops_hand_out(neonflow_operation_list **ops_out, neonflow_operation_list *ops);
@@ -249,7 +264,8 @@ int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list *
                                 neonflow__call_ctx *ctx, const char *project_id, const char *branch_id,
                                 const neonflow_branch_update_options *opts, neonflow_error **err);
 int neonflow__branch_delete_ctx(neonflow_operation_list **ops_out, neonflow_client *c, neonflow__call_ctx *ctx,
-                                const char *project_id, const char *branch_id, neonflow_error **err);
+                                const char *project_id, const char *branch_id,
+                                const neonflow_branch_delete_options *opts, neonflow_error **err);
 int neonflow__branch_finalize_restore_ctx(neonflow_operation_list **ops_out, neonflow_client *c,
                                           neonflow__call_ctx *ctx, const char *project_id, const char *branch_id,
                                           const char *old_branch_name, neonflow_error **err);
@@ -261,7 +277,7 @@ int neonflow__endpoint_get_ctx(neonflow_endpoint **out, neonflow_client *c, neon
                                const char *project_id, const char *endpoint_id, neonflow_error **err);
 int neonflow__endpoint_create_ctx(neonflow_endpoint **out, neonflow_operation_list **ops_out, neonflow_client *c,
                                   neonflow__call_ctx *ctx, const char *project_id, const char *branch_id,
-                                  int32_t type, neonflow_error **err);
+                                  const neonflow_endpoint_create_options *opts, neonflow_error **err);
 
 int neonflow__operation_get_ctx(neonflow_operation **out, neonflow_client *c, neonflow__call_ctx *ctx,
                                 const char *project_id, const char *operation_id, neonflow_error **err);

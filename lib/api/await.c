@@ -256,8 +256,10 @@ static int poll_round(struct waiter *w, neonflow_error **err)
             continue;
         neonflow__call_ctx pc = {0};
         pc.cancel = w->cancel ? w->cancel : (w->outer ? w->outer->cancel : NULL);
+        pc.cancel2 = w->cancel && w->outer ? w->outer->cancel : NULL; /* the caller's, beside the await's own */
         pc.deadline_ms = w->deadline;
         if (w->outer) {
+            pc.request_id = w->outer->request_id;
             pc.notify = w->outer->notify;
             pc.notify_payload = w->outer->notify_payload;
         }
@@ -306,6 +308,23 @@ static int all_done(const struct waiter *w)
     return 1;
 }
 
+/* Sleeps ms; 1 when cancelled. A sleep wakes on one token: when the await
+ * options and the caller's call options each bring their own, it sleeps in
+ * short slices so either one stops it promptly. */
+static int nap(struct waiter *w, int64_t ms)
+{
+    neonflow_cancel *a = w->cancel, *b = w->outer ? w->outer->cancel : NULL;
+    if (!a || !b || a == b)
+        return w->sys->sleep_ms(w->sys->ctx, ms, a ? a : b) != 0 || cancelled(w);
+    while (ms > 0) {
+        int64_t slice = ms < 50 ? ms : 50;
+        if (w->sys->sleep_ms(w->sys->ctx, slice, a) != 0 || cancelled(w))
+            return 1;
+        ms -= slice;
+    }
+    return cancelled(w);
+}
+
 static int run_wait(struct waiter *w, int64_t start, int64_t timeout_ms, neonflow_error **err)
 {
     int64_t gap = w->opts ? w->opts->first_ms : AWAIT_DEFAULT_FIRST_MS;
@@ -320,11 +339,8 @@ static int run_wait(struct waiter *w, int64_t start, int64_t timeout_ms, neonflo
         if (now >= w->deadline)
             return deadline_error(w, timeout_ms, err);
         int64_t until = next < w->deadline ? next : w->deadline;
-        if (until > now) {
-            neonflow_cancel *tok = w->cancel ? w->cancel : (w->outer ? w->outer->cancel : NULL);
-            if (w->sys->sleep_ms(w->sys->ctx, until - now, tok) != 0 || cancelled(w))
-                return neonflow__error_set(err, NEONFLOW_ECANCELLED, "wait for operations cancelled");
-        }
+        if (until > now && nap(w, until - now))
+            return neonflow__error_set(err, NEONFLOW_ECANCELLED, "wait for operations cancelled");
         int64_t round_start = w->sys->now_ms(w->sys->ctx);
         int rc = poll_round(w, err);
         if (rc == NEONFLOW_ECANCELLED)
@@ -447,10 +463,12 @@ int neonflow__operations_await_ctx(neonflow_await_result **out, neonflow_client 
 
 NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow_client *client,
                                            const char *project_id, const neonflow_operation_list *ops,
-                                           const neonflow_await_options *opts, neonflow_error **err)
+                                           const neonflow_await_options *opts,
+                                           const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
-                                   neonflow__operations_await_ctx(out, client, NULL, project_id,
+                                   neonflow__operations_await_ctx(out, client, ctx, project_id,
                                                                   ops, NULL, 0, opts, NULL, NULL,
                                                                   err),
                                    err);
@@ -459,10 +477,11 @@ NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow
 NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonflow_client *client,
                                               const char *project_id, const char *const *operation_ids,
                                               size_t count, const neonflow_await_options *opts,
-                                              neonflow_error **err)
+                                              const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
-                                   neonflow__operations_await_ctx(out, client, NULL, project_id,
+                                   neonflow__operations_await_ctx(out, client, ctx, project_id,
                                                                   NULL, operation_ids, count, opts,
                                                                   NULL, NULL, err),
                                    err);
@@ -470,7 +489,8 @@ NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonf
 
 NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_client *client,
                                           const char *project_id, const char *operation_id,
-                                          const neonflow_await_options *opts, neonflow_error **err)
+                                          const neonflow_await_options *opts,
+                                          const neonflow_call_options *call, neonflow_error **err)
 {
     if (out)
         *out = NULL;
@@ -479,6 +499,6 @@ NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_
             client, neonflow__error_set(err, NEONFLOW_EINVAL, "operation_id must not be NULL"),
             err);
     return neonflow__client_errors(
-        client, neonflow_operation_ids_await(out, client, project_id, &operation_id, 1, opts, err),
+        client, neonflow_operation_ids_await(out, client, project_id, &operation_id, 1, opts, call, err),
         err);
 }

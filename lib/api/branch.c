@@ -276,10 +276,12 @@ int neonflow__branches_list_ctx(neonflow_branch_list **out, neonflow_client *c, 
 }
 
 NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
-                                        const neonflow_branch_list_options *opts, neonflow_error **err)
+                                        const neonflow_branch_list_options *opts,
+                                        const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__branches_list_ctx(out, client, NULL, project_id, opts, err), err);
+        client, neonflow__branches_list_ctx(out, client, ctx, project_id, opts, err), err);
 }
 
 int neonflow__branch_get_ctx(neonflow_branch **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -305,10 +307,11 @@ int neonflow__branch_get_ctx(neonflow_branch **out, neonflow_client *c, neonflow
 }
 
 NEONFLOW_API int neonflow_branch_get(neonflow_branch **out, neonflow_client *client, const char *project_id,
-                                     const char *branch_id, neonflow_error **err)
+                                     const char *branch_id, const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__branch_get_ctx(out, client, NULL, project_id, branch_id, err), err);
+        client, neonflow__branch_get_ctx(out, client, ctx, project_id, branch_id, err), err);
 }
 
 int neonflow__branch_find_by_name_ctx(neonflow_branch **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -361,10 +364,12 @@ int neonflow__branch_find_by_name_ctx(neonflow_branch **out, neonflow_client *c,
 }
 
 NEONFLOW_API int neonflow_branch_find_by_name(neonflow_branch **out, neonflow_client *client,
-                                              const char *project_id, const char *name, neonflow_error **err)
+                                              const char *project_id, const char *name,
+                                              const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__branch_find_by_name_ctx(out, client, NULL, project_id, name, err), err);
+        client, neonflow__branch_find_by_name_ctx(out, client, ctx, project_id, name, err), err);
 }
 
 /* ---- mutations ----------------------------------------------------------------------- */
@@ -413,10 +418,11 @@ int neonflow__branch_create_ctx(neonflow_branch_result **out, neonflow_client *c
 
 NEONFLOW_API int neonflow_branch_create(neonflow_branch_result **out, neonflow_client *client,
                                         const char *project_id, const neonflow_branch_create_options *opts,
-                                        neonflow_error **err)
+                                        const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__branch_create_ctx(out, client, NULL, project_id, opts, err), err);
+        client, neonflow__branch_create_ctx(out, client, ctx, project_id, opts, err), err);
 }
 
 int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list **ops_out, neonflow_client *c,
@@ -474,16 +480,43 @@ int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list *
 
 NEONFLOW_API int neonflow_branch_update(neonflow_branch **out, neonflow_operation_list **ops_out,
                                         neonflow_client *client, const char *project_id, const char *branch_id,
-                                        const neonflow_branch_update_options *opts, neonflow_error **err)
+                                        const neonflow_branch_update_options *opts,
+                                        const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,
-        neonflow__branch_update_ctx(out, ops_out, client, NULL, project_id, branch_id, opts, err),
+        neonflow__branch_update_ctx(out, ops_out, client, ctx, project_id, branch_id, opts, err),
         err);
 }
 
+NEONFLOW_API int neonflow_branch_delete_options_new(neonflow_branch_delete_options **out)
+{
+    if (!out)
+        return NEONFLOW_EINVAL;
+    *out = neonflow__calloc(1, sizeof(**out));
+    if (!*out)
+        return NEONFLOW_ENOMEM;
+    (*out)->hard_delete = -1;
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API void neonflow_branch_delete_options_free(neonflow_branch_delete_options *o)
+{
+    neonflow__free(o);
+}
+
+NEONFLOW_API int neonflow_branch_delete_options_set_hard_delete(neonflow_branch_delete_options *o, int hard_delete)
+{
+    if (!o)
+        return NEONFLOW_EINVAL;
+    o->hard_delete = hard_delete ? 1 : 0;
+    return NEONFLOW_OK;
+}
+
 int neonflow__branch_delete_ctx(neonflow_operation_list **ops_out, neonflow_client *c, neonflow__call_ctx *ctx,
-                                const char *project_id, const char *branch_id, neonflow_error **err)
+                                const char *project_id, const char *branch_id,
+                                const neonflow_branch_delete_options *opts, neonflow_error **err)
 {
     if (ops_out)
         *ops_out = NULL;
@@ -491,6 +524,11 @@ int neonflow__branch_delete_ctx(neonflow_operation_list **ops_out, neonflow_clie
     if (rc != NEONFLOW_OK)
         return rc;
     char *path = branch_path(project_id, branch_id, NULL);
+    if (path && opts && opts->hard_delete >= 0) {
+        char *q = neonflow__format("%s?hard_delete=%s", path, opts->hard_delete ? "true" : "false");
+        neonflow__free(path);
+        path = q;
+    }
     json_t *root;
     int32_t status;
     rc = neonflow__api_call(c, ctx, "DELETE", path, "/projects/{project_id}/branches/{branch_id}", NULL, &root,
@@ -508,10 +546,14 @@ int neonflow__branch_delete_ctx(neonflow_operation_list **ops_out, neonflow_clie
 }
 
 NEONFLOW_API int neonflow_branch_delete(neonflow_operation_list **ops_out, neonflow_client *client,
-                                        const char *project_id, const char *branch_id, neonflow_error **err)
+                                        const char *project_id, const char *branch_id,
+                                        const neonflow_branch_delete_options *opts,
+                                        const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__branch_delete_ctx(ops_out, client, NULL, project_id, branch_id, err),
+        client,
+        neonflow__branch_delete_ctx(ops_out, client, ctx, project_id, branch_id, opts, err),
         err);
 }
 
@@ -550,10 +592,12 @@ int neonflow__branch_finalize_restore_ctx(neonflow_operation_list **ops_out, neo
 
 NEONFLOW_API int neonflow_branch_finalize_restore(neonflow_operation_list **ops_out, neonflow_client *client,
                                                   const char *project_id, const char *branch_id,
-                                                  const char *old_branch_name, neonflow_error **err)
+                                                  const char *old_branch_name,
+                                                  const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
-                                   neonflow__branch_finalize_restore_ctx(ops_out, client, NULL,
+                                   neonflow__branch_finalize_restore_ctx(ops_out, client, ctx,
                                                                          project_id, branch_id,
                                                                          old_branch_name, err),
                                    err);

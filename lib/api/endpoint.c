@@ -46,23 +46,26 @@ int neonflow__endpoints_list_ctx(neonflow_endpoint_list **out, neonflow_client *
 }
 
 NEONFLOW_API int neonflow_endpoints_list(neonflow_endpoint_list **out, neonflow_client *client,
-                                         const char *project_id, neonflow_error **err)
+                                         const char *project_id,
+                                         const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__endpoints_list_ctx(out, client, NULL, project_id, NULL, err), err);
+        client, neonflow__endpoints_list_ctx(out, client, ctx, project_id, NULL, err), err);
 }
 
 NEONFLOW_API int neonflow_endpoints_list_for_branch(neonflow_endpoint_list **out, neonflow_client *client,
                                                     const char *project_id, const char *branch_id,
-                                                    neonflow_error **err)
+                                                    const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     if (out)
         *out = NULL;
     int rc = neonflow__id_check("branch_id", branch_id, err);
     if (rc != NEONFLOW_OK)
         return neonflow__client_errors(client, rc, err);
     return neonflow__client_errors(
-        client, neonflow__endpoints_list_ctx(out, client, NULL, project_id, branch_id, err), err);
+        client, neonflow__endpoints_list_ctx(out, client, ctx, project_id, branch_id, err), err);
 }
 
 int neonflow__endpoint_get_ctx(neonflow_endpoint **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -93,15 +96,16 @@ int neonflow__endpoint_get_ctx(neonflow_endpoint **out, neonflow_client *c, neon
 }
 
 NEONFLOW_API int neonflow_endpoint_get(neonflow_endpoint **out, neonflow_client *client, const char *project_id,
-                                       const char *endpoint_id, neonflow_error **err)
+                                       const char *endpoint_id, const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__endpoint_get_ctx(out, client, NULL, project_id, endpoint_id, err), err);
+        client, neonflow__endpoint_get_ctx(out, client, ctx, project_id, endpoint_id, err), err);
 }
 
 int neonflow__endpoint_create_ctx(neonflow_endpoint **out, neonflow_operation_list **ops_out, neonflow_client *c,
                                   neonflow__call_ctx *ctx, const char *project_id, const char *branch_id,
-                                  int32_t type, neonflow_error **err)
+                                  const neonflow_endpoint_create_options *opts, neonflow_error **err)
 {
     if (out)
         *out = NULL;
@@ -112,12 +116,11 @@ int neonflow__endpoint_create_ctx(neonflow_endpoint **out, neonflow_operation_li
         rc = neonflow__id_check("branch_id", branch_id, err);
     if (rc != NEONFLOW_OK)
         return rc;
-    const char *type_s = type == NEONFLOW_ENDPOINT_TYPE_READ_WRITE  ? "read_write"
-                         : type == NEONFLOW_ENDPOINT_TYPE_READ_ONLY ? "read_only"
-                                                                    : NULL;
-    if (!type_s)
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "endpoint type %d is not READ_WRITE or READ_ONLY", (int)type);
-    json_t *body = json_pack("{s:{s:s,s:s}}", "endpoint", "branch_id", branch_id, "type", type_s);
+    if (opts && opts->min_cu > 0 && opts->max_cu > 0 && opts->min_cu > opts->max_cu)
+        return neonflow__error_set(err, NEONFLOW_EINVAL,
+                                   "autoscaling_limit_min_cu %g exceeds autoscaling_limit_max_cu %g", opts->min_cu,
+                                   opts->max_cu);
+    json_t *body = neonflow__endpoint_create_body(branch_id, opts);
     if (!body)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
     neonflow__sb b = {0};
@@ -142,10 +145,12 @@ int neonflow__endpoint_create_ctx(neonflow_endpoint **out, neonflow_operation_li
 
 NEONFLOW_API int neonflow_endpoint_create(neonflow_endpoint **out, neonflow_operation_list **ops_out,
                                           neonflow_client *client, const char *project_id, const char *branch_id,
-                                          int32_t type, neonflow_error **err)
+                                          const neonflow_endpoint_create_options *opts,
+                                          const neonflow_call_options *call, neonflow_error **err)
 {
-    return neonflow__client_errors(
-        client,
-        neonflow__endpoint_create_ctx(out, ops_out, client, NULL, project_id, branch_id, type, err),
-        err);
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
+    return neonflow__client_errors(client,
+                                   neonflow__endpoint_create_ctx(out, ops_out, client,
+                                                                 ctx, project_id, branch_id, opts, err),
+                                   err);
 }

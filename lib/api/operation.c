@@ -36,10 +36,12 @@ int neonflow__operation_get_ctx(neonflow_operation **out, neonflow_client *c, ne
 }
 
 NEONFLOW_API int neonflow_operation_get(neonflow_operation **out, neonflow_client *client, const char *project_id,
-                                        const char *operation_id, neonflow_error **err)
+                                        const char *operation_id,
+                                        const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__operation_get_ctx(out, client, NULL, project_id, operation_id, err), err);
+        client, neonflow__operation_get_ctx(out, client, ctx, project_id, operation_id, err), err);
 }
 
 int neonflow__operations_list_ctx(neonflow_operation_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -75,9 +77,10 @@ int neonflow__operations_list_ctx(neonflow_operation_list **out, neonflow_client
 
 NEONFLOW_API int neonflow_operations_list(neonflow_operation_list **out, neonflow_client *client,
                                           const char *project_id, const char *cursor, int32_t limit,
-                                          neonflow_error **err)
+                                          const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__operations_list_ctx(out, client, NULL, project_id, cursor, limit, err),
+        client, neonflow__operations_list_ctx(out, client, ctx, project_id, cursor, limit, err),
         err);
 }

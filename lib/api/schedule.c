@@ -48,10 +48,11 @@ int neonflow__backup_schedule_get_ctx(neonflow_backup_schedule **out, neonflow_c
 
 NEONFLOW_API int neonflow_branch_backup_schedule_get(neonflow_backup_schedule **out, neonflow_client *client,
                                                      const char *project_id, const char *branch_id,
-                                                     neonflow_error **err)
+                                                     const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__backup_schedule_get_ctx(out, client, NULL, project_id, branch_id, err),
+        client, neonflow__backup_schedule_get_ctx(out, client, ctx, project_id, branch_id, err),
         err);
 }
 
@@ -79,9 +80,10 @@ int neonflow__backup_schedule_set_ctx(neonflow_client *c, neonflow__call_ctx *ct
 
 NEONFLOW_API int neonflow_branch_backup_schedule_set(neonflow_client *client, const char *project_id,
                                                      const char *branch_id, const neonflow_backup_schedule *sched,
-                                                     neonflow_error **err)
+                                                     const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__backup_schedule_set_ctx(client, NULL, project_id, branch_id, sched, err),
+        client, neonflow__backup_schedule_set_ctx(client, ctx, project_id, branch_id, sched, err),
         err);
 }

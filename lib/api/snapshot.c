@@ -208,11 +208,13 @@ int neonflow__snapshot_create_ctx(neonflow_snapshot **out, neonflow_operation_li
 
 NEONFLOW_API int neonflow_snapshot_create(neonflow_snapshot **out, neonflow_operation_list **ops_out,
                                           neonflow_client *client, const char *project_id, const char *branch_id,
-                                          const neonflow_snapshot_create_options *opts, neonflow_error **err)
+                                          const neonflow_snapshot_create_options *opts,
+                                          const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,
-        neonflow__snapshot_create_ctx(out, ops_out, client, NULL, project_id, branch_id, opts, err),
+        neonflow__snapshot_create_ctx(out, ops_out, client, ctx, project_id, branch_id, opts, err),
         err);
 }
 
@@ -236,10 +238,12 @@ int neonflow__snapshots_list_ctx(neonflow_snapshot_list **out, neonflow_client *
 }
 
 NEONFLOW_API int neonflow_snapshots_list(neonflow_snapshot_list **out, neonflow_client *client,
-                                         const char *project_id, neonflow_error **err)
+                                         const char *project_id,
+                                         const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__snapshots_list_ctx(out, client, NULL, project_id, err), err);
+        client, neonflow__snapshots_list_ctx(out, client, ctx, project_id, err), err);
 }
 
 /* Lists, then picks by id (by_name 0) or exact name (by_name 1). */
@@ -294,10 +298,11 @@ int neonflow__snapshot_find_by_id_ctx(neonflow_snapshot **out, neonflow_client *
 
 NEONFLOW_API int neonflow_snapshot_find_by_id(neonflow_snapshot **out, neonflow_client *client,
                                               const char *project_id, const char *snapshot_id,
-                                              neonflow_error **err)
+                                              const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, snapshot_find(out, client, NULL, project_id, snapshot_id, 0, err), err);
+        client, snapshot_find(out, client, ctx, project_id, snapshot_id, 0, err), err);
 }
 
 int neonflow__snapshot_find_by_name_ctx(neonflow_snapshot **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -307,10 +312,12 @@ int neonflow__snapshot_find_by_name_ctx(neonflow_snapshot **out, neonflow_client
 }
 
 NEONFLOW_API int neonflow_snapshot_find_by_name(neonflow_snapshot **out, neonflow_client *client,
-                                                const char *project_id, const char *name, neonflow_error **err)
+                                                const char *project_id, const char *name,
+                                                const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
-                                   snapshot_find(out, client, NULL, project_id, name, 1, err), err);
+                                   snapshot_find(out, client, ctx, project_id, name, 1, err), err);
 }
 
 int neonflow__snapshot_update_ctx(neonflow_snapshot **out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -353,11 +360,12 @@ int neonflow__snapshot_update_ctx(neonflow_snapshot **out, neonflow_client *c, n
 
 NEONFLOW_API int neonflow_snapshot_update(neonflow_snapshot **out, neonflow_client *client, const char *project_id,
                                           const char *snapshot_id, const neonflow_snapshot_update_options *opts,
-                                          neonflow_error **err)
+                                          const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,
-        neonflow__snapshot_update_ctx(out, client, NULL, project_id, snapshot_id, opts, err), err);
+        neonflow__snapshot_update_ctx(out, client, ctx, project_id, snapshot_id, opts, err), err);
 }
 
 int neonflow__snapshot_delete_ctx(neonflow_operation_list **ops_out, neonflow_client *c, neonflow__call_ctx *ctx,
@@ -391,10 +399,12 @@ int neonflow__snapshot_delete_ctx(neonflow_operation_list **ops_out, neonflow_cl
 }
 
 NEONFLOW_API int neonflow_snapshot_delete(neonflow_operation_list **ops_out, neonflow_client *client,
-                                          const char *project_id, const char *snapshot_id, neonflow_error **err)
+                                          const char *project_id, const char *snapshot_id,
+                                          const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
-        client, neonflow__snapshot_delete_ctx(ops_out, client, NULL, project_id, snapshot_id, err),
+        client, neonflow__snapshot_delete_ctx(ops_out, client, ctx, project_id, snapshot_id, err),
         err);
 }
 
@@ -437,9 +447,11 @@ int neonflow__snapshot_restore_ctx(neonflow_branch_result **out, neonflow_client
 
 NEONFLOW_API int neonflow_snapshot_restore(neonflow_branch_result **out, neonflow_client *client,
                                            const char *project_id, const char *snapshot_id,
-                                           const neonflow_snapshot_restore_options *opts, neonflow_error **err)
+                                           const neonflow_snapshot_restore_options *opts,
+                                           const neonflow_call_options *call, neonflow_error **err)
 {
+    neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,
-        neonflow__snapshot_restore_ctx(out, client, NULL, project_id, snapshot_id, opts, err), err);
+        neonflow__snapshot_restore_ctx(out, client, ctx, project_id, snapshot_id, opts, err), err);
 }

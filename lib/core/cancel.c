@@ -11,6 +11,7 @@ struct neonflow_cancel {
     atomic_int triggered;
     pthread_mutex_t lock;
     pthread_cond_t cond; /* on CLOCK_MONOTONIC */
+    neonflow__cancel_waker *wakers; /* under lock */
 };
 
 NEONFLOW_API int neonflow_cancel_new(neonflow_cancel **out)
@@ -40,6 +41,8 @@ NEONFLOW_API void neonflow_cancel_trigger(neonflow_cancel *token)
     pthread_mutex_lock(&token->lock);
     atomic_store(&token->triggered, 1);
     pthread_cond_broadcast(&token->cond);
+    for (neonflow__cancel_waker *w = token->wakers; w; w = w->next)
+        w->wake(w->arg);
     pthread_mutex_unlock(&token->lock);
 }
 
@@ -89,4 +92,31 @@ int neonflow__cancel_sleep(neonflow_cancel *token, int64_t ms)
     int fired = atomic_load(&token->triggered);
     pthread_mutex_unlock(&token->lock);
     return fired;
+}
+
+int neonflow__cancel_watch(neonflow_cancel *token, neonflow__cancel_waker *w)
+{
+    if (!token)
+        return 0;
+    pthread_mutex_lock(&token->lock);
+    int fired = atomic_load(&token->triggered);
+    if (!fired) {
+        w->next = token->wakers;
+        token->wakers = w;
+    }
+    pthread_mutex_unlock(&token->lock);
+    return fired;
+}
+
+void neonflow__cancel_unwatch(neonflow_cancel *token, neonflow__cancel_waker *w)
+{
+    if (!token)
+        return;
+    pthread_mutex_lock(&token->lock);
+    for (neonflow__cancel_waker **p = &token->wakers; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            break;
+        }
+    pthread_mutex_unlock(&token->lock);
 }

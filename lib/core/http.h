@@ -20,6 +20,7 @@
  * for a plain public API call). Not shared between threads. */
 typedef struct neonflow__call_ctx {
     neonflow_cancel *cancel; /* may be NULL */
+    neonflow_cancel *cancel2; /* a second token watched alike (an await's own beside the caller's); may be NULL */
     int64_t deadline_ms;     /* absolute, on the client's monotonic clock; 0 = none */
     /* Optional observer of retries and rate-limit waits. */
     void (*notify)(void *payload, int32_t kind, const char *method, const char *path,
@@ -29,7 +30,15 @@ typedef struct neonflow__call_ctx {
     int64_t calls;   /* HTTP attempts sent */
     int64_t retries; /* attempts that were retries */
     int locked_no_retry; /* answer a 423 at once (ELOCKED): the caller reads the state itself */
+    const char *request_id; /* caller's X-Request-ID for every attempt; NULL: one generated per attempt */
 } neonflow__call_ctx;
+
+/* The ctx of a public call made with call options: NULL when call is NULL
+ * (the behaviour without options), else ctx filled from call (deadline
+ * turned absolute on the client's clock, cancel token, request id). */
+struct neonflow_call_options;
+neonflow__call_ctx *neonflow__call_ctx_from(neonflow__call_ctx *ctx, const neonflow_client *c,
+                                            const struct neonflow_call_options *call);
 
 typedef struct neonflow__request {
     const char *method; /* "GET", "POST", "PATCH", "PUT", "DELETE" */

@@ -210,13 +210,25 @@ static int cancelled_error(call *k, neonflow_error **err)
     return fail_with(k, err, NEONFLOW_ECANCELLED, 0, 0, NULL, NULL, "cancelled");
 }
 
-/* Sleeps ms on the seam; NEONFLOW_OK, or ECANCELLED. */
+static int is_cancelled(const call *k)
+{
+    return k->ctx && (neonflow_cancel_is_triggered(k->ctx->cancel) || neonflow_cancel_is_triggered(k->ctx->cancel2));
+}
+
+/* Sleeps ms on the seam; NEONFLOW_OK, or ECANCELLED. A sleep wakes on one
+ * token: with two, it sleeps in short slices so either stops it promptly. */
 static int wait_ms(call *k, int64_t ms, neonflow_error **err)
 {
-    neonflow_cancel *cancel = k->ctx ? k->ctx->cancel : NULL;
-    if (k->sys->sleep_ms(k->sys->ctx, ms, cancel) || neonflow_cancel_is_triggered(cancel))
-        return cancelled_error(k, err);
-    return NEONFLOW_OK;
+    neonflow_cancel *a = k->ctx ? k->ctx->cancel : NULL, *b = k->ctx ? k->ctx->cancel2 : NULL;
+    if (!a || !b || a == b) {
+        if (k->sys->sleep_ms(k->sys->ctx, ms, a ? a : b) || is_cancelled(k))
+            return cancelled_error(k, err);
+        return NEONFLOW_OK;
+    }
+    for (; ms > 0; ms -= 50)
+        if (k->sys->sleep_ms(k->sys->ctx, ms < 50 ? ms : 50, a) || is_cancelled(k))
+            return cancelled_error(k, err);
+    return is_cancelled(k) ? cancelled_error(k, err) : NEONFLOW_OK;
 }
 
 /* Blocks until the client's rate limiter admits this request. */
@@ -248,7 +260,8 @@ static int rate_admit(call *k, neonflow__rl_slot *slot, neonflow_error **err)
 static int attempt_once(call *k, attempt *a)
 {
     neonflow__transfer x = {k->c, k->req->method, k->url, k->body, k->body_len,
-                            k->c->cfg.request_timeout_ms, k->ctx ? k->ctx->cancel : NULL};
+                            k->c->cfg.request_timeout_ms, k->ctx ? k->ctx->cancel : NULL,
+                            k->ctx ? k->ctx->cancel2 : NULL};
     if (k->ctx && k->ctx->deadline_ms > 0) {
         int64_t left = k->ctx->deadline_ms - k->sys->now_ms(k->sys->ctx);
         if (left < x.timeout_ms) {
@@ -297,9 +310,8 @@ static int64_t retry_wait(call *k, const attempt *a, int retry_index, int64_t *r
 static int run(call *k, neonflow__response *resp, neonflow_error **err)
 {
     neonflow__ratelimit *rl = k->c->transport->ratelimit;
-    neonflow_cancel *cancel = k->ctx ? k->ctx->cancel : NULL;
     for (int32_t n = 0;; n++) {
-        if (neonflow_cancel_is_triggered(cancel))
+        if (is_cancelled(k))
             return cancelled_error(k, err);
         if (k->ctx && k->ctx->deadline_ms > 0 &&
             k->sys->now_ms(k->sys->ctx) >= k->ctx->deadline_ms)
@@ -312,8 +324,11 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
         attempt a;
         memset(&a, 0, sizeof(a));
         a.body.max = (size_t)k->c->cfg.max_response_bytes;
-        neonflow__request_id_make(a.rid, sizeof(a.rid), k->sys->random(k->sys->ctx),
-                                  k->sys->random(k->sys->ctx));
+        if (k->ctx && k->ctx->request_id) /* the caller's, on every attempt (validated by the setter) */
+            snprintf(a.rid, sizeof(a.rid), "%s", k->ctx->request_id);
+        else
+            neonflow__request_id_make(a.rid, sizeof(a.rid), k->sys->random(k->sys->ctx),
+                                      k->sys->random(k->sys->ctx));
         int64_t t0 = k->sys->now_ms(k->sys->ctx);
         rc = attempt_once(k, &a);
         int64_t t1 = k->sys->now_ms(k->sys->ctx);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "alloc.h"
+#include "cancel-private.h"
 #include "scrub.h"
 #include "text.h"
 #include "transfer.h"
@@ -80,7 +81,8 @@ static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl
                        curl_off_t ulnow)
 {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    return neonflow_cancel_is_triggered(clientp) ? 1 : 0;
+    const neonflow__transfer *k = clientp;
+    return neonflow_cancel_is_triggered(k->cancel) || neonflow_cancel_is_triggered(k->cancel2) ? 1 : 0;
 }
 
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userptr)
@@ -116,8 +118,18 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
  * close-on-exec: every idle pooled handle would then hand two descriptors to
  * any program a hook starts. A multi of our own lives for one transfer only;
  * the connections stay in the share. */
-static CURLcode perform(CURL *h)
+static void wake_multi(void *arg)
 {
+    curl_multi_wakeup(arg); /* thread-safe by design */
+}
+
+/* The multi's poll returns at once when the cancel token fires (a waker on
+ * the token), so a cancel stops a transfer that waits for an answer within
+ * milliseconds instead of at curl's next progress tick. *cancelled is set
+ * when the transfer was stopped that way. */
+static CURLcode perform(CURL *h, neonflow_cancel *cancel, neonflow_cancel *cancel2, int *cancelled)
+{
+    *cancelled = 0;
     CURLM *m = curl_multi_init();
     if (!m)
         return CURLE_OUT_OF_MEMORY;
@@ -125,21 +137,36 @@ static CURLcode perform(CURL *h)
         curl_multi_cleanup(m);
         return CURLE_OUT_OF_MEMORY;
     }
+    neonflow__cancel_waker waker = {wake_multi, m, NULL}, waker2 = {wake_multi, m, NULL};
+    int fired = neonflow__cancel_watch(cancel, &waker), watching = !fired;
+    int fired2 = neonflow__cancel_watch(cancel2, &waker2), watching2 = !fired2;
+    fired |= fired2;
     CURLcode cc = CURLE_OK;
     int running = 1;
     CURLMcode mc = CURLM_OK;
-    while (running && mc == CURLM_OK) {
+    while (running && mc == CURLM_OK && !fired) {
         mc = curl_multi_perform(m, &running);
         if (running && mc == CURLM_OK)
             mc = curl_multi_poll(m, NULL, 0, 1000, NULL);
+        fired = neonflow_cancel_is_triggered(cancel) || neonflow_cancel_is_triggered(cancel2);
     }
+    if (watching) /* before the multi goes: no wake may reach a freed handle */
+        neonflow__cancel_unwatch(cancel, &waker);
+    if (watching2)
+        neonflow__cancel_unwatch(cancel2, &waker2);
     if (mc != CURLM_OK)
         cc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_RECV_ERROR;
-    int left = 0;
+    int left = 0, done = 0;
     CURLMsg *msg;
     while ((msg = curl_multi_info_read(m, &left)) != NULL)
-        if (msg->msg == CURLMSG_DONE && msg->easy_handle == h)
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == h) {
             cc = msg->data.result;
+            done = 1;
+        }
+    if (fired && !done) {
+        cc = CURLE_ABORTED_BY_CALLBACK;
+        *cancelled = 1;
+    }
     curl_multi_remove_handle(m, h);
     curl_multi_cleanup(m);
     return cc;
@@ -217,7 +244,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     if (connect_timeout > timeout)
         connect_timeout = timeout;
 
-    char rid_header[64];
+    char rid_header[96];
     snprintf(rid_header, sizeof(rid_header), "X-Request-ID: %s", a->rid);
     /* Per-attempt nodes in front of the client's shared read-only list. */
     struct curl_slist auth_node = {t->auth_header, k->body ? t->hdr_json : t->hdr_nobody};
@@ -249,9 +276,9 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->errbuf);
-    if (k->cancel) {
+    if (k->cancel || k->cancel2) {
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, k->cancel);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)k);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }
     if (c->cfg.trace_hook) {
@@ -272,7 +299,8 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
         return NEONFLOW_OK;
     }
 
-    a->cc = perform(h);
+    int stopped = 0;
+    a->cc = perform(h, k->cancel, k->cancel2, &stopped);
     /* A transfer that failed after an allocation failed (curl's own while
      * setting options or transferring, or the body buffer's) failed for want
      * of memory, whatever code curl chose. */
@@ -287,7 +315,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     /* Conservative: once the transfer reached the sending stage, assume the
      * server may have seen the request. */
     a->sent = !neonflow__curl_never_sent(a->cc) && (request_size > 0 || pretransfer > 0);
-    a->cancelled = a->cc == CURLE_ABORTED_BY_CALLBACK;
+    a->cancelled = stopped || a->cc == CURLE_ABORTED_BY_CALLBACK;
     if (a->cc == CURLE_WRITE_ERROR && a->body.too_big)
         a->cc = CURLE_FILESIZE_EXCEEDED;
     else if (oom && a->cc != CURLE_OK && !a->cancelled)

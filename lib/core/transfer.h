@@ -25,7 +25,7 @@ typedef struct neonflow__attempt {
     neonflow__body body;
     char retry_after[64]; /* raw header value, "" when absent */
     char resp_rid[128];   /* X-Request-ID of the response, "" when absent */
-    char rid[40];         /* X-Request-ID sent (set by the caller) */
+    char rid[72];         /* X-Request-ID sent (set by the caller; NEONFLOW_REQUEST_ID_MAX + 1 fits) */
     char errbuf[CURL_ERROR_SIZE];
     const char *secret;   /* the client's key: header values are scrubbed before they are cut */
 } neonflow__attempt;
@@ -37,7 +37,7 @@ typedef struct neonflow__transfer {
     const char *body; /* NULL: none */
     size_t body_len;
     int64_t timeout_ms; /* whole exchange; the connect timeout never exceeds it */
-    neonflow_cancel *cancel;
+    neonflow_cancel *cancel, *cancel2; /* either stops the exchange; may be NULL */
 } neonflow__transfer;
 
 /* Runs the exchange; a->rid and a->body.max must be set. Returns NEONFLOW_OK

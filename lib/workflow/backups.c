@@ -206,18 +206,126 @@ static neonflow_resource *add_item(neonflow_step *st, const item *it, int32_t ac
     return x;
 }
 
+/* ---- listing and its filters ------------------------------------------------------- */
+struct neonflow_backups_list_options {
+    char *target, *kind, *run_id;
+    int64_t older_than_s;
+    int branches, snapshots;
+};
+
+NEONFLOW_API int neonflow_backups_list_options_new(neonflow_backups_list_options **out)
+{
+    if (!out)
+        return NEONFLOW_EINVAL;
+    *out = neonflow__calloc(1, sizeof(**out));
+    if (!*out)
+        return NEONFLOW_ENOMEM;
+    (*out)->branches = (*out)->snapshots = 1;
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API void neonflow_backups_list_options_free(neonflow_backups_list_options *o)
+{
+    if (!o)
+        return;
+    neonflow__free(o->target);
+    neonflow__free(o->kind);
+    neonflow__free(o->run_id);
+    neonflow__free(o);
+}
+
+static int set_copy(char **slot, const char *v)
+{
+    char *copy = NULL;
+    if (v && !(copy = neonflow__strdup(v)))
+        return NEONFLOW_ENOMEM;
+    neonflow__free(*slot);
+    *slot = copy;
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API int neonflow_backups_list_options_set_target(neonflow_backups_list_options *o, const char *target)
+{
+    if (!o || (target && (!*target || strlen(target) > NEONFLOW__NAME_MAX)))
+        return NEONFLOW_EINVAL;
+    return set_copy(&o->target, target);
+}
+
+NEONFLOW_API int neonflow_backups_list_options_set_kind(neonflow_backups_list_options *o, const char *kind)
+{
+    if (!o || (kind && (!*kind || strlen(kind) > 31 || strspn(kind, "abcdefghijklmnopqrstuvwxyz-") != strlen(kind))))
+        return NEONFLOW_EINVAL;
+    return set_copy(&o->kind, kind);
+}
+
+NEONFLOW_API int neonflow_backups_list_options_set_run_id(neonflow_backups_list_options *o, const char *run_id)
+{
+    if (!o || (run_id && !neonflow__run_id_valid(run_id)))
+        return NEONFLOW_EINVAL;
+    return set_copy(&o->run_id, run_id);
+}
+
+NEONFLOW_API int neonflow_backups_list_options_set_older_than_s(neonflow_backups_list_options *o, int64_t seconds)
+{
+    if (!o || seconds < 0)
+        return NEONFLOW_EINVAL;
+    o->older_than_s = seconds;
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API int neonflow_backups_list_options_set_branches(neonflow_backups_list_options *o, int enable)
+{
+    if (!o)
+        return NEONFLOW_EINVAL;
+    o->branches = enable ? 1 : 0;
+    return NEONFLOW_OK;
+}
+
+NEONFLOW_API int neonflow_backups_list_options_set_snapshots(neonflow_backups_list_options *o, int enable)
+{
+    if (!o)
+        return NEONFLOW_EINVAL;
+    o->snapshots = enable ? 1 : 0;
+    return NEONFLOW_OK;
+}
+
+typedef struct list_state {
+    inventory inv;
+    const neonflow_backups_list_options *o;
+    size_t nbranches, nsnapshots;
+} list_state;
+
+static int wanted(const neonflow_backups_list_options *o, const item *it, int64_t now_ms)
+{
+    if (!o)
+        return 1;
+    if ((it->is_branch && !o->branches) || (!it->is_branch && !o->snapshots))
+        return 0;
+    if ((o->target && strcmp(o->target, it->target) != 0) || (o->kind && strcmp(o->kind, it->kind) != 0) ||
+        (o->run_id && strcmp(o->run_id, it->run_id) != 0))
+        return 0;
+    return now_ms - it->when_ms >= o->older_than_s * 1000;
+}
+
 static int step_list(neonflow__run *r, neonflow_step *st, void *ws)
 {
-    inventory *inv = ws;
-    int rc = inventory_load(r, inv);
-    for (size_t i = 0; rc == NEONFLOW_OK && i < inv->n; i++)
-        if (!add_item(st, &inv->v[i], NEONFLOW_ACTION_KEEP))
+    list_state *ls = ws;
+    int rc = inventory_load(r, &ls->inv);
+    int64_t now = neonflow__run_wall_ms(r);
+    for (size_t i = 0; rc == NEONFLOW_OK && i < ls->inv.n; i++) {
+        const item *it = &ls->inv.v[i];
+        if (!wanted(ls->o, it, now))
+            continue;
+        if (!add_item(st, it, NEONFLOW_ACTION_KEEP))
             rc = neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory");
+        *(it->is_branch ? &ls->nbranches : &ls->nsnapshots) += 1;
+    }
     return rc;
 }
 
 NEONFLOW_API int neonflow_backups_list(neonflow_report **out, neonflow_client *client,
-                                       const neonflow_run_options *run, neonflow_error **err)
+                                       const neonflow_run_options *run, const neonflow_backups_list_options *opts,
+                                       neonflow_error **err)
 {
     if (out)
         *out = NULL;
@@ -225,19 +333,19 @@ NEONFLOW_API int neonflow_backups_list(neonflow_report **out, neonflow_client *c
     int rc = neonflow__run_begin(&r, client, run, NEONFLOW_WORKFLOW_BACKUPS, err);
     if (rc != NEONFLOW_OK)
         return rc;
-    inventory inv = {0};
+    list_state ls;
+    memset(&ls, 0, sizeof(ls));
+    ls.o = opts;
     neonflow_step *st = neonflow__step_add(r.rep, "list", "list backup branches and neonflow's snapshots", 0);
-    rc = neonflow__run_step(&r, st, step_list, &inv, 1);
+    rc = neonflow__run_step(&r, st, step_list, &ls, 1);
     char note[2048] = "";
     if (rc == NEONFLOW_OK) {
-        size_t nb = 0;
-        for (size_t i = 0; i < inv.n; i++)
-            nb += inv.v[i].is_branch;
-        snprintf(note, sizeof(note), "%zu backup branch(es), %zu neonflow snapshot(s).", nb, inv.n - nb);
+        snprintf(note, sizeof(note), "%zu backup branch(es), %zu neonflow snapshot(s)%s.", ls.nbranches,
+                 ls.nsnapshots, opts ? " matching the filters" : "");
         if (r.rep->dry_run) /* listing changes nothing: report it as done */
             st->status = NEONFLOW_STEP_DONE;
     }
-    inventory_free(&inv);
+    inventory_free(&ls.inv);
     return neonflow__run_end(&r, rc, note[0] ? note : NULL, out, err);
 }
 

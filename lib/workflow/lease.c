@@ -287,7 +287,7 @@ static int lease_delete(neonflow__run *r, neonflow__call_ctx *ctx, const char *i
     for (int i = 0; i < 3 && (rc == NEONFLOW_EUNCERTAIN || rc == NEONFLOW_ESERVER || rc == NEONFLOW_ENOMEM); i++) {
         neonflow_error_free(*e);
         *e = NULL;
-        rc = neonflow__branch_delete_ctx(NULL, r->c, ctx, r->project_id, id, e);
+        rc = neonflow__branch_delete_ctx(NULL, r->c, ctx, r->project_id, id, NULL, e);
     }
     return rc == NEONFLOW_ENOTFOUND ? NEONFLOW_OK : rc;
 }

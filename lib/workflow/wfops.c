@@ -479,7 +479,7 @@ int neonflow__endpoint_make(neonflow__run *r, const char *branch_id, char id[NEO
         neonflow_operation_list *ops = NULL;
         neonflow_error *e = NULL;
         int rc = neonflow__endpoint_create_ctx(&ep, &ops, r->c, &r->ctx, r->project_id, branch_id,
-                                               NEONFLOW_ENDPOINT_TYPE_READ_WRITE, &e);
+                                               NULL /* read_write, Neon's defaults */, &e);
         if (rc == NEONFLOW_OK) {
             snprintf(id, NEONFLOW__ID_LEN, "%s", neonflow_endpoint_id(ep));
             snprintf(host, NEONFLOW__HOST_LEN, "%s", neonflow_endpoint_host(ep));
@@ -501,7 +501,7 @@ int neonflow__branch_remove(neonflow__run *r, const char *branch_id)
         neonflow_operation_list *ops = NULL;
         neonflow_error *e = NULL;
         /* DELETE of a missing branch answers 204: replaying is harmless */
-        int rc = neonflow__branch_delete_ctx(&ops, r->c, &r->ctx, r->project_id, branch_id, &e);
+        int rc = neonflow__branch_delete_ctx(&ops, r->c, &r->ctx, r->project_id, branch_id, NULL, &e);
         if (rc == NEONFLOW_OK || rc == NEONFLOW_ENOTFOUND) {
             neonflow_error_free(e);
             rc = neonflow__wait_ops(r, ops);

@@ -11,9 +11,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -393,12 +395,67 @@ def group_errors():
         "unreachable host: exit 1, one line", r)
     r2 = run(emu, "--timeout", "2", "branches", "list", host="http://127.0.0.1:1/api/v2", timeout=60)
     tap(r2.rc == 4 and len(r2.lines) == 1 and r2.secs < 8, "unreachable host with --timeout 2: exit 4 in time", r2)
+    silent_server_cases(emu)
     r = run(emu, "snapshots", "list", host="not a url")
     tap(r.rc == 2 and len(r.lines) == 1, "malformed --api-host: exit 2", r)
     r = run(emu, "snapshots", "list", host="http://example.com/api/v2")
     tap(r.rc == 2 and len(r.lines) == 1, "plain http to a non-loopback host is refused: exit 2", r)
     emu.stop()
     lease_cases()
+
+
+class SilentServer:
+    """Loopback server that accepts connections and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.conns, self.stop = [], False
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+        self.base = "http://127.0.0.1:%d/api/v2" % self.sock.getsockname()[1]
+
+    def loop(self):
+        while not self.stop:
+            try:
+                self.conns.append(self.sock.accept()[0])
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+def silent_server_cases(emu):
+    """--timeout and Ctrl-C bound plain API calls in the library (call
+    options): no watchdog exit, the library's own ETIMEOUT / ECANCELLED."""
+    srv = SilentServer()
+    try:
+        r = run(emu, "--timeout", "1", "branches", "list", host=srv.base, timeout=60)
+        tap(r.rc == 4 and r.one_error_line() and "deadline" in r.err and r.secs < 6,
+            "server that never answers, --timeout 1: the library's deadline, exit 4", r)
+        cmd = [CLI, "--api-key", KEY, "--api-host", srv.base, "--project-id", PROJECT, "snapshots", "list"]
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=clean_env())
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        r = Result(p.returncode, out.decode(errors="replace"), err.decode(errors="replace"), time.monotonic() - t0)
+        tap(r.rc == 4 and r.one_error_line() and "cancel" in r.err and r.secs < 3,
+            "server that never answers, SIGTERM: the call is cancelled at once, exit 4", r)
+    finally:
+        srv.close()
 
 
 def api(emu, method, path, body=None):

@@ -82,7 +82,7 @@ static inline int api_teardown(void **state)
 /* Waits for a list of operations (freeing it). */
 #define AWAIT_OPS(f, ops)                                                                  \
     do {                                                                                   \
-        CHECK_OK(neonflow_operations_await(NULL, (f)->c, PROJECT, (ops), NULL, err));      \
+        CHECK_OK(neonflow_operations_await(NULL, (f)->c, PROJECT, (ops), NULL, NULL, err));      \
         neonflow_operation_list_free(ops);                                                 \
         ops = NULL;                                                                        \
     } while (0)

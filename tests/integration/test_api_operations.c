@@ -29,7 +29,7 @@ static neonflow_operation_list *mutate(api_fixture *f, const char *name)
     neonflow_branch_create_options_set_name(o, name);
     neonflow_branch_create_options_set_with_rw_endpoint(o, 1);
     neonflow_branch_result *r = NULL;
-    CHECK_OK(neonflow_branch_create(&r, f->c, PROJECT, o, err));
+    CHECK_OK(neonflow_branch_create(&r, f->c, PROJECT, o, NULL, err));
     neonflow_branch_create_options_free(o);
     /* copy the operations out through an ids round trip: get each one */
     const neonflow_operation_list *ops = neonflow_branch_result_operations(r);
@@ -38,7 +38,7 @@ static neonflow_operation_list *mutate(api_fixture *f, const char *name)
     char cursor_dummy[1];
     (void)cursor_dummy;
     /* list the project's newest operations: they include these */
-    CHECK_OK(neonflow_operations_list(&copy, f->c, PROJECT, NULL, (int32_t)neonflow_operation_list_count(ops), err));
+    CHECK_OK(neonflow_operations_list(&copy, f->c, PROJECT, NULL, (int32_t)neonflow_operation_list_count(ops), NULL, err));
     assert_int_equal(neonflow_operation_list_count(copy), neonflow_operation_list_count(ops));
     neonflow_branch_result_free(r);
     return copy;
@@ -50,7 +50,7 @@ static void test_endpoints(void **state)
     char dev[64];
     assert_int_equal(emu_add_branch(f->s, PROJECT, "dev", f->main_id, 0, dev, NULL), 0);
     neonflow_endpoint_list *l = NULL;
-    CHECK_OK(neonflow_endpoints_list(&l, f->c, PROJECT, err));
+    CHECK_OK(neonflow_endpoints_list(&l, f->c, PROJECT, NULL, err));
     assert_int_equal(neonflow_endpoint_list_count(l), 1);
     const neonflow_endpoint *e = neonflow_endpoint_list_get(l, 0);
     assert_string_equal(neonflow_endpoint_id(e), f->main_ep);
@@ -67,30 +67,34 @@ static void test_endpoints(void **state)
 
     neonflow_endpoint *ep = NULL;
     neonflow_operation_list *ops = NULL;
-    CHECK_OK(neonflow_endpoint_create(&ep, &ops, f->c, PROJECT, dev, NEONFLOW_ENDPOINT_TYPE_READ_ONLY, err));
+    neonflow_endpoint_create_options *ro = NULL;
+    assert_int_equal(neonflow_endpoint_create_options_new(&ro), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_type(ro, NEONFLOW_ENDPOINT_TYPE_READ_ONLY), NEONFLOW_OK);
+    CHECK_OK(neonflow_endpoint_create(&ep, &ops, f->c, PROJECT, dev, ro, NULL, err));
+    neonflow_endpoint_create_options_free(ro);
     assert_int_equal(neonflow_endpoint_type(ep), NEONFLOW_ENDPOINT_TYPE_READ_ONLY);
     assert_string_equal(neonflow_endpoint_branch_id(ep), dev);
     char ro_id[64];
     snprintf(ro_id, sizeof(ro_id), "%s", neonflow_endpoint_id(ep));
     neonflow_endpoint_free(ep);
     AWAIT_OPS(f, ops);
-    CHECK_OK(neonflow_endpoint_create(&ep, NULL, f->c, PROJECT, dev, NEONFLOW_ENDPOINT_TYPE_READ_WRITE, err));
+    CHECK_OK(neonflow_endpoint_create(&ep, NULL, f->c, PROJECT, dev, NULL, NULL, err));
     neonflow_endpoint_free(ep);
     ep = NULL;
     CHECK_RC(NEONFLOW_ECONFLICT,
-             neonflow_endpoint_create(&ep, NULL, f->c, PROJECT, dev, NEONFLOW_ENDPOINT_TYPE_READ_WRITE, err));
+             neonflow_endpoint_create(&ep, NULL, f->c, PROJECT, dev, NULL, NULL, err));
     assert_null(ep);
 
-    CHECK_OK(neonflow_endpoints_list_for_branch(&l, f->c, PROJECT, dev, err));
+    CHECK_OK(neonflow_endpoints_list_for_branch(&l, f->c, PROJECT, dev, NULL, err));
     assert_int_equal(neonflow_endpoint_list_count(l), 2);
     neonflow_endpoint_list_free(l);
-    CHECK_OK(neonflow_endpoints_list(&l, f->c, PROJECT, err));
+    CHECK_OK(neonflow_endpoints_list(&l, f->c, PROJECT, NULL, err));
     assert_int_equal(neonflow_endpoint_list_count(l), 3);
     neonflow_endpoint_list_free(l);
-    CHECK_OK(neonflow_endpoint_get(&ep, f->c, PROJECT, ro_id, err));
+    CHECK_OK(neonflow_endpoint_get(&ep, f->c, PROJECT, ro_id, NULL, err));
     assert_string_equal(neonflow_endpoint_id(ep), ro_id);
     neonflow_endpoint_free(ep);
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_endpoint_get(&ep, f->c, PROJECT, "ep-none-1", err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_endpoint_get(&ep, f->c, PROJECT, "ep-none-1", NULL, err));
 }
 
 static void test_operations_get_list(void **state)
@@ -99,7 +103,7 @@ static void test_operations_get_list(void **state)
     neonflow_operation_list *ops = mutate(f, "b1");
     const neonflow_operation *op = neonflow_operation_list_get(ops, 0);
     neonflow_operation *got = NULL;
-    CHECK_OK(neonflow_operation_get(&got, f->c, PROJECT, neonflow_operation_id(op), err));
+    CHECK_OK(neonflow_operation_get(&got, f->c, PROJECT, neonflow_operation_id(op), NULL, err));
     assert_string_equal(neonflow_operation_id(got), neonflow_operation_id(op));
     assert_string_equal(neonflow_operation_project_id(got), PROJECT);
     assert_true(neonflow_operation_action(got) != NEONFLOW_OP_ACTION_UNKNOWN);
@@ -118,7 +122,7 @@ static void test_operations_get_list(void **state)
     char cursor[128] = "";
     for (int page = 0; page < 100; page++) {
         neonflow_operation_list *l = NULL;
-        CHECK_OK(neonflow_operations_list(&l, f->c, PROJECT, cursor[0] ? cursor : NULL, 1, err));
+        CHECK_OK(neonflow_operations_list(&l, f->c, PROJECT, cursor[0] ? cursor : NULL, 1, NULL, err));
         total += neonflow_operation_list_count(l);
         const char *next = neonflow_operation_list_next_cursor(l);
         int stop = neonflow_operation_list_count(l) == 0 || !next;
@@ -129,11 +133,11 @@ static void test_operations_get_list(void **state)
             break;
     }
     neonflow_operation_list *all = NULL;
-    CHECK_OK(neonflow_operations_list(&all, f->c, PROJECT, NULL, 1000, err));
+    CHECK_OK(neonflow_operations_list(&all, f->c, PROJECT, NULL, 1000, NULL, err));
     assert_int_equal(total, neonflow_operation_list_count(all));
     assert_true(total >= 4);
     neonflow_operation_list_free(all);
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_operation_get(&got, f->c, PROJECT, "00000000-0000-4000-8000-000000000000", err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_operation_get(&got, f->c, PROJECT, "00000000-0000-4000-8000-000000000000", NULL, err));
 }
 
 static int changes;
@@ -153,7 +157,7 @@ static void test_await_with_durations(void **state)
     neonflow_branch_create_options_new(&o);
     neonflow_branch_create_options_set_with_rw_endpoint(o, 1);
     neonflow_branch_result *r = NULL;
-    CHECK_OK(neonflow_branch_create(&r, f->c, PROJECT, o, err));
+    CHECK_OK(neonflow_branch_create(&r, f->c, PROJECT, o, NULL, err));
     neonflow_branch_create_options_free(o);
     neonflow_await_options *ao;
     neonflow_await_options_new(&ao);
@@ -161,7 +165,7 @@ static void test_await_with_durations(void **state)
     neonflow_await_options_set_progress_hook(ao, count_changes, NULL, NULL);
     neonflow_await_result *ar = NULL;
     int64_t t0 = mono_ms();
-    CHECK_OK(neonflow_operations_await(&ar, f->c, PROJECT, neonflow_branch_result_operations(r), ao, err));
+    CHECK_OK(neonflow_operations_await(&ar, f->c, PROJECT, neonflow_branch_result_operations(r), ao, NULL, err));
     int64_t took = mono_ms() - t0;
     assert_true(took >= 500 && took < 2500);
     assert_true(neonflow_await_result_polls(ar) >= 2);
@@ -175,7 +179,7 @@ static void test_await_with_durations(void **state)
     neonflow_await_result_free(ar);
     CHECK_OK(neonflow_operation_await(&ar, f->c, PROJECT,
                                       neonflow_operation_id(neonflow_operation_list_get(neonflow_branch_result_operations(r), 0)),
-                                      NULL, err));
+                                      NULL, NULL, err));
     assert_int_equal(neonflow_await_result_polls(ar), 1);
     neonflow_await_result_free(ar);
     neonflow_branch_result_free(r);
@@ -189,13 +193,13 @@ static void test_await_faults(void **state)
     /* failed, then recovers: success */
     assert_int_equal(emu_op_fault_add(f->s, "create_branch", EMU_OPFAULT_FAIL_THEN_RECOVER, 1), 0);
     neonflow_operation_list *ops = mutate(f, "f1");
-    CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, err));
+    CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, NULL, err));
     neonflow_operation_list_free(ops);
     /* error: EOPFAILED with the operation's id, action and error text */
     assert_int_equal(emu_op_fault_add(f->s, "create_branch", EMU_OPFAULT_ERROR, 1), 0);
     ops = mutate(f, "f2");
     neonflow_error *e = NULL;
-    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, &e), NEONFLOW_EOPFAILED);
+    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, NULL, &e), NEONFLOW_EOPFAILED);
     assert_non_null(strstr(neonflow_error_message(e), "create_branch"));
     int named = 0;
     for (size_t i = 0; i < neonflow_operation_list_count(ops); i++)
@@ -208,7 +212,7 @@ static void test_await_faults(void **state)
     assert_int_equal(emu_op_fault_add(f->s, "create_branch", EMU_OPFAULT_CANCELLED, 1), 0);
     ops = mutate(f, "f3");
     e = NULL;
-    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, &e), NEONFLOW_EOPCANCELLED);
+    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, NULL, NULL, &e), NEONFLOW_EOPCANCELLED);
     neonflow_error_free(e);
     neonflow_operation_list_free(ops);
     sleep(1);
@@ -221,7 +225,7 @@ static void test_await_faults(void **state)
     e = NULL;
     neonflow_await_result *ar = NULL;
     int64_t t0 = mono_ms();
-    assert_int_equal(neonflow_operations_await(&ar, f->c, PROJECT, ops, ao, &e), NEONFLOW_EOPTIMEOUT);
+    assert_int_equal(neonflow_operations_await(&ar, f->c, PROJECT, ops, ao, NULL, &e), NEONFLOW_EOPTIMEOUT);
     assert_true(mono_ms() - t0 < 1500);
     assert_non_null(strstr(neonflow_error_message(e), neonflow_operation_id(neonflow_operation_list_get(ops, 0))));
     assert_true(neonflow_await_result_polls(ar) >= 2);
@@ -257,7 +261,7 @@ static void test_await_cancel_from_thread(void **state)
     pthread_create(&th, NULL, cancel_later, &c);
     int64_t t0 = mono_ms();
     neonflow_error *e = NULL;
-    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, ao, &e), NEONFLOW_ECANCELLED);
+    assert_int_equal(neonflow_operations_await(NULL, f->c, PROJECT, ops, ao, NULL, &e), NEONFLOW_ECANCELLED);
     int64_t took = mono_ms() - t0;
     pthread_join(th, NULL);
     assert_true(took >= 1400 && took < 1700); /* woken promptly, not at the next poll */
@@ -271,15 +275,15 @@ static void test_backup_schedule(void **state)
 {
     api_fixture *f = *state;
     neonflow_backup_schedule *s = NULL;
-    CHECK_OK(neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, f->main_id, err));
+    CHECK_OK(neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, f->main_id, NULL, err));
     assert_int_equal(neonflow_backup_schedule_count(s), 0);
     neonflow_backup_schedule_free(s);
     neonflow_backup_schedule_new(&s);
     assert_int_equal(neonflow_backup_schedule_add(s, "daily", 23, -1, -1, 604800), NEONFLOW_OK);
     assert_int_equal(neonflow_backup_schedule_add(s, "monthly", 2, 1, -1, 2592000), NEONFLOW_OK);
-    CHECK_OK(neonflow_branch_backup_schedule_set(f->c, PROJECT, f->main_id, s, err));
+    CHECK_OK(neonflow_branch_backup_schedule_set(f->c, PROJECT, f->main_id, s, NULL, err));
     neonflow_backup_schedule_free(s);
-    CHECK_OK(neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, f->main_id, err));
+    CHECK_OK(neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, f->main_id, NULL, err));
     assert_int_equal(neonflow_backup_schedule_count(s), 2);
     const neonflow_backup_schedule_item *it = neonflow_backup_schedule_get(s, 0);
     assert_string_equal(neonflow_backup_schedule_item_frequency(it), "daily");
@@ -291,7 +295,80 @@ static void test_backup_schedule(void **state)
     assert_string_equal(neonflow_backup_schedule_item_frequency(it), "monthly");
     assert_int_equal(neonflow_backup_schedule_item_day(it), 1);
     neonflow_backup_schedule_free(s);
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, "br-none-1", err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, "br-none-1", NULL, err));
+}
+
+/* Every field of the endpoint create options reaches the server and is kept. */
+static void test_endpoint_create_options(void **state)
+{
+    api_fixture *f = *state;
+    char bid[64], eid[64];
+    assert_int_equal(emu_add_branch(f->s, PROJECT, "ep-opts", f->main_id, 0, bid, eid), 0);
+    neonflow_endpoint_create_options *o = NULL;
+    assert_int_equal(neonflow_endpoint_create_options_new(&o), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_name(o, "analytics"), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_region_id(o, "aws-us-east-2"), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_provisioner(o, "k8s-pod"), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_min_cu(o, 0.5), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_max_cu(o, 2), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_suspend_timeout_seconds(o, 600), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_suspend_timeout_seconds(o, 30), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_endpoint_create_options_set_disabled(o, 1), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_pg_setting(o, "work_mem", "64MB"), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_pg_setting(o, "dropped", "1"), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_pg_setting(o, "dropped", NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_pg_setting(o, "", "x"), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_min_cu(o, 0.1), NEONFLOW_EINVAL);
+    neonflow_endpoint *ep = NULL;
+    neonflow_operation_list *ops = NULL;
+    CHECK_OK(neonflow_endpoint_create(&ep, &ops, f->c, PROJECT, bid, o, NULL, err));
+    AWAIT_OPS(f, ops);
+    assert_string_equal(neonflow_endpoint_name(ep), "analytics");
+    assert_true(neonflow_endpoint_autoscaling_limit_min_cu(ep) == 0.5);
+    assert_true(neonflow_endpoint_autoscaling_limit_max_cu(ep) == 2);
+    assert_int_equal(neonflow_endpoint_suspend_timeout_seconds(ep), 600);
+    assert_string_equal(neonflow_endpoint_provisioner(ep), "k8s-pod");
+    char id[64];
+    snprintf(id, sizeof(id), "%s", neonflow_endpoint_id(ep));
+    neonflow_endpoint_free(ep);
+
+    /* read back from the server's state, not from the create answer */
+    json_t *st = emu_state(f->s), *found = NULL, *v;
+    size_t i;
+    json_array_foreach(json_object_get(json_array_get(json_object_get(st, "projects"), 0), "endpoints"), i, v)
+        if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
+            found = v;
+    assert_non_null(found);
+    assert_true(json_is_true(json_object_get(found, "disabled")));
+    assert_string_equal(json_string_value(json_object_get(found, "name")), "analytics");
+    assert_true(json_real_value(json_object_get(found, "autoscaling_limit_max_cu")) == 2);
+    json_t *pg = json_object_get(json_object_get(found, "settings"), "pg_settings");
+    assert_string_equal(json_string_value(json_object_get(pg, "work_mem")), "64MB");
+    assert_null(json_object_get(pg, "dropped"));
+    json_decref(st);
+
+    /* a value only the server can refuse reaches it: read_only in another region */
+    assert_int_equal(neonflow_endpoint_create_options_set_type(o, NEONFLOW_ENDPOINT_TYPE_READ_ONLY), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_region_id(o, "aws-eu-central-1"), NEONFLOW_OK);
+    CHECK_RC(NEONFLOW_EBADREQUEST, neonflow_endpoint_create(&ep, NULL, f->c, PROJECT, bid, o, NULL, err));
+    assert_null(ep);
+    neonflow_endpoint_create_options_free(o);
+}
+
+/* The caller's request id reaches the server and comes back in the error. */
+static void test_call_options_request_id(void **state)
+{
+    api_fixture *f = *state;
+    neonflow_call_options *call = NULL;
+    assert_int_equal(neonflow_call_options_new(&call), NEONFLOW_OK);
+    assert_int_equal(neonflow_call_options_set_request_id(call, "integration-rid-42"), NEONFLOW_OK);
+    assert_int_equal(neonflow_call_options_set_deadline_ms(call, 10000), NEONFLOW_OK);
+    neonflow_endpoint *ep = NULL;
+    neonflow_error *e = NULL;
+    assert_int_equal(neonflow_endpoint_get(&ep, f->c, PROJECT, "ep-missing-1", call, &e), NEONFLOW_ENOTFOUND);
+    assert_string_equal(neonflow_error_request_id(e), "integration-rid-42");
+    neonflow_error_free(e);
+    neonflow_call_options_free(call);
 }
 
 int main(void)
@@ -303,6 +380,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_await_faults, api_setup, api_teardown),
         cmocka_unit_test_setup_teardown(test_await_cancel_from_thread, api_setup, api_teardown),
         cmocka_unit_test_setup_teardown(test_backup_schedule, api_setup, api_teardown),
+        cmocka_unit_test_setup_teardown(test_endpoint_create_options, api_setup, api_teardown),
+        cmocka_unit_test_setup_teardown(test_call_options_request_id, api_setup, api_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

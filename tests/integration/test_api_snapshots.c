@@ -20,7 +20,7 @@ static neonflow_snapshot *make_snapshot(api_fixture *f, const char *branch_id, c
     assert_int_equal(neonflow_snapshot_create_options_set_name(o, name), NEONFLOW_OK);
     neonflow_snapshot *s = NULL;
     neonflow_operation_list *ops = NULL;
-    CHECK_OK(neonflow_snapshot_create(&s, &ops, f->c, PROJECT, branch_id, o, err));
+    CHECK_OK(neonflow_snapshot_create(&s, &ops, f->c, PROJECT, branch_id, o, NULL, err));
     AWAIT_OPS(f, ops);
     neonflow_snapshot_create_options_free(o);
     return s;
@@ -38,7 +38,7 @@ static void test_create_list_find(void **state)
     neonflow_snapshot *s = NULL;
     neonflow_operation_list *ops = NULL;
     emu_counters_reset(f->s);
-    CHECK_OK(neonflow_snapshot_create(&s, &ops, f->c, PROJECT, f->main_id, o, err));
+    CHECK_OK(neonflow_snapshot_create(&s, &ops, f->c, PROJECT, f->main_id, o, NULL, err));
     assert_int_equal(emu_requests(f->s, "POST", "/projects/*/branches/*/snapshot"), 1);
     assert_true(neonflow_operation_list_count(ops) >= 1);
     AWAIT_OPS(f, ops);
@@ -59,7 +59,7 @@ static void test_create_list_find(void **state)
     assert_int_equal(neonflow_snapshot_create_options_set_lsn(o2, lsn), NEONFLOW_OK);
     assert_int_equal(neonflow_snapshot_create_options_set_name(o2, "at-lsn"), NEONFLOW_OK);
     neonflow_snapshot *s2 = NULL;
-    CHECK_OK(neonflow_snapshot_create(&s2, &ops, f->c, PROJECT, f->main_id, o2, err));
+    CHECK_OK(neonflow_snapshot_create(&s2, &ops, f->c, PROJECT, f->main_id, o2, NULL, err));
     AWAIT_OPS(f, ops);
     assert_string_equal(neonflow_snapshot_lsn(s2), lsn);
     neonflow_snapshot_create_options_free(o2);
@@ -73,13 +73,13 @@ static void test_create_list_find(void **state)
     neonflow_snapshot_create_options_new(&o3);
     assert_int_equal(neonflow_snapshot_create_options_set_timestamp(o3, ts), NEONFLOW_OK);
     neonflow_snapshot *s3 = NULL;
-    CHECK_OK(neonflow_snapshot_create(&s3, NULL, f->c, PROJECT, f->main_id, o3, err));
+    CHECK_OK(neonflow_snapshot_create(&s3, NULL, f->c, PROJECT, f->main_id, o3, NULL, err));
     neonflow_snapshot_create_options_free(o3);
     assert_non_null(neonflow_snapshot_id(s3));
 
     /* list, find by id, find by name */
     neonflow_snapshot_list *l = NULL;
-    CHECK_OK(neonflow_snapshots_list(&l, f->c, PROJECT, err));
+    CHECK_OK(neonflow_snapshots_list(&l, f->c, PROJECT, NULL, err));
     assert_int_equal(neonflow_snapshot_list_count(l), 3);
     int seen = 0;
     for (size_t i = 0; i < neonflow_snapshot_list_count(l); i++)
@@ -88,22 +88,22 @@ static void test_create_list_find(void **state)
     neonflow_snapshot_list_free(l);
 
     neonflow_snapshot *found = NULL;
-    CHECK_OK(neonflow_snapshot_find_by_id(&found, f->c, PROJECT, neonflow_snapshot_id(s), err));
+    CHECK_OK(neonflow_snapshot_find_by_id(&found, f->c, PROJECT, neonflow_snapshot_id(s), NULL, err));
     assert_string_equal(neonflow_snapshot_name(found), name);
     neonflow_snapshot_free(found);
-    CHECK_OK(neonflow_snapshot_find_by_name(&found, f->c, PROJECT, "at-lsn", err));
+    CHECK_OK(neonflow_snapshot_find_by_name(&found, f->c, PROJECT, "at-lsn", NULL, err));
     assert_string_equal(neonflow_snapshot_id(found), neonflow_snapshot_id(s2));
     neonflow_snapshot_free(found);
     found = NULL;
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_snapshot_find_by_name(&found, f->c, PROJECT, "nope", err));
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_snapshot_find_by_id(&found, f->c, PROJECT, "snap-none", err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_snapshot_find_by_name(&found, f->c, PROJECT, "nope", NULL, err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_snapshot_find_by_id(&found, f->c, PROJECT, "snap-none", NULL, err));
     assert_null(found);
 
     /* duplicates by name: ECONFLICT naming the count */
     neonflow_snapshot *d1 = make_snapshot(f, f->main_id, "dup");
     neonflow_snapshot *d2 = make_snapshot(f, f->main_id, "dup");
     neonflow_error *e = NULL;
-    assert_int_equal(neonflow_snapshot_find_by_name(&found, f->c, PROJECT, "dup", &e), NEONFLOW_ECONFLICT);
+    assert_int_equal(neonflow_snapshot_find_by_name(&found, f->c, PROJECT, "dup", NULL, &e), NEONFLOW_ECONFLICT);
     assert_non_null(strstr(neonflow_error_message(e), "2 snapshots"));
     assert_non_null(strstr(neonflow_error_message(e), neonflow_snapshot_id(d2)));
     neonflow_error_free(e);
@@ -114,7 +114,7 @@ static void test_create_list_find(void **state)
     neonflow_snapshot_free(s3);
 
     /* unknown branch: ENOTFOUND from Neon */
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_snapshot_create(&s, NULL, f->c, PROJECT, "br-missing-1", NULL, err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_snapshot_create(&s, NULL, f->c, PROJECT, "br-missing-1", NULL, NULL, err));
 }
 
 static void test_update_delete(void **state)
@@ -126,7 +126,7 @@ static void test_update_delete(void **state)
     neonflow_snapshot_create_options_set_expires_at(o, "2099-01-01T00:00:00Z");
     neonflow_snapshot *s = NULL;
     neonflow_operation_list *ops = NULL;
-    CHECK_OK(neonflow_snapshot_create(&s, &ops, f->c, PROJECT, f->main_id, o, err));
+    CHECK_OK(neonflow_snapshot_create(&s, &ops, f->c, PROJECT, f->main_id, o, NULL, err));
     AWAIT_OPS(f, ops);
     neonflow_snapshot_create_options_free(o);
     const char *id = neonflow_snapshot_id(s);
@@ -135,7 +135,7 @@ static void test_update_delete(void **state)
     neonflow_snapshot_update_options_new(&u);
     neonflow_snapshot_update_options_set_name(u, "after");
     neonflow_snapshot *s2 = NULL;
-    CHECK_OK(neonflow_snapshot_update(&s2, f->c, PROJECT, id, u, err));
+    CHECK_OK(neonflow_snapshot_update(&s2, f->c, PROJECT, id, u, NULL, err));
     assert_string_equal(neonflow_snapshot_name(s2), "after");
     assert_non_null(neonflow_snapshot_expires_at(s2)); /* unchanged */
     neonflow_snapshot_free(s2);
@@ -143,22 +143,22 @@ static void test_update_delete(void **state)
 
     neonflow_snapshot_update_options_new(&u);
     neonflow_snapshot_update_options_set_expires_at(u, "2098-05-06T07:08:09Z");
-    CHECK_OK(neonflow_snapshot_update(&s2, f->c, PROJECT, id, u, err));
+    CHECK_OK(neonflow_snapshot_update(&s2, f->c, PROJECT, id, u, NULL, err));
     assert_string_equal(neonflow_snapshot_name(s2), "after"); /* unchanged */
     assert_int_equal(neonflow_snapshot_expires_at_ms(s2), 4050198489000LL);
     neonflow_snapshot_free(s2);
     neonflow_snapshot_update_options_set_expires_at(u, NULL); /* clear */
-    CHECK_OK(neonflow_snapshot_update(NULL, f->c, PROJECT, id, u, err));
+    CHECK_OK(neonflow_snapshot_update(NULL, f->c, PROJECT, id, u, NULL, err));
     neonflow_snapshot_update_options_free(u);
-    CHECK_OK(neonflow_snapshot_find_by_id(&s2, f->c, PROJECT, id, err));
+    CHECK_OK(neonflow_snapshot_find_by_id(&s2, f->c, PROJECT, id, NULL, err));
     assert_null(neonflow_snapshot_expires_at(s2));
     assert_int_equal(neonflow_snapshot_expires_at_ms(s2), 0);
     neonflow_snapshot_free(s2);
 
-    CHECK_OK(neonflow_snapshot_delete(&ops, f->c, PROJECT, id, err));
+    CHECK_OK(neonflow_snapshot_delete(&ops, f->c, PROJECT, id, NULL, err));
     AWAIT_OPS(f, ops);
     assert_int_equal(emu_count_snapshots(f->s, PROJECT), 0);
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_snapshot_delete(NULL, f->c, PROJECT, id, err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_snapshot_delete(NULL, f->c, PROJECT, id, NULL, err));
     neonflow_snapshot_free(s);
 }
 
@@ -174,7 +174,7 @@ static void test_restore_then_finalize(void **state)
     neonflow_snapshot_restore_options_new(&ro);
     neonflow_snapshot_restore_options_set_name(ro, "preview");
     neonflow_branch_result *r = NULL;
-    CHECK_OK(neonflow_snapshot_restore(&r, f->c, PROJECT, neonflow_snapshot_id(s), ro, err));
+    CHECK_OK(neonflow_snapshot_restore(&r, f->c, PROJECT, neonflow_snapshot_id(s), ro, NULL, err));
     neonflow_snapshot_restore_options_free(ro);
     const neonflow_branch *nb = neonflow_branch_result_branch(r);
     char new_id[64];
@@ -186,7 +186,7 @@ static void test_restore_then_finalize(void **state)
     assert_string_equal(neonflow_branch_restored_as(nb), f->main_id);
     assert_true(neonflow_operation_list_count(neonflow_branch_result_operations(r)) >= 1);
     assert_non_null(neonflow_branch_result_endpoints(r));
-    CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, neonflow_branch_result_operations(r), NULL, err));
+    CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, neonflow_branch_result_operations(r), NULL, NULL, err));
     neonflow_branch_result_free(r);
     char content[64];
     assert_int_equal(emu_read(f->s, PROJECT, new_id, content, sizeof(content), NULL), 0);
@@ -194,23 +194,23 @@ static void test_restore_then_finalize(void **state)
 
     /* finalize: the new branch takes main's name and endpoint */
     neonflow_operation_list *ops = NULL;
-    CHECK_OK(neonflow_branch_finalize_restore(&ops, f->c, PROJECT, new_id, "main (backup)", err));
+    CHECK_OK(neonflow_branch_finalize_restore(&ops, f->c, PROJECT, new_id, "main (backup)", NULL, err));
     AWAIT_OPS(f, ops);
     neonflow_branch *b = NULL;
-    CHECK_OK(neonflow_branch_find_by_name(&b, f->c, PROJECT, "main", err));
+    CHECK_OK(neonflow_branch_find_by_name(&b, f->c, PROJECT, "main", NULL, err));
     assert_string_equal(neonflow_branch_id(b), new_id);
     assert_int_equal(neonflow_branch_restore_status(b), NEONFLOW_RESTORE_STATUS_FINALIZED);
     neonflow_branch_free(b);
-    CHECK_OK(neonflow_branch_get(&b, f->c, PROJECT, f->main_id, err));
+    CHECK_OK(neonflow_branch_get(&b, f->c, PROJECT, f->main_id, NULL, err));
     assert_string_equal(neonflow_branch_name(b), "main (backup)");
     neonflow_branch_free(b);
     neonflow_endpoint *ep = NULL;
-    CHECK_OK(neonflow_endpoint_get(&ep, f->c, PROJECT, f->main_ep, err));
+    CHECK_OK(neonflow_endpoint_get(&ep, f->c, PROJECT, f->main_ep, NULL, err));
     assert_string_equal(neonflow_endpoint_branch_id(ep), new_id);
     neonflow_endpoint_free(ep);
     /* finalizing twice is refused by Neon */
     neonflow_error *e = NULL;
-    assert_true(neonflow_branch_finalize_restore(NULL, f->c, PROJECT, f->main_id, NULL, &e) < 0);
+    assert_true(neonflow_branch_finalize_restore(NULL, f->c, PROJECT, f->main_id, NULL, NULL, &e) < 0);
     neonflow_error_free(e);
     neonflow_snapshot_free(s);
 }
@@ -227,25 +227,25 @@ static void test_restore_with_finalize_and_target(void **state)
     neonflow_snapshot_restore_options_set_target_branch_id(ro, f->main_id);
     neonflow_snapshot_restore_options_set_finalize(ro, 1);
     neonflow_branch_result *r = NULL;
-    CHECK_OK(neonflow_snapshot_restore(&r, f->c, PROJECT, neonflow_snapshot_id(s), ro, err));
+    CHECK_OK(neonflow_snapshot_restore(&r, f->c, PROJECT, neonflow_snapshot_id(s), ro, NULL, err));
     neonflow_snapshot_restore_options_free(ro);
     char new_id[64];
     snprintf(new_id, sizeof(new_id), "%s", neonflow_branch_id(neonflow_branch_result_branch(r)));
     assert_string_equal(neonflow_branch_restored_as(neonflow_branch_result_branch(r)), f->main_id);
-    CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, neonflow_branch_result_operations(r), NULL, err));
+    CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, neonflow_branch_result_operations(r), NULL, NULL, err));
     neonflow_branch_result_free(r);
     neonflow_branch *b = NULL;
-    CHECK_OK(neonflow_branch_find_by_name(&b, f->c, PROJECT, "main", err));
+    CHECK_OK(neonflow_branch_find_by_name(&b, f->c, PROJECT, "main", NULL, err));
     assert_string_equal(neonflow_branch_id(b), new_id);
     neonflow_branch_free(b);
     char content[64];
     assert_int_equal(emu_read(f->s, PROJECT, new_id, content, sizeof(content), NULL), 0);
     assert_string_equal(content, "candidate");
-    CHECK_OK(neonflow_branch_get(&b, f->c, PROJECT, f->main_id, err));
+    CHECK_OK(neonflow_branch_get(&b, f->c, PROJECT, f->main_id, NULL, err));
     assert_string_equal(neonflow_branch_name(b), "main (old)");
     neonflow_branch_free(b);
     /* unknown snapshot */
-    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_snapshot_restore(&r, f->c, PROJECT, "snap-missing", NULL, err));
+    CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_snapshot_restore(&r, f->c, PROJECT, "snap-missing", NULL, NULL, err));
     neonflow_snapshot_free(s);
 }
 

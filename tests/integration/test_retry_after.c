@@ -74,7 +74,7 @@ static int list(neonflow_client *c, int64_t *ra)
 {
     neonflow_branch_list *l = NULL;
     neonflow_error *err = NULL;
-    int rc = neonflow_branches_list(&l, c, PROJECT, NULL, &err);
+    int rc = neonflow_branches_list(&l, c, PROJECT, NULL, NULL, &err);
     *ra = rc == NEONFLOW_OK ? -2 : neonflow_error_retry_after_ms(err);
     neonflow_branch_list_free(l);
     neonflow_error_free(err);

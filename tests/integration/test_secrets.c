@@ -204,7 +204,7 @@ static void test_sockets_close_on_exec(void **state)
     /* leave pooled connections open */
     for (int i = 0; i < 3; i++) {
         neonflow_branch_list *l = NULL;
-        assert_int_equal(neonflow_branches_list(&l, f->c, PROJECT, NULL, NULL), NEONFLOW_OK);
+        assert_int_equal(neonflow_branches_list(&l, f->c, PROJECT, NULL, NULL, NULL), NEONFLOW_OK);
         neonflow_branch_list_free(l);
     }
     const char *base = emu_base_url(f->s);

@@ -99,7 +99,7 @@ static void test_untrusted_certificate_refused(void **state)
     neonflow_client *c = client(f, NULL);
     neonflow_branch_list *l = NULL;
     neonflow_error *err = NULL;
-    assert_int_equal(neonflow_branches_list(&l, c, PROJECT, NULL, &err), NEONFLOW_ETLS);
+    assert_int_equal(neonflow_branches_list(&l, c, PROJECT, NULL, NULL, &err), NEONFLOW_ETLS);
     assert_null(l);
     assert_int_equal(neonflow_error_retryable(err), 0);
     assert_null(strstr(neonflow_error_message(err), "tls-key"));
@@ -115,7 +115,7 @@ static void test_ca_file_makes_it_trusted(void **state)
     neonflow_client *c = client(f, CERT);
     neonflow_branch_list *l = NULL;
     neonflow_error *err = NULL;
-    int rc = neonflow_branches_list(&l, c, PROJECT, NULL, &err);
+    int rc = neonflow_branches_list(&l, c, PROJECT, NULL, NULL, &err);
     if (rc != NEONFLOW_OK)
         fail_msg("%s: %s", neonflow_error_name(rc), neonflow_error_message(err));
     assert_int_equal(neonflow_branch_list_count(l), 1);
@@ -164,7 +164,7 @@ static int list_with(tls_fixture *f, const extra *x, neonflow_error **err)
     if (rc != NEONFLOW_OK)
         return rc;
     neonflow_branch_list *l = NULL;
-    rc = neonflow_branches_list(&l, c, PROJECT, NULL, err);
+    rc = neonflow_branches_list(&l, c, PROJECT, NULL, NULL, err);
     if (rc == NEONFLOW_OK)
         assert_int_equal(neonflow_branch_list_count(l), 1);
     neonflow_branch_list_free(l);

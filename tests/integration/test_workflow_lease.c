@@ -269,11 +269,11 @@ static int expire_lease_gate(const neonflow_step *st, void *payload)
     if (x->done || strcmp(neonflow_step_name(st), x->at_step) != 0)
         return 0;
     neonflow_branch *b = NULL;
-    assert_int_equal(neonflow_branch_find_by_name(&b, x->c, PROJECT, "nf/production/lease", NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_branch_find_by_name(&b, x->c, PROJECT, "nf/production/lease", NULL, NULL), NEONFLOW_OK);
     neonflow_branch_update_options *uo = NULL;
     neonflow_branch_update_options_new(&uo);
     neonflow_branch_update_options_set_expires_at(uo, "2020-01-01T00:00:00Z");
-    assert_int_equal(neonflow_branch_update(NULL, NULL, x->c, PROJECT, neonflow_branch_id(b), uo, NULL),
+    assert_int_equal(neonflow_branch_update(NULL, NULL, x->c, PROJECT, neonflow_branch_id(b), uo, NULL, NULL),
                      NEONFLOW_OK);
     neonflow_branch_update_options_free(uo);
     neonflow_branch_free(b);
@@ -322,7 +322,7 @@ static void test_busy_project_fails_fast(void **state)
     /* one of the holder's operations runs for a while */
     emu_set_op_duration_ms(f->s, 5000);
     neonflow_snapshot *sn = NULL;
-    assert_int_equal(neonflow_snapshot_create(&sn, NULL, f->c, PROJECT, f->dev_id, NULL, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_snapshot_create(&sn, NULL, f->c, PROJECT, f->dev_id, NULL, NULL, NULL), NEONFLOW_OK);
     neonflow_snapshot_free(sn);
     emu_counters_reset(f->s);
     neonflow_run_options *other = run_opts("other", 0, NULL);

@@ -66,7 +66,7 @@ static int rename_before_finalize(const neonflow_step *st, void *payload)
     neonflow_branch_update_options *uo = NULL;
     neonflow_branch_update_options_new(&uo);
     neonflow_branch_update_options_set_name(uo, "production-moved");
-    assert_int_equal(neonflow_branch_update(NULL, NULL, x->c, PROJECT, x->branch_id, uo, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_branch_update(NULL, NULL, x->c, PROJECT, x->branch_id, uo, NULL, NULL), NEONFLOW_OK);
     neonflow_branch_update_options_free(uo);
     return 0;
 }
@@ -124,7 +124,7 @@ static void test_setup_takes_lease(void **state)
     branch_id_by_name(f->s, "dev2", dev2, sizeof(dev2));
     assert_string_equal(dev2, "");
     /* the backups list does not show the lease */
-    RUN_OK(neonflow_backups_list(&r, f->c, other, &err_));
+    RUN_OK(neonflow_backups_list(&r, f->c, other, NULL, &err_));
     const neonflow_step *st = neonflow_report_step(r, 0);
     for (size_t i = 0; i < neonflow_step_resource_count(st); i++)
         assert_null(strstr(neonflow_resource_name(neonflow_step_resource(st, i)), "lease"));

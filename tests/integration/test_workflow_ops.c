@@ -230,21 +230,21 @@ static void test_backups_list(void **state)
     /* a backup left by a plain finalized restore: "dev (old)" */
     neonflow_snapshot *snap = NULL;
     neonflow_operation_list *ops = NULL;
-    RUN_OK(neonflow_snapshot_create(&snap, &ops, f->c, PROJECT, f->prod_id, NULL, &err_));
+    RUN_OK(neonflow_snapshot_create(&snap, &ops, f->c, PROJECT, f->prod_id, NULL, NULL, &err_));
     neonflow_operation_list_free(ops);
     neonflow_snapshot_restore_options *ro = NULL;
     neonflow_snapshot_restore_options_new(&ro);
     neonflow_snapshot_restore_options_set_target_branch_id(ro, f->dev_id);
     neonflow_snapshot_restore_options_set_finalize(ro, 1);
     neonflow_branch_result *res = NULL;
-    RUN_OK(neonflow_snapshot_restore(&res, f->c, PROJECT, neonflow_snapshot_id(snap), ro, &err_));
+    RUN_OK(neonflow_snapshot_restore(&res, f->c, PROJECT, neonflow_snapshot_id(snap), ro, NULL, &err_));
     neonflow_branch_result_free(res);
     neonflow_snapshot_restore_options_free(ro);
     neonflow_snapshot_free(snap);
 
     emu_counters_reset(f->s);
     neonflow_report *r = NULL;
-    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, &err_));
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, NULL, &err_));
     assert_int_equal(mutating_requests(f->s), 0);
     const neonflow_step *st = neonflow_report_step(r, 0);
     assert_int_equal(count_res(st, NEONFLOW_RESOURCE_BRANCH, NEONFLOW_ACTION_KEEP, NULL), 4);
@@ -267,6 +267,50 @@ static void test_backups_list(void **state)
     }
     assert_true(old_seen);
     neonflow_report_free(r);
+
+    /* filters: one target, one kind, one half, one run, an age */
+    neonflow_backups_list_options *o = NULL;
+    assert_int_equal(neonflow_backups_list_options_new(&o), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_target(o, "dev"), NEONFLOW_OK);
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
+    st = neonflow_report_step(r, 0);
+    assert_int_equal(neonflow_step_resource_count(st), 1);
+    assert_string_equal(neonflow_resource_name(neonflow_step_resource(st, 0)), "dev (old)");
+    neonflow_report_free(r);
+    assert_int_equal(neonflow_backups_list_options_set_target(o, "production"), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_kind(o, "rollback"), NEONFLOW_OK);
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
+    st = neonflow_report_step(r, 0);
+    assert_int_equal(neonflow_step_resource_count(st), 3);
+    assert_int_equal(count_res(st, NEONFLOW_RESOURCE_SNAPSHOT, NEONFLOW_ACTION_KEEP, "rollback"), 3);
+    char run_id[64];
+    snprintf(run_id, sizeof(run_id), "%s", neonflow_resource_run_id(neonflow_step_resource(st, 0)));
+    neonflow_report_free(r);
+    assert_int_equal(neonflow_backups_list_options_set_kind(o, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_snapshots(o, 0), NEONFLOW_OK);
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
+    st = neonflow_report_step(r, 0);
+    assert_int_equal(count_res(st, NEONFLOW_RESOURCE_BRANCH, NEONFLOW_ACTION_KEEP, NULL), 3);
+    assert_int_equal(neonflow_step_resource_count(st), 3);
+    neonflow_report_free(r);
+    assert_int_equal(neonflow_backups_list_options_set_snapshots(o, 1), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_branches(o, 0), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_run_id(o, run_id), NEONFLOW_OK);
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
+    st = neonflow_report_step(r, 0);
+    assert_true(neonflow_step_resource_count(st) >= 1);
+    for (size_t i = 0; i < neonflow_step_resource_count(st); i++)
+        assert_string_equal(neonflow_resource_run_id(neonflow_step_resource(st, i)), run_id);
+    neonflow_report_free(r);
+    assert_int_equal(neonflow_backups_list_options_set_run_id(o, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_older_than_s(o, 86400), NEONFLOW_OK);
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
+    assert_int_equal(neonflow_step_resource_count(neonflow_report_step(r, 0)), 0);
+    neonflow_report_free(r);
+    assert_int_equal(neonflow_backups_list_options_set_kind(o, "Not A Kind"), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_backups_list_options_set_older_than_s(o, -1), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_backups_list_options_set_run_id(o, "bad run id"), NEONFLOW_EINVAL);
+    neonflow_backups_list_options_free(o);
 }
 
 static void test_prune(void **state)
@@ -292,7 +336,7 @@ static void test_prune(void **state)
     neonflow_branch_update_options *uo = NULL;
     neonflow_branch_update_options_new(&uo);
     neonflow_branch_update_options_set_protected(uo, 1);
-    RUN_OK(neonflow_branch_update(NULL, NULL, f->c, PROJECT, oldest, uo, &err_));
+    RUN_OK(neonflow_branch_update(NULL, NULL, f->c, PROJECT, oldest, uo, NULL, &err_));
     neonflow_branch_update_options_free(uo);
 
     neonflow_prune_options *o = NULL;

@@ -353,7 +353,7 @@ static int verify_reenters(const neonflow_branch *b, void *payload)
 {
     reentry *re = payload;
     neonflow_branch *got = NULL;
-    re->api_rc = neonflow_branch_get(&got, re->f->c, PROJECT, neonflow_branch_id(b), NULL);
+    re->api_rc = neonflow_branch_get(&got, re->f->c, PROJECT, neonflow_branch_id(b), NULL, NULL);
     neonflow_branch_free(got);
     neonflow_report *r = NULL;
     neonflow_promote_options *o = popts();
@@ -384,7 +384,7 @@ static void test_busy_project(void **state)
     emu_set_op_duration_ms(f->s, 3000);
     /* someone else's snapshot keeps an operation running */
     neonflow_snapshot *s = NULL;
-    RUN_OK(neonflow_snapshot_create(&s, NULL, f->c, PROJECT, f->dev_id, NULL, &err_));
+    RUN_OK(neonflow_snapshot_create(&s, NULL, f->c, PROJECT, f->dev_id, NULL, NULL, &err_));
     neonflow_snapshot_free(s);
     neonflow_run_options_set_busy_wait_ms(f->ro, 100);
     neonflow_report *r = NULL;

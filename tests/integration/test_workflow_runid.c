@@ -268,9 +268,9 @@ static void test_backup_only_left(void **state)
     wf_fixture *f = *state;
     promote_ok(f, "r1");
     neonflow_snapshot_list *l = NULL;
-    RUN_OK(neonflow_snapshots_list(&l, f->c, PROJECT, &err_));
+    RUN_OK(neonflow_snapshots_list(&l, f->c, PROJECT, NULL, &err_));
     for (size_t i = 0; i < neonflow_snapshot_list_count(l); i++)
-        RUN_OK(neonflow_snapshot_delete(NULL, f->c, PROJECT, neonflow_snapshot_id(neonflow_snapshot_list_get(l, i)),
+        RUN_OK(neonflow_snapshot_delete(NULL, f->c, PROJECT, neonflow_snapshot_id(neonflow_snapshot_list_get(l, i)), NULL,
                                         &err_));
     neonflow_snapshot_list_free(l);
     EXPECT_MISMATCH(f, neonflow_rollback(&r_, f->c, f->ro, NULL, &err_), "r1");
@@ -295,12 +295,12 @@ static void legacy_switch(wf_fixture *f, const char *snap, const char *run)
     neonflow_snapshot_restore_options_set_name(o, pv);
     neonflow_snapshot_restore_options_set_target_branch_id(o, prod);
     neonflow_branch_result *res = NULL;
-    RUN_OK(neonflow_snapshot_restore(&res, f->c, PROJECT, snap, o, &err_));
+    RUN_OK(neonflow_snapshot_restore(&res, f->c, PROJECT, snap, o, NULL, &err_));
     neonflow_snapshot_restore_options_free(o);
     char nid[64];
     snprintf(nid, sizeof(nid), "%s", neonflow_branch_id(neonflow_branch_result_branch(res)));
     neonflow_branch_result_free(res);
-    RUN_OK(neonflow_branch_finalize_restore(NULL, f->c, PROJECT, nid, bk, &err_));
+    RUN_OK(neonflow_branch_finalize_restore(NULL, f->c, PROJECT, nid, bk, NULL, &err_));
 }
 
 static const char *snapshot_named(wf_fixture *f, const char *target, const char *kind, const char *run, char *out,
@@ -337,7 +337,7 @@ static void test_legacy_rollback_names(void **state)
     neonflow_report_free(r);
     /* backups list still classifies the 0.1.0 backup as a backup */
     r = NULL;
-    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, &err_));
+    RUN_OK(neonflow_backups_list(&r, f->c, f->ro, NULL, &err_));
     int legacy = 0, current = 0;
     for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
         const neonflow_step *st = neonflow_report_step(r, i);
@@ -363,7 +363,7 @@ static void test_legacy_names_without_evidence(void **state)
     char rb[64];
     snapshot_named(f, "production", "rollback", "p0", rb, sizeof(rb));
     legacy_switch(f, rb, "old2");
-    RUN_OK(neonflow_snapshot_delete(NULL, f->c, PROJECT, rb, &err_));
+    RUN_OK(neonflow_snapshot_delete(NULL, f->c, PROJECT, rb, NULL, &err_));
     /* nothing tells which workflow made nf/production/backup/.../old2 any more */
     set_run(f, "old2");
     EXPECT_MISMATCH(f, neonflow_promote(&r_, f->c, f->ro, NULL, &err_), "old2");

@@ -301,8 +301,8 @@ static int check_promoted(const project *p, const char *run_id, const neonflow_r
     neonflow_snapshot_list *sl = NULL;
     neonflow_endpoint_list *el = NULL;
     int rc = 0;
-    if (neonflow_branches_list(&bl, c, p->id, NULL, NULL) || neonflow_snapshots_list(&sl, c, p->id, NULL) ||
-        neonflow_endpoints_list(&el, c, p->id, NULL)) {
+    if (neonflow_branches_list(&bl, c, p->id, NULL, NULL, NULL) || neonflow_snapshots_list(&sl, c, p->id, NULL, NULL) ||
+        neonflow_endpoints_list(&el, c, p->id, NULL, NULL)) {
         rc = fail("check: listing failed");
         goto out;
     }

@@ -137,63 +137,63 @@ static void test_bad_ids_rejected_before_request(void **state)
         neonflow_error *e = NULL;
         void *o = NULL;
         neonflow_operation_list *ops = NULL;
-        expect_einval(neonflow_snapshots_list((neonflow_snapshot_list **)&o, c, bad, &e), &e, "project_id");
+        expect_einval(neonflow_snapshots_list((neonflow_snapshot_list **)&o, c, bad, NULL, &e), &e, "project_id");
         e = NULL;
-        expect_einval(neonflow_snapshot_create((neonflow_snapshot **)&o, &ops, c, "p-1", bad, NULL, &e), &e, "branch_id");
+        expect_einval(neonflow_snapshot_create((neonflow_snapshot **)&o, &ops, c, "p-1", bad, NULL, NULL, &e), &e, "branch_id");
         e = NULL;
-        expect_einval(neonflow_snapshot_find_by_id((neonflow_snapshot **)&o, c, "p-1", bad, &e), &e, "snapshot_id");
+        expect_einval(neonflow_snapshot_find_by_id((neonflow_snapshot **)&o, c, "p-1", bad, NULL, &e), &e, "snapshot_id");
         e = NULL;
         neonflow_snapshot_update_options *uo;
         neonflow_snapshot_update_options_new(&uo);
-        expect_einval(neonflow_snapshot_update((neonflow_snapshot **)&o, c, "p-1", bad, uo, &e), &e, "snapshot_id");
+        expect_einval(neonflow_snapshot_update((neonflow_snapshot **)&o, c, "p-1", bad, uo, NULL, &e), &e, "snapshot_id");
         neonflow_snapshot_update_options_free(uo);
         e = NULL;
-        expect_einval(neonflow_snapshot_delete(&ops, c, "p-1", bad, &e), &e, "snapshot_id");
+        expect_einval(neonflow_snapshot_delete(&ops, c, "p-1", bad, NULL, &e), &e, "snapshot_id");
         e = NULL;
-        expect_einval(neonflow_snapshot_restore((neonflow_branch_result **)&o, c, "p-1", bad, NULL, &e), &e,
+        expect_einval(neonflow_snapshot_restore((neonflow_branch_result **)&o, c, "p-1", bad, NULL, NULL, &e), &e,
                       "snapshot_id");
         e = NULL;
-        expect_einval(neonflow_branches_list((neonflow_branch_list **)&o, c, bad, NULL, &e), &e, "project_id");
+        expect_einval(neonflow_branches_list((neonflow_branch_list **)&o, c, bad, NULL, NULL, &e), &e, "project_id");
         e = NULL;
-        expect_einval(neonflow_branch_get((neonflow_branch **)&o, c, "p-1", bad, &e), &e, "branch_id");
+        expect_einval(neonflow_branch_get((neonflow_branch **)&o, c, "p-1", bad, NULL, &e), &e, "branch_id");
         e = NULL;
-        expect_einval(neonflow_branch_find_by_name((neonflow_branch **)&o, c, bad, "main", &e), &e, "project_id");
+        expect_einval(neonflow_branch_find_by_name((neonflow_branch **)&o, c, bad, "main", NULL, &e), &e, "project_id");
         e = NULL;
-        expect_einval(neonflow_branch_create((neonflow_branch_result **)&o, c, bad, NULL, &e), &e, "project_id");
+        expect_einval(neonflow_branch_create((neonflow_branch_result **)&o, c, bad, NULL, NULL, &e), &e, "project_id");
         e = NULL;
         neonflow_branch_update_options *bo;
         neonflow_branch_update_options_new(&bo);
-        expect_einval(neonflow_branch_update((neonflow_branch **)&o, &ops, c, "p-1", bad, bo, &e), &e, "branch_id");
+        expect_einval(neonflow_branch_update((neonflow_branch **)&o, &ops, c, "p-1", bad, bo, NULL, &e), &e, "branch_id");
         neonflow_branch_update_options_free(bo);
         e = NULL;
-        expect_einval(neonflow_branch_delete(&ops, c, "p-1", bad, &e), &e, "branch_id");
+        expect_einval(neonflow_branch_delete(&ops, c, "p-1", bad, NULL, NULL, &e), &e, "branch_id");
         e = NULL;
-        expect_einval(neonflow_branch_finalize_restore(&ops, c, "p-1", bad, NULL, &e), &e, "branch_id");
+        expect_einval(neonflow_branch_finalize_restore(&ops, c, "p-1", bad, NULL, NULL, &e), &e, "branch_id");
         e = NULL;
-        expect_einval(neonflow_endpoints_list((neonflow_endpoint_list **)&o, c, bad, &e), &e, "project_id");
+        expect_einval(neonflow_endpoints_list((neonflow_endpoint_list **)&o, c, bad, NULL, &e), &e, "project_id");
         e = NULL;
-        expect_einval(neonflow_endpoints_list_for_branch((neonflow_endpoint_list **)&o, c, "p-1", bad, &e), &e,
+        expect_einval(neonflow_endpoints_list_for_branch((neonflow_endpoint_list **)&o, c, "p-1", bad, NULL, &e), &e,
                       "branch_id");
         e = NULL;
-        expect_einval(neonflow_endpoint_get((neonflow_endpoint **)&o, c, "p-1", bad, &e), &e, "endpoint_id");
+        expect_einval(neonflow_endpoint_get((neonflow_endpoint **)&o, c, "p-1", bad, NULL, &e), &e, "endpoint_id");
         e = NULL;
         expect_einval(neonflow_endpoint_create((neonflow_endpoint **)&o, &ops, c, "p-1", bad,
-                                               NEONFLOW_ENDPOINT_TYPE_READ_WRITE, &e), &e, "branch_id");
+                                               NULL, NULL, &e), &e, "branch_id");
         e = NULL;
-        expect_einval(neonflow_operation_get((neonflow_operation **)&o, c, "p-1", bad, &e), &e, "operation_id");
+        expect_einval(neonflow_operation_get((neonflow_operation **)&o, c, "p-1", bad, NULL, &e), &e, "operation_id");
         e = NULL;
-        expect_einval(neonflow_operations_list((neonflow_operation_list **)&o, c, bad, NULL, 0, &e), &e,
+        expect_einval(neonflow_operations_list((neonflow_operation_list **)&o, c, bad, NULL, 0, NULL, &e), &e,
                       "project_id");
         e = NULL;
-        expect_einval(neonflow_operation_await((neonflow_await_result **)&o, c, "p-1", bad, NULL, &e), &e,
+        expect_einval(neonflow_operation_await((neonflow_await_result **)&o, c, "p-1", bad, NULL, NULL, &e), &e,
                       "operation_id");
         e = NULL;
-        expect_einval(neonflow_branch_backup_schedule_get((neonflow_backup_schedule **)&o, c, "p-1", bad, &e), &e,
+        expect_einval(neonflow_branch_backup_schedule_get((neonflow_backup_schedule **)&o, c, "p-1", bad, NULL, &e), &e,
                       "branch_id");
         e = NULL;
         neonflow_backup_schedule *bs;
         neonflow_backup_schedule_new(&bs);
-        expect_einval(neonflow_branch_backup_schedule_set(c, bad, "br-1", bs, &e), &e, "project_id");
+        expect_einval(neonflow_branch_backup_schedule_set(c, bad, "br-1", bs, NULL, &e), &e, "project_id");
         neonflow_backup_schedule_free(bs);
         assert_null(o);
         assert_null(ops);
@@ -207,35 +207,41 @@ static void test_bad_ids_rejected_before_request(void **state)
     assert_int_equal(neonflow_snapshot_create_options_new(&co), NEONFLOW_OK);
     assert_int_equal(neonflow_snapshot_create_options_set_lsn(co, "0/16B3748"), NEONFLOW_OK);
     assert_int_equal(neonflow_snapshot_create_options_set_timestamp(co, "2025-01-01T00:00:00Z"), NEONFLOW_OK);
-    expect_einval(neonflow_snapshot_create(&s, NULL, c, "p-1", "br-1", co, &e), &e, "mutually exclusive");
+    expect_einval(neonflow_snapshot_create(&s, NULL, c, "p-1", "br-1", co, NULL, &e), &e, "mutually exclusive");
     neonflow_snapshot_create_options_free(co);
     e = NULL;
-    expect_einval(neonflow_snapshot_create(NULL, NULL, c, "p-1", "br-1", NULL, &e), &e, NULL);
+    expect_einval(neonflow_snapshot_create(NULL, NULL, c, "p-1", "br-1", NULL, NULL, &e), &e, NULL);
     e = NULL;
-    expect_einval(neonflow_snapshot_create(&s, NULL, NULL, "p-1", "br-1", NULL, &e), &e, "client");
+    expect_einval(neonflow_snapshot_create(&s, NULL, NULL, "p-1", "br-1", NULL, NULL, &e), &e, "client");
     e = NULL;
-    expect_einval(neonflow_snapshot_find_by_name(&s, c, "p-1", NULL, &e), &e, "name");
+    expect_einval(neonflow_snapshot_find_by_name(&s, c, "p-1", NULL, NULL, &e), &e, "name");
     e = NULL;
-    expect_einval(neonflow_snapshot_update(&s, c, "p-1", "snap-1", NULL, &e), &e, "options");
+    expect_einval(neonflow_snapshot_update(&s, c, "p-1", "snap-1", NULL, NULL, &e), &e, "options");
     e = NULL;
     neonflow_endpoint *ep = NULL;
-    expect_einval(neonflow_endpoint_create(&ep, NULL, c, "p-1", "br-1", 7, &e), &e, "type");
+    neonflow_endpoint_create_options *eo = NULL;
+    assert_int_equal(neonflow_endpoint_create_options_new(&eo), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_type(eo, 7), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_min_cu(eo, 2), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_max_cu(eo, 1), NEONFLOW_OK);
+    expect_einval(neonflow_endpoint_create(&ep, NULL, c, "p-1", "br-1", eo, NULL, &e), &e, "exceeds");
+    neonflow_endpoint_create_options_free(eo);
     e = NULL;
     neonflow_operation_list *ol = NULL;
-    expect_einval(neonflow_operations_list(&ol, c, "p-1", NULL, 1001, &e), &e, "limit");
+    expect_einval(neonflow_operations_list(&ol, c, "p-1", NULL, 1001, NULL, &e), &e, "limit");
     e = NULL;
-    expect_einval(neonflow_branch_finalize_restore(NULL, c, "p-1", "br-1", "", &e), &e, "old_branch_name");
+    expect_einval(neonflow_branch_finalize_restore(NULL, c, "p-1", "br-1", "", NULL, &e), &e, "old_branch_name");
     const char *ids[] = {"ok-1", "NOT OK"};
     e = NULL;
-    expect_einval(neonflow_operation_ids_await(NULL, c, "p-1", ids, 2, NULL, &e), &e, "operation_id");
+    expect_einval(neonflow_operation_ids_await(NULL, c, "p-1", ids, 2, NULL, NULL, &e), &e, "operation_id");
     e = NULL;
-    expect_einval(neonflow_operation_ids_await(NULL, c, "p-1", NULL, 2, NULL, &e), &e, NULL);
-    assert_int_equal(neonflow_operations_await(NULL, NULL, "p-1", NULL, NULL, NULL), NEONFLOW_EINVAL);
+    expect_einval(neonflow_operation_ids_await(NULL, c, "p-1", NULL, 2, NULL, NULL, &e), &e, NULL);
+    assert_int_equal(neonflow_operations_await(NULL, NULL, "p-1", NULL, NULL, NULL, NULL), NEONFLOW_EINVAL);
     assert_int_equal(traces, 0);
 
     /* an empty wait succeeds without a request */
     neonflow_await_result *ar = NULL;
-    assert_int_equal(neonflow_operations_await(&ar, c, "p-1", NULL, NULL, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_operations_await(&ar, c, "p-1", NULL, NULL, NULL, NULL), NEONFLOW_OK);
     assert_int_equal(neonflow_await_result_polls(ar), 0);
     assert_int_equal(neonflow_operation_list_count(neonflow_await_result_operations(ar)), 0);
     neonflow_await_result_free(ar);
@@ -244,7 +250,7 @@ static void test_bad_ids_rejected_before_request(void **state)
     /* a valid call does reach the transport (and fails to connect) */
     neonflow_snapshot_list *sl = NULL;
     e = NULL;
-    int rc = neonflow_snapshots_list(&sl, c, "p-1", &e);
+    int rc = neonflow_snapshots_list(&sl, c, "p-1", NULL, &e);
     assert_true(rc < NEONFLOW_OK && rc != NEONFLOW_EINVAL);
     assert_null(sl);
     neonflow_error_free(e);

@@ -207,7 +207,7 @@ static void do_branch_get(void *arg, int *rc)
     get_case *g = arg;
     neonflow_branch *b = NULL;
     g->id[0] = '\0';
-    *rc = neonflow_branch_get(&b, g->c, "p-1", BRANCH_ID, &g->err);
+    *rc = neonflow_branch_get(&b, g->c, "p-1", BRANCH_ID, NULL, &g->err);
     if (*rc == NEONFLOW_OK)
         snprintf(g->id, sizeof(g->id), "%s", neonflow_branch_id(b));
     neonflow_branch_free(b);
@@ -265,7 +265,7 @@ static void do_branch_create(void *arg, int *rc)
     if (*rc == NEONFLOW_OK)
         *rc = neonflow_branch_create_options_set_name(o, "nf/production/preview/20261201T150000Z/abcd1234");
     if (*rc == NEONFLOW_OK)
-        *rc = neonflow_branch_create(&res, p->c, "p-1", o, &p->err);
+        *rc = neonflow_branch_create(&res, p->c, "p-1", o, NULL, &p->err);
     neonflow_branch_result_free(res);
     neonflow_branch_create_options_free(o);
 }
@@ -309,7 +309,7 @@ static void test_request_body_never_shortened(void **state)
 static void do_branch_delete(void *arg, int *rc)
 {
     post_case *p = arg;
-    *rc = neonflow_branch_delete(NULL, p->c, "p-1", BRANCH_ID, &p->err);
+    *rc = neonflow_branch_delete(NULL, p->c, "p-1", BRANCH_ID, NULL, NULL, &p->err);
 }
 
 /* curl_easy_setopt(CURLOPT_CUSTOMREQUEST) copies the method; when that copy

@@ -75,7 +75,7 @@ static void assert_key_nowhere(const neonflow_error *e, const char *key, const c
 static int branch_get(neonflow_client *c, const char *project, neonflow_error **err)
 {
     neonflow_branch *b = NULL;
-    int rc = neonflow_branch_get(&b, c, project, "br-1", err);
+    int rc = neonflow_branch_get(&b, c, project, "br-1", NULL, err);
     neonflow_branch_free(b);
     return rc;
 }

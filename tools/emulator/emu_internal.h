@@ -62,7 +62,14 @@ typedef struct emu_endpoint {
     int read_write;
     int64_t suspend_timeout_s;
     int64_t created_ms, updated_ms, ready_at_mono;
+    double min_cu, max_cu;
+    int disabled;
+    char *provisioner; /* NULL: k8s-neonvm */
+    json_t *pg_settings; /* owned; NULL: {} */
 } emu_endpoint;
+
+/* Frees what an endpoint owns, and the endpoint. */
+void emu_endpoint_free(emu_endpoint *e);
 
 typedef struct emu_snapshot {
     char id[EMU_ID_LEN], source_branch_id[EMU_ID_LEN];
@@ -93,11 +100,18 @@ typedef struct emu_project {
     int64_t busy_until_mono; /* end of the last non-terminal operation */
     uint64_t next_seq;
     int keep_expired; /* tests: Neon's background job has not removed expired branches yet */
+    emu_vec deleted; /* of emu_deleted: the last EMU_DELETED_MAX branch deletions (state dump) */
     /* tests: members left out of every branch and endpoint object, as when
      * Neon drops a deprecated field (POST /__emulator/omit_fields) */
     char omit[EMU_MAX_OMIT][48];
     int nomit;
 } emu_project;
+
+#define EMU_DELETED_MAX 64
+typedef struct emu_deleted {
+    char id[EMU_ID_LEN];
+    int hard; /* the request's hard_delete (0 when absent) */
+} emu_deleted;
 
 typedef struct emu_fault_rule {
     emu_fault f; /* method/path strdup'd */

@@ -45,7 +45,13 @@ json_t *emu_state_locked(emu_server *s)
             }
             json_array_append_new(ops, o);
         }
+        json_t *del = json_array();
+        for (size_t k = 0; k < p->deleted.n; k++) {
+            const emu_deleted *d = p->deleted.v[k];
+            json_array_append_new(del, json_pack("{s:s, s:b}", "id", d->id, "hard_delete", d->hard));
+        }
         json_t *pj = emu_json_project(p);
+        json_object_set_new(pj, "deleted_branches", del);
         json_object_set_new(pj, "max_root_branches", json_integer(p->max_roots));
         json_object_set_new(pj, "max_snapshots", json_integer(p->max_snaps));
         json_object_set_new(pj, "branches", br);
@@ -157,6 +163,16 @@ static int load_project(emu_server *s, json_t *pj)
         if (str_of(v, "host"))
             snprintf(e->host, sizeof(e->host), "%s", str_of(v, "host"));
         e->name = emu_strdup(str_of(v, "name"));
+        e->provisioner = emu_strdup(str_of(v, "provisioner"));
+        json_t *mn = json_object_get(v, "autoscaling_limit_min_cu"), *mx = json_object_get(v, "autoscaling_limit_max_cu");
+        if (json_is_number(mn) && json_number_value(mn) >= 0.25)
+            e->min_cu = json_number_value(mn);
+        if (json_is_number(mx) && json_number_value(mx) >= e->min_cu)
+            e->max_cu = json_number_value(mx);
+        e->disabled = json_is_true(json_object_get(v, "disabled"));
+        json_t *pg = json_object_get(json_object_get(v, "settings"), "pg_settings");
+        if (json_is_object(pg) && json_object_size(pg) > 0)
+            e->pg_settings = json_deep_copy(pg);
         e->created_ms = time_of(v, "created_at", e->created_ms);
         e->updated_ms = time_of(v, "updated_at", e->updated_ms);
     }

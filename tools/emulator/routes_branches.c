@@ -285,6 +285,9 @@ void emu_branch_update(emu_ctx *c)
 void emu_branch_delete(emu_ctx *c)
 {
     emu_project *p = c->proj;
+    const char *hard_s = emu_query(c, "hard_delete");
+    if (hard_s && strcmp(hard_s, "true") != 0 && strcmp(hard_s, "false") != 0)
+        EMU_FAIL(c, 400, "", "hard_delete must be true or false");
     emu_purge_expired_branches(p);
     emu_branch *b = emu_branch_find(p, c->seg[3]);
     if (!b)
@@ -310,6 +313,17 @@ void emu_branch_delete(emu_ctx *c)
     }
     emu_emit(c, ops, "delete_timeline", b->id, NULL);
     json_t *bj = emu_json_branch(b, p);
+    emu_deleted *d = calloc(1, sizeof(*d));
+    if (d) { /* kept for the state dump: tests check what the request asked */
+        snprintf(d->id, sizeof(d->id), "%s", b->id);
+        d->hard = hard_s && strcmp(hard_s, "true") == 0;
+        if (p->deleted.n >= EMU_DELETED_MAX) {
+            free(p->deleted.v[0]);
+            emu_vec_remove(&p->deleted, 0);
+        }
+        if (emu_vec_push(&p->deleted, d) != 0)
+            free(d);
+    }
     emu_branch_remove(p, b);
     emu_ok(c, 200, json_pack("{s:o, s:o}", "branch", bj, "operations", ops));
 }

@@ -298,6 +298,7 @@ emu_endpoint *emu_endpoint_new(emu_server *s, emu_project *p, const char *branch
     snprintf(e->branch_id, sizeof(e->branch_id), "%s", branch_id);
     snprintf(e->host, sizeof(e->host), "%s.us-east-2.emulator.neon.local", e->id);
     e->read_write = read_write;
+    e->min_cu = e->max_cu = 0.25;
     e->created_ms = e->updated_ms = emu_now_ms();
     if (emu_vec_push(&p->endpoints, e) != 0) {
         free(e);
@@ -313,7 +314,16 @@ void emu_endpoint_remove(emu_project *p, emu_endpoint *e)
             emu_vec_remove(&p->endpoints, i);
             break;
         }
+    emu_endpoint_free(e);
+}
+
+void emu_endpoint_free(emu_endpoint *e)
+{
+    if (!e)
+        return;
     free(e->name);
+    free(e->provisioner);
+    json_decref(e->pg_settings);
     free(e);
 }
 
@@ -344,11 +354,11 @@ void emu_project_free(emu_project *p)
         return;
     for (size_t i = 0; i < p->branches.n; i++)
         emu_branch_free(p->branches.v[i]);
-    for (size_t i = 0; i < p->endpoints.n; i++) {
-        emu_endpoint *e = p->endpoints.v[i];
-        free(e->name);
-        free(e);
-    }
+    for (size_t i = 0; i < p->endpoints.n; i++)
+        emu_endpoint_free(p->endpoints.v[i]);
+    for (size_t i = 0; i < p->deleted.n; i++)
+        free(p->deleted.v[i]);
+    free(p->deleted.v);
     for (size_t i = 0; i < p->snapshots.n; i++)
         emu_snapshot_free(p->snapshots.v[i]);
     for (size_t i = 0; i < p->ops.n; i++)
@@ -601,23 +611,24 @@ json_t *emu_json_endpoint(const emu_endpoint *e, const emu_project *p)
     json_object_set_new(o, "project_id", json_string(p->id));
     json_object_set_new(o, "branch_id", json_string(e->branch_id));
     json_object_set_new(o, "region_id", json_string("aws-us-east-2"));
-    json_object_set_new(o, "autoscaling_limit_min_cu", json_real(0.25));
-    json_object_set_new(o, "autoscaling_limit_max_cu", json_real(0.25));
+    json_object_set_new(o, "autoscaling_limit_min_cu", json_real(e->min_cu));
+    json_object_set_new(o, "autoscaling_limit_max_cu", json_real(e->max_cu));
     json_object_set_new(o, "type", json_string(e->read_write ? "read_write" : "read_only"));
     json_object_set_new(o, "current_state", json_string(ready ? "active" : "init"));
     if (!ready)
         json_object_set_new(o, "pending_state", json_string("active"));
     json_object_set_new(o, "pooler_enabled", json_false());
     json_object_set_new(o, "pooler_mode", json_string("transaction"));
-    json_object_set_new(o, "disabled", json_false());
+    json_object_set_new(o, "disabled", json_boolean(e->disabled));
     json_object_set_new(o, "passwordless_access", json_true());
     json_object_set_new(o, "creation_source", json_string("console"));
     set_time(o, "created_at", e->created_ms);
     set_time(o, "updated_at", e->updated_ms);
-    json_object_set_new(o, "settings", json_pack("{s:{}}", "pg_settings"));
+    json_object_set_new(o, "settings", e->pg_settings ? json_pack("{s:O}", "pg_settings", e->pg_settings)
+                                                      : json_pack("{s:{}}", "pg_settings"));
     json_object_set_new(o, "proxy_host", json_string("us-east-2.emulator.neon.local"));
     json_object_set_new(o, "suspend_timeout_seconds", json_integer(e->suspend_timeout_s));
-    json_object_set_new(o, "provisioner", json_string("k8s-neonvm"));
+    json_object_set_new(o, "provisioner", json_string(e->provisioner ? e->provisioner : "k8s-neonvm"));
     return omit_fields(o, p);
 }
 

@@ -75,6 +75,7 @@ typedef struct cli {
     /* runtime */
     neonflow_client *client;
     neonflow_cancel *cancel;
+    neonflow_call_options *call; /* --timeout and Ctrl-C for each plain API call */
     int stderr_tty;
     int stdin_tty;
     int64_t start_ms;    /* monotonic */
@@ -89,14 +90,15 @@ void cli_format_age(char *buf, size_t len, int64_t ms);
 void cli_format_bytes(char *buf, size_t len, int64_t bytes);
 int cli_is_destructive(int cmd);
 int cli_exit_for(int rc);
+/* The call options of the next API call: what is left of --timeout, and the
+ * Ctrl-C token. The library enforces both; no watchdog is needed. */
+const neonflow_call_options *cli_call(cli *c);
 int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow_branch *b);
 
-/* signals.c: SIGINT/SIGTERM and the whole-command deadline */
+/* signals.c: SIGINT/SIGTERM (the deadline is the library's: call and run options) */
 int cli_signals_start(cli *c);
 void cli_signals_stop(void);
-void cli_signals_set_grace(int64_t grace_ms);
 int cli_interrupted(void);
-int cli_timed_out(void);
 
 /* output.c */
 void out_lock(void);

@@ -119,7 +119,7 @@ static int await_ops(cli *c, const char *what, const neonflow_operation_list *op
         neonflow_await_options_free(o);
         return fail(c, what, NEONFLOW_ENOMEM, NULL);
     }
-    int rc = neonflow_operations_await(NULL, c->client, c->project_id, ops, o, &err);
+    int rc = neonflow_operations_await(NULL, c->client, c->project_id, ops, o, cli_call(c), &err);
     neonflow_await_options_free(o);
     return rc ? fail(c, what, rc, err) : 0;
 }
@@ -128,7 +128,7 @@ static int operations_list(cli *c)
 {
     neonflow_operation_list *l = NULL;
     neonflow_error *err = NULL;
-    int rc = neonflow_operations_list(&l, c->client, c->project_id, NULL, c->limit, &err);
+    int rc = neonflow_operations_list(&l, c->client, c->project_id, NULL, c->limit, cli_call(c), &err);
     if (rc)
         return fail(c, "operations list", rc, err);
     size_t n = neonflow_operation_list_count(l);
@@ -156,7 +156,7 @@ static int operations_wait(cli *c)
         return fail(c, "operations wait", NEONFLOW_ENOMEM, NULL);
     }
     int rc = neonflow_operation_ids_await(&res, c->client, c->project_id, (const char *const *)c->args,
-                                          (size_t)c->nargs, o, &err);
+                                          (size_t)c->nargs, o, NULL, &err);
     neonflow_await_options_free(o);
     if (rc == NEONFLOW_EINVAL) {
         neonflow_await_result_free(res);
@@ -214,7 +214,7 @@ static int snapshots_list(cli *c)
 {
     neonflow_snapshot_list *l = NULL;
     neonflow_error *err = NULL;
-    int rc = neonflow_snapshots_list(&l, c->client, c->project_id, &err);
+    int rc = neonflow_snapshots_list(&l, c->client, c->project_id, cli_call(c), &err);
     if (rc)
         return fail(c, "snapshots list", rc, err);
     size_t n = neonflow_snapshot_list_count(l);
@@ -238,11 +238,11 @@ static int snapshots_list(cli *c)
 static int resolve_branch(cli *c, const char *name_or_id, neonflow_branch **out)
 {
     neonflow_error *err = NULL;
-    int rc = neonflow_branch_find_by_name(out, c->client, c->project_id, name_or_id, &err);
+    int rc = neonflow_branch_find_by_name(out, c->client, c->project_id, name_or_id, cli_call(c), &err);
     if (rc == NEONFLOW_ENOTFOUND && strncmp(name_or_id, "br-", 3) == 0) {
         neonflow_error_free(err);
         err = NULL;
-        rc = neonflow_branch_get(out, c->client, c->project_id, name_or_id, &err);
+        rc = neonflow_branch_get(out, c->client, c->project_id, name_or_id, cli_call(c), &err);
     }
     if (rc == NEONFLOW_ENOTFOUND || (rc == NEONFLOW_EINVAL && !*out)) {
         out_errorf(c, "%s: no branch named '%s' in project %s", c->cmd_name, name_or_id, c->project_id);
@@ -290,7 +290,7 @@ static int snapshots_create(cli *c)
         out_errorf(c, "snapshots create: invalid --name or --expires-in");
         return EXIT_USAGE;
     }
-    int rc = neonflow_snapshot_create(&s, &ops, c->client, c->project_id, neonflow_branch_id(b), o, &err);
+    int rc = neonflow_snapshot_create(&s, &ops, c->client, c->project_id, neonflow_branch_id(b), o, cli_call(c), &err);
     neonflow_snapshot_create_options_free(o);
     neonflow_branch_free(b);
     if (rc)
@@ -313,7 +313,7 @@ static int snapshots_delete(cli *c)
     neonflow_operation_list *ops = NULL;
     neonflow_error *err = NULL;
     const char *id = c->args[0];
-    int rc = neonflow_snapshot_find_by_id(&s, c->client, c->project_id, id, &err);
+    int rc = neonflow_snapshot_find_by_id(&s, c->client, c->project_id, id, cli_call(c), &err);
     if (rc == NEONFLOW_ENOTFOUND || rc == NEONFLOW_EINVAL) {
         neonflow_error_free(err);
         out_errorf(c, "snapshots delete: no snapshot with id '%s' in project %s", id, c->project_id);
@@ -343,7 +343,7 @@ static int snapshots_delete(cli *c)
             return EXIT_USAGE;
         }
     }
-    rc = neonflow_snapshot_delete(&ops, c->client, c->project_id, id, &err);
+    rc = neonflow_snapshot_delete(&ops, c->client, c->project_id, id, cli_call(c), &err);
     if (rc) {
         neonflow_snapshot_free(s);
         return fail(c, "snapshots delete", rc, err);
@@ -373,10 +373,10 @@ static int branches_list(cli *c)
     neonflow_branch_list *l = NULL;
     neonflow_endpoint_list *eps = NULL;
     neonflow_error *err = NULL;
-    int rc = neonflow_branches_list(&l, c->client, c->project_id, NULL, &err);
+    int rc = neonflow_branches_list(&l, c->client, c->project_id, NULL, cli_call(c), &err);
     if (rc)
         return fail(c, "branches list", rc, err);
-    rc = neonflow_endpoints_list(&eps, c->client, c->project_id, &err);
+    rc = neonflow_endpoints_list(&eps, c->client, c->project_id, cli_call(c), &err);
     if (rc) {
         neonflow_branch_list_free(l);
         return fail(c, "branches list: listing endpoints", rc, err);

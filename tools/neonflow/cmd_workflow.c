@@ -31,6 +31,7 @@ struct wf_opts {
     neonflow_refresh_options *refresh;
     neonflow_rollback_options *rollback;
     neonflow_prune_options *prune;
+    neonflow_backups_list_options *backups;
     struct hook_ctx verify, after;
 };
 
@@ -41,6 +42,7 @@ static void wf_opts_free(struct wf_opts *w)
     neonflow_refresh_options_free(w->refresh);
     neonflow_rollback_options_free(w->rollback);
     neonflow_prune_options_free(w->prune);
+    neonflow_backups_list_options_free(w->backups);
 }
 
 static int bad_value(const cli *c, const char *opt, const char *v)
@@ -112,6 +114,18 @@ static int build_opts(cli *c, struct wf_opts *w)
         if (c->snapshots_only)
             rc |= neonflow_prune_options_set_branches(w->prune, 0);
         break;
+    case CMD_BACKUPS_LIST:
+        if (neonflow_backups_list_options_new(&w->backups) != 0)
+            return EXIT_FAIL;
+        if (c->target && neonflow_backups_list_options_set_target(w->backups, c->target) != 0)
+            return bad_value(c, "--target", c->target);
+        if (c->older_than_s >= 0 && neonflow_backups_list_options_set_older_than_s(w->backups, c->older_than_s) != 0)
+            return bad_value(c, "--older-than", "");
+        if (c->branches_only)
+            rc |= neonflow_backups_list_options_set_snapshots(w->backups, 0);
+        if (c->snapshots_only)
+            rc |= neonflow_backups_list_options_set_branches(w->backups, 0);
+        break;
     default: break;
     }
     return rc ? EXIT_FAIL : EXIT_OK;
@@ -150,7 +164,7 @@ static int call(cli *c, struct wf_opts *w, const neonflow_run_options *run, neon
     case CMD_PROMOTE: return neonflow_promote(rep, c->client, run, w->promote, err);
     case CMD_REFRESH: return neonflow_refresh(rep, c->client, run, w->refresh, err);
     case CMD_ROLLBACK: return neonflow_rollback(rep, c->client, run, w->rollback, err);
-    case CMD_BACKUPS_LIST: return neonflow_backups_list(rep, c->client, run, err);
+    case CMD_BACKUPS_LIST: return neonflow_backups_list(rep, c->client, run, w->backups, err);
     case CMD_BACKUPS_PRUNE: return neonflow_prune(rep, c->client, run, w->prune, err);
     default: return NEONFLOW_EINVAL;
     }
@@ -217,7 +231,7 @@ static int finish(cli *c, int rc, neonflow_report *rep, neonflow_error *err)
     if (rc == 0)
         return EXIT_OK;
     int code = cli_exit_for(rc);
-    if (rc != NEONFLOW_EUNCERTAIN && (cli_interrupted() || cli_timed_out()))
+    if (rc != NEONFLOW_EUNCERTAIN && cli_interrupted())
         code = EXIT_TIMEOUT;
     char what[160];
     const char *verb = rc == NEONFLOW_ECALLBACK ? "vetoed" : code == EXIT_TIMEOUT ? "stopped" : "failed";
@@ -246,7 +260,6 @@ int cmd_workflow(cli *c)
     neonflow_report *rep = NULL;
     neonflow_error *err = NULL;
     char *run_id = c->run_id ? strdup(c->run_id) : NULL;
-    cli_signals_set_grace(60000);
 
     int code = build_opts(c, &w);
     if (code != EXIT_OK)

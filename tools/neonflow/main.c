@@ -44,7 +44,7 @@ static const struct opt options[] = {
     {"help", 'h', 0, O_HELP, 0},
     {"version", 'V', 0, O_VERSION, 0},
     {"source", 0, 1, O_SOURCE, B(CMD_SETUP) | B(CMD_PROMOTE) | B(CMD_REFRESH)},
-    {"target", 0, 1, O_TARGET, B(CMD_PROMOTE) | B(CMD_REFRESH) | B(CMD_ROLLBACK)},
+    {"target", 0, 1, O_TARGET, B(CMD_PROMOTE) | B(CMD_REFRESH) | B(CMD_ROLLBACK) | B(CMD_BACKUPS_LIST)},
     {"dev-name", 0, 1, O_DEV_NAME, B(CMD_SETUP)},
     {"auto-rollback", 0, 0, O_AUTO_ROLLBACK, B(CMD_PROMOTE)},
     {"verify-cmd", 0, 1, O_VERIFY_CMD, B(CMD_PROMOTE)},
@@ -53,9 +53,9 @@ static const struct opt options[] = {
     {"snapshot", 0, 1, O_SNAPSHOT, B(CMD_ROLLBACK)},
     {"no-snapshot-first", 0, 0, O_NO_SNAPSHOT_FIRST, B(CMD_ROLLBACK)},
     {"keep", 0, 1, O_KEEP, B(CMD_BACKUPS_PRUNE)},
-    {"older-than", 0, 1, O_OLDER_THAN, B(CMD_BACKUPS_PRUNE)},
-    {"branches-only", 0, 0, O_BRANCHES_ONLY, B(CMD_BACKUPS_PRUNE)},
-    {"snapshots-only", 0, 0, O_SNAPSHOTS_ONLY, B(CMD_BACKUPS_PRUNE)},
+    {"older-than", 0, 1, O_OLDER_THAN, B(CMD_BACKUPS_PRUNE) | B(CMD_BACKUPS_LIST)},
+    {"branches-only", 0, 0, O_BRANCHES_ONLY, B(CMD_BACKUPS_PRUNE) | B(CMD_BACKUPS_LIST)},
+    {"snapshots-only", 0, 0, O_SNAPSHOTS_ONLY, B(CMD_BACKUPS_PRUNE) | B(CMD_BACKUPS_LIST)},
     {"branch", 0, 1, O_BRANCH, B(CMD_SNAPSHOTS_CREATE)},
     {"name", 0, 1, O_NAME, B(CMD_SNAPSHOTS_CREATE)},
     {"expires-in", 0, 1, O_EXPIRES_IN, B(CMD_SNAPSHOTS_CREATE)},
@@ -100,7 +100,7 @@ static const char help_text[] =
     "             replace the target with a fresh snapshot of the source\n"
     "  rollback   [--target production] [--snapshot ID] [--no-snapshot-first]\n"
     "             restore a snapshot (default: the newest rollback point) onto the target\n"
-    "  backups list\n"
+    "  backups list [--target NAME] [--older-than DURATION] [--branches-only | --snapshots-only]\n"
     "  backups prune [--keep N] [--older-than DURATION] [--branches-only | --snapshots-only]\n"
     "  snapshots list\n"
     "  snapshots create --branch NAME_OR_ID [--name NAME] [--expires-in DURATION]\n"
@@ -518,9 +518,11 @@ int main(int argc, char **argv)
         free(words);
         return rc;
     }
-    if (neonflow_cancel_new(&c.cancel) != 0 || cli_signals_start(&c) != 0) {
+    if (neonflow_cancel_new(&c.cancel) != 0 || neonflow_call_options_new(&c.call) != 0 ||
+        neonflow_call_options_set_cancel(c.call, c.cancel) != 0 || cli_signals_start(&c) != 0) {
         out_errorf(&c, "cannot set up signal handling");
         neonflow_client_free(c.client);
+        neonflow_call_options_free(c.call);
         neonflow_cancel_free(c.cancel);
         free(words);
         return EXIT_FAIL;
@@ -541,6 +543,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     cli_signals_stop();
     neonflow_client_free(c.client);
+    neonflow_call_options_free(c.call);
     neonflow_cancel_free(c.cancel);
     free(words);
     if (key_copy) {

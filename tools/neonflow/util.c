@@ -116,8 +116,15 @@ int cli_exit_for(int rc)
     case NEONFLOW_EUNCERTAIN: return EXIT_UNCERTAIN;
     case NEONFLOW_ELEASE_HELD: return EXIT_LEASE_HELD;
     case NEONFLOW_ECONFIG: return EXIT_USAGE;
-    default: return cli_interrupted() || cli_timed_out() ? EXIT_TIMEOUT : EXIT_FAIL;
+    default: return cli_interrupted() ? EXIT_TIMEOUT : EXIT_FAIL;
     }
+}
+
+const neonflow_call_options *cli_call(cli *c)
+{
+    int64_t left = c->deadline_ms - cli_now_ms();
+    neonflow_call_options_set_deadline_ms(c->call, left > 1 ? left : 1);
+    return c->call;
 }
 
 static char *env_pair(const char *k, const char *v)
