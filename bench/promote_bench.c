@@ -4,10 +4,11 @@
  * each and the ratio of the medians (target: promote <= 1.2 x by hand).
  *
  * "By hand" is the minimal round trips of a safe, resumable promotion:
- *   list branches, list snapshots (find an earlier attempt), target endpoints,
- *   recent operations (nothing running), snapshot dev, restore (not
- *   finalized), snapshot prod, finalize, find prod by name, its endpoints,
- *   list snapshots (no duplicate) = 11 requests.
+ *   lock the target (create a branch with a fixed name), list branches, list
+ *   snapshots (find an earlier attempt), target endpoints, recent operations
+ *   (nothing running), snapshot dev, restore (not finalized), snapshot prod,
+ *   check the target is unchanged, finalize, find prod by name, its
+ *   endpoints, list snapshots (no duplicate), unlock = 14 requests.
  * The bare 6 (no resume, no checks) are timed too, for reference.
  *
  * Usage: bench-promote [iterations (default 200)] */
@@ -64,6 +65,18 @@ static int by_hand(neonflow_client *c, const char *pid, const char *prod, const 
     neonflow_snapshot_list *sl = NULL;
     neonflow_endpoint_list *el = NULL;
     neonflow_operation_list *ol = NULL;
+    char lease[64] = "";
+    if (full) { /* a safe script locks the target too: a branch with a fixed name (see lib/workflow/lease.c) */
+        neonflow_branch_create_options *lo = NULL;
+        neonflow_branch_create_options_new(&lo);
+        neonflow_branch_create_options_set_name(lo, "nf/production/lease");
+        neonflow_branch_result *lr = NULL;
+        CHECK(neonflow_branch_create(&lr, c, pid, lo, NULL, NULL));
+        snprintf(lease, sizeof(lease), "%s", neonflow_branch_id(neonflow_branch_result_branch(lr)));
+        neonflow_branch_result_free(lr);
+        neonflow_branch_create_options_free(lo);
+        calls++;
+    }
     CHECK(neonflow_branches_list(&bl, c, pid, NULL, NULL, NULL));
     neonflow_branch_list_free(bl);
     calls++;
@@ -94,12 +107,17 @@ static int by_hand(neonflow_client *c, const char *pid, const char *prod, const 
     neonflow_snapshot_create_options_set_name(so, "nf/production/rollback/20260101T000000Z/bench");
     CHECK(neonflow_snapshot_create(&rb, NULL, c, pid, prod, so, NULL, NULL));
     calls++;
-    CHECK(neonflow_branch_finalize_restore(NULL, c, pid, preview, "nf/production/backup/20260101T000000Z/bench", NULL,
-                                           NULL));
-    calls++;
     neonflow_branch_list_options *lo = NULL;
     neonflow_branch_list_options_new(&lo);
     neonflow_branch_list_options_set_search(lo, "production");
+    if (full) { /* the target is still the branch the script saw */
+        CHECK(neonflow_branches_list(&bl, c, pid, lo, NULL, NULL));
+        neonflow_branch_list_free(bl);
+        calls++;
+    }
+    CHECK(neonflow_branch_finalize_restore(NULL, c, pid, preview, "nf/production/backup/20260101T000000Z/bench", NULL,
+                                           NULL));
+    calls++;
     CHECK(neonflow_branches_list(&bl, c, pid, lo, NULL, NULL));
     neonflow_branch_list_free(bl);
     calls++;
@@ -108,7 +126,8 @@ static int by_hand(neonflow_client *c, const char *pid, const char *prod, const 
         neonflow_endpoint_list_free(el);
         CHECK(neonflow_snapshots_list(&sl, c, pid, NULL, NULL));
         neonflow_snapshot_list_free(sl);
-        calls += 2;
+        CHECK(neonflow_branch_delete(NULL, c, pid, lease, NULL, NULL, NULL));
+        calls += 3;
     }
     neonflow_branch_list_options_free(lo);
     neonflow_branch_result_free(res);
