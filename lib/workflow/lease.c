@@ -500,7 +500,7 @@ int neonflow__lease_check(neonflow__run *r)
     if (now - L->renewed_mono < ttl / 3)
         return NEONFLOW_OK;
     L->busy = 1;
-    int rc = NEONFLOW_OK;
+    int rc = NEONFLOW_OK, renewed = 1;
     if (L->hook) {
         if (hook_call(r, NEONFLOW_LOCK_RENEW, NULL, 0) != 0)
             L->lost = 1;
@@ -513,15 +513,21 @@ int neonflow__lease_check(neonflow__run *r)
             L->lost = 1;
         else if (rc != NEONFLOW_OK && neonflow__run_wall_ms(r) >= L->expires_wall)
             L->lost = 1; /* could not renew it before it expired */
-        else if (rc != NEONFLOW_OK)
+        else if (rc != NEONFLOW_OK) {
+            renewed = 0;
             neonflow__emit(r, NEONFLOW_EVENT_WARNING, "renewing the lease on \"%s\" failed (%s): retrying",
                            L->target, e ? neonflow_error_message(e) : neonflow_strerror(rc));
+        }
         neonflow_error_free(e);
         rc = NEONFLOW_OK;
     }
     L->busy = 0;
     if (L->lost)
         return neonflow__lease_check(r);
+    if (!renewed) { /* try again after a tenth of the TTL, well before it expires */
+        L->renewed_mono = now - ttl / 3 + ttl / 10;
+        return rc;
+    }
     L->renewed_mono = now;
     emit_lease(r, "renewed the lease on \"%s\"", L->target);
     return rc;
