@@ -305,10 +305,16 @@ static int held_error(neonflow__run *r, const holder_info *h)
                           h->workflow[0] ? h->workflow : "workflow unknown", where);
 }
 
-/* One attempt: 1 = held, 0 = held by another (holder filled), <0 = failure. */
+/* One attempt: 1 = held, 0 = held by another (holder filled), <0 = failure.
+ * A 423 with no lease in place means the project is busy (other operations,
+ * or a proxy's lock): retried with backoff up to the run's busy wait, like
+ * any 423. A 409 with no lease in place is a race with a release: retried a
+ * few times. */
 static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **ops)
 {
-    for (int round = 0; round < 4; round++) {
+    int races = 0;
+    int64_t busy_until = mono(r) + r->ro->busy_wait_ms, pause = 100;
+    for (;;) {
         /* a 423 means another run's operations are running: likely its lease is there, so read
          * it at once instead of retrying until that run is done */
         neonflow__call_ctx ctx = r->ctx;
@@ -328,9 +334,23 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
             return rc;
         if (!h->found) {
             /* released in between, an uncertain create that did not happen, or a
-             * project busy with other operations: wait for those as the preflight would */
-            if (locked && (rc = neonflow__wait_quiet(r, r->ro->busy_wait_ms, NEONFLOW_EBUSY)) != NEONFLOW_OK)
-                return rc;
+             * project busy with other operations */
+            if (locked) {
+                int64_t left = busy_until - mono(r);
+                if (left <= 0)
+                    return neonflow__fail(r, NEONFLOW_EBUSY,
+                                          "could not take the lease on \"%s\": no run holds it, but Neon kept "
+                                          "answering 423 (busy) for %lld ms; nothing was changed, run again",
+                                          r->lease.target, (long long)r->ro->busy_wait_ms);
+                if ((rc = neonflow__wait_quiet(r, left, NEONFLOW_EBUSY)) != NEONFLOW_OK ||
+                    (rc = neonflow__run_sleep(r, pause < left ? pause : left)) != NEONFLOW_OK)
+                    return rc;
+                pause = pause * 2 > 2000 ? 2000 : pause * 2;
+            } else if (++races > 4) {
+                return neonflow__fail(r, NEONFLOW_EBUSY,
+                                      "could not take the lease on \"%s\": no run holds it, but creating it kept "
+                                      "answering 409; nothing was changed, run again", r->lease.target);
+            }
             continue;
         }
         if (strcmp(h->run_id, r->rep->run_id) == 0 && h->workflow[0] &&
@@ -342,9 +362,9 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
         if (strcmp(h->run_id, r->rep->run_id) == 0) { /* ours: a resumed run, or our own uncertain create */
             snprintf(BUF(r->lease.id), "%s", h->id);
             neonflow_error *e = NULL;
-            if ((rc = lease_extend(r, &r->ctx, &e)) == NEONFLOW_ENOTFOUND) {
+            if ((rc = lease_extend(r, &r->ctx, &e)) == NEONFLOW_ENOTFOUND && ++races <= 4) {
                 neonflow_error_free(e);
-                continue;
+                continue; /* expired and deleted in between: take it anew */
             }
             if (rc != NEONFLOW_OK)
                 return neonflow__fail_with(r, &e, rc);
@@ -359,14 +379,11 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
                 return neonflow__fail_with(r, &e, rc);
             neonflow__emit(r, NEONFLOW_EVENT_LEASE, "took over the expired lease of run %s on \"%s\" (%s)",
                            h->run_id[0] ? h->run_id : "unknown", r->lease.target, h->id);
+            races++;
             continue;
         }
         return 0;
     }
-    if (!h->found)
-        return neonflow__fail(r, NEONFLOW_EBUSY, "could not take the lease on \"%s\": no run holds it, but "
-                              "creating it kept failing (409 or 423); run again", r->lease.target);
-    return 0;
 }
 
 int neonflow__lease_acquire(neonflow__run *r, const char *target)

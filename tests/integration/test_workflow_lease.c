@@ -337,6 +337,30 @@ static void test_busy_project_fails_fast(void **state)
     neonflow_run_options_free(other);
 }
 
+/* With no lease in place, 423s on the lease's create (a busy project) are
+ * waited out like any 423, within the run's busy wait, not given up after a
+ * few tries: the soak campaign saw runs stop with EBUSY under load. */
+static void test_busy_without_lease_waits(void **state)
+{
+    wf_fixture *f = *state;
+    emu_fault fl;
+    emu_fault_init(&fl);
+    fl.method = "POST";
+    fl.path = "/projects/" PROJECT "/branches";
+    fl.kind = EMU_FAULT_STATUS;
+    fl.status = 423;
+    fl.count = 8;
+    assert_int_equal(emu_fault_add(f->s, &fl), 0);
+    emu_counters_reset(f->s);
+    neonflow_run_options *ro = run_opts("patient", 0, NULL);
+    neonflow_report *r = NULL;
+    RUN_OK(neonflow_promote(&r, f->c, ro, NULL, &err_));
+    assert_true(emu_responses_with_status(f->s, 423) >= 8);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    neonflow_report_free(r);
+    neonflow_run_options_free(ro);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -371,6 +395,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lease_renewed, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_lost_lease_stops_before_next_change, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_busy_project_fails_fast, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_busy_without_lease_waits, setup_instant, teardown_fixture),
         cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
