@@ -12,7 +12,7 @@ A declaration is documented when
     name, or its name without "neonflow_", as a whole word). One comment may
     document a group of getters only by naming each of them.
 
-Usage: check-docs.py INCLUDE_DIR"""
+Usage: check-docs.py INCLUDE_DIR | --self-test"""
 import re
 import sys
 from pathlib import Path
@@ -27,9 +27,14 @@ def names_function(comment, name):
 
 
 def undocumented(path):
-    text = path.read_text()
+    """The NEONFLOW_API functions of a header, and those without a doc comment."""
+    return check_text(path.read_text())
+
+
+def check_text(text):
     # Drop the macro definitions of NEONFLOW_API itself.
     text = re.sub(r"#\s*define\s+NEONFLOW_API[^\n]*", lambda m: " " * len(m.group(0)), text)
+    names = []
     missing = []
     prev = None          # ("comment", text, end) or ("decl", name, end)
     group_comment = None  # the comment heading the current tight group
@@ -44,6 +49,7 @@ def undocumented(path):
             prev = ("comment", m.group(0), m.end())
             continue
         name = m.group(1)
+        names.append(name)
         gap = text[prev[2]:m.start()] if prev else "\n\n"
         tight = gap.strip() == "" and gap.count("\n") <= 1
         ok = False
@@ -59,18 +65,53 @@ def undocumented(path):
         if not ok:
             missing.append(name)
         prev = ("decl", name, m.end())
-    return missing
+    return names, missing
+
+
+# The rule on small cases: (header text, functions that must be reported).
+SELF_TESTS = [
+    ("/** Doc. */\nNEONFLOW_API int neonflow_a(void);\n", []),
+    ("NEONFLOW_API int neonflow_a(void);\n", ["neonflow_a"]),
+    ("/* Plain comment. */\nNEONFLOW_API int neonflow_a(int x,\n    int y);\n", []),
+    ("/** Doc. */\n\nNEONFLOW_API int neonflow_a(void);\n", ["neonflow_a"]),
+    ("/* ---- getters ---- */\nNEONFLOW_API int neonflow_a(void);\n", ["neonflow_a"]),
+    ("NEONFLOW_API int neonflow_a(void); /**< trailing */\n", []),
+    ("NEONFLOW_API int neonflow_a(void);\n/**< on the next line */\n", ["neonflow_a"]),
+    ("/** Doc of a. */\nNEONFLOW_API int neonflow_a(void);\nNEONFLOW_API int neonflow_b(void);\n",
+     ["neonflow_b"]),
+    ("/** a() and neonflow_b: the group. */\nNEONFLOW_API int neonflow_a(void);\n"
+     "NEONFLOW_API int neonflow_b(void);\nNEONFLOW_API int neonflow_bc(void);\n", ["neonflow_bc"]),
+    ("/** a and b. */\nNEONFLOW_API int neonflow_a(void);\n\nNEONFLOW_API int neonflow_b(void);\n",
+     ["neonflow_b"]),
+    ("/** Doc. */\ntypedef int t;\nNEONFLOW_API int neonflow_a(void);\n", ["neonflow_a"]),
+    ("#  define NEONFLOW_API __attribute__((visibility(\"default\")))\n", []),
+]
+
+
+def self_test():
+    print("1..%d" % len(SELF_TESTS))
+    failed = 0
+    for i, (text, want) in enumerate(SELF_TESTS, 1):
+        got = check_text(text)[1]
+        ok = got == want
+        failed += not ok
+        print("%s %d - %r reports %r" % ("ok" if ok else "not ok", i, text, want))
+        if not ok:
+            print("#   got %r" % got)
+    return 1 if failed else 0
 
 
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     include_dir = Path(sys.argv[1])
     headers = sorted(p for p in include_dir.glob("*.h*"))
     total = 0
     missing = []
     for h in headers:
-        text = h.read_text()
-        total += len(re.findall(r"NEONFLOW_API\s+[^;{]*?\bneonflow_[a-z0-9_]+\s*\(", text))
-        missing += ["%s: %s" % (h.name, n) for n in undocumented(h)]
+        names, undoc = undocumented(h)
+        total += len(names)
+        missing += ["%s: %s" % (h.name, n) for n in undoc]
     print("1..1")
     print("# %d public functions, %d without a doc comment of their own" % (total, len(missing)))
     for line in missing:
