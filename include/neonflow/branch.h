@@ -8,7 +8,7 @@
  * NULL; int64 counters and sizes give -1 when absent; booleans are exactly
  * 1 or 0 (0 when absent or for NULL; a `_has_` getter tells absent from
  * false where that matters); `_ms` timestamp getters give Unix epoch
- * milliseconds, 0 when absent or unparseable.
+ * milliseconds, 0 when absent, unparseable or for NULL.
  * A branch needs only `id`, `project_id` and `name` to parse: every other
  * field may be absent (Neon deprecates fields; a missing one must not fail a
  * call). neonflow_branch_json() reads any field this version has no getter for.

@@ -5,8 +5,8 @@
  * the _NONE or _UNKNOWN constant; strings are borrowed until the owning
  * object (endpoint, list or result) is freed; absent optional strings give
  * NULL; booleans are exactly 1 or 0 (0 when absent or for NULL); `_ms`
- * timestamp getters give Unix epoch milliseconds, 0 when absent or
- * unparseable. An endpoint needs only `id`, `host`, `branch_id`,
+ * timestamp getters give Unix epoch milliseconds, 0 when absent,
+ * unparseable or for NULL. An endpoint needs only `id`, `host`, `branch_id`,
  * `project_id` and `type` to parse: every other field may be absent (Neon's
  * deprecated pooler_enabled, pooler_mode and proxy_host are not read).
  * neonflow_endpoint_json() reads any field this version has no getter for.

@@ -6,8 +6,8 @@
  * read-only and read through getters.
  *
  * Conventions for every getter in this header:
- * - a NULL object gives NULL (strings), -1 (numbers) or the _NONE/_UNKNOWN
- *   constant (enums); getters never fail;
+ * - a NULL object gives NULL (strings), -1 (numbers; 0 for `_ms` times and list
+ *   sizes) or the _NONE/_UNKNOWN constant (enums); getters never fail;
  * - strings are borrowed: valid until the object that owns them (the
  *   operation, or the list / result it was taken from) is freed;
  * - an optional string field that is absent or JSON null gives NULL;

@@ -4,8 +4,8 @@
  * Getter conventions (as in operation.h): a NULL object gives NULL / -1;
  * strings are borrowed until the owning object (snapshot or list) is freed;
  * absent optional strings give NULL; booleans are exactly 1 or 0; `_ms`
- * timestamp getters give Unix epoch milliseconds, 0 when absent or
- * unparseable. A snapshot needs `id`, `name` and `created_at` to parse;
+ * timestamp getters give Unix epoch milliseconds, 0 when absent,
+ * unparseable or for NULL. A snapshot needs `id`, `name` and `created_at` to parse;
  * neonflow_snapshot_json() reads any field this version has no getter for.
  * Thread-safety: objects are immutable and may be read from many threads;
  * options objects must not be used by two threads at once. Calls may be made
