@@ -182,9 +182,9 @@ NEONFLOW_API void neonflow_branch_list_free(neonflow_branch_list *list);
  * non-NULL result (possibly empty).
  */
 NEONFLOW_API const neonflow_branch *neonflow_branch_result_branch(const neonflow_branch_result *r);
-/** The endpoints the call created (borrowed from the result; possibly empty). */
+/** The endpoints Neon returned with the branch (borrowed from the result; possibly empty). */
 NEONFLOW_API const neonflow_endpoint_list *neonflow_branch_result_endpoints(const neonflow_branch_result *r);
-/** The operations the call started (borrowed from the result; possibly empty). */
+/** The operations Neon started for the call (borrowed from the result; possibly empty). */
 NEONFLOW_API const neonflow_operation_list *neonflow_branch_result_operations(const neonflow_branch_result *r);
 /** Frees the result and everything borrowed from it. NULL is accepted. */
 NEONFLOW_API void neonflow_branch_result_free(neonflow_branch_result *r);
