@@ -8,7 +8,7 @@
  * NULL; int64 counters and sizes give -1 when absent; booleans are exactly
  * 1 or 0 (0 when absent or for NULL; a `_has_` getter tells absent from
  * false where that matters); `_ms` timestamp getters give Unix epoch
- * milliseconds, 0 when absent or unparseable.
+ * milliseconds, 0 when absent, unparseable or for NULL.
  * A branch needs only `id`, `project_id` and `name` to parse: every other
  * field may be absent (Neon deprecates fields; a missing one must not fail a
  * call). neonflow_branch_json() reads any field this version has no getter for.
@@ -66,14 +66,19 @@ NEONFLOW_API const char *neonflow_branch_state_name(int32_t state);
 NEONFLOW_API const char *neonflow_restore_status_name(int32_t status);
 
 /* ---- branch getters ---------------------------------------------------- */
+/** Branch ID ("br-..."); never NULL for a parsed branch. */
 NEONFLOW_API const char *neonflow_branch_id(const neonflow_branch *b);
+/** ID of the project the branch belongs to; never NULL for a parsed branch. */
 NEONFLOW_API const char *neonflow_branch_project_id(const neonflow_branch *b);
 /** Parent branch ID; NULL for a root branch. */
 NEONFLOW_API const char *neonflow_branch_parent_id(const neonflow_branch *b);
-/** NULL when absent. */
+/** LSN of the parent the branch was created from; NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_parent_lsn(const neonflow_branch *b);
+/** Point in time of the parent the branch was created from (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_parent_timestamp(const neonflow_branch *b);
+/** parent_timestamp in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_branch_parent_timestamp_ms(const neonflow_branch *b);
+/** Branch name; never NULL for a parsed branch. */
 NEONFLOW_API const char *neonflow_branch_name(const neonflow_branch *b);
 /**
  * The branch object as Neon sent it, as compact JSON text: the same members
@@ -87,14 +92,19 @@ NEONFLOW_API const char *neonflow_branch_name(const neonflow_branch *b);
 NEONFLOW_API const char *neonflow_branch_json(const neonflow_branch *b);
 /** NEONFLOW_BRANCH_STATE_*; _UNKNOWN also when absent. */
 NEONFLOW_API int32_t neonflow_branch_current_state(const neonflow_branch *b);
+/** current_state as Neon sent it; NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_current_state_raw(const neonflow_branch *b);
 /** NEONFLOW_BRANCH_STATE_*, _NONE when absent. */
 NEONFLOW_API int32_t neonflow_branch_pending_state(const neonflow_branch *b);
+/** pending_state as Neon sent it; NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_pending_state_raw(const neonflow_branch *b);
+/** When current_state last changed (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_state_changed_at(const neonflow_branch *b);
+/** state_changed_at in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_branch_state_changed_at_ms(const neonflow_branch *b);
 /** Logical size in bytes, -1 when absent. */
 NEONFLOW_API int64_t neonflow_branch_logical_size(const neonflow_branch *b);
+/** What created the branch (e.g. "console", "neonctl"); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_creation_source(const neonflow_branch *b);
 /**
  * 1 when this is the project's default branch (Neon's `default`, or its
@@ -107,30 +117,41 @@ NEONFLOW_API int neonflow_branch_has_default(const neonflow_branch *b);
 NEONFLOW_API int neonflow_branch_is_protected(const neonflow_branch *b);
 /** 1 when Neon sent `protected`, so is_protected() is known; 0 otherwise. */
 NEONFLOW_API int neonflow_branch_has_protected(const neonflow_branch *b);
-/** Usage counters (-1 when absent). */
+/** Neon's compute_time_seconds usage counter; -1 when absent. */
 NEONFLOW_API int64_t neonflow_branch_compute_time_seconds(const neonflow_branch *b);
+/** Neon's active_time_seconds usage counter; -1 when absent. */
 NEONFLOW_API int64_t neonflow_branch_active_time_seconds(const neonflow_branch *b);
+/** Neon's written_data_bytes usage counter; -1 when absent. */
 NEONFLOW_API int64_t neonflow_branch_written_data_bytes(const neonflow_branch *b);
+/** Neon's data_transfer_bytes usage counter; -1 when absent. */
 NEONFLOW_API int64_t neonflow_branch_data_transfer_bytes(const neonflow_branch *b);
+/** Creation time (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_created_at(const neonflow_branch *b);
+/** created_at in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_branch_created_at_ms(const neonflow_branch *b);
+/** Last update time (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_updated_at(const neonflow_branch *b);
+/** updated_at in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_branch_updated_at_ms(const neonflow_branch *b);
 /** NULL when the branch was never reset. */
 NEONFLOW_API const char *neonflow_branch_last_reset_at(const neonflow_branch *b);
+/** last_reset_at in Unix epoch ms; 0 when never reset or unparseable. */
 NEONFLOW_API int64_t neonflow_branch_last_reset_at_ms(const neonflow_branch *b);
 /** Time-to-live expiry; NULL when the branch does not expire. */
 NEONFLOW_API const char *neonflow_branch_expires_at(const neonflow_branch *b);
+/** expires_at in Unix epoch ms; 0 when the branch does not expire or unparseable. */
 NEONFLOW_API int64_t neonflow_branch_expires_at_ms(const neonflow_branch *b);
-/** -1 when absent. */
+/** Neon's ttl_interval_seconds (the branch's time to live); -1 when absent. */
 NEONFLOW_API int64_t neonflow_branch_ttl_interval_seconds(const neonflow_branch *b);
-/** created_by.name and created_by.image; NULL when absent. */
+/** created_by.name (who created the branch); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_created_by_name(const neonflow_branch *b);
+/** created_by.image (avatar URL of the creator); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_created_by_image(const neonflow_branch *b);
 /** "parent-data", "schema-only", ...; NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_init_source(const neonflow_branch *b);
-/** NEONFLOW_RESTORE_STATUS_*. */
+/** NEONFLOW_RESTORE_STATUS_*; _NONE when absent (not a restored branch). */
 NEONFLOW_API int32_t neonflow_branch_restore_status(const neonflow_branch *b);
+/** restore_status as Neon sent it; NULL when absent (not a restored branch). */
 NEONFLOW_API const char *neonflow_branch_restore_status_raw(const neonflow_branch *b);
 /** Snapshot this branch was restored from; NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_restored_from(const neonflow_branch *b);
@@ -138,8 +159,9 @@ NEONFLOW_API const char *neonflow_branch_restored_from(const neonflow_branch *b)
 NEONFLOW_API const char *neonflow_branch_restored_as(const neonflow_branch *b);
 /** Number of entries of restricted_actions (0 when absent). */
 NEONFLOW_API size_t neonflow_branch_restricted_action_count(const neonflow_branch *b);
-/** Name (e.g. "restore", "delete-rw-endpoint") and reason of entry i; NULL out of range or absent. */
+/** Name of restricted_actions entry i (e.g. "restore"); NULL out of range or absent. */
 NEONFLOW_API const char *neonflow_branch_restricted_action_name(const neonflow_branch *b, size_t i);
+/** Reason of restricted_actions entry i; NULL out of range or absent. */
 NEONFLOW_API const char *neonflow_branch_restricted_action_reason(const neonflow_branch *b, size_t i);
 /** 1 when restricted_actions holds an entry named `name`, else 0. */
 NEONFLOW_API int neonflow_branch_is_action_restricted(const neonflow_branch *b, const char *name);
@@ -147,9 +169,11 @@ NEONFLOW_API int neonflow_branch_is_action_restricted(const neonflow_branch *b, 
 NEONFLOW_API void neonflow_branch_free(neonflow_branch *b);
 
 /* ---- lists and results ---------------------------------------------------- */
+/** Number of branches in the list; 0 for NULL. */
 NEONFLOW_API size_t neonflow_branch_list_count(const neonflow_branch_list *list);
 /** The i-th branch (borrowed), or NULL when out of range. */
 NEONFLOW_API const neonflow_branch *neonflow_branch_list_get(const neonflow_branch_list *list, size_t i);
+/** Frees the list and every branch borrowed from it. NULL is accepted. */
 NEONFLOW_API void neonflow_branch_list_free(neonflow_branch_list *list);
 
 /**
@@ -158,8 +182,11 @@ NEONFLOW_API void neonflow_branch_list_free(neonflow_branch_list *list);
  * non-NULL result (possibly empty).
  */
 NEONFLOW_API const neonflow_branch *neonflow_branch_result_branch(const neonflow_branch_result *r);
+/** The endpoints Neon returned with the branch (borrowed from the result; possibly empty). */
 NEONFLOW_API const neonflow_endpoint_list *neonflow_branch_result_endpoints(const neonflow_branch_result *r);
+/** The operations Neon started for the call (borrowed from the result; possibly empty). */
 NEONFLOW_API const neonflow_operation_list *neonflow_branch_result_operations(const neonflow_branch_result *r);
+/** Frees the result and everything borrowed from it. NULL is accepted. */
 NEONFLOW_API void neonflow_branch_result_free(neonflow_branch_result *r);
 
 /* ---- options --------------------------------------------------------------
@@ -167,7 +194,9 @@ NEONFLOW_API void neonflow_branch_result_free(neonflow_branch_result *r);
  * setters copying their strings (NEONFLOW_EINVAL for a NULL options object or
  * a malformed value, NEONFLOW_ENOMEM), _free (NULL accepted).
  */
+/** New list options (no search, Neon's sort). EINVAL for NULL out, ENOMEM. */
 NEONFLOW_API int neonflow_branch_list_options_new(neonflow_branch_list_options **out);
+/** Frees list options. NULL is accepted. */
 NEONFLOW_API void neonflow_branch_list_options_free(neonflow_branch_list_options *opts);
 /** Partial match on name or ID (Neon's `search`); NULL clears it. */
 NEONFLOW_API int neonflow_branch_list_options_set_search(neonflow_branch_list_options *opts, const char *search);
@@ -177,7 +206,9 @@ NEONFLOW_API int neonflow_branch_list_options_set_sort_by(neonflow_branch_list_o
 NEONFLOW_API int neonflow_branch_list_options_set_sort_order(neonflow_branch_list_options *opts,
                                                              const char *sort_order);
 
+/** New create options (all unset). EINVAL for NULL out, ENOMEM. */
 NEONFLOW_API int neonflow_branch_create_options_new(neonflow_branch_create_options **out);
+/** Frees create options. NULL is accepted. */
 NEONFLOW_API void neonflow_branch_create_options_free(neonflow_branch_create_options *opts);
 /** Parent branch ID (validated); default: the project's default branch. NULL clears it. */
 NEONFLOW_API int neonflow_branch_create_options_set_parent_id(neonflow_branch_create_options *opts,
@@ -194,7 +225,9 @@ NEONFLOW_API int neonflow_branch_create_options_set_with_rw_endpoint(neonflow_br
 NEONFLOW_API int neonflow_branch_create_options_set_protected(neonflow_branch_create_options *opts,
                                                               int is_protected);
 
+/** New update options (nothing changes until set). EINVAL for NULL out, ENOMEM. */
 NEONFLOW_API int neonflow_branch_update_options_new(neonflow_branch_update_options **out);
+/** Frees update options. NULL is accepted. */
 NEONFLOW_API void neonflow_branch_update_options_free(neonflow_branch_update_options *opts);
 /** New name (1-256 bytes; NULL rejected). Unset: the name is left unchanged. */
 NEONFLOW_API int neonflow_branch_update_options_set_name(neonflow_branch_update_options *opts, const char *name);
@@ -261,7 +294,9 @@ NEONFLOW_API int neonflow_branch_update(neonflow_branch **out, neonflow_operatio
 
 /** Branch delete options: create with _new (NEONFLOW_EINVAL, NEONFLOW_ENOMEM), free with _free (NULL accepted). */
 typedef struct neonflow_branch_delete_options neonflow_branch_delete_options;
+/** New delete options (Neon's defaults). EINVAL for NULL out, ENOMEM. */
 NEONFLOW_API int neonflow_branch_delete_options_new(neonflow_branch_delete_options **out);
+/** Frees delete options. NULL is accepted. */
 NEONFLOW_API void neonflow_branch_delete_options_free(neonflow_branch_delete_options *opts);
 /**
  * Neon's `hard_delete` query parameter: 1 deletes the branch for good at

@@ -142,8 +142,11 @@ NEONFLOW_API int neonflow_client_options_set_request_timeout_ms(neonflow_client_
 /**
  * How many times a failed request may be retried (default 6; 0 disables
  * retries; at most 100). Which failures are retried is fixed by the API's
- * contract: 423, 429 and 503 for every method, other 5xx and transport
- * failures only for GET.
+ * contract: 423, 429 and 503 for every method, other 5xx only for GET.
+ * Transport failures are retried for every method when the request provably
+ * never went out (name resolution, connect, a reset TLS handshake), else only
+ * for GET (a mutation whose answer was lost fails with NEONFLOW_EUNCERTAIN);
+ * certificate failures never.
  */
 NEONFLOW_API int neonflow_client_options_set_max_retries(neonflow_client_options *opts, int32_t retries);
 

@@ -1,8 +1,11 @@
 /*
  * libneonflow — common definitions shared by every public header.
  *
- * Public headers include only <stddef.h> and <stdint.h>; they are C89/C99
- * clean and usable from C++.
+ * Public headers include only <stddef.h> and <stdint.h>. They are C99 (C89
+ * lacks <stdint.h>) and usable from C++; their syntax is C89 (no // comments,
+ * no inline), so a C89 compiler that ships <stdint.h> takes them too.
+ * tests/headers compiles each as -std=c99 -pedantic and C++11 -pedantic, and
+ * <neonflow/neonflow.h> as -std=c89 -pedantic.
  */
 #ifndef NEONFLOW_COMMON_H
 #define NEONFLOW_COMMON_H

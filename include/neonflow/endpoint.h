@@ -5,8 +5,8 @@
  * the _NONE or _UNKNOWN constant; strings are borrowed until the owning
  * object (endpoint, list or result) is freed; absent optional strings give
  * NULL; booleans are exactly 1 or 0 (0 when absent or for NULL); `_ms`
- * timestamp getters give Unix epoch milliseconds, 0 when absent or
- * unparseable. An endpoint needs only `id`, `host`, `branch_id`,
+ * timestamp getters give Unix epoch milliseconds, 0 when absent,
+ * unparseable or for NULL. An endpoint needs only `id`, `host`, `branch_id`,
  * `project_id` and `type` to parse: every other field may be absent (Neon's
  * deprecated pooler_enabled, pooler_mode and proxy_host are not read).
  * neonflow_endpoint_json() reads any field this version has no getter for.
@@ -56,12 +56,15 @@ NEONFLOW_API const char *neonflow_endpoint_state_name(int32_t state);
 NEONFLOW_API const char *neonflow_endpoint_id(const neonflow_endpoint *e);
 /** Host name, e.g. "ep-x-1.us-east-2.aws.neon.tech". */
 NEONFLOW_API const char *neonflow_endpoint_host(const neonflow_endpoint *e);
+/** ID of the branch the endpoint serves; never NULL for a parsed endpoint. */
 NEONFLOW_API const char *neonflow_endpoint_branch_id(const neonflow_endpoint *e);
+/** ID of the project the endpoint belongs to; never NULL for a parsed endpoint. */
 NEONFLOW_API const char *neonflow_endpoint_project_id(const neonflow_endpoint *e);
 /** Display name, or NULL. */
 NEONFLOW_API const char *neonflow_endpoint_name(const neonflow_endpoint *e);
 /** NEONFLOW_ENDPOINT_TYPE_*. */
 NEONFLOW_API int32_t neonflow_endpoint_type(const neonflow_endpoint *e);
+/** type as Neon sent it ("read_write", "read_only"); never NULL for a parsed endpoint. */
 NEONFLOW_API const char *neonflow_endpoint_type_raw(const neonflow_endpoint *e);
 /**
  * The endpoint object as Neon sent it, as compact JSON text (e.g. to read
@@ -72,35 +75,49 @@ NEONFLOW_API const char *neonflow_endpoint_type_raw(const neonflow_endpoint *e);
 NEONFLOW_API const char *neonflow_endpoint_json(const neonflow_endpoint *e);
 /** NEONFLOW_ENDPOINT_STATE_*; _UNKNOWN also when absent. */
 NEONFLOW_API int32_t neonflow_endpoint_current_state(const neonflow_endpoint *e);
+/** current_state as Neon sent it; NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_current_state_raw(const neonflow_endpoint *e);
 /** NEONFLOW_ENDPOINT_STATE_*, _NONE when absent. */
 NEONFLOW_API int32_t neonflow_endpoint_pending_state(const neonflow_endpoint *e);
+/** pending_state as Neon sent it; NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_pending_state_raw(const neonflow_endpoint *e);
-/** Autoscaling limits in compute units; -1.0 when absent or for NULL. */
+/** Lower autoscaling limit in compute units; -1.0 when absent or for NULL. */
 NEONFLOW_API double neonflow_endpoint_autoscaling_limit_min_cu(const neonflow_endpoint *e);
+/** Upper autoscaling limit in compute units; -1.0 when absent or for NULL. */
 NEONFLOW_API double neonflow_endpoint_autoscaling_limit_max_cu(const neonflow_endpoint *e);
+/** Region, e.g. "aws-us-east-2"; NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_region_id(const neonflow_endpoint *e);
 /** 1 when connections to the endpoint are refused (`disabled`), else 0 (also when absent). */
 NEONFLOW_API int neonflow_endpoint_disabled(const neonflow_endpoint *e);
 /** 1 when passwordless access is permitted, else 0 (also when absent). */
 NEONFLOW_API int neonflow_endpoint_passwordless_access(const neonflow_endpoint *e);
-/** NULL when absent. */
+/** When the compute was last active (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_last_active(const neonflow_endpoint *e);
+/** last_active in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_endpoint_last_active_ms(const neonflow_endpoint *e);
+/** When the compute last started (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_started_at(const neonflow_endpoint *e);
+/** started_at in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_endpoint_started_at_ms(const neonflow_endpoint *e);
+/** When the compute was last suspended (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_suspended_at(const neonflow_endpoint *e);
+/** suspended_at in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_endpoint_suspended_at_ms(const neonflow_endpoint *e);
+/** What created the endpoint (e.g. "console"); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_creation_source(const neonflow_endpoint *e);
+/** Creation time (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_created_at(const neonflow_endpoint *e);
+/** created_at in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_endpoint_created_at_ms(const neonflow_endpoint *e);
+/** Last update time (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_updated_at(const neonflow_endpoint *e);
+/** updated_at in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_endpoint_updated_at_ms(const neonflow_endpoint *e);
 /** Seconds of inactivity before suspend (0 = Neon default); -1 when absent or for NULL. */
 NEONFLOW_API int64_t neonflow_endpoint_suspend_timeout_seconds(const neonflow_endpoint *e);
 /** "k8s-pod", "k8s-neonvm", ...; NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_provisioner(const neonflow_endpoint *e);
-/** NULL when absent. */
+/** Version of the compute software; NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_compute_release_version(const neonflow_endpoint *e);
 /** Frees an endpoint returned by a get or create call. NULL is accepted. */
 NEONFLOW_API void neonflow_endpoint_free(neonflow_endpoint *e);
@@ -162,6 +179,7 @@ NEONFLOW_API int neonflow_endpoint_create_options_set_provisioner(neonflow_endpo
  * When both are set, min must not exceed max (checked by the create call: NEONFLOW_EINVAL). */
 NEONFLOW_API int neonflow_endpoint_create_options_set_autoscaling_limit_min_cu(neonflow_endpoint_create_options *opts,
                                                                                double cu);
+/** autoscaling_limit_max_cu, same range and rules as the _min_cu setter above; 0 clears it. */
 NEONFLOW_API int neonflow_endpoint_create_options_set_autoscaling_limit_max_cu(neonflow_endpoint_create_options *opts,
                                                                                double cu);
 /** Seconds of inactivity before suspend: -1 (never), 0 (Neon's default) or 60..604800. */

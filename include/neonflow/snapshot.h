@@ -4,8 +4,8 @@
  * Getter conventions (as in operation.h): a NULL object gives NULL / -1;
  * strings are borrowed until the owning object (snapshot or list) is freed;
  * absent optional strings give NULL; booleans are exactly 1 or 0; `_ms`
- * timestamp getters give Unix epoch milliseconds, 0 when absent or
- * unparseable. A snapshot needs `id`, `name` and `created_at` to parse;
+ * timestamp getters give Unix epoch milliseconds, 0 when absent,
+ * unparseable or for NULL. A snapshot needs `id`, `name` and `created_at` to parse;
  * neonflow_snapshot_json() reads any field this version has no getter for.
  * Thread-safety: objects are immutable and may be read from many threads;
  * options objects must not be used by two threads at once. Calls may be made
@@ -30,6 +30,7 @@ typedef struct neonflow_snapshot_update_options neonflow_snapshot_update_options
 typedef struct neonflow_snapshot_restore_options neonflow_snapshot_restore_options;
 
 /* ---- snapshot getters ------------------------------------------------------ */
+/** Snapshot ID; never NULL for a parsed snapshot. */
 NEONFLOW_API const char *neonflow_snapshot_id(const neonflow_snapshot *s);
 /** Display name (not unique). */
 NEONFLOW_API const char *neonflow_snapshot_name(const neonflow_snapshot *s);
@@ -45,13 +46,17 @@ NEONFLOW_API const char *neonflow_snapshot_slug(const neonflow_snapshot *s);
 NEONFLOW_API const char *neonflow_snapshot_lsn(const neonflow_snapshot *s);
 /** Point in time captured; NULL when absent. */
 NEONFLOW_API const char *neonflow_snapshot_timestamp(const neonflow_snapshot *s);
+/** timestamp in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_snapshot_timestamp_ms(const neonflow_snapshot *s);
 /** Branch it was taken from (still that ID after the branch was replaced); NULL when absent. */
 NEONFLOW_API const char *neonflow_snapshot_source_branch_id(const neonflow_snapshot *s);
+/** Creation time (RFC 3339); never NULL for a parsed snapshot. */
 NEONFLOW_API const char *neonflow_snapshot_created_at(const neonflow_snapshot *s);
+/** created_at in Unix epoch ms; 0 when unparseable. */
 NEONFLOW_API int64_t neonflow_snapshot_created_at_ms(const neonflow_snapshot *s);
 /** Expiry time; NULL (and 0 ms) when the snapshot never expires. */
 NEONFLOW_API const char *neonflow_snapshot_expires_at(const neonflow_snapshot *s);
+/** expires_at in Unix epoch ms; 0 when the snapshot never expires or unparseable. */
 NEONFLOW_API int64_t neonflow_snapshot_expires_at_ms(const neonflow_snapshot *s);
 /** 1 when taken by hand, 0 when taken by a schedule, absent or NULL. */
 NEONFLOW_API int neonflow_snapshot_manual(const neonflow_snapshot *s);
@@ -64,9 +69,11 @@ NEONFLOW_API int64_t neonflow_snapshot_diff_size(const neonflow_snapshot *s);
 /** Frees a snapshot returned by create, find or update. NULL is accepted. */
 NEONFLOW_API void neonflow_snapshot_free(neonflow_snapshot *s);
 
+/** Number of snapshots in the list; 0 for NULL. */
 NEONFLOW_API size_t neonflow_snapshot_list_count(const neonflow_snapshot_list *list);
 /** The i-th snapshot (borrowed), or NULL when out of range. */
 NEONFLOW_API const neonflow_snapshot *neonflow_snapshot_list_get(const neonflow_snapshot_list *list, size_t i);
+/** Frees the list and every snapshot borrowed from it. NULL is accepted. */
 NEONFLOW_API void neonflow_snapshot_list_free(neonflow_snapshot_list *list);
 
 /* ---- options ----------------------------------------------------------------
@@ -74,8 +81,11 @@ NEONFLOW_API void neonflow_snapshot_list_free(neonflow_snapshot_list *list);
  * strings; NULL clears a value unless said otherwise; NEONFLOW_EINVAL for a
  * NULL options object or a malformed value. _free accepts NULL.
  */
+/** New create options (head of the branch, generated name). EINVAL for NULL out, ENOMEM. */
 NEONFLOW_API int neonflow_snapshot_create_options_new(neonflow_snapshot_create_options **out);
+/** Frees create options. NULL is accepted. */
 NEONFLOW_API void neonflow_snapshot_create_options_free(neonflow_snapshot_create_options *opts);
+/** Snapshot name (passed through, not unique); NULL clears it (Neon generates one). */
 NEONFLOW_API int neonflow_snapshot_create_options_set_name(neonflow_snapshot_create_options *opts, const char *name);
 /** Snapshot at this LSN ("hex/hex", validated). Exclusive with a timestamp. */
 NEONFLOW_API int neonflow_snapshot_create_options_set_lsn(neonflow_snapshot_create_options *opts, const char *lsn);
@@ -86,7 +96,9 @@ NEONFLOW_API int neonflow_snapshot_create_options_set_timestamp(neonflow_snapsho
 NEONFLOW_API int neonflow_snapshot_create_options_set_expires_at(neonflow_snapshot_create_options *opts,
                                                                  const char *expires_at);
 
+/** New update options (nothing changes until set). EINVAL for NULL out, ENOMEM. */
 NEONFLOW_API int neonflow_snapshot_update_options_new(neonflow_snapshot_update_options **out);
+/** Frees update options. NULL is accepted. */
 NEONFLOW_API void neonflow_snapshot_update_options_free(neonflow_snapshot_update_options *opts);
 /** New name (NULL rejected). Unset: unchanged. */
 NEONFLOW_API int neonflow_snapshot_update_options_set_name(neonflow_snapshot_update_options *opts, const char *name);
@@ -94,7 +106,9 @@ NEONFLOW_API int neonflow_snapshot_update_options_set_name(neonflow_snapshot_upd
 NEONFLOW_API int neonflow_snapshot_update_options_set_expires_at(neonflow_snapshot_update_options *opts,
                                                                  const char *expires_at);
 
+/** New restore options (Neon's defaults, no finalize). EINVAL for NULL out, ENOMEM. */
 NEONFLOW_API int neonflow_snapshot_restore_options_new(neonflow_snapshot_restore_options **out);
+/** Frees restore options. NULL is accepted. */
 NEONFLOW_API void neonflow_snapshot_restore_options_free(neonflow_snapshot_restore_options *opts);
 /** Name of the new branch; default generated by Neon. */
 NEONFLOW_API int neonflow_snapshot_restore_options_set_name(neonflow_snapshot_restore_options *opts,

@@ -224,9 +224,11 @@ typedef int (*neonflow_lock_fn)(neonflow_lock_request *req, void *payload);
 NEONFLOW_API int neonflow_run_options_set_lock_hook(neonflow_run_options *opts, neonflow_lock_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** NEONFLOW_LOCK_* */
 NEONFLOW_API int32_t neonflow_lock_request_kind(const neonflow_lock_request *req);
-/** The project, the target branch name the lock is about, and this run's id. Borrowed. */
+/** The project the lock is about. Borrowed for the hook call; "" for NULL. */
 NEONFLOW_API const char *neonflow_lock_request_project_id(const neonflow_lock_request *req);
+/** The target branch name the lock is about. Borrowed for the hook call; "" for NULL. */
 NEONFLOW_API const char *neonflow_lock_request_target(const neonflow_lock_request *req);
+/** The run id of the run asking. Borrowed for the hook call; "" for NULL. */
 NEONFLOW_API const char *neonflow_lock_request_run_id(const neonflow_lock_request *req);
 /** NEONFLOW_WORKFLOW_* of the run. */
 NEONFLOW_API int32_t neonflow_lock_request_workflow(const neonflow_lock_request *req);
@@ -337,7 +339,9 @@ NEONFLOW_API int neonflow_setup(neonflow_report **out, neonflow_client *client, 
  * options or a malformed value (the old value is kept), NEONFLOW_ENOMEM.
  * Not for concurrent use while being set. */
 typedef struct neonflow_backups_list_options neonflow_backups_list_options;
+/** New filters (nothing filtered). EINVAL for NULL out, ENOMEM. */
 NEONFLOW_API int neonflow_backups_list_options_new(neonflow_backups_list_options **out);
+/** Frees the filters. NULL is accepted. */
 NEONFLOW_API void neonflow_backups_list_options_free(neonflow_backups_list_options *opts);
 /** Only the backups of this target branch name (e.g. "production", 1-256 bytes); NULL clears it. */
 NEONFLOW_API int neonflow_backups_list_options_set_target(neonflow_backups_list_options *opts, const char *target);
@@ -395,28 +399,40 @@ NEONFLOW_API int neonflow_report_dry_run(const neonflow_report *r);
 NEONFLOW_API int neonflow_report_result(const neonflow_report *r);
 /** A one-paragraph summary: what happened and, after a failure, how to continue. Never NULL. */
 NEONFLOW_API const char *neonflow_report_message(const neonflow_report *r);
-/** Steps in order; _get returns a borrowed step or NULL when out of range. */
+/** Number of steps (in order: index them with neonflow_report_step()). */
 NEONFLOW_API size_t neonflow_report_step_count(const neonflow_report *r);
+/** The i-th step (borrowed until the report is freed), or NULL when out of range. */
 NEONFLOW_API const neonflow_step *neonflow_report_step(const neonflow_report *r, size_t i);
-/** HTTP attempts made and how many were retries, over the whole run. */
+/** HTTP attempts made over the whole run (retries included). */
 NEONFLOW_API int64_t neonflow_report_api_calls(const neonflow_report *r);
+/** How many of neonflow_report_api_calls() were retries; 0 for NULL. */
 NEONFLOW_API int64_t neonflow_report_retries(const neonflow_report *r);
 /** Wall time of the run in milliseconds. */
 NEONFLOW_API int64_t neonflow_report_duration_ms(const neonflow_report *r);
 
-/* Resolved branches and created resources ("" when not applicable or not reached). */
+/*
+ * Resolved branches and created resources: borrowed until the report is
+ * freed; "" when not applicable to the workflow or not reached.
+ */
+/** The source branch's id. */
 NEONFLOW_API const char *neonflow_report_source_branch_id(const neonflow_report *r);
 /** The target's branch id before the run (it changes when a restore is finalized). */
 NEONFLOW_API const char *neonflow_report_old_target_branch_id(const neonflow_report *r);
 /** The live target's branch id after the run. */
 NEONFLOW_API const char *neonflow_report_target_branch_id(const neonflow_report *r);
-/** The target's read-write endpoint id and host (unchanged by a promotion). */
+/** The target's read-write endpoint id (unchanged by a promotion). */
 NEONFLOW_API const char *neonflow_report_target_endpoint_id(const neonflow_report *r);
+/** Host of the target's read-write endpoint (what applications connect to). */
 NEONFLOW_API const char *neonflow_report_target_endpoint_host(const neonflow_report *r);
+/** The snapshot the run restored (of the source; for rollback the chosen one). */
 NEONFLOW_API const char *neonflow_report_candidate_snapshot_id(const neonflow_report *r);
+/** The snapshot of the target taken just before the switch (the undo point). */
 NEONFLOW_API const char *neonflow_report_rollback_snapshot_id(const neonflow_report *r);
+/** The branch the restore created (checked by verify), which took over the target. */
 NEONFLOW_API const char *neonflow_report_preview_branch_id(const neonflow_report *r);
+/** ID of the old target after the switch (renamed, kept as the backup). */
 NEONFLOW_API const char *neonflow_report_backup_branch_id(const neonflow_report *r);
+/** Name of that backup branch. */
 NEONFLOW_API const char *neonflow_report_backup_branch_name(const neonflow_report *r);
 
 /*
@@ -430,11 +446,21 @@ NEONFLOW_API const char *neonflow_report_backup_branch_name(const neonflow_repor
  * unknown).
  */
 NEONFLOW_API const char *neonflow_report_lost_writes_start(const neonflow_report *r);
+/** lost_writes_start in Unix epoch ms; 0 when there is no window. */
 NEONFLOW_API int64_t neonflow_report_lost_writes_start_ms(const neonflow_report *r);
+/** End of the window: the switch (RFC 3339), never before it; "" when none. */
 NEONFLOW_API const char *neonflow_report_lost_writes_end(const neonflow_report *r);
+/** lost_writes_end in Unix epoch ms; 0 when there is no window. */
 NEONFLOW_API int64_t neonflow_report_lost_writes_end_ms(const neonflow_report *r);
+/**
+ * Always "" in this version: the target's LSN at `start` is not known (the
+ * candidate snapshot's LSN is on the source's timeline). Kept for the report's
+ * lost_writes.start_lsn.
+ */
 NEONFLOW_API const char *neonflow_report_lost_writes_start_lsn(const neonflow_report *r);
+/** The target's LSN at the switch (from the rollback snapshot); "" when unknown. */
 NEONFLOW_API const char *neonflow_report_lost_writes_end_lsn(const neonflow_report *r);
+/** When the source was last copied from the target (RFC 3339); "" when unknown. */
 NEONFLOW_API const char *neonflow_report_divergence_start(const neonflow_report *r);
 /**
  * Where the window's `end` comes from ("" when there is no window). Every
@@ -479,11 +505,15 @@ NEONFLOW_API const char *neonflow_step_description(const neonflow_step *s);
 NEONFLOW_API int32_t neonflow_step_status(const neonflow_step *s);
 /** 1 when the step changes Neon state (gates run before these). */
 NEONFLOW_API int neonflow_step_mutating(const neonflow_step *s);
+/** Wall time the step took, in ms. */
 NEONFLOW_API int64_t neonflow_step_duration_ms(const neonflow_step *s);
-/** HTTP attempts the step made, and how many of them were retries. */
+/** HTTP attempts the step made (retries included). */
 NEONFLOW_API int64_t neonflow_step_api_calls(const neonflow_step *s);
+/** How many of neonflow_step_api_calls() were retries. */
 NEONFLOW_API int64_t neonflow_step_retries(const neonflow_step *s);
+/** Number of resources the step planned, created, replaced, deleted or kept. */
 NEONFLOW_API size_t neonflow_step_resource_count(const neonflow_step *s);
+/** The i-th resource (borrowed until the report is freed), or NULL when out of range. */
 NEONFLOW_API const neonflow_resource *neonflow_step_resource(const neonflow_step *s, size_t i);
 
 /* ---- resources ---------------------------------------------------------- */
@@ -507,6 +537,7 @@ NEONFLOW_API const char *neonflow_resource_target(const neonflow_resource *res);
 NEONFLOW_API const char *neonflow_resource_run_id(const neonflow_resource *res);
 /** Creation time (RFC 3339 string and epoch ms; "" / 0 when unknown). */
 NEONFLOW_API const char *neonflow_resource_created_at(const neonflow_resource *res);
+/** created_at in Unix epoch ms; 0 when unknown. */
 NEONFLOW_API int64_t neonflow_resource_created_at_ms(const neonflow_resource *res);
 /** Expiry of a snapshot ("" / 0 when none). */
 NEONFLOW_API const char *neonflow_resource_expires_at(const neonflow_resource *res);
@@ -518,7 +549,9 @@ NEONFLOW_API const char *neonflow_resource_replaced_by(const neonflow_resource *
 /* ---- events ------------------------------------------------------------- */
 /** NEONFLOW_EVENT_* */
 NEONFLOW_API int32_t neonflow_event_kind(const neonflow_event *ev);
+/** NEONFLOW_WORKFLOW_* of the run the event belongs to. */
 NEONFLOW_API int32_t neonflow_event_workflow(const neonflow_event *ev);
+/** The run id (known from RUN_STARTED on). */
 NEONFLOW_API const char *neonflow_event_run_id(const neonflow_event *ev);
 /** The step the event belongs to ("" for run-level events). */
 NEONFLOW_API const char *neonflow_event_step(const neonflow_event *ev);
@@ -528,8 +561,9 @@ NEONFLOW_API const char *neonflow_event_message(const neonflow_event *ev);
 NEONFLOW_API int32_t neonflow_event_status(const neonflow_event *ev);
 /** For STEP_END: the step's duration; RETRY/RATE_LIMIT_WAIT: the wait. Else 0. */
 NEONFLOW_API int64_t neonflow_event_duration_ms(const neonflow_event *ev);
-/** For OPERATION: the operation id and action ("" otherwise). */
+/** For OPERATION: the operation id ("" otherwise). */
 NEONFLOW_API const char *neonflow_event_operation_id(const neonflow_event *ev);
+/** For OPERATION: the operation's action, e.g. "apply_config" ("" otherwise). */
 NEONFLOW_API const char *neonflow_event_operation_action(const neonflow_event *ev);
 /** For RETRY: the HTTP status that caused it (0 for transport failures). */
 NEONFLOW_API int32_t neonflow_event_http_status(const neonflow_event *ev);

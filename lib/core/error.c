@@ -18,7 +18,7 @@ static const struct code_info codes[] = {
     {NEONFLOW_EGENERIC, "NEONFLOW_EGENERIC", "unspecified failure"},
     {NEONFLOW_EINVAL, "NEONFLOW_EINVAL", "invalid argument"},
     {NEONFLOW_ENOMEM, "NEONFLOW_ENOMEM", "out of memory"},
-    {NEONFLOW_ERECURSIVE, "NEONFLOW_ERECURSIVE", "a hook called back into the library"},
+    {NEONFLOW_ERECURSIVE, "NEONFLOW_ERECURSIVE", "a workflow was started from a hook of a run on the same client"},
     {NEONFLOW_ECANCELLED, "NEONFLOW_ECANCELLED", "cancelled by the caller"},
     {NEONFLOW_ETIMEOUT, "NEONFLOW_ETIMEOUT", "deadline exceeded"},
     {NEONFLOW_EINSECURE, "NEONFLOW_EINSECURE", "plain http to a non-loopback host is not allowed"},
