@@ -165,14 +165,31 @@ NEONFLOW_API const char *neonflow_branch_restricted_action_name(const neonflow_b
 NEONFLOW_API const char *neonflow_branch_restricted_action_reason(const neonflow_branch *b, size_t i);
 /** 1 when restricted_actions holds an entry named `name`, else 0. */
 NEONFLOW_API int neonflow_branch_is_action_restricted(const neonflow_branch *b, const char *name);
-/** Frees a branch returned by get, find or update. NULL is accepted. */
+/** Frees a branch returned by get, find, update or neonflow_branch_dup(). NULL is accepted. */
 NEONFLOW_API void neonflow_branch_free(neonflow_branch *b);
+/**
+ * A copy of `b` that the caller owns and frees with neonflow_branch_free(),
+ * and that outlives the list or result `b` was borrowed from (it shares the
+ * immutable parsed JSON of that one branch, not the whole page). Every
+ * getter returns the same values on the copy.
+ * NEONFLOW_EINVAL for a NULL out or b (*out NULL), NEONFLOW_ENOMEM.
+ * Thread-safety: may be called from many threads on the same `b`.
+ */
+NEONFLOW_API int neonflow_branch_dup(neonflow_branch **out, const neonflow_branch *b);
 
 /* ---- lists and results ---------------------------------------------------- */
 /** Number of branches in the list; 0 for NULL. */
 NEONFLOW_API size_t neonflow_branch_list_count(const neonflow_branch_list *list);
 /** The i-th branch (borrowed), or NULL when out of range. */
 NEONFLOW_API const neonflow_branch *neonflow_branch_list_get(const neonflow_branch_list *list, size_t i);
+/**
+ * For a single page (neonflow_branches_list() with a limit or cursor set):
+ * Neon's `pagination.next`, to pass to
+ * neonflow_branch_list_options_set_cursor() for the next page; NULL when
+ * this was the last page (or Neon sent none). Always NULL for a list of all
+ * pages and for NULL. Borrowed until the list is freed.
+ */
+NEONFLOW_API const char *neonflow_branch_list_next_cursor(const neonflow_branch_list *list);
 /** Frees the list and every branch borrowed from it. NULL is accepted. */
 NEONFLOW_API void neonflow_branch_list_free(neonflow_branch_list *list);
 
@@ -205,6 +222,24 @@ NEONFLOW_API int neonflow_branch_list_options_set_sort_by(neonflow_branch_list_o
 /** "asc" or "desc" (Neon's default); NULL clears it. Passed through. */
 NEONFLOW_API int neonflow_branch_list_options_set_sort_order(neonflow_branch_list_options *opts,
                                                              const char *sort_order);
+/**
+ * Page size, Neon's `limit`: 1..10000 (the spec's range; NEONFLOW_EINVAL
+ * outside it), 0 clears it. Setting it makes neonflow_branches_list() fetch
+ * ONE page. Neon caps a page at 100 branches whatever the limit, so a page
+ * may hold fewer than asked: follow neonflow_branch_list_next_cursor() until
+ * it is NULL, never stop on a short page.
+ */
+NEONFLOW_API int neonflow_branch_list_options_set_limit(neonflow_branch_list_options *opts, int32_t limit);
+/**
+ * Start after this cursor: the value of neonflow_branch_list_next_cursor()
+ * of the previous page, passed back unchanged together with the same search
+ * and sort (the cursor is opaque; Neon answers a foreign one with 400,
+ * NEONFLOW_EBADREQUEST). NULL clears it. Setting it makes
+ * neonflow_branches_list() fetch ONE page. NEONFLOW_EINVAL for an empty
+ * cursor, one longer than 1024 bytes or one holding bytes other than
+ * printable ASCII (no space), which Neon never sends.
+ */
+NEONFLOW_API int neonflow_branch_list_options_set_cursor(neonflow_branch_list_options *opts, const char *cursor);
 
 /** New create options (all unset). EINVAL for NULL out, ENOMEM. */
 NEONFLOW_API int neonflow_branch_create_options_new(neonflow_branch_create_options **out);
@@ -253,8 +288,19 @@ NEONFLOW_API int neonflow_branch_update_options_set_expires_at(neonflow_branch_u
  */
 
 /**
- * GET /projects/{project_id}/branches, ALL pages (limit=100, following
- * pagination.next until it is absent or a page is empty). `opts` may be NULL.
+ * GET /projects/{project_id}/branches with the search and sort of `opts`
+ * (may be NULL). Two modes:
+ *  - neither a limit nor a cursor set in `opts` (also `opts` NULL): ALL
+ *    pages (limit=100, following pagination.next until it is absent or a
+ *    page is empty) in one list; neonflow_branch_list_next_cursor() gives
+ *    NULL. Memory and time grow with the project: prefer pages or a search
+ *    for projects with many branches.
+ *  - a limit or a cursor set: ONE request, ONE page (at most 100 branches,
+ *    Neon's cap); neonflow_branch_list_next_cursor() gives the cursor of the
+ *    next page, NULL after the last. Walking every page this way gives the
+ *    same branches as the all-pages mode, unless branches change meanwhile.
+ * NEONFLOW_EBADREQUEST when Neon rejects a parameter (unknown sort_by,
+ * foreign cursor).
  */
 NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
                                         const neonflow_branch_list_options *opts,

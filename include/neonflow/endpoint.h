@@ -119,8 +119,16 @@ NEONFLOW_API int64_t neonflow_endpoint_suspend_timeout_seconds(const neonflow_en
 NEONFLOW_API const char *neonflow_endpoint_provisioner(const neonflow_endpoint *e);
 /** Version of the compute software; NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_compute_release_version(const neonflow_endpoint *e);
-/** Frees an endpoint returned by a get or create call. NULL is accepted. */
+/** Frees an endpoint returned by a get or create call or neonflow_endpoint_dup(). NULL is accepted. */
 NEONFLOW_API void neonflow_endpoint_free(neonflow_endpoint *e);
+/**
+ * A copy of `e` that the caller owns and frees with neonflow_endpoint_free(),
+ * and that outlives the list or result `e` was borrowed from (it shares the
+ * immutable parsed JSON of that one endpoint). NEONFLOW_EINVAL for a NULL
+ * out or e (*out NULL), NEONFLOW_ENOMEM. Thread-safety: any thread, also many
+ * at once on the same `e`.
+ */
+NEONFLOW_API int neonflow_endpoint_dup(neonflow_endpoint **out, const neonflow_endpoint *e);
 
 /** Number of endpoints; 0 for NULL. */
 NEONFLOW_API size_t neonflow_endpoint_list_count(const neonflow_endpoint_list *list);

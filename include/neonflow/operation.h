@@ -149,8 +149,17 @@ NEONFLOW_API int neonflow_operation_is_done(const neonflow_operation *op);
  * when memory ran out (a later call may succeed).
  */
 NEONFLOW_API const char *neonflow_operation_json(const neonflow_operation *op);
-/** Frees an operation returned by neonflow_operation_get(). NULL is accepted. */
+/** Frees an operation returned by neonflow_operation_get() or neonflow_operation_dup(). NULL is accepted. */
 NEONFLOW_API void neonflow_operation_free(neonflow_operation *op);
+/**
+ * A copy of `op` that the caller owns and frees with
+ * neonflow_operation_free(), and that outlives the list or result `op` was
+ * borrowed from (an operation list, a branch result, an await result). It
+ * shares the immutable parsed JSON of that one operation. NEONFLOW_EINVAL
+ * for a NULL out or op (*out NULL), NEONFLOW_ENOMEM. Thread-safety: any
+ * thread, also many at once on the same `op`.
+ */
+NEONFLOW_API int neonflow_operation_dup(neonflow_operation **out, const neonflow_operation *op);
 
 /* ---- operation lists ------------------------------------------------------ */
 /** Number of operations; 0 for NULL. */

@@ -66,8 +66,16 @@ NEONFLOW_API int neonflow_snapshot_has_manual(const neonflow_snapshot *s);
 NEONFLOW_API int64_t neonflow_snapshot_full_size(const neonflow_snapshot *s);
 /** Incremental size in bytes; -1 when absent. */
 NEONFLOW_API int64_t neonflow_snapshot_diff_size(const neonflow_snapshot *s);
-/** Frees a snapshot returned by create, find or update. NULL is accepted. */
+/** Frees a snapshot returned by create, find, update or neonflow_snapshot_dup(). NULL is accepted. */
 NEONFLOW_API void neonflow_snapshot_free(neonflow_snapshot *s);
+/**
+ * A copy of `s` that the caller owns and frees with neonflow_snapshot_free(),
+ * and that outlives the list `s` was borrowed from (it shares the immutable
+ * parsed JSON of that one snapshot). NEONFLOW_EINVAL for a NULL out or s
+ * (*out NULL), NEONFLOW_ENOMEM. Thread-safety: any thread, also many at once
+ * on the same `s`.
+ */
+NEONFLOW_API int neonflow_snapshot_dup(neonflow_snapshot **out, const neonflow_snapshot *s);
 
 /** Number of snapshots in the list; 0 for NULL. */
 NEONFLOW_API size_t neonflow_snapshot_list_count(const neonflow_snapshot_list *list);

@@ -73,6 +73,7 @@ struct neonflow_branch {
 
 struct neonflow_branch_list {
     neonflow__vec v;
+    const char *next_cursor; /* single-page lists: pagination.next, borrowed from the page */
 };
 
 struct neonflow_branch_result {
@@ -166,6 +167,7 @@ json_t *neonflow__schedule_to_json(const neonflow_backup_schedule *sched);
 /* Standalone copies (own reference on the item's document). */
 int neonflow__snapshot_dup(const neonflow_snapshot *s, json_t *doc, neonflow_snapshot **out);
 int neonflow__branch_dup(const neonflow_branch *b, json_t *doc, neonflow_branch **out);
+int neonflow__endpoint_dup(const neonflow_endpoint *e, json_t *doc, neonflow_endpoint **out);
 
 /* ---- request helper ------------------------------------------------------------ */
 /* Sends one request; on success *json_out holds the body (owned; NULL when
@@ -187,7 +189,8 @@ struct neonflow_snapshot_restore_options {
     int finalize;
 };
 struct neonflow_branch_list_options {
-    char *search, *sort_by, *sort_order;
+    char *search, *sort_by, *sort_order, *cursor;
+    int32_t limit; /* 0 = not set */
 };
 struct neonflow_branch_create_options {
     char *parent_id, *name, *expires_at;

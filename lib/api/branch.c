@@ -10,6 +10,8 @@
 
 #define BRANCH_PAGE_LIMIT "100"
 #define BRANCH_MAX_PAGES 100000
+#define NEONFLOW__BRANCH_LIMIT_MAX 10000 /* the spec's range; Neon caps a page at 100 */
+#define NEONFLOW__CURSOR_MAX 1024
 
 /* ---- options ------------------------------------------------------------------ */
 NEONFLOW_API int neonflow_branch_list_options_new(neonflow_branch_list_options **out)
@@ -27,6 +29,7 @@ NEONFLOW_API void neonflow_branch_list_options_free(neonflow_branch_list_options
     neonflow__free(o->search);
     neonflow__free(o->sort_by);
     neonflow__free(o->sort_order);
+    neonflow__free(o->cursor);
     neonflow__free(o);
 }
 
@@ -47,6 +50,34 @@ NEONFLOW_API int neonflow_branch_list_options_set_sort_order(neonflow_branch_lis
     if (!o || (sort_order && !*sort_order))
         return NEONFLOW_EINVAL;
     return neonflow__set_str(&o->sort_order, sort_order);
+}
+
+NEONFLOW_API int neonflow_branch_list_options_set_limit(neonflow_branch_list_options *o, int32_t limit)
+{
+    if (!o || limit < 0 || limit > NEONFLOW__BRANCH_LIMIT_MAX)
+        return NEONFLOW_EINVAL;
+    o->limit = limit;
+    return NEONFLOW_OK;
+}
+
+/* Cursors are opaque, but they travel in a URL and come from Neon: printable
+ * ASCII of a sane length, so a corrupted value fails here, not at Neon. */
+static int cursor_ok(const char *cursor)
+{
+    size_t n = strlen(cursor);
+    if (n == 0 || n > NEONFLOW__CURSOR_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)cursor[i] < 0x21 || (unsigned char)cursor[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+NEONFLOW_API int neonflow_branch_list_options_set_cursor(neonflow_branch_list_options *o, const char *cursor)
+{
+    if (!o || (cursor && !cursor_ok(cursor)))
+        return NEONFLOW_EINVAL;
+    return neonflow__set_str(&o->cursor, cursor);
 }
 
 NEONFLOW_API int neonflow_branch_create_options_new(neonflow_branch_create_options **out)
@@ -207,15 +238,24 @@ static int take_ops(json_t *root, neonflow_operation_list **ops_out, neonflow_er
 }
 
 /* ---- list / get / find -------------------------------------------------------------------- */
+/* One page when the caller set a limit or a cursor (its next cursor kept on
+ * the list), else every page. */
 static int list_all(neonflow_branch_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
                     const char *project_id, const char *search, const char *sort_by, const char *sort_order,
-                    neonflow_error **err)
+                    const char *first_cursor, int32_t limit, neonflow_error **err)
 {
     neonflow_branch_list *l;
     int rc = neonflow__branch_list_new(&l, err);
     if (rc != NEONFLOW_OK)
         return rc;
+    int one_page = first_cursor != NULL || limit > 0;
+    char limit_text[16];
+    snprintf(limit_text, sizeof(limit_text), "%d", (int)limit);
     char *cursor = NULL;
+    if (first_cursor && !(cursor = neonflow__strdup(first_cursor))) {
+        neonflow_branch_list_free(l);
+        return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
+    }
     for (int page = 0;; page++) {
         if (page >= BRANCH_MAX_PAGES) {
             rc = neonflow__error_set(err, NEONFLOW_EPROTOCOL, "branch pagination did not end after %d pages", page);
@@ -228,7 +268,7 @@ static int list_all(neonflow_branch_list **out, neonflow_client *c, neonflow__ca
         neonflow__sb_query(&b, "search", search);
         neonflow__sb_query(&b, "sort_by", sort_by);
         neonflow__sb_query(&b, "sort_order", sort_order);
-        neonflow__sb_query(&b, "limit", BRANCH_PAGE_LIMIT);
+        neonflow__sb_query(&b, "limit", limit > 0 ? limit_text : BRANCH_PAGE_LIMIT);
         neonflow__sb_query(&b, "cursor", cursor);
         char *path = neonflow__sb_take(&b);
         json_t *root;
@@ -239,6 +279,12 @@ static int list_all(neonflow_branch_list **out, neonflow_client *c, neonflow__ca
         const char *next;
         size_t items;
         rc = neonflow__branch_list_append_page(l, root, &next, &items, err);
+        if (one_page) {
+            /* the list holds a reference to root, so next stays valid */
+            l->next_cursor = rc == NEONFLOW_OK ? next : NULL;
+            json_decref(root);
+            break;
+        }
         if (rc == NEONFLOW_OK && next && cursor && strcmp(next, cursor) == 0)
             rc = neonflow__error_set(err, NEONFLOW_EPROTOCOL, "branch pagination returned the same cursor twice");
         char *next_copy = (rc == NEONFLOW_OK && next && items > 0) ? neonflow__strdup(next) : NULL;
@@ -272,7 +318,7 @@ int neonflow__branches_list_ctx(neonflow_branch_list **out, neonflow_client *c, 
     if (rc != NEONFLOW_OK)
         return rc;
     return list_all(out, c, ctx, project_id, opts ? opts->search : NULL, opts ? opts->sort_by : NULL,
-                    opts ? opts->sort_order : NULL, err);
+                    opts ? opts->sort_order : NULL, opts ? opts->cursor : NULL, opts ? opts->limit : 0, err);
 }
 
 NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
@@ -325,7 +371,7 @@ int neonflow__branch_find_by_name_ctx(neonflow_branch **out, neonflow_client *c,
     if (rc != NEONFLOW_OK)
         return rc;
     neonflow_branch_list *l;
-    if ((rc = list_all(&l, c, ctx, project_id, name, NULL, NULL, err)) != NEONFLOW_OK)
+    if ((rc = list_all(&l, c, ctx, project_id, name, NULL, NULL, NULL, 0, err)) != NEONFLOW_OK)
         return rc;
     const neonflow_branch *found = NULL;
     json_t *doc = NULL;

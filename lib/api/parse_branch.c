@@ -239,6 +239,17 @@ int neonflow__branch_dup(const neonflow_branch *b, json_t *doc, neonflow_branch 
     return NEONFLOW_OK;
 }
 
+/* The copy holds a reference on the branch's own JSON object, which keeps
+ * every string it borrows alive after the list (or result) is freed. */
+NEONFLOW_API int neonflow_branch_dup(neonflow_branch **out, const neonflow_branch *b)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !b)
+        return NEONFLOW_EINVAL;
+    return neonflow__branch_dup(b, (json_t *)b->obj, out);
+}
+
 /* ---- lists --------------------------------------------------------------------------- */
 int neonflow__branch_list_new(neonflow_branch_list **out, neonflow_error **err)
 {
@@ -246,6 +257,7 @@ int neonflow__branch_list_new(neonflow_branch_list **out, neonflow_error **err)
     if (!l)
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
     neonflow__vec_init(&l->v, sizeof(struct neonflow_branch), neonflow__branch_cleanup);
+    l->next_cursor = NULL;
     *out = l;
     return NEONFLOW_OK;
 }
@@ -258,6 +270,11 @@ NEONFLOW_API size_t neonflow_branch_list_count(const neonflow_branch_list *list)
 NEONFLOW_API const neonflow_branch *neonflow_branch_list_get(const neonflow_branch_list *list, size_t i)
 {
     return list ? neonflow__vec_at(&list->v, i) : NULL;
+}
+
+NEONFLOW_API const char *neonflow_branch_list_next_cursor(const neonflow_branch_list *list)
+{
+    return list ? list->next_cursor : NULL;
 }
 
 NEONFLOW_API void neonflow_branch_list_free(neonflow_branch_list *list)

@@ -141,6 +141,28 @@ NEONFLOW_API void neonflow_endpoint_free(neonflow_endpoint *e)
     neonflow__free(e);
 }
 
+int neonflow__endpoint_dup(const neonflow_endpoint *e, json_t *doc, neonflow_endpoint **out)
+{
+    neonflow_endpoint *copy = neonflow__malloc(sizeof(*copy));
+    if (!copy)
+        return NEONFLOW_ENOMEM;
+    *copy = *e;
+    neonflow__json_cache_reset(&copy->json);
+    copy->own = json_incref(doc);
+    *out = copy;
+    return NEONFLOW_OK;
+}
+
+/* A reference on the endpoint's own JSON object keeps its strings alive. */
+NEONFLOW_API int neonflow_endpoint_dup(neonflow_endpoint **out, const neonflow_endpoint *e)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !e)
+        return NEONFLOW_EINVAL;
+    return neonflow__endpoint_dup(e, (json_t *)e->obj, out);
+}
+
 /* ---- lists ---------------------------------------------------------------------- */
 void neonflow__endpoint_list_init(neonflow_endpoint_list *l)
 {

@@ -145,6 +145,16 @@ int neonflow__operation_dup(const neonflow_operation *op, json_t *doc, neonflow_
     return NEONFLOW_OK;
 }
 
+/* A reference on the operation's own JSON object keeps its strings alive. */
+NEONFLOW_API int neonflow_operation_dup(neonflow_operation **out, const neonflow_operation *op)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !op)
+        return NEONFLOW_EINVAL;
+    return neonflow__operation_dup(op, (json_t *)op->obj, out);
+}
+
 /* ---- lists ------------------------------------------------------------------ */
 void neonflow__operation_list_init(neonflow_operation_list *l)
 {

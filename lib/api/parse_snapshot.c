@@ -98,6 +98,16 @@ int neonflow__snapshot_dup(const neonflow_snapshot *s, json_t *doc, neonflow_sna
     return NEONFLOW_OK;
 }
 
+/* A reference on the snapshot's own JSON object keeps its strings alive. */
+NEONFLOW_API int neonflow_snapshot_dup(neonflow_snapshot **out, const neonflow_snapshot *s)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !s)
+        return NEONFLOW_EINVAL;
+    return neonflow__snapshot_dup(s, (json_t *)s->obj, out);
+}
+
 NEONFLOW_API size_t neonflow_snapshot_list_count(const neonflow_snapshot_list *list)
 {
     return list ? list->v.n : 0;

@@ -284,6 +284,23 @@ def group_resources():
 
     r = run(emu, "branches", "list")
     tap(r.rc == 0 and "production" in r.out and "NAME" in r.out, "branches list text", r)
+    for name in ("feature-a", "feature-b"):
+        emu.ctl("POST", "branches", {"project_id": PROJECT, "name": name, "parent_id": prod_id})
+    everything = run(emu, "branches", "list", "--json").json() or []
+    r = run(emu, "branches", "list", "--limit", "1", "--json")
+    page1 = r.json() or []
+    nxt = [l[len("next cursor: "):] for l in r.lines if l.startswith("next cursor: ")]
+    tap(r.rc == 0 and len(page1) == 1 and len(everything) == 3 and len(nxt) == 1,
+        "branches list --limit 1: one page, the next cursor on stderr", r)
+    r = run(emu, "branches", "list", "--limit", "100", "--cursor", nxt[0] if nxt else "x", "--json")
+    rest = r.json() or []
+    tap(r.rc == 0 and [b["id"] for b in page1 + rest] == [b["id"] for b in everything]
+        and not any(l.startswith("next cursor") for l in r.lines),
+        "branches list --cursor: the rest, no cursor after the last page", r)
+    r = run(emu, "branches", "list", "--search", "producti", "--json")
+    tap(r.rc == 0 and [b["name"] for b in (r.json() or [])] == ["production"], "branches list --search", r)
+    r = run(emu, "branches", "list", "--cursor", "two words")
+    tap(r.rc == 2 and r.one_error_line() and "--cursor" in r.err, "branches list: a malformed --cursor: exit 2", r)
 
     r = run(emu, "operations", "list", "--limit", "2", "--json")
     ops = r.json() or []
@@ -356,6 +373,9 @@ def group_errors():
         (["snapshots", "create"], "snapshots create without --branch"),
         (["snapshots", "delete"], "snapshots delete without an id"),
         (["operations", "list", "--limit"], "option without its value"),
+        (["operations", "list", "--limit", "1001"], "operations list --limit above 1000"),
+        (["branches", "list", "--limit", "10001"], "branches list --limit above 10000"),
+        (["snapshots", "list", "--search", "x"], "--search of another command"),
         (["--timeout", "0", "branches", "list"], "--timeout 0"),
         (["backups", "prune", "--branches-only", "--snapshots-only", "--yes"], "exclusive flags"),
         (["--lease-wait", "soon", "promote", "--yes"], "bad --lease-wait"),

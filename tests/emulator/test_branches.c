@@ -195,6 +195,63 @@ static void test_pagination(void **state)
     http_free(&r);
 }
 
+/* Keyset cursors (as Neon's): a branch deleted from an earlier page between
+ * two requests does not make the next page skip one, and a cursor is only
+ * valid for the sort it was made for. */
+static void test_cursor_is_keyset(void **state)
+{
+    emu_fixture *fx = *state;
+    http_resp r;
+    char name[32], path[1024], ids[30][64], next[900];
+    for (int i = 0; i < 30; i++) {
+        snprintf(name, sizeof(name), "b%03d", i);
+        assert_int_equal(emu_add_branch(fx->s, "proj", name, fx->bid, 0, ids[i], NULL), 0);
+    }
+    json_t *j = http_expect(fx->s, "GET", "/projects/proj/branches?limit=10&sort_by=name&sort_order=asc", NULL, 200, &r);
+    assert_string_equal(jstr(j, "branches.9.name"), "b009");
+    snprintf(next, sizeof(next), "%s", jstr(j, "pagination.next"));
+    http_free(&r);
+    snprintf(path, sizeof(path), "/projects/proj/branches/%s", ids[3]);
+    http_expect(fx->s, "DELETE", path, NULL, 200, &r);
+    http_free(&r);
+    snprintf(path, sizeof(path), "/projects/proj/branches?limit=10&sort_by=name&sort_order=asc&cursor=%s", next);
+    j = http_expect(fx->s, "GET", path, NULL, 200, &r);
+    assert_string_equal(jstr(j, "branches.0.name"), "b010"); /* an offset would give b011 */
+    assert_string_equal(jstr(j, "branches.9.name"), "b019");
+    http_free(&r);
+    /* the same cursor with another sort is refused */
+    snprintf(path, sizeof(path), "/projects/proj/branches?limit=10&sort_by=created_at&sort_order=asc&cursor=%s", next);
+    http_expect(fx->s, "GET", path, NULL, 400, &r);
+    http_free(&r);
+    snprintf(path, sizeof(path), "/projects/proj/branches?limit=10&sort_by=name&cursor=%s", next);
+    http_expect(fx->s, "GET", path, NULL, 400, &r);
+    http_free(&r);
+    /* names that need escaping make valid cursors; time sorts page too */
+    assert_int_equal(emu_add_branch(fx->s, "proj", "b009 caf\xc3\xa9/x?y", fx->bid, 0, NULL, NULL), 0);
+    j = http_expect(fx->s, "GET", "/projects/proj/branches?limit=10&sort_by=name&sort_order=asc", NULL, 200, &r);
+    assert_string_equal(jstr(j, "branches.9.name"), "b009 caf\xc3\xa9/x?y");
+    snprintf(next, sizeof(next), "%s", jstr(j, "pagination.next"));
+    http_free(&r);
+    snprintf(path, sizeof(path), "/projects/proj/branches?limit=10&sort_by=name&sort_order=asc&cursor=%s", next);
+    j = http_expect(fx->s, "GET", path, NULL, 200, &r);
+    assert_string_equal(jstr(j, "branches.0.name"), "b010");
+    http_free(&r);
+    int total = 0;
+    next[0] = '\0';
+    for (int page = 0; page < 10; page++) {
+        snprintf(path, sizeof(path), "/projects/proj/branches?limit=7&sort_by=created_at%s%s", next[0] ? "&cursor=" : "",
+                 next);
+        j = http_expect(fx->s, "GET", path, NULL, 200, &r);
+        total += (int)json_array_size(json_object_get(j, "branches"));
+        const char *nx = jstr(j, "pagination.next");
+        snprintf(next, sizeof(next), "%s", nx ? nx : "");
+        http_free(&r);
+        if (!nx)
+            break;
+    }
+    assert_int_equal(total, 31); /* main + 29 + the one added */
+}
+
 static void test_search_sort_count(void **state)
 {
     emu_fixture *fx = *state;
@@ -499,6 +556,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_project_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_get_child_copies_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor_is_keyset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_sort_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_rules, setup, teardown),

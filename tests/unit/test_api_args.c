@@ -280,6 +280,8 @@ static void test_options_setters(void **state)
     assert_int_equal(neonflow_branch_list_options_set_search(NULL, "x"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_branch_list_options_set_sort_by(NULL, "name"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_branch_list_options_set_sort_order(NULL, "asc"), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_branch_list_options_set_limit(NULL, 10), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_branch_list_options_set_cursor(NULL, "c"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_branch_create_options_set_parent_id(NULL, "br-1"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_branch_create_options_set_name(NULL, "x"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_branch_create_options_set_expires_at(NULL, NULL), NEONFLOW_EINVAL);
@@ -423,6 +425,20 @@ static void test_getters_accept_null(void **state)
     assert_int_equal(neonflow_operation_list_count(NULL), 0);
     assert_null(neonflow_operation_list_get(NULL, 0));
     assert_null(neonflow_operation_list_next_cursor(NULL));
+    assert_null(neonflow_branch_list_next_cursor(NULL));
+    neonflow_operation *op_copy = (neonflow_operation *)&op; /* must be reset */
+    assert_int_equal(neonflow_operation_dup(&op_copy, NULL), NEONFLOW_EINVAL);
+    assert_null(op_copy);
+    assert_int_equal(neonflow_operation_dup(NULL, NULL), NEONFLOW_EINVAL);
+    neonflow_branch *b_copy = NULL;
+    assert_int_equal(neonflow_branch_dup(&b_copy, NULL), NEONFLOW_EINVAL);
+    neonflow_snapshot *s_copy = NULL;
+    assert_int_equal(neonflow_snapshot_dup(&s_copy, NULL), NEONFLOW_EINVAL);
+    neonflow_endpoint *e_copy = NULL;
+    assert_int_equal(neonflow_endpoint_dup(&e_copy, NULL), NEONFLOW_EINVAL);
+    assert_null(b_copy);
+    assert_null(s_copy);
+    assert_null(e_copy);
     neonflow_operation_list_free(NULL);
     assert_int_equal(neonflow_await_result_polls(NULL), 0);
     assert_int_equal(neonflow_await_result_elapsed_ms(NULL), 0);

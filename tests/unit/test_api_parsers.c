@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "api/api-private.h"
+#include "core/alloc.h"
 #include "neonflow/neonflow.h"
 
 #define OP_JSON                                                                                              \
@@ -294,7 +295,17 @@ static void test_branch_list_pages(void **state)
     assert_int_equal(neonflow_branch_list_count(l), 3);
     assert_string_equal(neonflow_branch_name(neonflow_branch_list_get(l, 2)), "dev2");
     assert_null(neonflow_branch_list_get(l, 3));
+    /* a copy outlives its list; out of memory leaves *out NULL */
+    neonflow_branch *copy = (neonflow_branch *)l;
+    neonflow__alloc_fail_after(0);
+    assert_int_equal(neonflow_branch_dup(&copy, neonflow_branch_list_get(l, 2)), NEONFLOW_ENOMEM);
+    neonflow__alloc_fail_after(-1);
+    assert_null(copy);
+    assert_int_equal(neonflow_branch_dup(&copy, neonflow_branch_list_get(l, 2)), NEONFLOW_OK);
     neonflow_branch_list_free(l);
+    assert_string_equal(neonflow_branch_name(copy), "dev2");
+    assert_non_null(neonflow_branch_json(copy));
+    neonflow_branch_free(copy);
 }
 
 static void test_branch_result(void **state)

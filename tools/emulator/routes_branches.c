@@ -69,6 +69,57 @@ static int cmp_branch(const void *a, const void *b, void *arg)
     return sp->desc ? -r : r;
 }
 
+/* Keyset cursors, as Neon's (its spec links keyset pagination; its cursors
+ * encode the last row's sort key): "k<by><desc>-<seq>-<key>" where key is
+ * the sort value of the last branch of the page (ms, or the name in hex).
+ * A branch deleted or added between pages shifts nothing, unlike an offset. */
+static void cursor_make(char *out, size_t size, const emu_branch *last, const sort_spec *sp)
+{
+    int n = snprintf(out, size, "k%d%d-%llu-", sp->by, sp->desc, (unsigned long long)last->seq);
+    if (sp->by != 2) {
+        snprintf(out + n, size - (size_t)n, "%lld",
+                 (long long)(sp->by == 1 ? last->created_ms : last->updated_ms));
+        return;
+    }
+    for (const unsigned char *q = (const unsigned char *)last->name; *q && (size_t)n + 3 < size; q++)
+        n += snprintf(out + n, size - (size_t)n, "%02x", *q);
+}
+
+/* Fills *key (name into namebuf) from a cursor made for sp; -1 when malformed or for another sort. */
+static int cursor_parse(const char *cur, const sort_spec *sp, emu_branch *key, char *namebuf, size_t size)
+{
+    unsigned long long seq;
+    int by, desc, pos = 0;
+    if (sscanf(cur, "k%1d%1d-%llu-%n", &by, &desc, &seq, &pos) != 3 || pos == 0)
+        return -1;
+    if (by != sp->by || desc != sp->desc)
+        return -1;
+    memset(key, 0, sizeof(*key));
+    key->seq = seq;
+    const char *k = cur + pos;
+    if (by != 2) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(k, &end, 10);
+        if (errno || end == k || *end)
+            return -1;
+        key->created_ms = key->updated_ms = v;
+        return 0;
+    }
+    size_t len = strlen(k);
+    if (len == 0 || len % 2 || len / 2 >= size)
+        return -1;
+    for (size_t i = 0; i < len / 2; i++) {
+        unsigned v;
+        if (sscanf(k + 2 * i, "%2x", &v) != 1 || v == 0)
+            return -1;
+        namebuf[i] = (char)v;
+    }
+    namebuf[len / 2] = '\0';
+    key->name = namebuf;
+    return 0;
+}
+
 static int matches_search(const emu_branch *b, const char *q)
 {
     return !q || !*q || strcasestr(b->name, q) || strcasestr(b->id, q);
@@ -82,7 +133,10 @@ void emu_branches_list(emu_ctx *c)
     const char *order = emu_query(c, "sort_order"), *cursor = emu_query(c, "cursor");
     const char *lim = emu_query(c, "limit");
     sort_spec sp = {0, 1};
-    long limit = 100, offset = 0;
+    long limit = 100;
+    emu_branch after; /* the sort key of the previous page's last branch */
+    char after_name[300];
+    int have_after = 0;
     if (by && strcmp(by, "updated_at") != 0) {
         if (strcmp(by, "created_at") == 0)
             sp.by = 1;
@@ -101,33 +155,36 @@ void emu_branches_list(emu_ctx *c)
     if (limit > 100)
         limit = 100; /* Neon caps pages at 100 */
     if (cursor && *cursor) {
-        /* opaque to clients; here "o" + offset into the sorted list */
-        if (cursor[0] != 'o' || parse_int_param(cursor + 1, 0, 1000000000, &offset) != 0)
-            EMU_FAIL(c, 400, "", "invalid cursor");
+        if (cursor_parse(cursor, &sp, &after, after_name, sizeof(after_name)) != 0)
+            EMU_FAIL(c, 400, "", "invalid cursor (or one made for another sort)");
+        have_after = 1;
     }
     emu_branch **arr = malloc((p->branches.n + 1) * sizeof(*arr));
     if (!arr)
         EMU_FAIL(c, 500, "", "out of memory");
     size_t n = 0;
     for (size_t i = 0; i < p->branches.n; i++)
-        if (matches_search(p->branches.v[i], search))
-            arr[n++] = p->branches.v[i];
+        if (matches_search(p->branches.v[i], search)) {
+            const emu_branch *key = &after, *br = p->branches.v[i];
+            if (!have_after || cmp_branch(&br, &key, &sp) > 0)
+                arr[n++] = p->branches.v[i];
+        }
     qsort_r(arr, n, sizeof(*arr), cmp_branch, &sp);
     json_t *list = json_array(), *anns = json_object();
-    size_t end = (size_t)offset + (size_t)limit;
-    for (size_t i = (size_t)offset; i < n && i < end; i++) {
+    size_t end = (size_t)limit;
+    for (size_t i = 0; i < n && i < end; i++) {
         json_array_append_new(list, emu_json_branch(arr[i], p));
         if (arr[i]->annotation) /* keyed by branch id, for the annotated branches of the page */
             json_object_set_new(anns, arr[i]->id, emu_json_annotation(arr[i]));
     }
+    char next[sizeof(after_name) * 2 + 64];
+    if (end < n)
+        cursor_make(next, sizeof(next), arr[end - 1], &sp);
     free(arr);
     json_t *pag = json_pack("{s:s, s:s}", "sort_by", sp.by == 2 ? "name" : sp.by == 1 ? "created_at" : "updated_at",
                             "sort_order", sp.desc ? "desc" : "asc");
-    if (end < n) {
-        char next[32];
-        snprintf(next, sizeof(next), "o%zu", end);
+    if (end < n)
         json_object_set_new(pag, "next", json_string(next));
-    }
     emu_ok(c, 200, json_pack("{s:o, s:o, s:o}", "branches", list, "annotations", anns, "pagination", pag));
 }
 

@@ -66,6 +66,8 @@ typedef struct cli {
     int snapshots_only;
     int32_t keep;     /* -1: library default */
     int32_t limit;    /* 0: Neon's default */
+    const char *search; /* branches list --search */
+    const char *cursor; /* branches list --cursor */
     int64_t older_than_s;  /* -1: unset */
     int64_t expires_in_s;  /* -1: unset */
     char **args;      /* positional arguments after the command words */

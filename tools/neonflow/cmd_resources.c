@@ -373,9 +373,25 @@ static int branches_list(cli *c)
     neonflow_branch_list *l = NULL;
     neonflow_endpoint_list *eps = NULL;
     neonflow_error *err = NULL;
-    int rc = neonflow_branches_list(&l, c->client, c->project_id, NULL, cli_call(c), &err);
+    neonflow_branch_list_options *lo = NULL;
+    int rc = neonflow_branch_list_options_new(&lo);
+    if (!rc)
+        rc = neonflow_branch_list_options_set_search(lo, c->search);
+    if (!rc)
+        rc = neonflow_branch_list_options_set_limit(lo, c->limit);
+    if (!rc && (rc = neonflow_branch_list_options_set_cursor(lo, c->cursor)) == NEONFLOW_EINVAL) {
+        neonflow_branch_list_options_free(lo);
+        out_errorf(c, "branches list: invalid --cursor: pass back the value a previous page printed");
+        return EXIT_USAGE;
+    }
+    if (!rc)
+        rc = neonflow_branches_list(&l, c->client, c->project_id, lo, cli_call(c), &err);
+    neonflow_branch_list_options_free(lo);
     if (rc)
         return fail(c, "branches list", rc, err);
+    /* one page (--limit/--cursor): the way to the next one, beside the data */
+    if (neonflow_branch_list_next_cursor(l))
+        fprintf(stderr, "next cursor: %s\n", term_esc(neonflow_branch_list_next_cursor(l)));
     rc = neonflow_endpoints_list(&eps, c->client, c->project_id, cli_call(c), &err);
     if (rc) {
         neonflow_branch_list_free(l);

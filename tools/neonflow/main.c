@@ -18,7 +18,7 @@ enum opt_id {
     O_HELP, O_VERSION, O_SOURCE, O_TARGET, O_DEV_NAME, O_AUTO_ROLLBACK, O_VERIFY_CMD, O_AFTER_CMD,
     O_DELETE_BACKUP, O_SNAPSHOT, O_NO_SNAPSHOT_FIRST, O_KEEP, O_OLDER_THAN, O_BRANCHES_ONLY,
     O_SNAPSHOTS_ONLY, O_BRANCH, O_NAME, O_EXPIRES_IN, O_LIMIT, O_LEASE_WAIT, O_LEASE_TTL,
-    O_HOOK_API_KEY
+    O_HOOK_API_KEY, O_SEARCH, O_CURSOR
 };
 
 struct opt {
@@ -59,8 +59,10 @@ static const struct opt options[] = {
     {"branch", 0, 1, O_BRANCH, B(CMD_SNAPSHOTS_CREATE)},
     {"name", 0, 1, O_NAME, B(CMD_SNAPSHOTS_CREATE)},
     {"expires-in", 0, 1, O_EXPIRES_IN, B(CMD_SNAPSHOTS_CREATE)},
-    {"limit", 0, 1, O_LIMIT, B(CMD_OPERATIONS_LIST)},
+    {"limit", 0, 1, O_LIMIT, B(CMD_OPERATIONS_LIST) | B(CMD_BRANCHES_LIST)},
     {"hook-api-key", 0, 0, O_HOOK_API_KEY, B(CMD_PROMOTE)},
+    {"search", 0, 1, O_SEARCH, B(CMD_BRANCHES_LIST)},
+    {"cursor", 0, 1, O_CURSOR, B(CMD_BRANCHES_LIST)},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -105,7 +107,8 @@ static const char help_text[] =
     "  snapshots list\n"
     "  snapshots create --branch NAME_OR_ID [--name NAME] [--expires-in DURATION]\n"
     "  snapshots delete ID\n"
-    "  branches list\n"
+    "  branches list [--search TEXT] [--limit N] [--cursor CURSOR]\n"
+    "             with --limit or --cursor: one page; the next page's cursor goes to stderr\n"
     "  operations list [--limit N]\n"
     "  operations wait ID [ID...]\n"
     "\n"
@@ -219,9 +222,11 @@ static int apply_option(cli *c, const struct opt *o, const char *val, const char
             return usage_error("invalid --keep '%s': expected a number >= 0", val);
         break;
     case O_LIMIT:
-        if (parse_int32(val, 1, &c->limit) != 0 || c->limit > 1000)
-            return usage_error("invalid --limit '%s': expected 1..1000", val);
+        if (parse_int32(val, 1, &c->limit) != 0 || c->limit > 10000)
+            return usage_error("invalid --limit '%s': expected 1..1000 (operations), 1..10000 (branches)", val);
         break;
+    case O_SEARCH: c->search = val; break;
+    case O_CURSOR: c->cursor = val; break;
     case O_OLDER_THAN:
         if (cli_parse_duration(val, &c->older_than_s) != 0)
             return usage_error("invalid --older-than '%s': expected a duration like 30s, 15m, 12h, 7d", val);
@@ -385,6 +390,11 @@ static int parse_args(cli *c, int argc, char **argv)
         free(words);
         c->args = NULL;
         return usage_error("'snapshots create' needs --branch NAME_OR_ID");
+    }
+    if (c->cmd == CMD_OPERATIONS_LIST && c->limit > 1000) {
+        free(words);
+        c->args = NULL;
+        return usage_error("invalid --limit '%d': expected 1..1000", (int)c->limit);
     }
     if (c->branches_only && c->snapshots_only) {
         free(words);
