@@ -71,23 +71,13 @@ NEONFLOW_API int neonflow_await_options_set_cancel(neonflow_await_options *o, ne
 NEONFLOW_API int neonflow_await_options_set_cancel_hook(neonflow_await_options *o, neonflow_await_cancel_fn fn,
                                                         void *payload, neonflow_destroy_fn destroy)
 {
-    if (!o) {
-        if (fn && destroy)
-            destroy(payload);
-        return NEONFLOW_EINVAL;
-    }
-    return neonflow__hook_set(&o->cancel_hook, (void (*)(void))fn, payload, destroy);
+    return neonflow__hook_set(o ? &o->cancel_hook : NULL, (void (*)(void))fn, payload, destroy);
 }
 
 NEONFLOW_API int neonflow_await_options_set_progress_hook(neonflow_await_options *o, neonflow_await_progress_fn fn,
                                                           void *payload, neonflow_destroy_fn destroy)
 {
-    if (!o) {
-        if (fn && destroy)
-            destroy(payload);
-        return NEONFLOW_EINVAL;
-    }
-    return neonflow__hook_set(&o->progress_hook, (void (*)(void))fn, payload, destroy);
+    return neonflow__hook_set(o ? &o->progress_hook : NULL, (void (*)(void))fn, payload, destroy);
 }
 
 NEONFLOW_API int neonflow_await_options_set_poll_interval(neonflow_await_options *o, int64_t first_ms,
