@@ -23,7 +23,8 @@ static int step_after_switch(neonflow__run *r, neonflow_step *st, void *ws)
         return NEONFLOW_OK;
     }
     int vetoed;
-    int rc = neonflow__call_branch_hook(r, ps->sw.after_switch, ps->sw.new_target_id, &vetoed);
+    int rc = neonflow__call_branch_hook(r, NEONFLOW_HOOK_AFTER_SWITCH, ps->sw.after_switch, ps->sw.target_name,
+                                        ps->sw.new_target_id, &vetoed);
     if (rc != NEONFLOW_OK)
         return rc;
     if (vetoed) {

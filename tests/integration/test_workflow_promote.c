@@ -108,8 +108,9 @@ typedef struct late_write {
     int calls;
 } late_write;
 
-static int verify_writes_to_prod(const neonflow_branch *preview, void *payload)
+static int verify_writes_to_prod(const neonflow_branch_hook_ctx *hctx, void *payload)
 {
+    const neonflow_branch *preview = neonflow_branch_hook_ctx_branch(hctx);
     late_write *lw = payload;
     char content[64];
     lw->calls++;
@@ -145,8 +146,9 @@ static void test_lost_write_window(void **state)
     neonflow_promote_options_free(o);
 }
 
-static int veto_branch(const neonflow_branch *b, void *payload)
+static int veto_branch(const neonflow_branch_hook_ctx *hctx, void *payload)
 {
+    const neonflow_branch *b = neonflow_branch_hook_ctx_branch(hctx);
     (void)b;
     (*(int *)payload)++;
     return 1;
@@ -349,8 +351,9 @@ typedef struct reentry {
     int nested_rc, api_rc;
 } reentry;
 
-static int verify_reenters(const neonflow_branch *b, void *payload)
+static int verify_reenters(const neonflow_branch_hook_ctx *hctx, void *payload)
 {
+    const neonflow_branch *b = neonflow_branch_hook_ctx_branch(hctx);
     reentry *re = payload;
     neonflow_branch *got = NULL;
     re->api_rc = neonflow_branch_get(&got, re->f->c, PROJECT, neonflow_branch_id(b), NULL, NULL);
