@@ -456,6 +456,7 @@ NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow
                                            const neonflow_await_options *opts,
                                            const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
                                    neonflow__operations_await_ctx(out, client, ctx, project_id,
@@ -469,6 +470,7 @@ NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonf
                                               size_t count, const neonflow_await_options *opts,
                                               const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
                                    neonflow__operations_await_ctx(out, client, ctx, project_id,
@@ -482,6 +484,7 @@ NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_
                                           const neonflow_await_options *opts,
                                           const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (out)
         *out = NULL;
     if (!operation_id)

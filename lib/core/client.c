@@ -351,6 +351,7 @@ static char *build_user_agent(const char *suffix)
 
 NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_client_options *opts, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (!out)
         return neonflow__error_set(err, NEONFLOW_EINVAL, "neonflow_client_new: out must not be NULL");
     *out = NULL;

@@ -115,6 +115,7 @@ static int auto_rollback(neonflow__run *r, promote_state *ps, char *note, size_t
 NEONFLOW_API int neonflow_promote(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run,
                                   const neonflow_promote_options *opts, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (out)
         *out = NULL;
     neonflow__run r;
