@@ -207,7 +207,8 @@ NEONFLOW_API int neonflow_run_options_set_cancel(neonflow_run_options *opts, neo
 NEONFLOW_API int neonflow_run_options_set_dry_run(neonflow_run_options *opts, int dry_run);
 /** 1: after a veto or failure, keep what the run created (default 0: remove it). */
 NEONFLOW_API int neonflow_run_options_set_keep_on_veto(neonflow_run_options *opts, int keep);
-/** Sets the event hook (fn NULL removes it); destroy(payload) runs once when it is no longer used. */
+/** Sets the event hook (fn NULL removes it); the payload follows the destroy rule of common.h.
+ * Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. The gate and cancel setters below alike. */
 NEONFLOW_API int neonflow_run_options_set_event_hook(neonflow_run_options *opts, neonflow_event_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** Sets the gate hook called before every mutating step. */
 NEONFLOW_API int neonflow_run_options_set_gate_hook(neonflow_run_options *opts, neonflow_gate_fn fn, void *payload, neonflow_destroy_fn destroy);
@@ -263,11 +264,10 @@ typedef struct neonflow_lock_request neonflow_lock_request;
  *   next change (NEONFLOW_ESTATE). RELEASE's return value only yields a
  *   warning event;
  * - the hook may call the API on the client but not start a workflow on it;
- * - destroy(payload) runs exactly once, when neither the options nor a run
- *   still use the hook.
+ * - the payload follows the destroy rule of common.h.
  */
 typedef int (*neonflow_lock_fn)(neonflow_lock_request *req, void *payload);
-/** Sets the lock hook (fn NULL restores the Neon lease). */
+/** Sets the lock hook (fn NULL restores the Neon lease). Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. */
 NEONFLOW_API int neonflow_run_options_set_lock_hook(neonflow_run_options *opts, neonflow_lock_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** NEONFLOW_LOCK_* */
 NEONFLOW_API int32_t neonflow_lock_request_kind(const neonflow_lock_request *req);
