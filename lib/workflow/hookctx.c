@@ -36,7 +36,8 @@ NEONFLOW_API const char *neonflow_branch_hook_ctx_target(const neonflow_branch_h
     return x ? x->target : NULL;
 }
 
-NEONFLOW_API const neonflow_branch *neonflow_branch_hook_ctx_branch(const neonflow_branch_hook_ctx *x)
+NEONFLOW_API const neonflow_branch *
+neonflow_branch_hook_ctx_branch(const neonflow_branch_hook_ctx *x)
 {
     return x ? x->branch : NULL;
 }
@@ -46,7 +47,8 @@ NEONFLOW_API size_t neonflow_branch_hook_ctx_endpoint_count(const neonflow_branc
     return x ? neonflow_endpoint_list_count(x->endpoints) : 0;
 }
 
-NEONFLOW_API const neonflow_endpoint *neonflow_branch_hook_ctx_endpoint(const neonflow_branch_hook_ctx *x, size_t i)
+NEONFLOW_API const neonflow_endpoint *
+neonflow_branch_hook_ctx_endpoint(const neonflow_branch_hook_ctx *x, size_t i)
 {
     return x ? neonflow_endpoint_list_get(x->endpoints, i) : NULL;
 }
@@ -63,8 +65,8 @@ NEONFLOW_API const char *neonflow_branch_hook_ctx_host(const neonflow_branch_hoo
     return NULL;
 }
 
-int neonflow__call_branch_hook(neonflow__run *r, int32_t hook, neonflow__hook *h, const char *target,
-                               const char *branch_id, int *vetoed)
+int neonflow__call_branch_hook(neonflow__run *r, int32_t hook, neonflow__hook *h,
+                               const char *target, const char *branch_id, int *vetoed)
 {
     *vetoed = 0;
     neonflow_branch *b = NULL;
@@ -77,7 +79,8 @@ int neonflow__call_branch_hook(neonflow__run *r, int32_t hook, neonflow__hook *h
         neonflow_branch_free(b);
         return neonflow__fail_with(r, &e, rc);
     }
-    neonflow_branch_hook_ctx x = {hook, r->rep->workflow, r->rep->run_id, r->project_id, target, b, eps};
+    neonflow_branch_hook_ctx x = {hook, r->rep->workflow, r->rep->run_id, r->project_id, target, b,
+                                  eps};
     const neonflow_client *prev = neonflow__hook_enter(r);
     int v = ((neonflow_branch_check_fn)h->fn)(&x, h->payload);
     neonflow__hook_leave(prev);

@@ -108,7 +108,8 @@ static const setter setters[] = {
     {"run cancel", make_run_opts, drop_run_opts, set_run_options_set_cancel_hook},
     {"run lock", make_run_opts, drop_run_opts, set_run_options_set_lock_hook},
     {"promote verify", make_promote_opts, drop_promote_opts, set_promote_options_set_verify_hook},
-    {"promote after-switch", make_promote_opts, drop_promote_opts, set_promote_options_set_after_switch_hook},
+    {"promote after-switch", make_promote_opts, drop_promote_opts,
+     set_promote_options_set_after_switch_hook},
     {"await cancel", make_await_opts, drop_await_opts, set_await_options_set_cancel_hook},
     {"await progress", make_await_opts, drop_await_opts, set_await_options_set_progress_hook},
 };
@@ -206,9 +207,12 @@ static void test_destroy_on_the_thread_freeing_the_last_holder(void **state)
     counted lg = {0}, tr = {0};
     neonflow_client_options *o = make_client_opts();
     assert_int_equal(neonflow_client_options_set_api_key(o, KEY), NEONFLOW_OK);
-    assert_int_equal(neonflow_client_options_set_base_url(o, "http://127.0.0.1:1/api/v2"), NEONFLOW_OK);
-    assert_int_equal(neonflow_client_options_set_log_hook(o, fn_log, &lg, count_destroy), NEONFLOW_OK);
-    assert_int_equal(neonflow_client_options_set_trace_hook(o, fn_trace, &tr, count_destroy), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_base_url(o, "http://127.0.0.1:1/api/v2"),
+                     NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_hook(o, fn_log, &lg, count_destroy),
+                     NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_trace_hook(o, fn_trace, &tr, count_destroy),
+                     NEONFLOW_OK);
     neonflow_client *c = NULL;
     assert_int_equal(neonflow_client_new(&c, o, NULL), NEONFLOW_OK);
     neonflow_client_options_free(o);
@@ -264,7 +268,8 @@ static void test_err_set_on_entry_is_einval(void **state)
 
     /* an await, a list, the report serializer */
     neonflow_await_result *ar = NULL;
-    assert_int_equal(neonflow_operation_await(&ar, c, "p-1", "op-1", NULL, NULL, &err), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_operation_await(&ar, c, "p-1", "op-1", NULL, NULL, &err),
+                     NEONFLOW_EINVAL);
     assert_null(ar);
     neonflow_branch_list *bl = NULL;
     assert_int_equal(neonflow_branches_list(&bl, c, "p-1", NULL, NULL, &err), NEONFLOW_EINVAL);
@@ -329,7 +334,8 @@ static void rec_trace(const neonflow_trace_record *r, void *payload)
 {
     seen_records *s = payload;
     s->traces++;
-    assert_null(memmem(neonflow_trace_record_data(r), neonflow_trace_record_data_len(r), KEY, strlen(KEY)));
+    assert_null(
+        memmem(neonflow_trace_record_data(r), neonflow_trace_record_data_len(r), KEY, strlen(KEY)));
     copy(s->trace_method, sizeof(s->trace_method), neonflow_trace_record_method(r));
     copy(s->trace_route, sizeof(s->trace_route), neonflow_trace_record_route(r));
     copy(s->trace_rid, sizeof(s->trace_rid), neonflow_trace_record_request_id(r));
@@ -363,8 +369,8 @@ static void test_records_carry_the_request(void **state)
 
     /* the run id a workflow puts in its calls' context */
     neonflow__call_ctx ctx = {.run_id = "run-42", .request_id = "req-fixed-1"};
-    neonflow__request req = {"GET", "/projects/p-1/branches/br-1", "/projects/{project_id}/branches/{branch_id}",
-                             NULL};
+    neonflow__request req = {"GET", "/projects/p-1/branches/br-1",
+                             "/projects/{project_id}/branches/{branch_id}", NULL};
     neonflow__response resp;
     neonflow_error *err = NULL;
     assert_int_equal(neonflow__http_call(c, &ctx, &req, &resp, &err), NEONFLOW_ENOTFOUND);
@@ -402,8 +408,10 @@ static void test_log_level_setter(void **state)
     (void)state;
     neonflow_client_options *o = make_client_opts();
     assert_int_equal(neonflow_client_options_set_log_level(o, NEONFLOW_LOG_ERROR), NEONFLOW_OK);
-    assert_int_equal(neonflow_client_options_set_log_level(o, NEONFLOW_LOG_DEBUG + 1), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_client_options_set_log_level(NULL, NEONFLOW_LOG_INFO), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_client_options_set_log_level(o, NEONFLOW_LOG_DEBUG + 1),
+                     NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_client_options_set_log_level(NULL, NEONFLOW_LOG_INFO),
+                     NEONFLOW_EINVAL);
     neonflow_client_options_free(o);
 }
 
