@@ -10,7 +10,7 @@
  * was (on the same endpoint) and the promoted data is kept aside.
  *
  * The smoke test here is a shell command (run with NEONFLOW_BRANCH_ID set to
- * the new production branch); without one it is a check that always fails.
+ * the new production branch and NEONFLOW_HOST to its read-write endpoint's host); without one it is a check that always fails.
  * Exit status: 0 when the smoke test failed and production was rolled back,
  * 1 otherwise. Configuration: NEON_API_KEY, NEON_API_HOST, NEON_PROJECT_ID.
  */
@@ -20,16 +20,21 @@
 #include <string.h>
 
 /* After-switch hook: 0 accepts the new production, non-zero rejects it. */
-static int smoke_test(const neonflow_branch *branch, void *payload)
+static int smoke_test(const neonflow_branch_hook_ctx *ctx, void *payload)
 {
     const char *command = payload;
-    printf("smoke test on the new production branch %s: ", neonflow_branch_id(branch));
+    const neonflow_branch *branch = neonflow_branch_hook_ctx_branch(ctx);
+    const char *host = neonflow_branch_hook_ctx_host(ctx);
+    printf("smoke test on the new production branch %s (%s): ", neonflow_branch_id(branch),
+           host ? host : "no read-write endpoint");
     if (!command) {
         printf("FAILED (simulated: the health check returned 500)\n");
         return 1;
     }
     fflush(stdout);
     if (setenv("NEONFLOW_BRANCH_ID", neonflow_branch_id(branch), 1) != 0)
+        return 1;
+    if (host ? setenv("NEONFLOW_HOST", host, 1) != 0 : unsetenv("NEONFLOW_HOST") != 0)
         return 1;
     int status = system(command);
     printf("%s\n", status == 0 ? "passed" : "FAILED");

@@ -62,7 +62,7 @@ _I64 = _c.c_int64
 _SZ = _c.c_size_t
 
 EVENT_FN = _c.CFUNCTYPE(None, _P, _P)           # void (*)(const neonflow_event *, void *)
-BRANCH_CHECK_FN = _c.CFUNCTYPE(_I, _P, _P)      # int (*)(const neonflow_branch *, void *)
+BRANCH_CHECK_FN = _c.CFUNCTYPE(_I, _P, _P)      # int (*)(const neonflow_branch_hook_ctx *, void *)
 DESTROY_FN = _c.CFUNCTYPE(None, _P)             # void (*)(void *)
 _NO_DESTROY = DESTROY_FN()                      # NULL: the closures carry the state
 
@@ -201,7 +201,16 @@ _PROTOS = {
     "neonflow_event_operation_action": (_S, [_P]),
     "neonflow_event_http_status": (_I32, [_P]),
     "neonflow_event_elapsed_ms": (_I64, [_P]),
-    # the branch handed to verify / after-switch hooks
+    # the context handed to verify / after-switch hooks
+    "neonflow_hook_name": (_S, [_I32]),
+    "neonflow_branch_hook_ctx_hook": (_I32, [_P]),
+    "neonflow_branch_hook_ctx_run_id": (_S, [_P]),
+    "neonflow_branch_hook_ctx_target": (_S, [_P]),
+    "neonflow_branch_hook_ctx_branch": (_P, [_P]),
+    "neonflow_branch_hook_ctx_endpoint_count": (_SZ, [_P]),
+    "neonflow_branch_hook_ctx_endpoint": (_P, [_P, _SZ]),
+    "neonflow_branch_hook_ctx_host": (_S, [_P]),
+    "neonflow_endpoint_json": (_S, [_P]),
     "neonflow_branch_id": (_S, [_P]),
     "neonflow_branch_name": (_S, [_P]),
     "neonflow_branch_project_id": (_S, [_P]),
@@ -400,10 +409,26 @@ class Event:
 
 class Branch:
     """The branch handed to verify / after_switch hooks (copied). `raw` is
-    the whole branch object as Neon sent it (a dict), for any other field."""
-    __slots__ = ("id", "name", "project_id", "raw")
+    the whole branch object as Neon sent it (a dict), for any other field;
+    `hook` is "verify" or "after_switch"; `host` the read-write endpoint's
+    host (None when the branch has none: always so for verify today);
+    `endpoints` the branch's endpoints as Neon sent them (dicts)."""
+    __slots__ = ("id", "name", "project_id", "raw", "hook", "run_id", "target", "host", "endpoints")
 
-    def __init__(self, b):
+    def __init__(self, ctx):
+        lib = _lib
+        self.hook = _s(lib.neonflow_hook_name(lib.neonflow_branch_hook_ctx_hook(ctx)))
+        self.run_id = _s(lib.neonflow_branch_hook_ctx_run_id(ctx))
+        self.target = _s(lib.neonflow_branch_hook_ctx_target(ctx))
+        host = lib.neonflow_branch_hook_ctx_host(ctx)
+        self.host = _s(host) if host is not None else None
+        self.endpoints = []
+        for i in range(lib.neonflow_branch_hook_ctx_endpoint_count(ctx)):
+            text = lib.neonflow_endpoint_json(lib.neonflow_branch_hook_ctx_endpoint(ctx, i))
+            if text is None:
+                raise MemoryError("neonflow_endpoint_json")
+            self.endpoints.append(json.loads(_s(text)))
+        b = lib.neonflow_branch_hook_ctx_branch(ctx)
         self.id = _s(_lib.neonflow_branch_id(b))
         self.name = _s(_lib.neonflow_branch_name(b))
         self.project_id = _s(_lib.neonflow_branch_project_id(b))

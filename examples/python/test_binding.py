@@ -69,6 +69,9 @@ with neonflow.Client() as client:
           "verify returning False vetoes (ECALLBACK, vetoed step in the report)")
     check(len(seen) == 1 and seen[0].raw.get("id") == seen[0].id and "created_at" in seen[0].raw,
           "the hook's branch carries Neon's whole object (raw JSON)")
+    check(seen[0].hook == "verify" and seen[0].run_id == e.report.run_id and seen[0].target == "production"
+          and seen[0].host is None and seen[0].endpoints == [],
+          "the verify hook's context: hook, run id, target; the restored preview has no endpoint")
 
     def broken(_branch):
         raise RuntimeError("smoke test crashed")

@@ -54,11 +54,37 @@ typedef struct neonflow_client_options neonflow_client_options;
 NEONFLOW_API const char *neonflow_log_level_name(int32_t level);
 
 /**
- * Log hook: receives one already formatted line (no trailing newline) that
- * never contains the API key. Called on the thread making the call; it must
- * not call back into the same client.
+ * One log message, handed to the log hook and read through the getters
+ * below (more may be added later; the struct itself never is public). The
+ * record and every string read from it are borrowed for the duration of the
+ * hook call only, and none of them ever contains the API key.
  */
-typedef void (*neonflow_log_fn)(int32_t level, const char *message, void *payload);
+typedef struct neonflow_log_record neonflow_log_record;
+
+/**
+ * Log hook: receives one record per message at or above the level set with
+ * neonflow_client_options_set_log_level. Called on the thread making the
+ * call; it must not call back into the same client.
+ */
+typedef void (*neonflow_log_fn)(const neonflow_log_record *record, void *payload);
+
+/** The record's NEONFLOW_LOG_* level (NEONFLOW_LOG_ERROR for a NULL record). */
+NEONFLOW_API int32_t neonflow_log_record_level(const neonflow_log_record *record);
+/** The formatted line, one line without a trailing newline; never NULL ("" for a NULL record). */
+NEONFLOW_API const char *neonflow_log_record_message(const neonflow_log_record *record);
+/** The X-Request-ID of the HTTP attempt the message is about; NULL when not about one attempt. */
+NEONFLOW_API const char *neonflow_log_record_request_id(const neonflow_log_record *record);
+/** The HTTP method of the call the message is about ("GET", ...); NULL when none. */
+NEONFLOW_API const char *neonflow_log_record_method(const neonflow_log_record *record);
+/**
+ * The route of that call: the templated path without the base URL or the
+ * query, e.g. "/projects/{project_id}/branches/{branch_id}"; NULL when none.
+ */
+NEONFLOW_API const char *neonflow_log_record_route(const neonflow_log_record *record);
+/** The HTTP status the message is about; 0 when none (no answer, or not about one). */
+NEONFLOW_API int32_t neonflow_log_record_http_status(const neonflow_log_record *record);
+/** The run id when the call is made by a workflow run (neonflow_promote, ...); NULL otherwise. */
+NEONFLOW_API const char *neonflow_log_record_run_id(const neonflow_log_record *record);
 
 /* Kinds of data passed to the HTTP trace hook. */
 #define NEONFLOW_TRACE_INFO        0 /**< informational text from the transport */
@@ -75,11 +101,32 @@ typedef void (*neonflow_log_fn)(int32_t level, const char *message, void *payloa
 NEONFLOW_API const char *neonflow_trace_kind_name(int32_t kind);
 
 /**
- * HTTP trace hook: sees the raw exchange. `data` is not NUL-terminated and is
- * valid only during the call. The Authorization header always reads
- * "Authorization: Bearer ***".
+ * One piece of an HTTP exchange, handed to the trace hook and read through
+ * the getters below. The record, its data and its strings are borrowed for
+ * the duration of the hook call only. Everything is scrubbed of the API key;
+ * the Authorization header always reads "Authorization: Bearer ***".
  */
-typedef void (*neonflow_trace_fn)(int32_t kind, const char *data, size_t len, void *payload);
+typedef struct neonflow_trace_record neonflow_trace_record;
+
+/** HTTP trace hook: sees the raw exchange, on the thread making the call. */
+typedef void (*neonflow_trace_fn)(const neonflow_trace_record *record, void *payload);
+
+/** The record's NEONFLOW_TRACE_* kind (NEONFLOW_TRACE_INFO for a NULL record). */
+NEONFLOW_API int32_t neonflow_trace_record_kind(const neonflow_trace_record *record);
+/** The bytes, NOT NUL-terminated: read neonflow_trace_record_data_len of them. */
+NEONFLOW_API const char *neonflow_trace_record_data(const neonflow_trace_record *record);
+/** The number of bytes at neonflow_trace_record_data (0 for a NULL record). */
+NEONFLOW_API size_t neonflow_trace_record_data_len(const neonflow_trace_record *record);
+/** The X-Request-ID sent with this attempt; NULL for a NULL record. */
+NEONFLOW_API const char *neonflow_trace_record_request_id(const neonflow_trace_record *record);
+/** The HTTP method of this attempt. */
+NEONFLOW_API const char *neonflow_trace_record_method(const neonflow_trace_record *record);
+/** The templated route of this attempt (as neonflow_log_record_route); NULL when the call has none. */
+NEONFLOW_API const char *neonflow_trace_record_route(const neonflow_trace_record *record);
+/** The HTTP status once the status line has been received; 0 before. */
+NEONFLOW_API int32_t neonflow_trace_record_http_status(const neonflow_trace_record *record);
+/** The run id when the call is made by a workflow run; NULL otherwise. */
+NEONFLOW_API const char *neonflow_trace_record_run_id(const neonflow_trace_record *record);
 
 /** Minimum TLS versions (neonflow_client_options_set_tls_min_version). */
 #define NEONFLOW_TLS_1_2 12 /**< TLS 1.2 or later (the default) */
@@ -274,13 +321,23 @@ NEONFLOW_API int neonflow_client_options_set_tls_min_version(neonflow_client_opt
 NEONFLOW_API int neonflow_client_options_set_allow_insecure_http(neonflow_client_options *opts, int allow);
 
 /**
- * Sets the log hook (replacing any earlier one, whose destroy callback runs
- * then). `min_level` filters: only messages at that level or more severe are
- * delivered. fn == NULL removes the hook.
+ * Sets the log hook (fn == NULL removes it). The payload follows the destroy
+ * rule of common.h. Which messages reach it: neonflow_client_options_set_log_level.
+ * Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM.
  */
-NEONFLOW_API int neonflow_client_options_set_log_hook(neonflow_client_options *opts, neonflow_log_fn fn, int32_t min_level, void *payload, neonflow_destroy_fn destroy);
+NEONFLOW_API int neonflow_client_options_set_log_hook(neonflow_client_options *opts, neonflow_log_fn fn, void *payload, neonflow_destroy_fn destroy);
 
-/** Sets the HTTP trace hook (replacing any earlier one). fn == NULL removes it. */
+/**
+ * The least severe level delivered to the log hook: messages at min_level or
+ * more severe (a lower NEONFLOW_LOG_* value) are. Default NEONFLOW_LOG_INFO.
+ * Errors: NEONFLOW_EINVAL (opts NULL, not a NEONFLOW_LOG_* value).
+ */
+NEONFLOW_API int neonflow_client_options_set_log_level(neonflow_client_options *opts, int32_t min_level);
+
+/**
+ * Sets the HTTP trace hook (fn == NULL removes it). The payload follows the
+ * destroy rule of common.h. Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM.
+ */
 NEONFLOW_API int neonflow_client_options_set_trace_hook(neonflow_client_options *opts, neonflow_trace_fn fn, void *payload, neonflow_destroy_fn destroy);
 
 /**

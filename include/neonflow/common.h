@@ -36,10 +36,34 @@
 NEONFLOW_BEGIN_DECLS
 
 /**
- * Destroy callback for a hook payload. Called exactly once, when the hook is
- * replaced or when the object holding it (options object, client) is freed.
+ * Destroy callback for a hook payload.
+ *
+ * THE DESTROY RULE, the same for every setter taking (fn, payload, destroy):
+ * destroy(payload), when destroy is not NULL, is called exactly once for
+ * every payload handed to a setter:
+ * - at once, before the setter returns, when the setter fails (options object
+ *   NULL or another invalid argument: NEONFLOW_EINVAL; out of memory:
+ *   NEONFLOW_ENOMEM) or when fn is NULL (the hook is removed, the payload is
+ *   not kept);
+ * - otherwise when the hook is let go by its last holder: the options object
+ *   (when the hook is replaced by another setter call, or the object is
+ *   freed), and every client created from client options, or run of a
+ *   workflow, that took a reference to it (a run lets go when it ends). It
+ *   runs on the thread that lets go last: the one replacing the hook or
+ *   freeing the options object, the client or the run's last reference.
+ * The library never calls fn after destroy(payload).
  */
 typedef void (*neonflow_destroy_fn)(void *payload);
+
+/*
+ * THE ERR RULE, the same for every function taking `neonflow_error **err`
+ * (errors.h): pass NULL, or the address of a NULL pointer. A pointer that
+ * already holds an error on entry (*err != NULL) makes the call fail with
+ * NEONFLOW_EINVAL at once: it does nothing, sends nothing, leaves *err and
+ * every out-parameter as they were. Free the error (neonflow_error_free) and
+ * reset the pointer to NULL before reusing it, so that the details read after
+ * a call are always that call's.
+ */
 
 /**
  * Frees memory that the library handed out through a `char **out` parameter.

@@ -10,6 +10,9 @@
  * functions, `neonflow_error **err`: pass NULL to ignore them, or the address
  * of a NULL pointer to receive a newly allocated error object that the caller
  * frees with neonflow_error_free(). On success *err is left untouched.
+ * A *err that already holds an error on entry is a caller bug the library
+ * refuses: the call returns NEONFLOW_EINVAL without doing anything and
+ * leaves *err as it was (the err rule in common.h). Free and reset it first.
  */
 #ifndef NEONFLOW_ERRORS_H
 #define NEONFLOW_ERRORS_H

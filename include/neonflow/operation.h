@@ -239,10 +239,11 @@ NEONFLOW_API int neonflow_await_options_set_timeout_ms(neonflow_await_options *o
  * once; the wait returns NEONFLOW_ECANCELLED.
  */
 NEONFLOW_API int neonflow_await_options_set_cancel(neonflow_await_options *opts, neonflow_cancel *token);
-/** Sets (fn non-NULL) or removes (fn NULL) the cancel hook; destroy(payload) runs once. */
+/** Sets (fn non-NULL) or removes (fn NULL) the cancel hook; the payload follows the destroy
+ * rule of common.h. Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. */
 NEONFLOW_API int neonflow_await_options_set_cancel_hook(neonflow_await_options *opts, neonflow_await_cancel_fn fn,
                                                         void *payload, neonflow_destroy_fn destroy);
-/** Sets (fn non-NULL) or removes (fn NULL) the progress hook; destroy(payload) runs once. */
+/** Sets (fn non-NULL) or removes (fn NULL) the progress hook; as the cancel hook's setter. */
 NEONFLOW_API int neonflow_await_options_set_progress_hook(neonflow_await_options *opts,
                                                           neonflow_await_progress_fn fn, void *payload,
                                                           neonflow_destroy_fn destroy);

@@ -34,6 +34,7 @@
 #include "cancel.h"
 #include "client.h"
 #include "branch.h"
+#include "endpoint.h"
 
 NEONFLOW_BEGIN_DECLS
 
@@ -126,12 +127,58 @@ typedef int (*neonflow_gate_fn)(const neonflow_step *step, void *payload);
 /** Cancel hook: polled during waits; non-zero cancels (NEONFLOW_ECANCELLED). */
 typedef int (*neonflow_run_cancel_fn)(void *payload);
 
+/** Which branch hook is called (append-only; tolerate unknown values). */
+#define NEONFLOW_HOOK_VERIFY       1 /**< the restored preview branch, before it takes over */
+#define NEONFLOW_HOOK_AFTER_SWITCH 2 /**< the new live target, after the switch */
+
 /**
- * Branch hook used by verify (the restored preview branch, before it takes
- * over) and after-switch (the new live target). The branch is borrowed for
- * the call. Return 0 to go on, non-zero to veto.
+ * The static name of a NEONFLOW_HOOK_* value ("verify", "after_switch").
+ * Never NULL: "unknown" for a value this version does not know. Thread-safety:
+ * any thread.
  */
-typedef int (*neonflow_branch_check_fn)(const neonflow_branch *branch, void *payload);
+NEONFLOW_API const char *neonflow_hook_name(int32_t hook);
+
+/**
+ * What a verify or after-switch hook is about, read through the getters
+ * below (more may be added later). The context and everything read from it
+ * are borrowed for the duration of the hook call only.
+ */
+typedef struct neonflow_branch_hook_ctx neonflow_branch_hook_ctx;
+
+/**
+ * Branch hook used by verify (NEONFLOW_HOOK_VERIFY) and after-switch
+ * (NEONFLOW_HOOK_AFTER_SWITCH). Called on the thread running the workflow,
+ * after the run has read the branch and its endpoints. Return 0 to go on,
+ * non-zero to veto. It must not call back into the run's client.
+ */
+typedef int (*neonflow_branch_check_fn)(const neonflow_branch_hook_ctx *ctx, void *payload);
+
+/** NEONFLOW_HOOK_* of this call (0 for a NULL ctx). */
+NEONFLOW_API int32_t neonflow_branch_hook_ctx_hook(const neonflow_branch_hook_ctx *ctx);
+/** NEONFLOW_WORKFLOW_* of the run calling the hook (0 for a NULL ctx). */
+NEONFLOW_API int32_t neonflow_branch_hook_ctx_workflow(const neonflow_branch_hook_ctx *ctx);
+/** The run id (never NULL for a non-NULL ctx). */
+NEONFLOW_API const char *neonflow_branch_hook_ctx_run_id(const neonflow_branch_hook_ctx *ctx);
+/** The project id. */
+NEONFLOW_API const char *neonflow_branch_hook_ctx_project_id(const neonflow_branch_hook_ctx *ctx);
+/** The target's branch name the run works on (e.g. "production"). */
+NEONFLOW_API const char *neonflow_branch_hook_ctx_target(const neonflow_branch_hook_ctx *ctx);
+/** The branch being checked, as read just before the call (borrowed). */
+NEONFLOW_API const neonflow_branch *neonflow_branch_hook_ctx_branch(const neonflow_branch_hook_ctx *ctx);
+/**
+ * The number of endpoints (computes) on that branch, as read just before the
+ * call. The restored preview a verify hook sees has none today (a snapshot
+ * restore creates no compute), so this is 0 there; the new live target of an
+ * after-switch hook has the endpoints moved over from the old target.
+ */
+NEONFLOW_API size_t neonflow_branch_hook_ctx_endpoint_count(const neonflow_branch_hook_ctx *ctx);
+/** Endpoint i (borrowed); NULL when i is out of range. */
+NEONFLOW_API const neonflow_endpoint *neonflow_branch_hook_ctx_endpoint(const neonflow_branch_hook_ctx *ctx, size_t i);
+/**
+ * The host of the branch's read-write endpoint, the one to connect to; NULL
+ * when the branch has none (always so for the verify hook today, see above).
+ */
+NEONFLOW_API const char *neonflow_branch_hook_ctx_host(const neonflow_branch_hook_ctx *ctx);
 
 /* ======================================================================== */
 /* Run options: shared by every workflow                                    */
@@ -160,7 +207,8 @@ NEONFLOW_API int neonflow_run_options_set_cancel(neonflow_run_options *opts, neo
 NEONFLOW_API int neonflow_run_options_set_dry_run(neonflow_run_options *opts, int dry_run);
 /** 1: after a veto or failure, keep what the run created (default 0: remove it). */
 NEONFLOW_API int neonflow_run_options_set_keep_on_veto(neonflow_run_options *opts, int keep);
-/** Sets the event hook (fn NULL removes it); destroy(payload) runs once when it is no longer used. */
+/** Sets the event hook (fn NULL removes it); the payload follows the destroy rule of common.h.
+ * Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. The gate and cancel setters below alike. */
 NEONFLOW_API int neonflow_run_options_set_event_hook(neonflow_run_options *opts, neonflow_event_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** Sets the gate hook called before every mutating step. */
 NEONFLOW_API int neonflow_run_options_set_gate_hook(neonflow_run_options *opts, neonflow_gate_fn fn, void *payload, neonflow_destroy_fn destroy);
@@ -216,11 +264,10 @@ typedef struct neonflow_lock_request neonflow_lock_request;
  *   next change (NEONFLOW_ESTATE). RELEASE's return value only yields a
  *   warning event;
  * - the hook may call the API on the client but not start a workflow on it;
- * - destroy(payload) runs exactly once, when neither the options nor a run
- *   still use the hook.
+ * - the payload follows the destroy rule of common.h.
  */
 typedef int (*neonflow_lock_fn)(neonflow_lock_request *req, void *payload);
-/** Sets the lock hook (fn NULL restores the Neon lease). */
+/** Sets the lock hook (fn NULL restores the Neon lease). Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. */
 NEONFLOW_API int neonflow_run_options_set_lock_hook(neonflow_run_options *opts, neonflow_lock_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** NEONFLOW_LOCK_* */
 NEONFLOW_API int32_t neonflow_lock_request_kind(const neonflow_lock_request *req);
@@ -249,9 +296,13 @@ NEONFLOW_API void neonflow_promote_options_free(neonflow_promote_options *opts);
 NEONFLOW_API int neonflow_promote_options_set_source(neonflow_promote_options *opts, const char *name_or_id);
 /** Target branch, by name or ID (default "production"). */
 NEONFLOW_API int neonflow_promote_options_set_target(neonflow_promote_options *opts, const char *name_or_id);
-/** Verify gate on the restored preview branch before it takes over. */
+/**
+ * Verify gate on the restored preview branch before it takes over (fn NULL
+ * removes it). The payload follows the destroy rule of common.h. Errors:
+ * NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM.
+ */
 NEONFLOW_API int neonflow_promote_options_set_verify_hook(neonflow_promote_options *opts, neonflow_branch_check_fn fn, void *payload, neonflow_destroy_fn destroy);
-/** After-switch gate on the new live target. */
+/** After-switch gate on the new live target; as neonflow_promote_options_set_verify_hook. */
 NEONFLOW_API int neonflow_promote_options_set_after_switch_hook(neonflow_promote_options *opts, neonflow_branch_check_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** 1: when the after-switch gate fails, restore the rollback snapshot at once (default 0). */
 NEONFLOW_API int neonflow_promote_options_set_auto_rollback(neonflow_promote_options *opts, int enable);

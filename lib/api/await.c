@@ -71,23 +71,13 @@ NEONFLOW_API int neonflow_await_options_set_cancel(neonflow_await_options *o, ne
 NEONFLOW_API int neonflow_await_options_set_cancel_hook(neonflow_await_options *o, neonflow_await_cancel_fn fn,
                                                         void *payload, neonflow_destroy_fn destroy)
 {
-    if (!o) {
-        if (fn && destroy)
-            destroy(payload);
-        return NEONFLOW_EINVAL;
-    }
-    return neonflow__hook_set(&o->cancel_hook, (void (*)(void))fn, payload, destroy);
+    return neonflow__hook_set(o ? &o->cancel_hook : NULL, (void (*)(void))fn, payload, destroy);
 }
 
 NEONFLOW_API int neonflow_await_options_set_progress_hook(neonflow_await_options *o, neonflow_await_progress_fn fn,
                                                           void *payload, neonflow_destroy_fn destroy)
 {
-    if (!o) {
-        if (fn && destroy)
-            destroy(payload);
-        return NEONFLOW_EINVAL;
-    }
-    return neonflow__hook_set(&o->progress_hook, (void (*)(void))fn, payload, destroy);
+    return neonflow__hook_set(o ? &o->progress_hook : NULL, (void (*)(void))fn, payload, destroy);
 }
 
 NEONFLOW_API int neonflow_await_options_set_poll_interval(neonflow_await_options *o, int64_t first_ms,
@@ -466,6 +456,7 @@ NEONFLOW_API int neonflow_operations_await(neonflow_await_result **out, neonflow
                                            const neonflow_await_options *opts,
                                            const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
                                    neonflow__operations_await_ctx(out, client, ctx, project_id,
@@ -479,6 +470,7 @@ NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonf
                                               size_t count, const neonflow_await_options *opts,
                                               const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
                                    neonflow__operations_await_ctx(out, client, ctx, project_id,
@@ -492,6 +484,7 @@ NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_
                                           const neonflow_await_options *opts,
                                           const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (out)
         *out = NULL;
     if (!operation_id)

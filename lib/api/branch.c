@@ -325,6 +325,7 @@ NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_cli
                                         const neonflow_branch_list_options *opts,
                                         const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__branches_list_ctx(out, client, ctx, project_id, opts, err), err);
@@ -355,6 +356,7 @@ int neonflow__branch_get_ctx(neonflow_branch **out, neonflow_client *c, neonflow
 NEONFLOW_API int neonflow_branch_get(neonflow_branch **out, neonflow_client *client, const char *project_id,
                                      const char *branch_id, const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__branch_get_ctx(out, client, ctx, project_id, branch_id, err), err);
@@ -413,6 +415,7 @@ NEONFLOW_API int neonflow_branch_find_by_name(neonflow_branch **out, neonflow_cl
                                               const char *project_id, const char *name,
                                               const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__branch_find_by_name_ctx(out, client, ctx, project_id, name, err), err);
@@ -466,6 +469,7 @@ NEONFLOW_API int neonflow_branch_create(neonflow_branch_result **out, neonflow_c
                                         const char *project_id, const neonflow_branch_create_options *opts,
                                         const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__branch_create_ctx(out, client, ctx, project_id, opts, err), err);
@@ -529,6 +533,7 @@ NEONFLOW_API int neonflow_branch_update(neonflow_branch **out, neonflow_operatio
                                         const neonflow_branch_update_options *opts,
                                         const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,
@@ -596,6 +601,7 @@ NEONFLOW_API int neonflow_branch_delete(neonflow_operation_list **ops_out, neonf
                                         const neonflow_branch_delete_options *opts,
                                         const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,
@@ -641,6 +647,7 @@ NEONFLOW_API int neonflow_branch_finalize_restore(neonflow_operation_list **ops_
                                                   const char *old_branch_name,
                                                   const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
                                    neonflow__branch_finalize_restore_ctx(ops_out, client, ctx,

@@ -49,6 +49,7 @@ NEONFLOW_API int neonflow_endpoints_list(neonflow_endpoint_list **out, neonflow_
                                          const char *project_id,
                                          const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__endpoints_list_ctx(out, client, ctx, project_id, NULL, err), err);
@@ -58,6 +59,7 @@ NEONFLOW_API int neonflow_endpoints_list_for_branch(neonflow_endpoint_list **out
                                                     const char *project_id, const char *branch_id,
                                                     const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     if (out)
         *out = NULL;
@@ -98,6 +100,7 @@ int neonflow__endpoint_get_ctx(neonflow_endpoint **out, neonflow_client *c, neon
 NEONFLOW_API int neonflow_endpoint_get(neonflow_endpoint **out, neonflow_client *client, const char *project_id,
                                        const char *endpoint_id, const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__endpoint_get_ctx(out, client, ctx, project_id, endpoint_id, err), err);
@@ -148,6 +151,7 @@ NEONFLOW_API int neonflow_endpoint_create(neonflow_endpoint **out, neonflow_oper
                                           const neonflow_endpoint_create_options *opts,
                                           const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
                                    neonflow__endpoint_create_ctx(out, ops_out, client,

@@ -39,6 +39,7 @@ NEONFLOW_API int neonflow_operation_get(neonflow_operation **out, neonflow_clien
                                         const char *operation_id,
                                         const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__operation_get_ctx(out, client, ctx, project_id, operation_id, err), err);
@@ -79,6 +80,7 @@ NEONFLOW_API int neonflow_operations_list(neonflow_operation_list **out, neonflo
                                           const char *project_id, const char *cursor, int32_t limit,
                                           const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__operations_list_ctx(out, client, ctx, project_id, cursor, limit, err),

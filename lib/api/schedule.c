@@ -50,6 +50,7 @@ NEONFLOW_API int neonflow_branch_backup_schedule_get(neonflow_backup_schedule **
                                                      const char *project_id, const char *branch_id,
                                                      const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__backup_schedule_get_ctx(out, client, ctx, project_id, branch_id, err),
@@ -82,6 +83,7 @@ NEONFLOW_API int neonflow_branch_backup_schedule_set(neonflow_client *client, co
                                                      const char *branch_id, const neonflow_backup_schedule *sched,
                                                      const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__backup_schedule_set_ctx(client, ctx, project_id, branch_id, sched, err),

@@ -211,6 +211,7 @@ NEONFLOW_API int neonflow_snapshot_create(neonflow_snapshot **out, neonflow_oper
                                           const neonflow_snapshot_create_options *opts,
                                           const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,
@@ -241,6 +242,7 @@ NEONFLOW_API int neonflow_snapshots_list(neonflow_snapshot_list **out, neonflow_
                                          const char *project_id,
                                          const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__snapshots_list_ctx(out, client, ctx, project_id, err), err);
@@ -300,6 +302,7 @@ NEONFLOW_API int neonflow_snapshot_find_by_id(neonflow_snapshot **out, neonflow_
                                               const char *project_id, const char *snapshot_id,
                                               const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, snapshot_find(out, client, ctx, project_id, snapshot_id, 0, err), err);
@@ -315,6 +318,7 @@ NEONFLOW_API int neonflow_snapshot_find_by_name(neonflow_snapshot **out, neonflo
                                                 const char *project_id, const char *name,
                                                 const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(client,
                                    snapshot_find(out, client, ctx, project_id, name, 1, err), err);
@@ -362,6 +366,7 @@ NEONFLOW_API int neonflow_snapshot_update(neonflow_snapshot **out, neonflow_clie
                                           const char *snapshot_id, const neonflow_snapshot_update_options *opts,
                                           const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,
@@ -402,6 +407,7 @@ NEONFLOW_API int neonflow_snapshot_delete(neonflow_operation_list **ops_out, neo
                                           const char *project_id, const char *snapshot_id,
                                           const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client, neonflow__snapshot_delete_ctx(ops_out, client, ctx, project_id, snapshot_id, err),
@@ -450,6 +456,7 @@ NEONFLOW_API int neonflow_snapshot_restore(neonflow_branch_result **out, neonflo
                                            const neonflow_snapshot_restore_options *opts,
                                            const neonflow_call_options *call, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     return neonflow__client_errors(
         client,

@@ -64,9 +64,12 @@ struct neonflow_client {
     struct neonflow__transport *transport;
 };
 
-/* Delivers a log line through the client's hook, if any and if level passes. */
-void neonflow__log(const neonflow_client *c, int32_t level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Delivers a log line through the client's hook, if any and if level passes.
+ * about (may be NULL): the request the line is about; its level and message
+ * are ignored. */
+struct neonflow_log_record;
+void neonflow__log(const neonflow_client *c, const struct neonflow_log_record *about, int32_t level,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Client TLS/proxy settings (client-tls.c): copy (NEONFLOW_OK or ENOMEM),
  * clear, and the check at client creation (NEONFLOW_OK or fills err). */

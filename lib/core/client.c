@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "client-private.h"
+#include "records.h"
 #include "error.h"
 #include "http.h"
 #include "scrub.h"
@@ -322,25 +323,22 @@ NEONFLOW_API int neonflow_client_options_set_allow_insecure_http(neonflow_client
     return NEONFLOW_OK;
 }
 
-NEONFLOW_API int neonflow_client_options_set_log_hook(neonflow_client_options *opts, neonflow_log_fn fn, int32_t min_level, void *payload, neonflow_destroy_fn destroy)
+NEONFLOW_API int neonflow_client_options_set_log_hook(neonflow_client_options *opts, neonflow_log_fn fn, void *payload, neonflow_destroy_fn destroy)
 {
-    if (!opts || min_level < NEONFLOW_LOG_ERROR || min_level > NEONFLOW_LOG_DEBUG) {
-        if (destroy)
-            destroy(payload);
+    return neonflow__hook_set(opts ? &opts->cfg.log_hook : NULL, (void (*)(void))fn, payload, destroy);
+}
+
+NEONFLOW_API int neonflow_client_options_set_log_level(neonflow_client_options *opts, int32_t min_level)
+{
+    if (!opts || min_level < NEONFLOW_LOG_ERROR || min_level > NEONFLOW_LOG_DEBUG)
         return NEONFLOW_EINVAL;
-    }
     opts->cfg.log_min_level = min_level;
-    return neonflow__hook_set(&opts->cfg.log_hook, (void (*)(void))fn, payload, destroy);
+    return NEONFLOW_OK;
 }
 
 NEONFLOW_API int neonflow_client_options_set_trace_hook(neonflow_client_options *opts, neonflow_trace_fn fn, void *payload, neonflow_destroy_fn destroy)
 {
-    if (!opts) {
-        if (destroy)
-            destroy(payload);
-        return NEONFLOW_EINVAL;
-    }
-    return neonflow__hook_set(&opts->cfg.trace_hook, (void (*)(void))fn, payload, destroy);
+    return neonflow__hook_set(opts ? &opts->cfg.trace_hook : NULL, (void (*)(void))fn, payload, destroy);
 }
 
 static char *build_user_agent(const char *suffix)
@@ -353,6 +351,7 @@ static char *build_user_agent(const char *suffix)
 
 NEONFLOW_API int neonflow_client_new(neonflow_client **out, const neonflow_client_options *opts, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (!out)
         return neonflow__error_set(err, NEONFLOW_EINVAL, "neonflow_client_new: out must not be NULL");
     *out = NULL;
@@ -483,7 +482,8 @@ NEONFLOW_API const char *neonflow_client_base_url(const neonflow_client *client)
     return client ? client->cfg.base_url : NULL;
 }
 
-void neonflow__log(const neonflow_client *c, int32_t level, const char *fmt, ...)
+void neonflow__log(const neonflow_client *c, const struct neonflow_log_record *about, int32_t level,
+                   const char *fmt, ...)
 {
     if (!c || !c->cfg.log_hook || level > c->cfg.log_min_level)
         return;
@@ -496,7 +496,13 @@ void neonflow__log(const neonflow_client *c, int32_t level, const char *fmt, ...
     /* Scrubbed whole, then escaped to one line and cut. */
     neonflow__scrub(line, c->cfg.api_key);
     line = neonflow__text_clean(line, NEONFLOW__MESSAGE_MAX);
-    if (line)
-        ((neonflow_log_fn)c->cfg.log_hook->fn)(level, line, c->cfg.log_hook->payload);
+    if (line) {
+        struct neonflow_log_record rec = {0};
+        if (about)
+            rec = *about;
+        rec.level = level;
+        rec.message = line;
+        ((neonflow_log_fn)c->cfg.log_hook->fn)(&rec, c->cfg.log_hook->payload);
+    }
     neonflow__free(line);
 }

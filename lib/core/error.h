@@ -18,6 +18,16 @@ struct neonflow_error {
     int64_t retry_after_ms; /* the final answer's Retry-After, -1 when none */
 };
 
+/* The err rule of common.h, the first statement of every public function
+ * that takes `neonflow_error **err`: an error already in *err on entry makes
+ * the call fail with NEONFLOW_EINVAL at once, doing nothing, leaving *err
+ * and the out-parameters untouched. */
+#define NEONFLOW__ERR_ENTRY(err)                                                                      \
+    do {                                                                                              \
+        if ((err) && *(err))                                                                          \
+            return NEONFLOW_EINVAL;                                                                   \
+    } while (0)
+
 /* Fills *err (when err && !*err) with code and a printf-style message; returns code.
  * An error already present in *err is kept (the first failure is the cause). */
 int neonflow__error_set(neonflow_error **err, int code, const char *fmt, ...)

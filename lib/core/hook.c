@@ -35,6 +35,12 @@ int neonflow__hook_set(neonflow__hook **slot, void (*fn)(void), void *payload,
                        neonflow_destroy_fn destroy)
 {
     neonflow__hook *h = NULL;
+    if (!slot) {
+        /* The rule of common.h: a payload handed in is always released. */
+        if (destroy)
+            destroy(payload);
+        return NEONFLOW_EINVAL;
+    }
     if (fn) {
         h = neonflow__hook_new(fn, payload, destroy);
         if (!h) {

@@ -19,8 +19,11 @@ neonflow__hook *neonflow__hook_new(void (*fn)(void), void *payload, neonflow_des
 neonflow__hook *neonflow__hook_ref(neonflow__hook *h);
 void neonflow__hook_unref(neonflow__hook *h);
 
-/* Replaces *slot with a new hook (fn == NULL clears it). On allocation failure
- * the payload is destroyed at once and NEONFLOW_ENOMEM returned. */
+/* The one implementation of every public hook setter (the destroy rule of
+ * common.h): replaces *slot with a new hook (fn == NULL clears it and
+ * destroys the payload at once). slot NULL (the options object was NULL):
+ * destroys the payload, returns NEONFLOW_EINVAL. On allocation failure the
+ * payload is destroyed at once and NEONFLOW_ENOMEM returned. */
 int neonflow__hook_set(neonflow__hook **slot, void (*fn)(void), void *payload,
                        neonflow_destroy_fn destroy);
 

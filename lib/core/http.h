@@ -31,6 +31,7 @@ typedef struct neonflow__call_ctx {
     int64_t retries; /* attempts that were retries */
     int locked_no_retry; /* answer a 423 at once (ELOCKED): the caller reads the state itself */
     const char *request_id; /* caller's X-Request-ID for every attempt; NULL: one generated per attempt */
+    const char *run_id;     /* the workflow run making the call (log and trace records); NULL: none */
 } neonflow__call_ctx;
 
 /* The ctx of a public call made with call options: NULL when call is NULL

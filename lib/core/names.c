@@ -41,6 +41,7 @@ static const char *const log_level_names[] = {"error", "warn", "info", "debug", 
 static const char *const trace_kind_names[] = {"info", "header_out", "data_out", "header_in", "data_in", NULL};
 static const char *const lock_kind_names[] = {"acquire", "renew", "release", NULL};
 static const char *const tls_version_names[] = {"tls1.2", "tls1.3", NULL};
+static const char *const hook_names[] = {"verify", "after_switch", NULL};
 
 /* names[v - first], or "unknown"; `none` names the "field absent" value
  * (-1) of the Neon state families (NULL: no such value). */
@@ -94,6 +95,11 @@ NEONFLOW_API const char *neonflow_log_level_name(int32_t level)
 NEONFLOW_API const char *neonflow_trace_kind_name(int32_t kind)
 {
     return name_of(trace_kind_names, NEONFLOW_TRACE_INFO, kind, NULL);
+}
+
+NEONFLOW_API const char *neonflow_hook_name(int32_t hook)
+{
+    return name_of(hook_names, NEONFLOW_HOOK_VERIFY, hook, NULL);
 }
 
 NEONFLOW_API const char *neonflow_tls_version_name(int32_t version)

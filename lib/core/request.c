@@ -14,6 +14,7 @@
 #include "text.h"
 #include "error.h"
 #include "http.h"
+#include "records.h"
 #include "jsonio.h"
 #include "transfer.h"
 
@@ -32,6 +33,18 @@ typedef struct call {
     int32_t last_status;
     int64_t retry_after_ms; /* Retry-After of the latest answer, -1 when none */
 } call;
+
+/* What a log line is about: this call (and attempt, when rid is set). */
+static struct neonflow_log_record about(const call *k, const char *rid, int32_t status)
+{
+    struct neonflow_log_record r = {0};
+    r.method = k->req->method;
+    r.route = k->req->route;
+    r.run_id = k->ctx ? k->ctx->run_id : NULL;
+    r.request_id = rid;
+    r.http_status = status;
+    return r;
+}
 
 /* ---- errors --------------------------------------------------------------- */
 
@@ -80,7 +93,8 @@ static int fail_with(call *k, neonflow_error **err, int code, int32_t status, in
     neonflow__free(tail);
     neonflow__scrub(msg, key);
     msg = neonflow__text_clean(msg, NEONFLOW__MESSAGE_MAX);
-    neonflow__log(k->c, code == NEONFLOW_EUNCERTAIN ? NEONFLOW_LOG_WARN : NEONFLOW_LOG_DEBUG,
+    struct neonflow_log_record ab = about(k, rid, status);
+    neonflow__log(k->c, &ab, code == NEONFLOW_EUNCERTAIN ? NEONFLOW_LOG_WARN : NEONFLOW_LOG_DEBUG,
                   "%s", msg ? msg : neonflow_strerror(code));
     int had = err && *err;
     neonflow__error_set_http(err, code, status, retryable, k->req->method, k->req->path,
@@ -246,7 +260,8 @@ static int rate_admit(call *k, neonflow__rl_slot *slot, neonflow_error **err)
         if (k->ctx && k->ctx->deadline_ms > 0 && now + wait > k->ctx->deadline_ms)
             return deadline_error(k, err, "for the client-side rate limit");
         notify(k, NEONFLOW__NOTE_RATE_LIMIT_WAIT, 0, wait);
-        neonflow__log(k->c, wait >= 1000 ? NEONFLOW_LOG_INFO : NEONFLOW_LOG_DEBUG,
+        struct neonflow_log_record ab = about(k, NULL, 0);
+        neonflow__log(k->c, &ab, wait >= 1000 ? NEONFLOW_LOG_INFO : NEONFLOW_LOG_DEBUG,
                       "rate limit: holding %s %s for %lld ms (%s)", k->req->method, k->req->path,
                       (long long)wait,
                       which == 1 ? "requests per minute" : "requests per second on this route");
@@ -261,7 +276,8 @@ static int attempt_once(call *k, attempt *a)
 {
     neonflow__transfer x = {k->c, k->req->method, k->url, k->body, k->body_len,
                             k->c->cfg.request_timeout_ms, k->ctx ? k->ctx->cancel : NULL,
-                            k->ctx ? k->ctx->cancel2 : NULL};
+                            k->ctx ? k->ctx->cancel2 : NULL, k->req->route,
+                            k->ctx ? k->ctx->run_id : NULL};
     if (k->ctx && k->ctx->deadline_ms > 0) {
         int64_t left = k->ctx->deadline_ms - k->sys->now_ms(k->sys->ctx);
         if (left < x.timeout_ms) {
@@ -350,7 +366,8 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
                                    : neonflow__retry_decision(k->req->method, a.status, a.cc, a.sent);
         if (decision == NEONFLOW__RD_RETRY && a.status == 423 && k->ctx && k->ctx->locked_no_retry)
             decision = NEONFLOW__RD_FAIL;
-        neonflow__log(k->c, NEONFLOW_LOG_DEBUG, "%s %s -> %s%d in %lld ms (request %s)",
+        struct neonflow_log_record ab = about(k, a.rid, a.cc == CURLE_OK ? a.status : 0);
+        neonflow__log(k->c, &ab, NEONFLOW_LOG_DEBUG, "%s %s -> %s%d in %lld ms (request %s)",
                       k->req->method, k->req->path, a.cc == CURLE_OK ? "HTTP " : "curl error ",
                       a.cc == CURLE_OK ? (int)a.status : (int)a.cc, (long long)(t1 - t0), a.rid);
         if (decision == NEONFLOW__RD_SUCCESS && a.oom && neonflow__method_idempotent(k->req->method)) {
@@ -388,7 +405,7 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
             k->sys->now_ms(k->sys->ctx) + wait >= k->ctx->deadline_ms)
             return deadline_error(k, err, "for another attempt");
         notify(k, NEONFLOW__NOTE_RETRY, a.status, wait);
-        neonflow__log(k->c, NEONFLOW_LOG_INFO, "retrying %s %s in %lld ms (retry %d of %d): %s",
+        neonflow__log(k->c, &ab, NEONFLOW_LOG_INFO, "retrying %s %s in %lld ms (retry %d of %d): %s",
                       k->req->method, k->req->path, (long long)wait, (int)n + 1,
                       (int)k->c->cfg.max_retries, k->last_desc);
         if (k->ctx)

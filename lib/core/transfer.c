@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "cancel-private.h"
+#include "records.h"
 #include "scrub.h"
 #include "text.h"
 #include "transfer.h"
@@ -85,10 +86,16 @@ static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl
     return neonflow_cancel_is_triggered(k->cancel) || neonflow_cancel_is_triggered(k->cancel2) ? 1 : 0;
 }
 
+/* What the trace hook's records of one attempt share. */
+typedef struct trace_ctx {
+    const neonflow__transfer *k;
+    const neonflow__attempt *a;
+} trace_ctx;
+
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userptr)
 {
-    (void)h;
-    const neonflow_client *c = userptr;
+    const trace_ctx *tc = userptr;
+    const neonflow_client *c = tc->k->c;
     int kind = neonflow__trace_kind(type);
     if (kind < 0 || !c->cfg.trace_hook)
         return 0;
@@ -98,8 +105,14 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
     int headers = kind == NEONFLOW_TRACE_HEADER_OUT || kind == NEONFLOW_TRACE_HEADER_IN;
     size_t n = 0;
     char *copy = neonflow__trace_redact(data, size, c->cfg.api_key, headers, &n);
-    if (copy)
-        fn(kind, copy, n, c->cfg.trace_hook->payload);
+    if (copy) {
+        long status = 0;
+        if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+            status = 0;
+        struct neonflow_trace_record rec = {kind, copy, n, tc->a->rid, tc->k->method, tc->k->route,
+                                            tc->k->run_id, (int32_t)status};
+        fn(&rec, c->cfg.trace_hook->payload);
+    }
     neonflow__free(copy);
     return 0;
 }
@@ -244,6 +257,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     if (connect_timeout > timeout)
         connect_timeout = timeout;
 
+    trace_ctx tc = {k, a}; /* lives until the transfer is done */
     char rid_header[96];
     snprintf(rid_header, sizeof(rid_header), "X-Request-ID: %s", a->rid);
     /* Per-attempt nodes in front of the client's shared read-only list. */
@@ -283,7 +297,7 @@ int neonflow__transfer_perform(const neonflow__transfer *k, neonflow__attempt *a
     }
     if (c->cfg.trace_hook) {
         curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
-        curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
+        curl_easy_setopt(h, CURLOPT_DEBUGDATA, &tc);
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
     }
     setup_method(h, k);

@@ -38,6 +38,7 @@ typedef struct neonflow__transfer {
     size_t body_len;
     int64_t timeout_ms; /* whole exchange; the connect timeout never exceeds it */
     neonflow_cancel *cancel, *cancel2; /* either stops the exchange; may be NULL */
+    const char *route, *run_id;        /* for the trace records; may be NULL */
 } neonflow__transfer;
 
 /* Runs the exchange; a->rid and a->body.max must be set. Returns NEONFLOW_OK

@@ -327,6 +327,7 @@ NEONFLOW_API int neonflow_backups_list(neonflow_report **out, neonflow_client *c
                                        const neonflow_run_options *run, const neonflow_backups_list_options *opts,
                                        neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (out)
         *out = NULL;
     neonflow__run r;
@@ -455,6 +456,7 @@ static int step_delete(neonflow__run *r, neonflow_step *st, void *ws)
 NEONFLOW_API int neonflow_prune(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run,
                                 const neonflow_prune_options *opts, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (out)
         *out = NULL;
     neonflow__run r;

@@ -216,6 +216,7 @@ int neonflow__run_begin(neonflow__run *r, neonflow_client *c, const neonflow_run
     r->ctx.deadline_ms = r->deadline_mono;
     r->ctx.notify = http_notify;
     r->ctx.notify_payload = r;
+    r->ctx.run_id = r->rep->run_id;
     r->event_hook = neonflow__hook_ref(ro->event_hook);
     r->gate_hook = neonflow__hook_ref(ro->gate_hook);
     r->cancel_hook = neonflow__hook_ref(ro->cancel_hook);

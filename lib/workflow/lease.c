@@ -76,12 +76,7 @@ NEONFLOW_API int neonflow_run_options_set_lease_wait_ms(neonflow_run_options *o,
 NEONFLOW_API int neonflow_run_options_set_lock_hook(neonflow_run_options *o, neonflow_lock_fn fn, void *payload,
                                                     neonflow_destroy_fn destroy)
 {
-    if (!o) {
-        if (destroy)
-            destroy(payload);
-        return NEONFLOW_EINVAL;
-    }
-    return neonflow__hook_set(&o->lock_hook, (void (*)(void))fn, payload, destroy);
+    return neonflow__hook_set(o ? &o->lock_hook : NULL, (void (*)(void))fn, payload, destroy);
 }
 
 /* ---- helpers ---------------------------------------------------------------------- */

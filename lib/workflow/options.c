@@ -101,12 +101,7 @@ NEONFLOW_API int neonflow_run_options_set_keep_on_veto(neonflow_run_options *o, 
 #define HOOK_SETTER(fname, otype, field, fntype)                                                               \
     NEONFLOW_API int fname(otype *o, fntype fn, void *payload, neonflow_destroy_fn destroy)                    \
     {                                                                                                          \
-        if (!o) {                                                                                              \
-            if (destroy)                                                                                       \
-                destroy(payload);                                                                              \
-            return NEONFLOW_EINVAL;                                                                            \
-        }                                                                                                      \
-        return neonflow__hook_set(&o->field, (void (*)(void))fn, payload, destroy);                            \
+        return neonflow__hook_set(o ? &o->field : NULL, (void (*)(void))fn, payload, destroy);             \
     }
 
 HOOK_SETTER(neonflow_run_options_set_event_hook, neonflow_run_options, event_hook, neonflow_event_fn)

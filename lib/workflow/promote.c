@@ -23,7 +23,8 @@ static int step_after_switch(neonflow__run *r, neonflow_step *st, void *ws)
         return NEONFLOW_OK;
     }
     int vetoed;
-    int rc = neonflow__call_branch_hook(r, ps->sw.after_switch, ps->sw.new_target_id, &vetoed);
+    int rc = neonflow__call_branch_hook(r, NEONFLOW_HOOK_AFTER_SWITCH, ps->sw.after_switch, ps->sw.target_name,
+                                        ps->sw.new_target_id, &vetoed);
     if (rc != NEONFLOW_OK)
         return rc;
     if (vetoed) {
@@ -114,6 +115,7 @@ static int auto_rollback(neonflow__run *r, promote_state *ps, char *note, size_t
 NEONFLOW_API int neonflow_promote(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run,
                                   const neonflow_promote_options *opts, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (out)
         *out = NULL;
     neonflow__run r;

@@ -67,6 +67,7 @@ static int run_swap(neonflow__run *r, neonflow__swap *sw, void *ws)
 NEONFLOW_API int neonflow_refresh(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run,
                                   const neonflow_refresh_options *opts, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (out)
         *out = NULL;
     neonflow__run r;
@@ -108,6 +109,7 @@ NEONFLOW_API int neonflow_refresh(neonflow_report **out, neonflow_client *client
 NEONFLOW_API int neonflow_rollback(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run,
                                    const neonflow_rollback_options *opts, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (out)
         *out = NULL;
     neonflow__run r;

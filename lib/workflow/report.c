@@ -306,6 +306,7 @@ static json_t *step_json(const neonflow_step *s)
 
 NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, uint32_t flags, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (out)
         *out = NULL;
     if (!out || !r)

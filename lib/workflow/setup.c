@@ -163,6 +163,7 @@ static int step_endpoint(neonflow__run *r, neonflow_step *st, void *ws)
 NEONFLOW_API int neonflow_setup(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run,
                                 const neonflow_setup_options *opts, neonflow_error **err)
 {
+    NEONFLOW__ERR_ENTRY(err);
     if (out)
         *out = NULL;
     neonflow__run r;

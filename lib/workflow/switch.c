@@ -329,23 +329,6 @@ int neonflow__swap_restore(neonflow__run *r, neonflow_step *st, void *ws)
     return NEONFLOW_OK;
 }
 
-int neonflow__call_branch_hook(neonflow__run *r, neonflow__hook *h, const char *branch_id, int *vetoed)
-{
-    *vetoed = 0;
-    neonflow_branch *b = NULL;
-    neonflow_error *e = NULL;
-    int rc = neonflow__branch_get_ctx(&b, r->c, &r->ctx, r->project_id, branch_id, &e);
-    if (rc != NEONFLOW_OK)
-        return neonflow__fail_with(r, &e, rc);
-    const neonflow_client *prev = neonflow__hook_enter(r);
-    int v = ((neonflow_branch_check_fn)h->fn)(b, h->payload);
-    neonflow__hook_leave(prev);
-    neonflow_branch_free(b);
-    if (v != 0)
-        *vetoed = 1;
-    return NEONFLOW_OK;
-}
-
 int neonflow__swap_verify(neonflow__run *r, neonflow_step *st, void *ws)
 {
     neonflow__swap *sw = ws;
@@ -356,7 +339,8 @@ int neonflow__swap_verify(neonflow__run *r, neonflow_step *st, void *ws)
         return NEONFLOW_OK;
     }
     int vetoed;
-    int rc = neonflow__call_branch_hook(r, sw->verify, sw->preview_id, &vetoed);
+    int rc = neonflow__call_branch_hook(r, NEONFLOW_HOOK_VERIFY, sw->verify, sw->target_name, sw->preview_id,
+                                        &vetoed);
     if (rc != NEONFLOW_OK)
         return rc;
     if (vetoed) {

@@ -371,7 +371,8 @@ int neonflow__swap_resolve(neonflow__run *r, neonflow_step *st, void *sw);
 void neonflow__swap_cleanup(neonflow__run *r, neonflow__swap *sw, char *note, size_t len);
 void neonflow__swap_free(neonflow__swap *sw);
 /* Calls a branch hook on the current state of branch_id; 0 = go on. */
-int neonflow__call_branch_hook(neonflow__run *r, neonflow__hook *h, const char *branch_id, int *vetoed);
+int neonflow__call_branch_hook(neonflow__run *r, int32_t hook, neonflow__hook *h, const char *target,
+                               const char *branch_id, int *vetoed);
 
 /* When the switch that made new_target_id the target was complete, never
  * early: the finalize's operations (the endpoint ep_id restarting on the new

@@ -45,10 +45,9 @@ static void seen_add(fx *f, const char *s)
     }
 }
 
-static void on_log(int32_t level, const char *msg, void *payload)
+static void on_log(const neonflow_log_record *rec, void *payload)
 {
-    (void)level;
-    seen_add(payload, msg);
+    seen_add(payload, neonflow_log_record_message(rec));
 }
 
 static void on_event(const neonflow_event *ev, void *payload)
@@ -78,7 +77,8 @@ static int setup(void **state)
     assert_int_equal(neonflow_client_options_set_base_url(o, emu_base_url(f->s)), NEONFLOW_OK);
     assert_int_equal(neonflow_client_options_set_api_key(o, KEY), NEONFLOW_OK);
     assert_int_equal(neonflow_client_options_set_retry_backoff(o, 1, 20), NEONFLOW_OK);
-    assert_int_equal(neonflow_client_options_set_log_hook(o, on_log, NEONFLOW_LOG_DEBUG, f, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_level(o, NEONFLOW_LOG_DEBUG), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_hook(o, on_log, f, NULL), NEONFLOW_OK);
     assert_int_equal(neonflow_client_new(&f->c, o, NULL), NEONFLOW_OK);
     neonflow_client_options_free(o);
     *state = f;

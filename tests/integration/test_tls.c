@@ -134,8 +134,11 @@ typedef struct extra {
 
 static int info_has_tls13;
 
-static void trace(int32_t kind, const char *data, size_t len, void *payload)
+static void trace(const neonflow_trace_record *rec, void *payload)
 {
+    int32_t kind = neonflow_trace_record_kind(rec);
+    const char *data = neonflow_trace_record_data(rec);
+    size_t len = neonflow_trace_record_data_len(rec);
     (void)payload;
     if (kind == NEONFLOW_TRACE_INFO && len >= 7 && memmem(data, len, "TLSv1.3", 7))
         info_has_tls13 = 1;

@@ -108,8 +108,9 @@ typedef struct late_write {
     int calls;
 } late_write;
 
-static int verify_writes_to_prod(const neonflow_branch *preview, void *payload)
+static int verify_writes_to_prod(const neonflow_branch_hook_ctx *hctx, void *payload)
 {
+    const neonflow_branch *preview = neonflow_branch_hook_ctx_branch(hctx);
     late_write *lw = payload;
     char content[64];
     lw->calls++;
@@ -145,8 +146,9 @@ static void test_lost_write_window(void **state)
     neonflow_promote_options_free(o);
 }
 
-static int veto_branch(const neonflow_branch *b, void *payload)
+static int veto_branch(const neonflow_branch_hook_ctx *hctx, void *payload)
 {
+    const neonflow_branch *b = neonflow_branch_hook_ctx_branch(hctx);
     (void)b;
     (*(int *)payload)++;
     return 1;
@@ -349,8 +351,9 @@ typedef struct reentry {
     int nested_rc, api_rc;
 } reentry;
 
-static int verify_reenters(const neonflow_branch *b, void *payload)
+static int verify_reenters(const neonflow_branch_hook_ctx *hctx, void *payload)
 {
+    const neonflow_branch *b = neonflow_branch_hook_ctx_branch(hctx);
     reentry *re = payload;
     neonflow_branch *got = NULL;
     re->api_rc = neonflow_branch_get(&got, re->f->c, PROJECT, neonflow_branch_id(b), NULL, NULL);
@@ -458,6 +461,102 @@ static void test_after_switch_veto_no_rollback(void **state)
     assert_string_equal(content, "dev-v1");
     neonflow_report_free(r);
     neonflow_promote_options_free(o);
+}
+
+/* What each branch hook sees (issue 9 item 3): which hook, the run, the
+ * target, the branch, its endpoints and the read-write host to connect to. */
+typedef struct seen_ctx {
+    int calls[3];
+    int32_t workflow[3];
+    char run_id[3][64], target[3][64], branch_id[3][64], host[3][256];
+    size_t endpoints[3];
+} seen_ctx;
+
+static int record_ctx(const neonflow_branch_hook_ctx *x, void *payload)
+{
+    seen_ctx *sc = payload;
+    int32_t h = neonflow_branch_hook_ctx_hook(x);
+    if (h < 1 || h > 2)
+        return 1;
+    sc->calls[h]++;
+    sc->workflow[h] = neonflow_branch_hook_ctx_workflow(x);
+    snprintf(sc->run_id[h], sizeof(sc->run_id[h]), "%s", neonflow_branch_hook_ctx_run_id(x));
+    snprintf(sc->target[h], sizeof(sc->target[h]), "%s", neonflow_branch_hook_ctx_target(x));
+    snprintf(sc->branch_id[h], sizeof(sc->branch_id[h]), "%s",
+             neonflow_branch_id(neonflow_branch_hook_ctx_branch(x)));
+    const char *host = neonflow_branch_hook_ctx_host(x);
+    snprintf(sc->host[h], sizeof(sc->host[h]), "%s", host ? host : "(none)");
+    sc->endpoints[h] = neonflow_branch_hook_ctx_endpoint_count(x);
+    if (sc->endpoints[h] > 0 && !neonflow_branch_hook_ctx_endpoint(x, 0))
+        return 1;
+    if (neonflow_branch_hook_ctx_endpoint(x, sc->endpoints[h]) != NULL)
+        return 1;
+    if (strcmp(neonflow_branch_hook_ctx_project_id(x), PROJECT) != 0)
+        return 1;
+    return 0;
+}
+
+static int run_logs_ok, run_logs_bad;
+static void run_log(const neonflow_log_record *rec, void *payload)
+{
+    const char *want = payload;
+    const char *rid = neonflow_log_record_run_id(rec);
+    if (rid && strcmp(rid, want) == 0 && neonflow_log_record_route(rec) &&
+        neonflow_log_record_route(rec)[0] == '/' && neonflow_log_record_request_id(rec))
+        run_logs_ok++;
+    else
+        run_logs_bad++;
+}
+
+static void test_branch_hook_context(void **state)
+{
+    wf_fixture *f = *state;
+    seen_ctx sc;
+    memset(&sc, 0, sizeof(sc));
+    neonflow_promote_options *o = popts();
+    assert_int_equal(neonflow_promote_options_set_verify_hook(o, record_ctx, &sc, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_promote_options_set_after_switch_hook(o, record_ctx, &sc, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_run_options_set_run_id(f->ro, "run-hookctx-1"), NEONFLOW_OK);
+    /* a client whose log records must all carry the run's id */
+    neonflow_client_options *co = NULL;
+    assert_int_equal(neonflow_client_options_new(&co), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_base_url(co, emu_base_url(f->s)), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_api_key(co, "emulator-key"), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_level(co, NEONFLOW_LOG_DEBUG), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_hook(co, run_log, "run-hookctx-1", NULL), NEONFLOW_OK);
+    neonflow_client *c = NULL;
+    assert_int_equal(neonflow_client_new(&c, co, NULL), NEONFLOW_OK);
+    neonflow_client_options_free(co);
+    run_logs_ok = run_logs_bad = 0;
+
+    neonflow_report *r = NULL;
+    assert_int_equal(neonflow_promote(&r, c, f->ro, o, NULL), NEONFLOW_OK);
+    assert_int_equal(sc.calls[NEONFLOW_HOOK_VERIFY], 1);
+    assert_int_equal(sc.calls[NEONFLOW_HOOK_AFTER_SWITCH], 1);
+    for (int h = 1; h <= 2; h++) {
+        assert_int_equal(sc.workflow[h], NEONFLOW_WORKFLOW_PROMOTE);
+        assert_string_equal(sc.run_id[h], "run-hookctx-1");
+        assert_string_equal(sc.target[h], "production");
+    }
+    /* verify: the restored preview, which has no compute yet */
+    assert_string_equal(sc.branch_id[NEONFLOW_HOOK_VERIFY], neonflow_report_preview_branch_id(r));
+    assert_int_equal(sc.endpoints[NEONFLOW_HOOK_VERIFY], 0);
+    assert_string_equal(sc.host[NEONFLOW_HOOK_VERIFY], "(none)");
+    /* after switch: the new live target, on the endpoint moved over from the old one */
+    assert_string_equal(sc.branch_id[NEONFLOW_HOOK_AFTER_SWITCH], neonflow_report_target_branch_id(r));
+    assert_int_equal(sc.endpoints[NEONFLOW_HOOK_AFTER_SWITCH], 1);
+    assert_string_equal(sc.host[NEONFLOW_HOOK_AFTER_SWITCH], f->prod_host);
+    assert_true(run_logs_ok > 0);
+    assert_int_equal(run_logs_bad, 0);
+    assert_string_equal(neonflow_hook_name(NEONFLOW_HOOK_VERIFY), "verify");
+    assert_string_equal(neonflow_hook_name(NEONFLOW_HOOK_AFTER_SWITCH), "after_switch");
+    assert_string_equal(neonflow_hook_name(0), "unknown");
+    assert_null(neonflow_branch_hook_ctx_branch(NULL));
+    assert_null(neonflow_branch_hook_ctx_host(NULL));
+    assert_int_equal(neonflow_branch_hook_ctx_endpoint_count(NULL), 0);
+    neonflow_report_free(r);
+    neonflow_promote_options_free(o);
+    neonflow_client_free(c);
 }
 
 static void test_limits(void **state)
@@ -586,6 +685,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dry_run, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_after_switch_auto_rollback, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_after_switch_veto_no_rollback, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_branch_hook_context, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_limits, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_cancel_and_timeout, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_with_operation_durations, setup_instant, teardown_fixture),

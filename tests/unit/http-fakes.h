@@ -72,9 +72,10 @@ static inline void on_note(void *payload, int32_t kind, const char *method, cons
 }
 
 static char logbuf[16384];
-static inline void on_log(int32_t level, const char *msg, void *payload)
+static inline void on_log(const neonflow_log_record *rec, void *payload)
 {
-    (void)level, (void)payload;
+    (void)payload;
+    const char *msg = neonflow_log_record_message(rec);
     size_t used = strlen(logbuf);
     if (used + 2 >= sizeof(logbuf))
         return; /* full: keep the start */
@@ -84,8 +85,11 @@ static inline void on_log(int32_t level, const char *msg, void *payload)
 
 static char tracebuf[65536];
 static size_t tracelen;
-static inline void on_trace(int32_t kind, const char *data, size_t len, void *payload)
+static inline void on_trace(const neonflow_trace_record *rec, void *payload)
 {
+    int32_t kind = neonflow_trace_record_kind(rec);
+    const char *data = neonflow_trace_record_data(rec);
+    size_t len = neonflow_trace_record_data_len(rec);
     (void)payload;
     if (kind != NEONFLOW_TRACE_HEADER_OUT && kind != NEONFLOW_TRACE_INFO)
         return;
@@ -230,7 +234,8 @@ static inline neonflow_client *make_client(uint16_t port, fake *f, int32_t retri
     assert_int_equal(neonflow_client_options_set_api_key(o, KEY), NEONFLOW_OK);
     assert_int_equal(neonflow_client_options_set_base_url(o, url), NEONFLOW_OK);
     assert_int_equal(neonflow_client_options_set_max_retries(o, retries), NEONFLOW_OK);
-    assert_int_equal(neonflow_client_options_set_log_hook(o, on_log, NEONFLOW_LOG_DEBUG, NULL, NULL),
+    assert_int_equal(neonflow_client_options_set_log_level(o, NEONFLOW_LOG_DEBUG), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_hook(o, on_log, NULL, NULL),
                      NEONFLOW_OK);
     if (trace)
         assert_int_equal(neonflow_client_options_set_trace_hook(o, on_trace, NULL, NULL), NEONFLOW_OK);

@@ -91,8 +91,11 @@ static void test_enum_lookup(void **state)
 
 /* A client pointing at a closed loopback port, counting attempted requests. */
 static int traces;
-static void on_trace(int32_t kind, const char *data, size_t len, void *payload)
+static void on_trace(const neonflow_trace_record *rec, void *payload)
 {
+    int32_t kind = neonflow_trace_record_kind(rec);
+    const char *data = neonflow_trace_record_data(rec);
+    size_t len = neonflow_trace_record_data_len(rec);
     (void)kind;
     (void)data;
     (void)len;

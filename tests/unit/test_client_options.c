@@ -72,7 +72,8 @@ static void test_setters_reject_null_options(void **state)
     assert_int_equal(neonflow_client_options_set_max_response_bytes(NULL, 4096), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_client_options_set_ca_file(NULL, "/x"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_client_options_set_allow_insecure_http(NULL, 1), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_client_options_set_log_hook(NULL, NULL, 0, NULL, NULL), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_client_options_set_log_hook(NULL, NULL, NULL, NULL), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_client_options_set_log_level(NULL, NEONFLOW_LOG_INFO), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_client_options_set_trace_hook(NULL, NULL, NULL, NULL), NEONFLOW_EINVAL);
 }
 
@@ -104,7 +105,9 @@ static void test_setter_ranges(void **state)
     big[sizeof(big) - 1] = '\0';
     assert_int_equal(neonflow_client_options_set_user_agent_suffix(o, big), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_client_options_set_user_agent_suffix(o, "my-tool/1.2"), NEONFLOW_OK);
-    assert_int_equal(neonflow_client_options_set_log_hook(o, NULL, 9, NULL, NULL), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_client_options_set_log_level(o, 9), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_client_options_set_log_level(o, -1), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_client_options_set_log_level(o, NEONFLOW_LOG_DEBUG), NEONFLOW_OK);
     neonflow_client_options_free(o);
 }
 
@@ -223,10 +226,9 @@ static void count_destroy(void *p)
     (void)p;
     destroyed++;
 }
-static void log_noop(int32_t level, const char *msg, void *payload)
+static void log_noop(const neonflow_log_record *rec, void *payload)
 {
-    (void)level;
-    (void)msg;
+    (void)rec;
     (void)payload;
 }
 
@@ -235,7 +237,7 @@ static void test_hook_destroy_runs_once_after_last_user(void **state)
     (void)state;
     destroyed = 0;
     neonflow_client_options *o = opts_with_key("http://127.0.0.1:1/api/v2");
-    assert_int_equal(neonflow_client_options_set_log_hook(o, log_noop, NEONFLOW_LOG_DEBUG, &destroyed, count_destroy), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_hook(o, log_noop, &destroyed, count_destroy), NEONFLOW_OK);
     neonflow_client *c1 = NULL, *c2 = NULL;
     assert_int_equal(neonflow_client_new(&c1, o, NULL), NEONFLOW_OK);
     assert_int_equal(neonflow_client_new(&c2, o, NULL), NEONFLOW_OK);
@@ -249,15 +251,15 @@ static void test_hook_destroy_runs_once_after_last_user(void **state)
     /* replacing a hook destroys the old payload at once */
     destroyed = 0;
     o = opts_with_key(NULL);
-    assert_int_equal(neonflow_client_options_set_log_hook(o, log_noop, 0, NULL, count_destroy), NEONFLOW_OK);
-    assert_int_equal(neonflow_client_options_set_log_hook(o, log_noop, 0, NULL, count_destroy), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_hook(o, log_noop, NULL, count_destroy), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_hook(o, log_noop, NULL, count_destroy), NEONFLOW_OK);
     assert_int_equal(destroyed, 1);
     assert_int_equal(neonflow_client_options_set_trace_hook(o, NULL, NULL, NULL), NEONFLOW_OK);
     neonflow_client_options_free(o);
     assert_int_equal(destroyed, 2);
     /* a rejected setter still releases the payload it was given */
     destroyed = 0;
-    assert_int_equal(neonflow_client_options_set_log_hook(NULL, log_noop, 0, NULL, count_destroy), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_client_options_set_log_hook(NULL, log_noop, NULL, count_destroy), NEONFLOW_EINVAL);
     assert_int_equal(destroyed, 1);
 }
 

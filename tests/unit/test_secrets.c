@@ -24,8 +24,11 @@
 
 static char alltrace[262144];
 static size_t alltrace_len;
-static void on_any_trace(int32_t kind, const char *data, size_t len, void *payload)
+static void on_any_trace(const neonflow_trace_record *rec, void *payload)
 {
+    int32_t kind = neonflow_trace_record_kind(rec);
+    const char *data = neonflow_trace_record_data(rec);
+    size_t len = neonflow_trace_record_data_len(rec);
     (void)kind, (void)payload;
     if (alltrace_len + len + 1 < sizeof(alltrace)) {
         memcpy(alltrace + alltrace_len, data, len);
@@ -43,7 +46,8 @@ static neonflow_client *client_with_key(uint16_t port, const char *key)
     assert_int_equal(neonflow_client_options_set_api_key(o, key), NEONFLOW_OK);
     assert_int_equal(neonflow_client_options_set_base_url(o, url), NEONFLOW_OK);
     assert_int_equal(neonflow_client_options_set_max_retries(o, 0), NEONFLOW_OK);
-    assert_int_equal(neonflow_client_options_set_log_hook(o, on_log, NEONFLOW_LOG_DEBUG, NULL, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_level(o, NEONFLOW_LOG_DEBUG), NEONFLOW_OK);
+    assert_int_equal(neonflow_client_options_set_log_hook(o, on_log, NULL, NULL), NEONFLOW_OK);
     assert_int_equal(neonflow_client_options_set_trace_hook(o, on_any_trace, NULL, NULL), NEONFLOW_OK);
     neonflow_client *c = NULL;
     assert_int_equal(neonflow_client_new(&c, o, NULL), NEONFLOW_OK);

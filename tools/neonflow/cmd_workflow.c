@@ -14,9 +14,10 @@ struct hook_ctx {
     const char *cmd;
 };
 
-static int branch_hook(const neonflow_branch *b, void *payload)
+static int branch_hook(const neonflow_branch_hook_ctx *x, void *payload)
 {
     struct hook_ctx *h = payload;
+    const neonflow_branch *b = neonflow_branch_hook_ctx_branch(x);
     out_lock();
     out_progress_end();
     fprintf(stderr, "  running %s on %s (%s)\n", h->what, term_esc(neonflow_branch_name(b)),

@@ -435,9 +435,10 @@ static int make_client(cli *c)
     snprintf(ua, sizeof ua, "neonflow-cli/%s", NEONFLOW_VERSION_STRING);
     neonflow_client_options_set_user_agent_suffix(o, ua);
     neonflow_client_options_set_use_environment(o, 1); /* a command line tool: NEON_API_* and proxy variables */
-    if (c->verbose > 0)
-        neonflow_client_options_set_log_hook(o, out_log, c->verbose > 1 ? NEONFLOW_LOG_DEBUG : NEONFLOW_LOG_INFO,
-                                             (void *)c, NULL);
+    if (c->verbose > 0) {
+        neonflow_client_options_set_log_hook(o, out_log, (void *)c, NULL);
+        neonflow_client_options_set_log_level(o, c->verbose > 1 ? NEONFLOW_LOG_DEBUG : NEONFLOW_LOG_INFO);
+    }
     if (c->verbose > 2)
         neonflow_client_options_set_trace_hook(o, out_trace, (void *)c, NULL);
     rc = neonflow_client_new(&c->client, o, &err);

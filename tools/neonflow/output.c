@@ -193,10 +193,11 @@ done:
 }
 
 /* ---- library log and trace hooks ------------------------------------------ */
-void out_log(int32_t level, const char *message, void *payload)
+void out_log(const neonflow_log_record *rec, void *payload)
 {
     (void)payload;
-    char *line = term_clean(message);
+    int32_t level = neonflow_log_record_level(rec);
+    char *line = term_clean(neonflow_log_record_message(rec));
     out_lock();
     out_progress_end();
     fprintf(stderr, "  [%s] %s\n", neonflow_log_level_name(level), line ? line : "");
@@ -204,8 +205,11 @@ void out_log(int32_t level, const char *message, void *payload)
     free(line);
 }
 
-void out_trace(int32_t kind, const char *data, size_t len, void *payload)
+void out_trace(const neonflow_trace_record *rec, void *payload)
 {
+    int32_t kind = neonflow_trace_record_kind(rec);
+    const char *data = neonflow_trace_record_data(rec);
+    size_t len = neonflow_trace_record_data_len(rec);
     if (kind != NEONFLOW_TRACE_HEADER_OUT && kind != NEONFLOW_TRACE_HEADER_IN && kind != NEONFLOW_TRACE_INFO)
         return;
     /* whole: redacted before anything is cut (a NUL in the data ends it) */

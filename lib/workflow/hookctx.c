@@ -1,0 +1,92 @@
+/* The verify and after-switch hooks: the run reads the branch and its
+ * endpoints, then hands the hook one context (workflow.h). */
+#include <stddef.h>
+
+#include "workflow-private.h"
+
+struct neonflow_branch_hook_ctx {
+    int32_t hook, workflow;
+    const char *run_id, *project_id, *target;
+    const neonflow_branch *branch;
+    const neonflow_endpoint_list *endpoints;
+};
+
+NEONFLOW_API int32_t neonflow_branch_hook_ctx_hook(const neonflow_branch_hook_ctx *x)
+{
+    return x ? x->hook : 0;
+}
+
+NEONFLOW_API int32_t neonflow_branch_hook_ctx_workflow(const neonflow_branch_hook_ctx *x)
+{
+    return x ? x->workflow : 0;
+}
+
+NEONFLOW_API const char *neonflow_branch_hook_ctx_run_id(const neonflow_branch_hook_ctx *x)
+{
+    return x ? x->run_id : NULL;
+}
+
+NEONFLOW_API const char *neonflow_branch_hook_ctx_project_id(const neonflow_branch_hook_ctx *x)
+{
+    return x ? x->project_id : NULL;
+}
+
+NEONFLOW_API const char *neonflow_branch_hook_ctx_target(const neonflow_branch_hook_ctx *x)
+{
+    return x ? x->target : NULL;
+}
+
+NEONFLOW_API const neonflow_branch *
+neonflow_branch_hook_ctx_branch(const neonflow_branch_hook_ctx *x)
+{
+    return x ? x->branch : NULL;
+}
+
+NEONFLOW_API size_t neonflow_branch_hook_ctx_endpoint_count(const neonflow_branch_hook_ctx *x)
+{
+    return x ? neonflow_endpoint_list_count(x->endpoints) : 0;
+}
+
+NEONFLOW_API const neonflow_endpoint *
+neonflow_branch_hook_ctx_endpoint(const neonflow_branch_hook_ctx *x, size_t i)
+{
+    return x ? neonflow_endpoint_list_get(x->endpoints, i) : NULL;
+}
+
+NEONFLOW_API const char *neonflow_branch_hook_ctx_host(const neonflow_branch_hook_ctx *x)
+{
+    size_t n = neonflow_branch_hook_ctx_endpoint_count(x);
+    for (size_t i = 0; i < n; i++) {
+        const neonflow_endpoint *e = neonflow_endpoint_list_get(x->endpoints, i);
+        const char *host = neonflow_endpoint_host(e);
+        if (neonflow_endpoint_type(e) == NEONFLOW_ENDPOINT_TYPE_READ_WRITE && host && *host)
+            return host;
+    }
+    return NULL;
+}
+
+int neonflow__call_branch_hook(neonflow__run *r, int32_t hook, neonflow__hook *h,
+                               const char *target, const char *branch_id, int *vetoed)
+{
+    *vetoed = 0;
+    neonflow_branch *b = NULL;
+    neonflow_endpoint_list *eps = NULL;
+    neonflow_error *e = NULL;
+    int rc = neonflow__branch_get_ctx(&b, r->c, &r->ctx, r->project_id, branch_id, &e);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__endpoints_list_ctx(&eps, r->c, &r->ctx, r->project_id, branch_id, &e);
+    if (rc != NEONFLOW_OK) {
+        neonflow_branch_free(b);
+        return neonflow__fail_with(r, &e, rc);
+    }
+    neonflow_branch_hook_ctx x = {hook, r->rep->workflow, r->rep->run_id, r->project_id, target, b,
+                                  eps};
+    const neonflow_client *prev = neonflow__hook_enter(r);
+    int v = ((neonflow_branch_check_fn)h->fn)(&x, h->payload);
+    neonflow__hook_leave(prev);
+    neonflow_endpoint_list_free(eps);
+    neonflow_branch_free(b);
+    if (v != 0)
+        *vetoed = 1;
+    return NEONFLOW_OK;
+}
