@@ -256,7 +256,9 @@ static int lease_create(neonflow__run *r, neonflow__call_ctx *ctx, neonflow_oper
     return NEONFLOW_OK;
 }
 
-/* PATCH expires_at; ENOTFOUND when the lease branch is gone. */
+/* PATCH expires_at; ENOTFOUND when the lease branch is gone. Setting the
+ * same expiry again is harmless, so a lost answer, a server error or a
+ * moment without memory is resolved by asking again. */
 static int lease_extend(neonflow__run *r, neonflow__call_ctx *ctx, neonflow_error **e)
 {
     char exp[40];
@@ -267,7 +269,12 @@ static int lease_extend(neonflow__run *r, neonflow__call_ctx *ctx, neonflow_erro
     uo.expires_at = exp;
     uo.expires_set = 1;
     uo.is_protected = -1;
-    int rc = neonflow__branch_update_ctx(NULL, NULL, r->c, ctx, r->project_id, r->lease.id, &uo, e);
+    int rc = NEONFLOW_EUNCERTAIN;
+    for (int i = 0; i < 3 && (rc == NEONFLOW_EUNCERTAIN || rc == NEONFLOW_ESERVER || rc == NEONFLOW_ENOMEM); i++) {
+        neonflow_error_free(*e);
+        *e = NULL;
+        rc = neonflow__branch_update_ctx(NULL, NULL, r->c, ctx, r->project_id, r->lease.id, &uo, e);
+    }
     if (rc == NEONFLOW_OK)
         r->lease.expires_wall = wall + ttl_of(r);
     return rc;

@@ -166,7 +166,14 @@ static void test_crashed_run_resumes_its_lease(void **state)
     neonflow_report_free(r);
     neonflow_refresh_options_free(rfo);
 
-    /* the same run id re-enters its own lease and finishes */
+    /* the same run id re-enters its own lease and finishes, also when the
+     * answer to the lease's renewal is lost once (the soak saw EUNCERTAIN) */
+    emu_fault lost;
+    emu_fault_init(&lost);
+    lost.method = "PATCH";
+    lost.path = "/projects/" PROJECT "/branches/*";
+    lost.kind = EMU_FAULT_DROP_AFTER;
+    assert_int_equal(emu_fault_add(f->s, &lost), 0);
     RUN_OK(neonflow_promote(&r, f->c, ro, NULL, &err_));
     assert_int_equal(log.reentered, 1);
     assert_int_equal(log.released, 1);
