@@ -123,7 +123,7 @@ NEONFLOW_API const char *neonflow_error_path(const neonflow_error *e);
  * 1 when the same call may succeed if tried again later (e.g. 423, 429, 503,
  * timeouts of idempotent calls), 0 otherwise.
  */
-NEONFLOW_API int neonflow_error_retryable(const neonflow_error *e);
+NEONFLOW_API int neonflow_error_is_retryable(const neonflow_error *e);
 
 /**
  * How long the server asked to wait before trying again, in milliseconds:

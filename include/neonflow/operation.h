@@ -165,7 +165,7 @@ NEONFLOW_API int neonflow_operation_dup(neonflow_operation **out, const neonflow
 /** Number of operations; 0 for NULL. */
 NEONFLOW_API size_t neonflow_operation_list_count(const neonflow_operation_list *list);
 /** The i-th operation (borrowed from the list), or NULL when i is out of range. */
-NEONFLOW_API const neonflow_operation *neonflow_operation_list_get(const neonflow_operation_list *list, size_t i);
+NEONFLOW_API const neonflow_operation *neonflow_operation_list_at(const neonflow_operation_list *list, size_t i);
 /**
  * For a page returned by neonflow_operations_list(): the cursor to pass to get
  * the next page, or NULL when Neon sent none. NULL for other lists.
@@ -255,7 +255,7 @@ NEONFLOW_API int neonflow_await_options_set_progress_hook(neonflow_await_options
  * noticed less than a second late while short operations are noticed within
  * a fraction of their duration. Requires 0 < first_ms <= max_ms.
  */
-NEONFLOW_API int neonflow_await_options_set_poll_interval(neonflow_await_options *opts, int64_t first_ms,
+NEONFLOW_API int neonflow_await_options_set_poll_interval_ms(neonflow_await_options *opts, int64_t first_ms,
                                                           int64_t max_ms);
 
 /** Number of GET requests (polls) the wait issued, counting retries of the HTTP layer once. */
@@ -282,7 +282,7 @@ NEONFLOW_API void neonflow_await_result_free(neonflow_await_result *r);
  * still pending. Operations already done in `ops` are not polled again.
  *
  * Polling is adaptive: quick at first, then slower (see
- * neonflow_await_options_set_poll_interval()), one GET per still-pending
+ * neonflow_await_options_set_poll_interval_ms()), one GET per still-pending
  * operation per round, paced by the client's rate limiter. A poll that fails
  * with a retryable error (423, 429, 5xx, network) does not end the wait.
  * Other errors (e.g. NEONFLOW_ENOTFOUND, NEONFLOW_EAUTH) do.

@@ -173,7 +173,7 @@ NEONFLOW_API const neonflow_branch *neonflow_branch_hook_ctx_branch(const neonfl
  */
 NEONFLOW_API size_t neonflow_branch_hook_ctx_endpoint_count(const neonflow_branch_hook_ctx *ctx);
 /** Endpoint i (borrowed); NULL when i is out of range. */
-NEONFLOW_API const neonflow_endpoint *neonflow_branch_hook_ctx_endpoint(const neonflow_branch_hook_ctx *ctx, size_t i);
+NEONFLOW_API const neonflow_endpoint *neonflow_branch_hook_ctx_endpoint_at(const neonflow_branch_hook_ctx *ctx, size_t i);
 /**
  * The host of the branch's read-write endpoint, the one to connect to; NULL
  * when the branch has none (always so for the verify hook today, see above).
@@ -445,15 +445,15 @@ NEONFLOW_API int32_t neonflow_report_workflow(const neonflow_report *r);
 /** The run id (given or generated). Borrowed. */
 NEONFLOW_API const char *neonflow_report_run_id(const neonflow_report *r);
 /** 1 when this was a dry run. */
-NEONFLOW_API int neonflow_report_dry_run(const neonflow_report *r);
+NEONFLOW_API int neonflow_report_is_dry_run(const neonflow_report *r);
 /** The result code of the run (NEONFLOW_OK or the code the call returned). */
 NEONFLOW_API int neonflow_report_result(const neonflow_report *r);
 /** A one-paragraph summary: what happened and, after a failure, how to continue. Never NULL. */
 NEONFLOW_API const char *neonflow_report_message(const neonflow_report *r);
-/** Number of steps (in order: index them with neonflow_report_step()). */
+/** Number of steps (in order: index them with neonflow_report_step_at()). */
 NEONFLOW_API size_t neonflow_report_step_count(const neonflow_report *r);
 /** The i-th step (borrowed until the report is freed), or NULL when out of range. */
-NEONFLOW_API const neonflow_step *neonflow_report_step(const neonflow_report *r, size_t i);
+NEONFLOW_API const neonflow_step *neonflow_report_step_at(const neonflow_report *r, size_t i);
 /** HTTP attempts made over the whole run (retries included). */
 NEONFLOW_API int64_t neonflow_report_api_calls(const neonflow_report *r);
 /** How many of neonflow_report_api_calls() were retries; 0 for NULL. */
@@ -503,12 +503,6 @@ NEONFLOW_API int64_t neonflow_report_lost_writes_start_ms(const neonflow_report 
 NEONFLOW_API const char *neonflow_report_lost_writes_end(const neonflow_report *r);
 /** lost_writes_end in Unix epoch ms; 0 when there is no window. */
 NEONFLOW_API int64_t neonflow_report_lost_writes_end_ms(const neonflow_report *r);
-/**
- * Always "" in this version: the target's LSN at `start` is not known (the
- * candidate snapshot's LSN is on the source's timeline). Kept for the report's
- * lost_writes.start_lsn.
- */
-NEONFLOW_API const char *neonflow_report_lost_writes_start_lsn(const neonflow_report *r);
 /** The target's LSN at the switch (from the rollback snapshot); "" when unknown. */
 NEONFLOW_API const char *neonflow_report_lost_writes_end_lsn(const neonflow_report *r);
 /** When the source was last copied from the target (RFC 3339); "" when unknown. */
@@ -555,7 +549,7 @@ NEONFLOW_API const char *neonflow_step_description(const neonflow_step *s);
 /** NEONFLOW_STEP_* */
 NEONFLOW_API int32_t neonflow_step_status(const neonflow_step *s);
 /** 1 when the step changes Neon state (gates run before these). */
-NEONFLOW_API int neonflow_step_mutating(const neonflow_step *s);
+NEONFLOW_API int neonflow_step_is_mutating(const neonflow_step *s);
 /** Wall time the step took, in ms. */
 NEONFLOW_API int64_t neonflow_step_duration_ms(const neonflow_step *s);
 /** HTTP attempts the step made (retries included). */
@@ -565,7 +559,7 @@ NEONFLOW_API int64_t neonflow_step_retries(const neonflow_step *s);
 /** Number of resources the step planned, created, replaced, deleted or kept. */
 NEONFLOW_API size_t neonflow_step_resource_count(const neonflow_step *s);
 /** The i-th resource (borrowed until the report is freed), or NULL when out of range. */
-NEONFLOW_API const neonflow_resource *neonflow_step_resource(const neonflow_step *s, size_t i);
+NEONFLOW_API const neonflow_resource *neonflow_step_resource_at(const neonflow_step *s, size_t i);
 
 /* ---- resources ---------------------------------------------------------- */
 /** NEONFLOW_RESOURCE_* */

@@ -80,7 +80,7 @@ NEONFLOW_API int neonflow_await_options_set_progress_hook(neonflow_await_options
     return neonflow__hook_set(o ? &o->progress_hook : NULL, (void (*)(void))fn, payload, destroy);
 }
 
-NEONFLOW_API int neonflow_await_options_set_poll_interval(neonflow_await_options *o, int64_t first_ms,
+NEONFLOW_API int neonflow_await_options_set_poll_interval_ms(neonflow_await_options *o, int64_t first_ms,
                                                           int64_t max_ms)
 {
     if (!o || first_ms <= 0 || max_ms < first_ms)
@@ -196,7 +196,7 @@ static int transient(int rc, const neonflow_error *e)
     case NEONFLOW_EUNCERTAIN:
         return 1;
     default:
-        return e && neonflow_error_retryable(e);
+        return e && neonflow_error_is_retryable(e);
     }
 }
 

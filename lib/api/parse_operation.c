@@ -188,7 +188,7 @@ NEONFLOW_API size_t neonflow_operation_list_count(const neonflow_operation_list 
     return list ? list->v.n : 0;
 }
 
-NEONFLOW_API const neonflow_operation *neonflow_operation_list_get(const neonflow_operation_list *list, size_t i)
+NEONFLOW_API const neonflow_operation *neonflow_operation_list_at(const neonflow_operation_list *list, size_t i)
 {
     return list ? neonflow__vec_at(&list->v, i) : NULL;
 }

@@ -118,7 +118,7 @@ int neonflow__wait_ops_done_at(neonflow__run *r, const neonflow_operation_list *
         *done_ms = 0;
     size_t n = neonflow_operation_list_count(ops), running = 0;
     for (size_t i = 0; i < n; i++) {
-        const neonflow_operation *op = neonflow_operation_list_get(ops, i);
+        const neonflow_operation *op = neonflow_operation_list_at(ops, i);
         if (!terminal(neonflow_operation_status(op))) {
             op_event(r, op);
             running++;
@@ -146,7 +146,7 @@ int neonflow__wait_ops_done_at(neonflow__run *r, const neonflow_operation_list *
     if (rc == NEONFLOW_OK && done_ms) { /* the final states the wait read */
         const neonflow_operation_list *fin = neonflow_await_result_operations(res);
         for (size_t i = 0; i < neonflow_operation_list_count(fin); i++) {
-            int64_t t = neonflow__op_done_upper_ms(neonflow_operation_list_get(fin, i));
+            int64_t t = neonflow__op_done_upper_ms(neonflow_operation_list_at(fin, i));
             if (t > *done_ms)
                 *done_ms = t;
         }
@@ -182,7 +182,7 @@ int neonflow__wait_quiet(neonflow__run *r, int64_t max_ms, int busy_code)
     }
     char first[200] = "";
     for (size_t i = 0; i < n; i++) {
-        const neonflow_operation *op = neonflow_operation_list_get(ops, i);
+        const neonflow_operation *op = neonflow_operation_list_at(ops, i);
         if (terminal(neonflow_operation_status(op)))
             continue;
         if (!first[0]) {

@@ -83,7 +83,7 @@ static void test_create_list_find(void **state)
     assert_int_equal(neonflow_snapshot_list_count(l), 3);
     int seen = 0;
     for (size_t i = 0; i < neonflow_snapshot_list_count(l); i++)
-        seen += strcmp(neonflow_snapshot_id(neonflow_snapshot_list_get(l, i)), neonflow_snapshot_id(s2)) == 0;
+        seen += strcmp(neonflow_snapshot_id(neonflow_snapshot_list_at(l, i)), neonflow_snapshot_id(s2)) == 0;
     assert_int_equal(seen, 1);
     neonflow_snapshot_list_free(l);
 

@@ -79,7 +79,7 @@ static void test_promote_basic(void **state)
     assert_int_equal(neonflow_report_step_count(r), 8);
     int64_t calls = 0;
     for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
-        const neonflow_step *s = neonflow_report_step(r, i);
+        const neonflow_step *s = neonflow_report_step_at(r, i);
         int32_t st = neonflow_step_status(s);
         assert_true(st == NEONFLOW_STEP_DONE || st == NEONFLOW_STEP_SKIPPED);
         calls += neonflow_step_api_calls(s);
@@ -208,7 +208,7 @@ static int gate(const neonflow_step *st, void *payload)
     if (g->calls < 16)
         snprintf(g->seen[g->calls], sizeof(g->seen[0]), "%s", neonflow_step_name(st));
     g->calls++;
-    assert_true(neonflow_step_mutating(st));
+    assert_true(neonflow_step_is_mutating(st));
     assert_true(neonflow_step_resource_count(st) >= 1);
     return g->veto_step && strcmp(neonflow_step_name(st), g->veto_step) == 0;
 }
@@ -408,17 +408,17 @@ static void test_dry_run(void **state)
     neonflow_report *r = NULL;
     RUN_OK(neonflow_promote(&r, f->c, f->ro, NULL, &err_));
     assert_int_equal(mutating_requests(f->s), 0);
-    assert_true(neonflow_report_dry_run(r));
+    assert_true(neonflow_report_is_dry_run(r));
     assert_string_equal(neonflow_report_run_id(r), "plan-1");
     const neonflow_step *cand = step_named(r, "snapshot-candidate");
     assert_int_equal(neonflow_step_status(cand), NEONFLOW_STEP_PLANNED);
     assert_int_equal(neonflow_step_resource_count(cand), 1);
-    const neonflow_resource *x = neonflow_step_resource(cand, 0);
+    const neonflow_resource *x = neonflow_step_resource_at(cand, 0);
     assert_int_equal(neonflow_resource_action(x), NEONFLOW_ACTION_CREATE);
     assert_true(neonflow__name_matches(neonflow_resource_name(x), "production", "candidate", "plan-1"));
     const neonflow_step *fin = step_named(r, "finalize");
-    assert_int_equal(neonflow_resource_action(neonflow_step_resource(fin, 0)), NEONFLOW_ACTION_REPLACE);
-    assert_string_equal(neonflow_resource_id(neonflow_step_resource(fin, 0)), f->prod_id);
+    assert_int_equal(neonflow_resource_action(neonflow_step_resource_at(fin, 0)), NEONFLOW_ACTION_REPLACE);
+    assert_string_equal(neonflow_resource_id(neonflow_step_resource_at(fin, 0)), f->prod_id);
     assert_prod_untouched(f);
     assert_int_equal(emu_count_snapshots(f->s, PROJECT), 0);
     neonflow_report_free(r);
@@ -487,9 +487,9 @@ static int record_ctx(const neonflow_branch_hook_ctx *x, void *payload)
     const char *host = neonflow_branch_hook_ctx_host(x);
     snprintf(sc->host[h], sizeof(sc->host[h]), "%s", host ? host : "(none)");
     sc->endpoints[h] = neonflow_branch_hook_ctx_endpoint_count(x);
-    if (sc->endpoints[h] > 0 && !neonflow_branch_hook_ctx_endpoint(x, 0))
+    if (sc->endpoints[h] > 0 && !neonflow_branch_hook_ctx_endpoint_at(x, 0))
         return 1;
-    if (neonflow_branch_hook_ctx_endpoint(x, sc->endpoints[h]) != NULL)
+    if (neonflow_branch_hook_ctx_endpoint_at(x, sc->endpoints[h]) != NULL)
         return 1;
     if (strcmp(neonflow_branch_hook_ctx_project_id(x), PROJECT) != 0)
         return 1;

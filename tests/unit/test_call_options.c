@@ -278,7 +278,7 @@ static void test_await_stopped_by_call_cancel(void **state)
     assert_int_equal(neonflow_cancel_new(&tok), NEONFLOW_OK);
     assert_int_equal(neonflow_await_options_new(&ao), NEONFLOW_OK);
     assert_int_equal(neonflow_await_options_set_cancel(ao, own), NEONFLOW_OK);
-    assert_int_equal(neonflow_await_options_set_poll_interval(ao, 5000, 5000), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_poll_interval_ms(ao, 5000, 5000), NEONFLOW_OK);
     assert_int_equal(neonflow_call_options_new(&call), NEONFLOW_OK);
     assert_int_equal(neonflow_call_options_set_cancel(call, tok), NEONFLOW_OK);
     trigger t = {tok, 200, 0, NULL, 0};
@@ -297,7 +297,7 @@ static void test_await_stopped_by_call_cancel(void **state)
     neonflow_cancel *tok2 = NULL;
     assert_int_equal(neonflow_cancel_new(&tok2), NEONFLOW_OK);
     assert_int_equal(neonflow_call_options_set_cancel(call, tok2), NEONFLOW_OK);
-    assert_int_equal(neonflow_await_options_set_poll_interval(ao, 10, 5000), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_poll_interval_ms(ao, 10, 5000), NEONFLOW_OK);
     trigger t2 = {tok2, 100, 0, &s, 1};
     assert_int_equal(pthread_create(&th, NULL, fire, &t2), 0);
     rc = neonflow_operation_await(NULL, c, PROJECT, "0b5c2a4e-1111-2222-3333-444455556666", ao, call, NULL);
