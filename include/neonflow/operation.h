@@ -215,12 +215,6 @@ typedef struct neonflow_await_result neonflow_await_result;
  */
 typedef int (*neonflow_await_progress_fn)(const neonflow_operation *op, void *payload);
 
-/**
- * Cancel hook: polled before every polling round. Return 0 to go on; a
- * non-zero value stops the wait with NEONFLOW_ECANCELLED.
- */
-typedef int (*neonflow_await_cancel_fn)(void *payload);
-
 /** Default deadline of a wait: 10 minutes. */
 #define NEONFLOW_AWAIT_DEFAULT_TIMEOUT_MS 600000
 
@@ -239,11 +233,8 @@ NEONFLOW_API int neonflow_await_options_set_timeout_ms(neonflow_await_options *o
  * once; the wait returns NEONFLOW_ECANCELLED.
  */
 NEONFLOW_API int neonflow_await_options_set_cancel(neonflow_await_options *opts, neonflow_cancel *token);
-/** Sets (fn non-NULL) or removes (fn NULL) the cancel hook; the payload follows the destroy
+/** Sets (fn non-NULL) or removes (fn NULL) the progress hook; the payload follows the destroy
  * rule of common.h. Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. */
-NEONFLOW_API int neonflow_await_options_set_cancel_hook(neonflow_await_options *opts, neonflow_await_cancel_fn fn,
-                                                        void *payload, neonflow_destroy_fn destroy);
-/** Sets (fn non-NULL) or removes (fn NULL) the progress hook; as the cancel hook's setter. */
 NEONFLOW_API int neonflow_await_options_set_progress_hook(neonflow_await_options *opts,
                                                           neonflow_await_progress_fn fn, void *payload,
                                                           neonflow_destroy_fn destroy);
@@ -286,8 +277,8 @@ NEONFLOW_API void neonflow_await_result_free(neonflow_await_result *r);
  * operation per round, paced by the client's rate limiter. A poll that fails
  * with a retryable error (423, 429, 5xx, network) does not end the wait.
  * Other errors (e.g. NEONFLOW_ENOTFOUND, NEONFLOW_EAUTH) do.
- * NEONFLOW_ECANCELLED: the cancel token fired or the cancel hook returned
- * non-zero; NEONFLOW_ECALLBACK: the progress hook returned non-zero.
+ * NEONFLOW_ECANCELLED: a cancel token (of `opts` or of `call`) fired;
+ * NEONFLOW_ECALLBACK: the progress hook returned non-zero.
  *
  * `out` may be NULL. When it is not, *out receives a result (polls, elapsed
  * time, last known states) whenever the wait ran, successfully OR NOT; it is
@@ -316,11 +307,6 @@ NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonf
                                               size_t count, const neonflow_await_options *opts,
                                               const neonflow_call_options *call, neonflow_error **err);
 
-/** Like neonflow_operation_ids_await() for one operation ID. */
-NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_client *client,
-                                          const char *project_id, const char *operation_id,
-                                          const neonflow_await_options *opts,
-                                          const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

@@ -124,9 +124,6 @@ typedef void (*neonflow_event_fn)(const neonflow_event *ev, void *payload);
  */
 typedef int (*neonflow_gate_fn)(const neonflow_step *step, void *payload);
 
-/** Cancel hook: polled during waits; non-zero cancels (NEONFLOW_ECANCELLED). */
-typedef int (*neonflow_run_cancel_fn)(void *payload);
-
 /** Which branch hook is called (append-only; tolerate unknown values). */
 #define NEONFLOW_HOOK_VERIFY       1 /**< the restored preview branch, before it takes over */
 #define NEONFLOW_HOOK_AFTER_SWITCH 2 /**< the new live target, after the switch */
@@ -208,12 +205,10 @@ NEONFLOW_API int neonflow_run_options_set_dry_run(neonflow_run_options *opts, in
 /** 1: after a veto or failure, keep what the run created (default 0: remove it). */
 NEONFLOW_API int neonflow_run_options_set_keep_on_veto(neonflow_run_options *opts, int keep);
 /** Sets the event hook (fn NULL removes it); the payload follows the destroy rule of common.h.
- * Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. The gate and cancel setters below alike. */
+ * Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. The gate setter below alike. */
 NEONFLOW_API int neonflow_run_options_set_event_hook(neonflow_run_options *opts, neonflow_event_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** Sets the gate hook called before every mutating step. */
 NEONFLOW_API int neonflow_run_options_set_gate_hook(neonflow_run_options *opts, neonflow_gate_fn fn, void *payload, neonflow_destroy_fn destroy);
-/** Sets the cancel hook polled during waits. */
-NEONFLOW_API int neonflow_run_options_set_cancel_hook(neonflow_run_options *opts, neonflow_run_cancel_fn fn, void *payload, neonflow_destroy_fn destroy);
 /**
  * How long the preflight waits for operations already running on the project
  * (started by someone else) before giving up with NEONFLOW_EBUSY, in

@@ -224,7 +224,6 @@ struct neonflow_await_options {
     int64_t timeout_ms;
     int64_t first_ms, max_ms;
     neonflow_cancel *cancel;
-    neonflow__hook *cancel_hook;   /* neonflow_await_cancel_fn */
     neonflow__hook *progress_hook; /* neonflow_await_progress_fn */
 };
 

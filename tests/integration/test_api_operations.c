@@ -177,9 +177,8 @@ static void test_await_with_durations(void **state)
         assert_int_equal(neonflow_operation_status(neonflow_operation_list_at(fin, i)), NEONFLOW_OP_STATUS_FINISHED);
     /* single id */
     neonflow_await_result_free(ar);
-    CHECK_OK(neonflow_operation_await(&ar, f->c, PROJECT,
-                                      neonflow_operation_id(neonflow_operation_list_at(neonflow_branch_result_operations(r), 0)),
-                                      NULL, NULL, err));
+    const char *one_id = neonflow_operation_id(neonflow_operation_list_at(neonflow_branch_result_operations(r), 0));
+    CHECK_OK(neonflow_operation_ids_await(&ar, f->c, PROJECT, &one_id, 1, NULL, NULL, err));
     assert_int_equal(neonflow_await_result_polls(ar), 1);
     neonflow_await_result_free(ar);
     neonflow_branch_result_free(r);

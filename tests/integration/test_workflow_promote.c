@@ -590,31 +590,22 @@ static void test_limits(void **state)
     fixture_free(g);
 }
 
-/* Cancels on the n-th poll once the candidate snapshot's step began (the
- * lease's own wait before it does not count). */
-typedef struct cancel_plan {
-    int armed, budget;
-} cancel_plan;
-
-static int cancel_after(void *payload)
-{
-    cancel_plan *p = payload;
-    return p->armed && --p->budget <= 0;
-}
-
-static void arm_on_candidate(const neonflow_event *ev, void *payload)
+/* Cancels through the run's token once the candidate snapshot's step began
+ * (the lease's own wait before it does not count). */
+static void cancel_on_candidate(const neonflow_event *ev, void *payload)
 {
     if (neonflow_event_kind(ev) == NEONFLOW_EVENT_STEP_BEGIN && strcmp(neonflow_event_step(ev), "snapshot-candidate") == 0)
-        ((cancel_plan *)payload)->armed = 1;
+        neonflow_cancel_trigger(payload);
 }
 
 static void test_cancel_and_timeout(void **state)
 {
     wf_fixture *f = *state;
     emu_set_op_duration_ms(f->s, 400);
-    cancel_plan plan = {0, 3};
-    neonflow_run_options_set_cancel_hook(f->ro, cancel_after, &plan, NULL);
-    neonflow_run_options_set_event_hook(f->ro, arm_on_candidate, &plan, NULL);
+    neonflow_cancel *tok = NULL;
+    assert_int_equal(neonflow_cancel_new(&tok), NEONFLOW_OK);
+    neonflow_run_options_set_cancel(f->ro, tok);
+    neonflow_run_options_set_event_hook(f->ro, cancel_on_candidate, tok, NULL);
     neonflow_report *r = NULL;
     neonflow_error *err = NULL;
     assert_int_equal(neonflow_promote(&r, f->c, f->ro, NULL, &err), NEONFLOW_ECANCELLED);
@@ -622,6 +613,9 @@ static void test_cancel_and_timeout(void **state)
     assert_prod_untouched(f);
     neonflow_error_free(err);
     neonflow_report_free(r);
+    neonflow_run_options_set_cancel(f->ro, NULL);
+    neonflow_run_options_set_event_hook(f->ro, NULL, NULL, NULL);
+    neonflow_cancel_free(tok);
 
     wf_fixture *g = fixture_new(300, 1);
     neonflow_run_options_set_timeout_ms(g->ro, 150);

@@ -188,7 +188,7 @@ static void test_bad_ids_rejected_before_request(void **state)
         expect_einval(neonflow_operations_list((neonflow_operation_list **)&o, c, bad, NULL, 0, NULL, &e), &e,
                       "project_id");
         e = NULL;
-        expect_einval(neonflow_operation_await((neonflow_await_result **)&o, c, "p-1", bad, NULL, NULL, &e), &e,
+        expect_einval(neonflow_operation_ids_await((neonflow_await_result **)&o, c, "p-1", &bad, 1, NULL, NULL, &e), &e,
                       "operation_id");
         e = NULL;
         expect_einval(neonflow_branch_backup_schedule_get((neonflow_backup_schedule **)&o, c, "p-1", bad, NULL, &e), &e,
@@ -295,7 +295,6 @@ static void test_options_setters(void **state)
     assert_int_equal(neonflow_branch_update_options_set_expires_at(NULL, NULL), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_await_options_set_timeout_ms(NULL, 1), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_await_options_set_cancel(NULL, NULL), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_await_options_set_cancel_hook(NULL, NULL, NULL, NULL), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_await_options_set_progress_hook(NULL, NULL, NULL, NULL), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_await_options_set_poll_interval_ms(NULL, 1, 2), NEONFLOW_EINVAL);
     neonflow_snapshot_create_options_free(NULL);
@@ -371,11 +370,6 @@ static void count_destroy(void *p)
     (void)p;
     destroyed++;
 }
-static int never_cancel(void *p)
-{
-    (void)p;
-    return 0;
-}
 static int ignore_progress(const neonflow_operation *op, void *p)
 {
     (void)op;
@@ -389,8 +383,8 @@ static void test_hook_destroy_once(void **state)
     destroyed = 0;
     neonflow_await_options *ao;
     assert_int_equal(neonflow_await_options_new(&ao), NEONFLOW_OK);
-    assert_int_equal(neonflow_await_options_set_cancel_hook(ao, never_cancel, NULL, count_destroy), NEONFLOW_OK);
-    assert_int_equal(neonflow_await_options_set_cancel_hook(ao, never_cancel, NULL, count_destroy), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_progress_hook(ao, ignore_progress, NULL, count_destroy), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_progress_hook(ao, ignore_progress, NULL, count_destroy), NEONFLOW_OK);
     assert_int_equal(destroyed, 1); /* replaced */
     assert_int_equal(neonflow_await_options_set_progress_hook(ao, ignore_progress, NULL, count_destroy), NEONFLOW_OK);
     neonflow_await_options_free(ao);

@@ -275,12 +275,6 @@ static void test_transient_poll_errors(void **state)
     neonflow_error_free(e);
 }
 
-static int hook_calls;
-static int cancel_after_calls(void *payload)
-{
-    return ++hook_calls >= *(int *)payload;
-}
-
 static void test_cancellation(void **state)
 {
     (void)state;
@@ -304,12 +298,6 @@ static void test_cancellation(void **state)
     assert_int_equal(scripts[0].polls, 0);
     neonflow_await_options_set_cancel(o, NULL);
     neonflow_cancel_free(tok);
-    /* the cancel hook */
-    static int limit = 4;
-    hook_calls = 0;
-    neonflow_await_options_set_cancel_hook(o, cancel_after_calls, &limit, NULL);
-    assert_int_equal(wait_ids(ids, 1, o, NULL, NULL, NULL), NEONFLOW_ECANCELLED);
-    assert_int_equal(hook_calls, 4);
     neonflow_await_options_free(o);
     /* a ctx token works too */
     neonflow_cancel *tok2;
