@@ -76,8 +76,6 @@ NEONFLOW_API const char *neonflow_branch_parent_id(const neonflow_branch *b);
 NEONFLOW_API const char *neonflow_branch_parent_lsn(const neonflow_branch *b);
 /** Point in time of the parent the branch was created from (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_parent_timestamp(const neonflow_branch *b);
-/** parent_timestamp in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_branch_parent_timestamp_ms(const neonflow_branch *b);
 /** Branch name; never NULL for a parsed branch. */
 NEONFLOW_API const char *neonflow_branch_name(const neonflow_branch *b);
 /**
@@ -100,8 +98,6 @@ NEONFLOW_API int32_t neonflow_branch_pending_state(const neonflow_branch *b);
 NEONFLOW_API const char *neonflow_branch_pending_state_raw(const neonflow_branch *b);
 /** When current_state last changed (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_state_changed_at(const neonflow_branch *b);
-/** state_changed_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_branch_state_changed_at_ms(const neonflow_branch *b);
 /** Logical size in bytes, -1 when absent. */
 NEONFLOW_API int64_t neonflow_branch_logical_size_bytes(const neonflow_branch *b);
 /** What created the branch (e.g. "console", "neonctl"); NULL when absent. */
@@ -135,12 +131,8 @@ NEONFLOW_API const char *neonflow_branch_updated_at(const neonflow_branch *b);
 NEONFLOW_API int64_t neonflow_branch_updated_at_ms(const neonflow_branch *b);
 /** NULL when the branch was never reset. */
 NEONFLOW_API const char *neonflow_branch_last_reset_at(const neonflow_branch *b);
-/** last_reset_at in Unix epoch ms; 0 when never reset or unparseable. */
-NEONFLOW_API int64_t neonflow_branch_last_reset_at_ms(const neonflow_branch *b);
 /** Time-to-live expiry; NULL when the branch does not expire. */
 NEONFLOW_API const char *neonflow_branch_expires_at(const neonflow_branch *b);
-/** expires_at in Unix epoch ms; 0 when the branch does not expire or unparseable. */
-NEONFLOW_API int64_t neonflow_branch_expires_at_ms(const neonflow_branch *b);
 /** Neon's ttl_interval_seconds (the branch's time to live); -1 when absent. */
 NEONFLOW_API int64_t neonflow_branch_ttl_interval_s(const neonflow_branch *b);
 /** created_by.name (who created the branch); NULL when absent. */

@@ -93,26 +93,16 @@ NEONFLOW_API int neonflow_endpoint_is_disabled(const neonflow_endpoint *e);
 NEONFLOW_API int neonflow_endpoint_has_passwordless_access(const neonflow_endpoint *e);
 /** When the compute was last active (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_last_active(const neonflow_endpoint *e);
-/** last_active in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_endpoint_last_active_ms(const neonflow_endpoint *e);
 /** When the compute last started (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_started_at(const neonflow_endpoint *e);
-/** started_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_endpoint_started_at_ms(const neonflow_endpoint *e);
 /** When the compute was last suspended (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_suspended_at(const neonflow_endpoint *e);
-/** suspended_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_endpoint_suspended_at_ms(const neonflow_endpoint *e);
 /** What created the endpoint (e.g. "console"); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_creation_source(const neonflow_endpoint *e);
 /** Creation time (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_created_at(const neonflow_endpoint *e);
-/** created_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_endpoint_created_at_ms(const neonflow_endpoint *e);
 /** Last update time (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_updated_at(const neonflow_endpoint *e);
-/** updated_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_endpoint_updated_at_ms(const neonflow_endpoint *e);
 /** Seconds of inactivity before suspend (0 = Neon default); -1 when absent or for NULL. */
 NEONFLOW_API int64_t neonflow_endpoint_suspend_timeout_s(const neonflow_endpoint *e);
 /** "k8s-pod", "k8s-neonvm", ...; NULL when absent. */

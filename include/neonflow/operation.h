@@ -123,16 +123,12 @@ NEONFLOW_API const char *neonflow_operation_error(const neonflow_operation *op);
 NEONFLOW_API int32_t neonflow_operation_failures_count(const neonflow_operation *op);
 /** When the operation was last retried (RFC 3339), or NULL. */
 NEONFLOW_API const char *neonflow_operation_retry_at(const neonflow_operation *op);
-/** retry_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_operation_retry_at_ms(const neonflow_operation *op);
 /** Creation time (RFC 3339), or NULL when absent. */
 NEONFLOW_API const char *neonflow_operation_created_at(const neonflow_operation *op);
 /** created_at in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_operation_created_at_ms(const neonflow_operation *op);
 /** Time of the last status change (RFC 3339), or NULL when absent. */
 NEONFLOW_API const char *neonflow_operation_updated_at(const neonflow_operation *op);
-/** updated_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_operation_updated_at_ms(const neonflow_operation *op);
 /** Total duration in milliseconds as reported by Neon; -1 when absent or for NULL. */
 NEONFLOW_API int64_t neonflow_operation_total_duration_ms(const neonflow_operation *op);
 /**

@@ -56,8 +56,6 @@ NEONFLOW_API const char *neonflow_snapshot_created_at(const neonflow_snapshot *s
 NEONFLOW_API int64_t neonflow_snapshot_created_at_ms(const neonflow_snapshot *s);
 /** Expiry time; NULL (and 0 ms) when the snapshot never expires. */
 NEONFLOW_API const char *neonflow_snapshot_expires_at(const neonflow_snapshot *s);
-/** expires_at in Unix epoch ms; 0 when the snapshot never expires or unparseable. */
-NEONFLOW_API int64_t neonflow_snapshot_expires_at_ms(const neonflow_snapshot *s);
 /** 1 when taken by hand, 0 when taken by a schedule, absent or NULL. */
 NEONFLOW_API int neonflow_snapshot_is_manual(const neonflow_snapshot *s);
 /** 1 when Neon sent `manual`, so neonflow_snapshot_is_manual() is known; 0 otherwise. */

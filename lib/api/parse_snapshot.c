@@ -53,7 +53,6 @@ STR_GETTER(created_at, created_at)
 STR_GETTER(expires_at, expires_at)
 I64_GETTER(timestamp_ms, timestamp_ms, 0)
 I64_GETTER(created_at_ms, created_at_ms, 0)
-I64_GETTER(expires_at_ms, expires_at_ms, 0)
 I64_GETTER(full_size_bytes, full_size, -1)
 I64_GETTER(diff_size_bytes, diff_size, -1)
 

@@ -79,7 +79,6 @@ static void test_get_and_find(void **state)
     assert_int_equal(neonflow_branch_current_state(b), NEONFLOW_BRANCH_STATE_READY);
     assert_true(neonflow_branch_created_at_ms(b) > 0);
     assert_true(neonflow_branch_updated_at_ms(b) > 0);
-    assert_true(neonflow_branch_state_changed_at_ms(b) > 0);
     assert_non_null(neonflow_branch_creation_source(b));
     assert_true(neonflow_branch_written_data_bytes(b) >= 0);
     neonflow_branch_free(b);
@@ -118,7 +117,6 @@ static void test_create_update_delete(void **state)
     snprintf(id, sizeof(id), "%s", neonflow_branch_id(nb));
     assert_string_equal(neonflow_branch_name(nb), "preview/pr 42");
     assert_int_equal(neonflow_branch_is_protected(nb), 1);
-    assert_int_equal(neonflow_branch_expires_at_ms(nb), 4070908800000LL);
     const neonflow_endpoint_list *eps = neonflow_branch_result_endpoints(r);
     assert_int_equal(neonflow_endpoint_list_count(eps), 1);
     assert_int_equal(neonflow_endpoint_type(neonflow_endpoint_list_at(eps, 0)), NEONFLOW_ENDPOINT_TYPE_READ_WRITE);
