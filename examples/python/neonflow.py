@@ -490,7 +490,7 @@ class Report(_Owned):
 
     workflow = property(lambda self: _s(_lib.neonflow_workflow_kind_name(self._get("workflow"))))
     run_id = property(lambda self: _s(self._get("run_id")))
-    dry_run = property(lambda self: bool(self._get("dry_run")))
+    dry_run = property(lambda self: bool(self._get("is_dry_run")))
     result = property(lambda self: self._get("result"))
     message = property(lambda self: _s(self._get("message")))
     api_calls = property(lambda self: self._get("api_calls"))

@@ -266,11 +266,11 @@ typedef int (*neonflow_lock_fn)(neonflow_lock_request *req, void *payload);
 NEONFLOW_API int neonflow_run_options_set_lock_hook(neonflow_run_options *opts, neonflow_lock_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** NEONFLOW_LOCK_* */
 NEONFLOW_API int32_t neonflow_lock_request_kind(const neonflow_lock_request *req);
-/** The project the lock is about. Borrowed for the hook call; "" for NULL. */
+/** The project the lock is about. Borrowed for the hook call; never NULL in a hook, NULL for a NULL request. */
 NEONFLOW_API const char *neonflow_lock_request_project_id(const neonflow_lock_request *req);
-/** The target branch name the lock is about. Borrowed for the hook call; "" for NULL. */
+/** The target branch name the lock is about. Borrowed for the hook call; never NULL in a hook, NULL for a NULL request. */
 NEONFLOW_API const char *neonflow_lock_request_target(const neonflow_lock_request *req);
-/** The run id of the run asking. Borrowed for the hook call; "" for NULL. */
+/** The run id of the run asking. Borrowed for the hook call; never NULL in a hook, NULL for a NULL request. */
 NEONFLOW_API const char *neonflow_lock_request_run_id(const neonflow_lock_request *req);
 /** NEONFLOW_WORKFLOW_* of the run. */
 NEONFLOW_API int32_t neonflow_lock_request_workflow(const neonflow_lock_request *req);
