@@ -79,7 +79,7 @@ static void wait_fixed(struct job *j)
                 continue;
             neonflow_operation *op = NULL;
             int rc = neonflow_operation_get(&op, client, j->project,
-                                            neonflow_operation_id(neonflow_operation_list_get(ops, i)), NULL, NULL);
+                                            neonflow_operation_id(neonflow_operation_list_at(ops, i)), NULL, NULL);
             j->polls++;
             if (rc == NEONFLOW_OK && neonflow_operation_is_done(op))
                 done[i] = 1;

@@ -107,9 +107,9 @@ static int by_hand(neonflow_client *c, const char *pid, const char *prod, const 
     neonflow_snapshot_create_options_set_name(so, "nf/production/rollback/20260101T000000Z/bench");
     CHECK(neonflow_snapshot_create(&rb, NULL, c, pid, prod, so, NULL, NULL));
     calls++;
-    neonflow_branch_list_options *lo = NULL;
-    neonflow_branch_list_options_new(&lo);
-    neonflow_branch_list_options_set_search(lo, "production");
+    neonflow_branches_list_options *lo = NULL;
+    neonflow_branches_list_options_new(&lo);
+    neonflow_branches_list_options_set_search(lo, "production");
     if (full) { /* the target is still the branch the script saw */
         CHECK(neonflow_branches_list(&bl, c, pid, lo, NULL, NULL));
         neonflow_branch_list_free(bl);
@@ -129,7 +129,7 @@ static int by_hand(neonflow_client *c, const char *pid, const char *prod, const 
         CHECK(neonflow_branch_delete(NULL, c, pid, lease, NULL, NULL, NULL));
         calls += 3;
     }
-    neonflow_branch_list_options_free(lo);
+    neonflow_branches_list_options_free(lo);
     neonflow_branch_result_free(res);
     neonflow_snapshot_restore_options_free(ro);
     neonflow_snapshot_create_options_free(so);

@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     /* The report lists every step, the automatic rollback's included. */
     int rolled_back = 0;
     for (size_t i = 0; i < neonflow_report_step_count(rep); i++) {
-        const neonflow_step *s = neonflow_report_step(rep, i);
+        const neonflow_step *s = neonflow_report_step_at(rep, i);
         printf("  %-24s %s\n", neonflow_step_name(s), status_name(neonflow_step_status(s)));
         if (strcmp(neonflow_step_name(s), "auto-rollback-resolve") == 0)
             rolled_back = neonflow_step_status(s) == NEONFLOW_STEP_DONE;

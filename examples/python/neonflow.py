@@ -80,7 +80,7 @@ _PROTOS = {
     "neonflow_error_request_id": (_S, [_P]),
     "neonflow_error_method": (_S, [_P]),
     "neonflow_error_path": (_S, [_P]),
-    "neonflow_error_retryable": (_I, [_P]),
+    "neonflow_error_is_retryable": (_I, [_P]),
     "neonflow_error_retry_after_ms": (_I64, [_P]),
     "neonflow_error_free": (None, [_P]),
     # client
@@ -159,11 +159,11 @@ _PROTOS = {
     # reports
     "neonflow_report_workflow": (_I32, [_P]),
     "neonflow_report_run_id": (_S, [_P]),
-    "neonflow_report_dry_run": (_I, [_P]),
+    "neonflow_report_is_dry_run": (_I, [_P]),
     "neonflow_report_result": (_I, [_P]),
     "neonflow_report_message": (_S, [_P]),
     "neonflow_report_step_count": (_SZ, [_P]),
-    "neonflow_report_step": (_P, [_P, _SZ]),
+    "neonflow_report_step_at": (_P, [_P, _SZ]),
     "neonflow_report_api_calls": (_I64, [_P]),
     "neonflow_report_retries": (_I64, [_P]),
     "neonflow_report_duration_ms": (_I64, [_P]),
@@ -172,12 +172,12 @@ _PROTOS = {
     "neonflow_step_name": (_S, [_P]),
     "neonflow_step_description": (_S, [_P]),
     "neonflow_step_status": (_I32, [_P]),
-    "neonflow_step_mutating": (_I, [_P]),
+    "neonflow_step_is_mutating": (_I, [_P]),
     "neonflow_step_duration_ms": (_I64, [_P]),
     "neonflow_step_api_calls": (_I64, [_P]),
     "neonflow_step_retries": (_I64, [_P]),
     "neonflow_step_resource_count": (_SZ, [_P]),
-    "neonflow_step_resource": (_P, [_P, _SZ]),
+    "neonflow_step_resource_at": (_P, [_P, _SZ]),
     "neonflow_resource_kind": (_I32, [_P]),
     "neonflow_resource_action": (_I32, [_P]),
     "neonflow_resource_name": (_S, [_P]),
@@ -208,7 +208,7 @@ _PROTOS = {
     "neonflow_branch_hook_ctx_target": (_S, [_P]),
     "neonflow_branch_hook_ctx_branch": (_P, [_P]),
     "neonflow_branch_hook_ctx_endpoint_count": (_SZ, [_P]),
-    "neonflow_branch_hook_ctx_endpoint": (_P, [_P, _SZ]),
+    "neonflow_branch_hook_ctx_endpoint_at": (_P, [_P, _SZ]),
     "neonflow_branch_hook_ctx_host": (_S, [_P]),
     "neonflow_endpoint_json": (_S, [_P]),
     "neonflow_branch_id": (_S, [_P]),
@@ -222,7 +222,7 @@ _REPORT_STRINGS = [
     "source_branch_id", "old_target_branch_id", "target_branch_id", "target_endpoint_id",
     "target_endpoint_host", "candidate_snapshot_id", "rollback_snapshot_id", "preview_branch_id",
     "backup_branch_id", "backup_branch_name", "lost_writes_start", "lost_writes_end",
-    "lost_writes_start_lsn", "lost_writes_end_lsn", "divergence_start", "lost_writes_end_source",
+    "lost_writes_end_lsn", "divergence_start", "lost_writes_end_source",
 ]
 for _name in _REPORT_STRINGS:
     _PROTOS["neonflow_report_" + _name] = (_S, [_P])
@@ -321,7 +321,7 @@ class NeonflowError(Exception):
             return cls(code, error_name(code), _s(lib.neonflow_error_message(e)),
                        lib.neonflow_error_http_status(e), _s(lib.neonflow_error_request_id(e)),
                        _s(lib.neonflow_error_neon_code(e)), _s(lib.neonflow_error_method(e)),
-                       _s(lib.neonflow_error_path(e)), bool(lib.neonflow_error_retryable(e)), report,
+                       _s(lib.neonflow_error_path(e)), bool(lib.neonflow_error_is_retryable(e)), report,
                        lib.neonflow_error_retry_after_ms(e))
         finally:
             lib.neonflow_error_free(e)
@@ -424,7 +424,7 @@ class Branch:
         self.host = _s(host) if host is not None else None
         self.endpoints = []
         for i in range(lib.neonflow_branch_hook_ctx_endpoint_count(ctx)):
-            text = lib.neonflow_endpoint_json(lib.neonflow_branch_hook_ctx_endpoint(ctx, i))
+            text = lib.neonflow_endpoint_json(lib.neonflow_branch_hook_ctx_endpoint_at(ctx, i))
             if text is None:
                 raise MemoryError("neonflow_endpoint_json")
             self.endpoints.append(json.loads(_s(text)))
@@ -470,11 +470,11 @@ class Step:
         self.name = _s(lib.neonflow_step_name(s))
         self.description = _s(lib.neonflow_step_description(s))
         self.status = _s(lib.neonflow_step_status_name(lib.neonflow_step_status(s)))
-        self.mutating = bool(lib.neonflow_step_mutating(s))
+        self.mutating = bool(lib.neonflow_step_is_mutating(s))
         self.duration_ms = lib.neonflow_step_duration_ms(s)
         self.api_calls = lib.neonflow_step_api_calls(s)
         self.retries = lib.neonflow_step_retries(s)
-        self.resources = [Resource(lib.neonflow_step_resource(s, i))
+        self.resources = [Resource(lib.neonflow_step_resource_at(s, i))
                           for i in range(lib.neonflow_step_resource_count(s))]
 
     def __repr__(self):
@@ -490,7 +490,7 @@ class Report(_Owned):
 
     workflow = property(lambda self: _s(_lib.neonflow_workflow_kind_name(self._get("workflow"))))
     run_id = property(lambda self: _s(self._get("run_id")))
-    dry_run = property(lambda self: bool(self._get("dry_run")))
+    dry_run = property(lambda self: bool(self._get("is_dry_run")))
     result = property(lambda self: self._get("result"))
     message = property(lambda self: _s(self._get("message")))
     api_calls = property(lambda self: self._get("api_calls"))
@@ -502,7 +502,7 @@ class Report(_Owned):
     @property
     def steps(self):
         p = self._alive()
-        return [Step(_lib.neonflow_report_step(p, i)) for i in range(_lib.neonflow_report_step_count(p))]
+        return [Step(_lib.neonflow_report_step_at(p, i)) for i in range(_lib.neonflow_report_step_count(p))]
 
     def to_json(self, compact=False):
         """The report's JSON document (what `neonflow --json` prints, with its

@@ -35,7 +35,7 @@ NEONFLOW_API int neonflow_backup_schedule_add(neonflow_backup_schedule *sched, c
 /** Number of items; 0 for NULL. */
 NEONFLOW_API size_t neonflow_backup_schedule_count(const neonflow_backup_schedule *sched);
 /** The i-th item (borrowed), or NULL when out of range. */
-NEONFLOW_API const neonflow_backup_schedule_item *neonflow_backup_schedule_get(const neonflow_backup_schedule *sched,
+NEONFLOW_API const neonflow_backup_schedule_item *neonflow_backup_schedule_at(const neonflow_backup_schedule *sched,
                                                                                size_t i);
 /** Frees the schedule and its items. NULL is accepted. */
 NEONFLOW_API void neonflow_backup_schedule_free(neonflow_backup_schedule *sched);
@@ -56,7 +56,7 @@ NEONFLOW_API int32_t neonflow_backup_schedule_item_day(const neonflow_backup_sch
 /** Month 1..12, or -1 when absent. */
 NEONFLOW_API int32_t neonflow_backup_schedule_item_month(const neonflow_backup_schedule_item *item);
 /** Retention in seconds, or -1 when absent (kept forever / Neon's default). */
-NEONFLOW_API int64_t neonflow_backup_schedule_item_retention_seconds(const neonflow_backup_schedule_item *item);
+NEONFLOW_API int64_t neonflow_backup_schedule_item_retention_s(const neonflow_backup_schedule_item *item);
 
 /**
  * GET /projects/{project_id}/branches/{branch_id}/backup_schedule. *out

@@ -31,7 +31,7 @@ NEONFLOW_BEGIN_DECLS
 typedef struct neonflow_branch neonflow_branch;
 typedef struct neonflow_branch_list neonflow_branch_list;
 typedef struct neonflow_branch_result neonflow_branch_result;
-typedef struct neonflow_branch_list_options neonflow_branch_list_options;
+typedef struct neonflow_branches_list_options neonflow_branches_list_options;
 typedef struct neonflow_branch_create_options neonflow_branch_create_options;
 typedef struct neonflow_branch_update_options neonflow_branch_update_options;
 
@@ -76,8 +76,6 @@ NEONFLOW_API const char *neonflow_branch_parent_id(const neonflow_branch *b);
 NEONFLOW_API const char *neonflow_branch_parent_lsn(const neonflow_branch *b);
 /** Point in time of the parent the branch was created from (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_parent_timestamp(const neonflow_branch *b);
-/** parent_timestamp in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_branch_parent_timestamp_ms(const neonflow_branch *b);
 /** Branch name; never NULL for a parsed branch. */
 NEONFLOW_API const char *neonflow_branch_name(const neonflow_branch *b);
 /**
@@ -100,10 +98,8 @@ NEONFLOW_API int32_t neonflow_branch_pending_state(const neonflow_branch *b);
 NEONFLOW_API const char *neonflow_branch_pending_state_raw(const neonflow_branch *b);
 /** When current_state last changed (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_state_changed_at(const neonflow_branch *b);
-/** state_changed_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_branch_state_changed_at_ms(const neonflow_branch *b);
 /** Logical size in bytes, -1 when absent. */
-NEONFLOW_API int64_t neonflow_branch_logical_size(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_logical_size_bytes(const neonflow_branch *b);
 /** What created the branch (e.g. "console", "neonctl"); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_creation_source(const neonflow_branch *b);
 /**
@@ -118,9 +114,9 @@ NEONFLOW_API int neonflow_branch_is_protected(const neonflow_branch *b);
 /** 1 when Neon sent `protected`, so is_protected() is known; 0 otherwise. */
 NEONFLOW_API int neonflow_branch_has_protected(const neonflow_branch *b);
 /** Neon's compute_time_seconds usage counter; -1 when absent. */
-NEONFLOW_API int64_t neonflow_branch_compute_time_seconds(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_compute_time_s(const neonflow_branch *b);
 /** Neon's active_time_seconds usage counter; -1 when absent. */
-NEONFLOW_API int64_t neonflow_branch_active_time_seconds(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_active_time_s(const neonflow_branch *b);
 /** Neon's written_data_bytes usage counter; -1 when absent. */
 NEONFLOW_API int64_t neonflow_branch_written_data_bytes(const neonflow_branch *b);
 /** Neon's data_transfer_bytes usage counter; -1 when absent. */
@@ -135,14 +131,10 @@ NEONFLOW_API const char *neonflow_branch_updated_at(const neonflow_branch *b);
 NEONFLOW_API int64_t neonflow_branch_updated_at_ms(const neonflow_branch *b);
 /** NULL when the branch was never reset. */
 NEONFLOW_API const char *neonflow_branch_last_reset_at(const neonflow_branch *b);
-/** last_reset_at in Unix epoch ms; 0 when never reset or unparseable. */
-NEONFLOW_API int64_t neonflow_branch_last_reset_at_ms(const neonflow_branch *b);
 /** Time-to-live expiry; NULL when the branch does not expire. */
 NEONFLOW_API const char *neonflow_branch_expires_at(const neonflow_branch *b);
-/** expires_at in Unix epoch ms; 0 when the branch does not expire or unparseable. */
-NEONFLOW_API int64_t neonflow_branch_expires_at_ms(const neonflow_branch *b);
 /** Neon's ttl_interval_seconds (the branch's time to live); -1 when absent. */
-NEONFLOW_API int64_t neonflow_branch_ttl_interval_seconds(const neonflow_branch *b);
+NEONFLOW_API int64_t neonflow_branch_ttl_interval_s(const neonflow_branch *b);
 /** created_by.name (who created the branch); NULL when absent. */
 NEONFLOW_API const char *neonflow_branch_created_by_name(const neonflow_branch *b);
 /** created_by.image (avatar URL of the creator); NULL when absent. */
@@ -160,9 +152,9 @@ NEONFLOW_API const char *neonflow_branch_restored_as(const neonflow_branch *b);
 /** Number of entries of restricted_actions (0 when absent). */
 NEONFLOW_API size_t neonflow_branch_restricted_action_count(const neonflow_branch *b);
 /** Name of restricted_actions entry i (e.g. "restore"); NULL out of range or absent. */
-NEONFLOW_API const char *neonflow_branch_restricted_action_name(const neonflow_branch *b, size_t i);
+NEONFLOW_API const char *neonflow_branch_restricted_action_name_at(const neonflow_branch *b, size_t i);
 /** Reason of restricted_actions entry i; NULL out of range or absent. */
-NEONFLOW_API const char *neonflow_branch_restricted_action_reason(const neonflow_branch *b, size_t i);
+NEONFLOW_API const char *neonflow_branch_restricted_action_reason_at(const neonflow_branch *b, size_t i);
 /** 1 when restricted_actions holds an entry named `name`, else 0. */
 NEONFLOW_API int neonflow_branch_is_action_restricted(const neonflow_branch *b, const char *name);
 /** Frees a branch returned by get, find, update or neonflow_branch_dup(). NULL is accepted. */
@@ -181,11 +173,11 @@ NEONFLOW_API int neonflow_branch_dup(neonflow_branch **out, const neonflow_branc
 /** Number of branches in the list; 0 for NULL. */
 NEONFLOW_API size_t neonflow_branch_list_count(const neonflow_branch_list *list);
 /** The i-th branch (borrowed), or NULL when out of range. */
-NEONFLOW_API const neonflow_branch *neonflow_branch_list_get(const neonflow_branch_list *list, size_t i);
+NEONFLOW_API const neonflow_branch *neonflow_branch_list_at(const neonflow_branch_list *list, size_t i);
 /**
  * For a single page (neonflow_branches_list() with a limit or cursor set):
  * Neon's `pagination.next`, to pass to
- * neonflow_branch_list_options_set_cursor() for the next page; NULL when
+ * neonflow_branches_list_options_set_cursor() for the next page; NULL when
  * this was the last page (or Neon sent none). Always NULL for a list of all
  * pages and for NULL. Borrowed until the list is freed.
  */
@@ -212,15 +204,15 @@ NEONFLOW_API void neonflow_branch_result_free(neonflow_branch_result *r);
  * a malformed value, NEONFLOW_ENOMEM), _free (NULL accepted).
  */
 /** New list options (no search, Neon's sort). EINVAL for NULL out, ENOMEM. */
-NEONFLOW_API int neonflow_branch_list_options_new(neonflow_branch_list_options **out);
+NEONFLOW_API int neonflow_branches_list_options_new(neonflow_branches_list_options **out);
 /** Frees list options. NULL is accepted. */
-NEONFLOW_API void neonflow_branch_list_options_free(neonflow_branch_list_options *opts);
+NEONFLOW_API void neonflow_branches_list_options_free(neonflow_branches_list_options *opts);
 /** Partial match on name or ID (Neon's `search`); NULL clears it. */
-NEONFLOW_API int neonflow_branch_list_options_set_search(neonflow_branch_list_options *opts, const char *search);
+NEONFLOW_API int neonflow_branches_list_options_set_search(neonflow_branches_list_options *opts, const char *search);
 /** "name", "created_at" or "updated_at" (Neon's default); NULL clears it. Passed through. */
-NEONFLOW_API int neonflow_branch_list_options_set_sort_by(neonflow_branch_list_options *opts, const char *sort_by);
+NEONFLOW_API int neonflow_branches_list_options_set_sort_by(neonflow_branches_list_options *opts, const char *sort_by);
 /** "asc" or "desc" (Neon's default); NULL clears it. Passed through. */
-NEONFLOW_API int neonflow_branch_list_options_set_sort_order(neonflow_branch_list_options *opts,
+NEONFLOW_API int neonflow_branches_list_options_set_sort_order(neonflow_branches_list_options *opts,
                                                              const char *sort_order);
 /**
  * Page size, Neon's `limit`: 1..10000 (the spec's range; NEONFLOW_EINVAL
@@ -229,7 +221,7 @@ NEONFLOW_API int neonflow_branch_list_options_set_sort_order(neonflow_branch_lis
  * may hold fewer than asked: follow neonflow_branch_list_next_cursor() until
  * it is NULL, never stop on a short page.
  */
-NEONFLOW_API int neonflow_branch_list_options_set_limit(neonflow_branch_list_options *opts, int32_t limit);
+NEONFLOW_API int neonflow_branches_list_options_set_limit(neonflow_branches_list_options *opts, int32_t limit);
 /**
  * Start after this cursor: the value of neonflow_branch_list_next_cursor()
  * of the previous page, passed back unchanged together with the same search
@@ -239,7 +231,7 @@ NEONFLOW_API int neonflow_branch_list_options_set_limit(neonflow_branch_list_opt
  * cursor, one longer than 1024 bytes or one holding bytes other than
  * printable ASCII (no space), which Neon never sends.
  */
-NEONFLOW_API int neonflow_branch_list_options_set_cursor(neonflow_branch_list_options *opts, const char *cursor);
+NEONFLOW_API int neonflow_branches_list_options_set_cursor(neonflow_branches_list_options *opts, const char *cursor);
 
 /** New create options (all unset). EINVAL for NULL out, ENOMEM. */
 NEONFLOW_API int neonflow_branch_create_options_new(neonflow_branch_create_options **out);
@@ -303,7 +295,7 @@ NEONFLOW_API int neonflow_branch_update_options_set_expires_at(neonflow_branch_u
  * foreign cursor).
  */
 NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
-                                        const neonflow_branch_list_options *opts,
+                                        const neonflow_branches_list_options *opts,
                                         const neonflow_call_options *call, neonflow_error **err);
 
 /** GET /projects/{project_id}/branches/{branch_id}. */

@@ -65,6 +65,27 @@ typedef void (*neonflow_destroy_fn)(void *payload);
  * a call are always that call's.
  */
 
+/*
+ * THE NAMING RULES (docs/api-vocabulary.md), the same in every header:
+ * - calls are neonflow_<object>_<verb>; a call returning a collection is
+ *   neonflow_<objects>_list (plural) and its options neonflow_<objects>_list_options;
+ * - `_get` always fetches over HTTP; an element of a list, report, step or hook
+ *   context is read with `_at(x, i)` below `_count(x)`;
+ * - a boolean getter is `_is_<adjective>` or `_has_<noun>` and returns 0 or 1;
+ * - a duration or time in an integer ends in `_ms` (milliseconds; Unix epoch ms
+ *   for a point in time), or `_s` where it mirrors a Neon field counted in
+ *   seconds; a size ends in `_bytes`.
+ *
+ * THE ABSENT-STRING RULE: a `const char *` getter returns NULL when the value
+ * is absent (and for a NULL object) -- for every object that carries data from
+ * Neon or from a request: branches, endpoints, snapshots, operations, backup
+ * schedules, hook contexts, lock requests, log and trace records. "" is then a
+ * real, empty value. The exceptions are the records the library writes for
+ * display, which never return NULL so they can be printed directly: a
+ * neonflow_error's strings and a workflow's report, steps, resources and
+ * events return "" when a value is absent or was never reached.
+ */
+
 /**
  * Frees memory that the library handed out through a `char **out` parameter.
  * Never use libc free() on such memory. NULL is accepted and ignored.

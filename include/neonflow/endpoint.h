@@ -88,33 +88,23 @@ NEONFLOW_API double neonflow_endpoint_autoscaling_limit_max_cu(const neonflow_en
 /** Region, e.g. "aws-us-east-2"; NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_region_id(const neonflow_endpoint *e);
 /** 1 when connections to the endpoint are refused (`disabled`), else 0 (also when absent). */
-NEONFLOW_API int neonflow_endpoint_disabled(const neonflow_endpoint *e);
+NEONFLOW_API int neonflow_endpoint_is_disabled(const neonflow_endpoint *e);
 /** 1 when passwordless access is permitted, else 0 (also when absent). */
-NEONFLOW_API int neonflow_endpoint_passwordless_access(const neonflow_endpoint *e);
+NEONFLOW_API int neonflow_endpoint_has_passwordless_access(const neonflow_endpoint *e);
 /** When the compute was last active (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_last_active(const neonflow_endpoint *e);
-/** last_active in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_endpoint_last_active_ms(const neonflow_endpoint *e);
 /** When the compute last started (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_started_at(const neonflow_endpoint *e);
-/** started_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_endpoint_started_at_ms(const neonflow_endpoint *e);
 /** When the compute was last suspended (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_suspended_at(const neonflow_endpoint *e);
-/** suspended_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_endpoint_suspended_at_ms(const neonflow_endpoint *e);
 /** What created the endpoint (e.g. "console"); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_creation_source(const neonflow_endpoint *e);
 /** Creation time (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_created_at(const neonflow_endpoint *e);
-/** created_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_endpoint_created_at_ms(const neonflow_endpoint *e);
 /** Last update time (RFC 3339); NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_updated_at(const neonflow_endpoint *e);
-/** updated_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_endpoint_updated_at_ms(const neonflow_endpoint *e);
 /** Seconds of inactivity before suspend (0 = Neon default); -1 when absent or for NULL. */
-NEONFLOW_API int64_t neonflow_endpoint_suspend_timeout_seconds(const neonflow_endpoint *e);
+NEONFLOW_API int64_t neonflow_endpoint_suspend_timeout_s(const neonflow_endpoint *e);
 /** "k8s-pod", "k8s-neonvm", ...; NULL when absent. */
 NEONFLOW_API const char *neonflow_endpoint_provisioner(const neonflow_endpoint *e);
 /** Version of the compute software; NULL when absent. */
@@ -133,7 +123,7 @@ NEONFLOW_API int neonflow_endpoint_dup(neonflow_endpoint **out, const neonflow_e
 /** Number of endpoints; 0 for NULL. */
 NEONFLOW_API size_t neonflow_endpoint_list_count(const neonflow_endpoint_list *list);
 /** The i-th endpoint (borrowed), or NULL when out of range. */
-NEONFLOW_API const neonflow_endpoint *neonflow_endpoint_list_get(const neonflow_endpoint_list *list, size_t i);
+NEONFLOW_API const neonflow_endpoint *neonflow_endpoint_list_at(const neonflow_endpoint_list *list, size_t i);
 /** Frees the list. NULL is accepted. */
 NEONFLOW_API void neonflow_endpoint_list_free(neonflow_endpoint_list *list);
 
@@ -191,7 +181,7 @@ NEONFLOW_API int neonflow_endpoint_create_options_set_autoscaling_limit_min_cu(n
 NEONFLOW_API int neonflow_endpoint_create_options_set_autoscaling_limit_max_cu(neonflow_endpoint_create_options *opts,
                                                                                double cu);
 /** Seconds of inactivity before suspend: -1 (never), 0 (Neon's default) or 60..604800. */
-NEONFLOW_API int neonflow_endpoint_create_options_set_suspend_timeout_seconds(neonflow_endpoint_create_options *opts,
+NEONFLOW_API int neonflow_endpoint_create_options_set_suspend_timeout_s(neonflow_endpoint_create_options *opts,
                                                                               int64_t seconds);
 /** 1: create it disabled (connections refused), 0: enabled. Unset: not sent. */
 NEONFLOW_API int neonflow_endpoint_create_options_set_disabled(neonflow_endpoint_create_options *opts, int disabled);

@@ -28,7 +28,7 @@ NEONFLOW_BEGIN_DECLS
 #define NEONFLOW_ENOMEM          -3    /**< out of memory */
 #define NEONFLOW_ERECURSIVE      -4    /**< a workflow was started from a hook of a run on the same
                                              client (hooks may make plain API calls on it) */
-#define NEONFLOW_ECANCELLED      -5    /**< cancelled by the caller (cancel token or cancel hook) */
+#define NEONFLOW_ECANCELLED      -5    /**< cancelled by the caller (cancel token) */
 #define NEONFLOW_ETIMEOUT        -6    /**< the caller's deadline passed */
 #define NEONFLOW_EINSECURE       -7    /**< plain http:// to a non-loopback host was not allowed */
 #define NEONFLOW_ECONFIG         -8    /**< missing configuration, e.g. no API key anywhere */
@@ -123,7 +123,7 @@ NEONFLOW_API const char *neonflow_error_path(const neonflow_error *e);
  * 1 when the same call may succeed if tried again later (e.g. 423, 429, 503,
  * timeouts of idempotent calls), 0 otherwise.
  */
-NEONFLOW_API int neonflow_error_retryable(const neonflow_error *e);
+NEONFLOW_API int neonflow_error_is_retryable(const neonflow_error *e);
 
 /**
  * How long the server asked to wait before trying again, in milliseconds:

@@ -123,16 +123,12 @@ NEONFLOW_API const char *neonflow_operation_error(const neonflow_operation *op);
 NEONFLOW_API int32_t neonflow_operation_failures_count(const neonflow_operation *op);
 /** When the operation was last retried (RFC 3339), or NULL. */
 NEONFLOW_API const char *neonflow_operation_retry_at(const neonflow_operation *op);
-/** retry_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_operation_retry_at_ms(const neonflow_operation *op);
 /** Creation time (RFC 3339), or NULL when absent. */
 NEONFLOW_API const char *neonflow_operation_created_at(const neonflow_operation *op);
 /** created_at in Unix epoch ms; 0 when absent or unparseable. */
 NEONFLOW_API int64_t neonflow_operation_created_at_ms(const neonflow_operation *op);
 /** Time of the last status change (RFC 3339), or NULL when absent. */
 NEONFLOW_API const char *neonflow_operation_updated_at(const neonflow_operation *op);
-/** updated_at in Unix epoch ms; 0 when absent or unparseable. */
-NEONFLOW_API int64_t neonflow_operation_updated_at_ms(const neonflow_operation *op);
 /** Total duration in milliseconds as reported by Neon; -1 when absent or for NULL. */
 NEONFLOW_API int64_t neonflow_operation_total_duration_ms(const neonflow_operation *op);
 /**
@@ -165,7 +161,7 @@ NEONFLOW_API int neonflow_operation_dup(neonflow_operation **out, const neonflow
 /** Number of operations; 0 for NULL. */
 NEONFLOW_API size_t neonflow_operation_list_count(const neonflow_operation_list *list);
 /** The i-th operation (borrowed from the list), or NULL when i is out of range. */
-NEONFLOW_API const neonflow_operation *neonflow_operation_list_get(const neonflow_operation_list *list, size_t i);
+NEONFLOW_API const neonflow_operation *neonflow_operation_list_at(const neonflow_operation_list *list, size_t i);
 /**
  * For a page returned by neonflow_operations_list(): the cursor to pass to get
  * the next page, or NULL when Neon sent none. NULL for other lists.
@@ -215,12 +211,6 @@ typedef struct neonflow_await_result neonflow_await_result;
  */
 typedef int (*neonflow_await_progress_fn)(const neonflow_operation *op, void *payload);
 
-/**
- * Cancel hook: polled before every polling round. Return 0 to go on; a
- * non-zero value stops the wait with NEONFLOW_ECANCELLED.
- */
-typedef int (*neonflow_await_cancel_fn)(void *payload);
-
 /** Default deadline of a wait: 10 minutes. */
 #define NEONFLOW_AWAIT_DEFAULT_TIMEOUT_MS 600000
 
@@ -239,11 +229,8 @@ NEONFLOW_API int neonflow_await_options_set_timeout_ms(neonflow_await_options *o
  * once; the wait returns NEONFLOW_ECANCELLED.
  */
 NEONFLOW_API int neonflow_await_options_set_cancel(neonflow_await_options *opts, neonflow_cancel *token);
-/** Sets (fn non-NULL) or removes (fn NULL) the cancel hook; the payload follows the destroy
+/** Sets (fn non-NULL) or removes (fn NULL) the progress hook; the payload follows the destroy
  * rule of common.h. Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. */
-NEONFLOW_API int neonflow_await_options_set_cancel_hook(neonflow_await_options *opts, neonflow_await_cancel_fn fn,
-                                                        void *payload, neonflow_destroy_fn destroy);
-/** Sets (fn non-NULL) or removes (fn NULL) the progress hook; as the cancel hook's setter. */
 NEONFLOW_API int neonflow_await_options_set_progress_hook(neonflow_await_options *opts,
                                                           neonflow_await_progress_fn fn, void *payload,
                                                           neonflow_destroy_fn destroy);
@@ -255,7 +242,7 @@ NEONFLOW_API int neonflow_await_options_set_progress_hook(neonflow_await_options
  * noticed less than a second late while short operations are noticed within
  * a fraction of their duration. Requires 0 < first_ms <= max_ms.
  */
-NEONFLOW_API int neonflow_await_options_set_poll_interval(neonflow_await_options *opts, int64_t first_ms,
+NEONFLOW_API int neonflow_await_options_set_poll_interval_ms(neonflow_await_options *opts, int64_t first_ms,
                                                           int64_t max_ms);
 
 /** Number of GET requests (polls) the wait issued, counting retries of the HTTP layer once. */
@@ -282,12 +269,12 @@ NEONFLOW_API void neonflow_await_result_free(neonflow_await_result *r);
  * still pending. Operations already done in `ops` are not polled again.
  *
  * Polling is adaptive: quick at first, then slower (see
- * neonflow_await_options_set_poll_interval()), one GET per still-pending
+ * neonflow_await_options_set_poll_interval_ms()), one GET per still-pending
  * operation per round, paced by the client's rate limiter. A poll that fails
  * with a retryable error (423, 429, 5xx, network) does not end the wait.
  * Other errors (e.g. NEONFLOW_ENOTFOUND, NEONFLOW_EAUTH) do.
- * NEONFLOW_ECANCELLED: the cancel token fired or the cancel hook returned
- * non-zero; NEONFLOW_ECALLBACK: the progress hook returned non-zero.
+ * NEONFLOW_ECANCELLED: a cancel token (of `opts` or of `call`) fired;
+ * NEONFLOW_ECALLBACK: the progress hook returned non-zero.
  *
  * `out` may be NULL. When it is not, *out receives a result (polls, elapsed
  * time, last known states) whenever the wait ran, successfully OR NOT; it is
@@ -316,11 +303,6 @@ NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonf
                                               size_t count, const neonflow_await_options *opts,
                                               const neonflow_call_options *call, neonflow_error **err);
 
-/** Like neonflow_operation_ids_await() for one operation ID. */
-NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_client *client,
-                                          const char *project_id, const char *operation_id,
-                                          const neonflow_await_options *opts,
-                                          const neonflow_call_options *call, neonflow_error **err);
 
 NEONFLOW_END_DECLS
 

@@ -56,16 +56,14 @@ NEONFLOW_API const char *neonflow_snapshot_created_at(const neonflow_snapshot *s
 NEONFLOW_API int64_t neonflow_snapshot_created_at_ms(const neonflow_snapshot *s);
 /** Expiry time; NULL (and 0 ms) when the snapshot never expires. */
 NEONFLOW_API const char *neonflow_snapshot_expires_at(const neonflow_snapshot *s);
-/** expires_at in Unix epoch ms; 0 when the snapshot never expires or unparseable. */
-NEONFLOW_API int64_t neonflow_snapshot_expires_at_ms(const neonflow_snapshot *s);
 /** 1 when taken by hand, 0 when taken by a schedule, absent or NULL. */
-NEONFLOW_API int neonflow_snapshot_manual(const neonflow_snapshot *s);
-/** 1 when Neon sent `manual`, so neonflow_snapshot_manual() is known; 0 otherwise. */
+NEONFLOW_API int neonflow_snapshot_is_manual(const neonflow_snapshot *s);
+/** 1 when Neon sent `manual`, so neonflow_snapshot_is_manual() is known; 0 otherwise. */
 NEONFLOW_API int neonflow_snapshot_has_manual(const neonflow_snapshot *s);
 /** Logical size in bytes; -1 when not computed yet (absent). */
-NEONFLOW_API int64_t neonflow_snapshot_full_size(const neonflow_snapshot *s);
+NEONFLOW_API int64_t neonflow_snapshot_full_size_bytes(const neonflow_snapshot *s);
 /** Incremental size in bytes; -1 when absent. */
-NEONFLOW_API int64_t neonflow_snapshot_diff_size(const neonflow_snapshot *s);
+NEONFLOW_API int64_t neonflow_snapshot_diff_size_bytes(const neonflow_snapshot *s);
 /** Frees a snapshot returned by create, find, update or neonflow_snapshot_dup(). NULL is accepted. */
 NEONFLOW_API void neonflow_snapshot_free(neonflow_snapshot *s);
 /**
@@ -80,7 +78,7 @@ NEONFLOW_API int neonflow_snapshot_dup(neonflow_snapshot **out, const neonflow_s
 /** Number of snapshots in the list; 0 for NULL. */
 NEONFLOW_API size_t neonflow_snapshot_list_count(const neonflow_snapshot_list *list);
 /** The i-th snapshot (borrowed), or NULL when out of range. */
-NEONFLOW_API const neonflow_snapshot *neonflow_snapshot_list_get(const neonflow_snapshot_list *list, size_t i);
+NEONFLOW_API const neonflow_snapshot *neonflow_snapshot_list_at(const neonflow_snapshot_list *list, size_t i);
 /** Frees the list and every snapshot borrowed from it. NULL is accepted. */
 NEONFLOW_API void neonflow_snapshot_list_free(neonflow_snapshot_list *list);
 

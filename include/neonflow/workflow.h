@@ -124,9 +124,6 @@ typedef void (*neonflow_event_fn)(const neonflow_event *ev, void *payload);
  */
 typedef int (*neonflow_gate_fn)(const neonflow_step *step, void *payload);
 
-/** Cancel hook: polled during waits; non-zero cancels (NEONFLOW_ECANCELLED). */
-typedef int (*neonflow_run_cancel_fn)(void *payload);
-
 /** Which branch hook is called (append-only; tolerate unknown values). */
 #define NEONFLOW_HOOK_VERIFY       1 /**< the restored preview branch, before it takes over */
 #define NEONFLOW_HOOK_AFTER_SWITCH 2 /**< the new live target, after the switch */
@@ -173,7 +170,7 @@ NEONFLOW_API const neonflow_branch *neonflow_branch_hook_ctx_branch(const neonfl
  */
 NEONFLOW_API size_t neonflow_branch_hook_ctx_endpoint_count(const neonflow_branch_hook_ctx *ctx);
 /** Endpoint i (borrowed); NULL when i is out of range. */
-NEONFLOW_API const neonflow_endpoint *neonflow_branch_hook_ctx_endpoint(const neonflow_branch_hook_ctx *ctx, size_t i);
+NEONFLOW_API const neonflow_endpoint *neonflow_branch_hook_ctx_endpoint_at(const neonflow_branch_hook_ctx *ctx, size_t i);
 /**
  * The host of the branch's read-write endpoint, the one to connect to; NULL
  * when the branch has none (always so for the verify hook today, see above).
@@ -208,12 +205,10 @@ NEONFLOW_API int neonflow_run_options_set_dry_run(neonflow_run_options *opts, in
 /** 1: after a veto or failure, keep what the run created (default 0: remove it). */
 NEONFLOW_API int neonflow_run_options_set_keep_on_veto(neonflow_run_options *opts, int keep);
 /** Sets the event hook (fn NULL removes it); the payload follows the destroy rule of common.h.
- * Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. The gate and cancel setters below alike. */
+ * Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM. The gate setter below alike. */
 NEONFLOW_API int neonflow_run_options_set_event_hook(neonflow_run_options *opts, neonflow_event_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** Sets the gate hook called before every mutating step. */
 NEONFLOW_API int neonflow_run_options_set_gate_hook(neonflow_run_options *opts, neonflow_gate_fn fn, void *payload, neonflow_destroy_fn destroy);
-/** Sets the cancel hook polled during waits. */
-NEONFLOW_API int neonflow_run_options_set_cancel_hook(neonflow_run_options *opts, neonflow_run_cancel_fn fn, void *payload, neonflow_destroy_fn destroy);
 /**
  * How long the preflight waits for operations already running on the project
  * (started by someone else) before giving up with NEONFLOW_EBUSY, in
@@ -271,11 +266,11 @@ typedef int (*neonflow_lock_fn)(neonflow_lock_request *req, void *payload);
 NEONFLOW_API int neonflow_run_options_set_lock_hook(neonflow_run_options *opts, neonflow_lock_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** NEONFLOW_LOCK_* */
 NEONFLOW_API int32_t neonflow_lock_request_kind(const neonflow_lock_request *req);
-/** The project the lock is about. Borrowed for the hook call; "" for NULL. */
+/** The project the lock is about. Borrowed for the hook call; never NULL in a hook, NULL for a NULL request. */
 NEONFLOW_API const char *neonflow_lock_request_project_id(const neonflow_lock_request *req);
-/** The target branch name the lock is about. Borrowed for the hook call; "" for NULL. */
+/** The target branch name the lock is about. Borrowed for the hook call; never NULL in a hook, NULL for a NULL request. */
 NEONFLOW_API const char *neonflow_lock_request_target(const neonflow_lock_request *req);
-/** The run id of the run asking. Borrowed for the hook call; "" for NULL. */
+/** The run id of the run asking. Borrowed for the hook call; never NULL in a hook, NULL for a NULL request. */
 NEONFLOW_API const char *neonflow_lock_request_run_id(const neonflow_lock_request *req);
 /** NEONFLOW_WORKFLOW_* of the run. */
 NEONFLOW_API int32_t neonflow_lock_request_workflow(const neonflow_lock_request *req);
@@ -445,15 +440,15 @@ NEONFLOW_API int32_t neonflow_report_workflow(const neonflow_report *r);
 /** The run id (given or generated). Borrowed. */
 NEONFLOW_API const char *neonflow_report_run_id(const neonflow_report *r);
 /** 1 when this was a dry run. */
-NEONFLOW_API int neonflow_report_dry_run(const neonflow_report *r);
+NEONFLOW_API int neonflow_report_is_dry_run(const neonflow_report *r);
 /** The result code of the run (NEONFLOW_OK or the code the call returned). */
 NEONFLOW_API int neonflow_report_result(const neonflow_report *r);
 /** A one-paragraph summary: what happened and, after a failure, how to continue. Never NULL. */
 NEONFLOW_API const char *neonflow_report_message(const neonflow_report *r);
-/** Number of steps (in order: index them with neonflow_report_step()). */
+/** Number of steps (in order: index them with neonflow_report_step_at()). */
 NEONFLOW_API size_t neonflow_report_step_count(const neonflow_report *r);
 /** The i-th step (borrowed until the report is freed), or NULL when out of range. */
-NEONFLOW_API const neonflow_step *neonflow_report_step(const neonflow_report *r, size_t i);
+NEONFLOW_API const neonflow_step *neonflow_report_step_at(const neonflow_report *r, size_t i);
 /** HTTP attempts made over the whole run (retries included). */
 NEONFLOW_API int64_t neonflow_report_api_calls(const neonflow_report *r);
 /** How many of neonflow_report_api_calls() were retries; 0 for NULL. */
@@ -503,12 +498,6 @@ NEONFLOW_API int64_t neonflow_report_lost_writes_start_ms(const neonflow_report 
 NEONFLOW_API const char *neonflow_report_lost_writes_end(const neonflow_report *r);
 /** lost_writes_end in Unix epoch ms; 0 when there is no window. */
 NEONFLOW_API int64_t neonflow_report_lost_writes_end_ms(const neonflow_report *r);
-/**
- * Always "" in this version: the target's LSN at `start` is not known (the
- * candidate snapshot's LSN is on the source's timeline). Kept for the report's
- * lost_writes.start_lsn.
- */
-NEONFLOW_API const char *neonflow_report_lost_writes_start_lsn(const neonflow_report *r);
 /** The target's LSN at the switch (from the rollback snapshot); "" when unknown. */
 NEONFLOW_API const char *neonflow_report_lost_writes_end_lsn(const neonflow_report *r);
 /** When the source was last copied from the target (RFC 3339); "" when unknown. */
@@ -555,7 +544,7 @@ NEONFLOW_API const char *neonflow_step_description(const neonflow_step *s);
 /** NEONFLOW_STEP_* */
 NEONFLOW_API int32_t neonflow_step_status(const neonflow_step *s);
 /** 1 when the step changes Neon state (gates run before these). */
-NEONFLOW_API int neonflow_step_mutating(const neonflow_step *s);
+NEONFLOW_API int neonflow_step_is_mutating(const neonflow_step *s);
 /** Wall time the step took, in ms. */
 NEONFLOW_API int64_t neonflow_step_duration_ms(const neonflow_step *s);
 /** HTTP attempts the step made (retries included). */
@@ -565,7 +554,7 @@ NEONFLOW_API int64_t neonflow_step_retries(const neonflow_step *s);
 /** Number of resources the step planned, created, replaced, deleted or kept. */
 NEONFLOW_API size_t neonflow_step_resource_count(const neonflow_step *s);
 /** The i-th resource (borrowed until the report is freed), or NULL when out of range. */
-NEONFLOW_API const neonflow_resource *neonflow_step_resource(const neonflow_step *s, size_t i);
+NEONFLOW_API const neonflow_resource *neonflow_step_resource_at(const neonflow_step *s, size_t i);
 
 /* ---- resources ---------------------------------------------------------- */
 /** NEONFLOW_RESOURCE_* */

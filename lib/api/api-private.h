@@ -188,7 +188,7 @@ struct neonflow_snapshot_restore_options {
     char *name, *target_branch_id;
     int finalize;
 };
-struct neonflow_branch_list_options {
+struct neonflow_branches_list_options {
     char *search, *sort_by, *sort_order, *cursor;
     int32_t limit; /* 0 = not set */
 };
@@ -224,7 +224,6 @@ struct neonflow_await_options {
     int64_t timeout_ms;
     int64_t first_ms, max_ms;
     neonflow_cancel *cancel;
-    neonflow__hook *cancel_hook;   /* neonflow_await_cancel_fn */
     neonflow__hook *progress_hook; /* neonflow_await_progress_fn */
 };
 
@@ -254,7 +253,7 @@ int neonflow__snapshot_restore_ctx(neonflow_branch_result **out, neonflow_client
                                    const neonflow_snapshot_restore_options *opts, neonflow_error **err);
 
 int neonflow__branches_list_ctx(neonflow_branch_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
-                                const char *project_id, const neonflow_branch_list_options *opts,
+                                const char *project_id, const neonflow_branches_list_options *opts,
                                 neonflow_error **err);
 int neonflow__branch_get_ctx(neonflow_branch **out, neonflow_client *c, neonflow__call_ctx *ctx,
                              const char *project_id, const char *branch_id, neonflow_error **err);

@@ -47,7 +47,6 @@ NEONFLOW_API void neonflow_await_options_free(neonflow_await_options *o)
 {
     if (!o)
         return;
-    neonflow__hook_unref(o->cancel_hook);
     neonflow__hook_unref(o->progress_hook);
     neonflow__free(o);
 }
@@ -68,19 +67,13 @@ NEONFLOW_API int neonflow_await_options_set_cancel(neonflow_await_options *o, ne
     return NEONFLOW_OK;
 }
 
-NEONFLOW_API int neonflow_await_options_set_cancel_hook(neonflow_await_options *o, neonflow_await_cancel_fn fn,
-                                                        void *payload, neonflow_destroy_fn destroy)
-{
-    return neonflow__hook_set(o ? &o->cancel_hook : NULL, (void (*)(void))fn, payload, destroy);
-}
-
 NEONFLOW_API int neonflow_await_options_set_progress_hook(neonflow_await_options *o, neonflow_await_progress_fn fn,
                                                           void *payload, neonflow_destroy_fn destroy)
 {
     return neonflow__hook_set(o ? &o->progress_hook : NULL, (void (*)(void))fn, payload, destroy);
 }
 
-NEONFLOW_API int neonflow_await_options_set_poll_interval(neonflow_await_options *o, int64_t first_ms,
+NEONFLOW_API int neonflow_await_options_set_poll_interval_ms(neonflow_await_options *o, int64_t first_ms,
                                                           int64_t max_ms)
 {
     if (!o || first_ms <= 0 || max_ms < first_ms)
@@ -149,8 +142,7 @@ static int cancelled(struct waiter *w)
         return 1;
     if (w->outer && w->outer->cancel && neonflow_cancel_is_triggered(w->outer->cancel))
         return 1;
-    neonflow__hook *h = w->opts ? w->opts->cancel_hook : NULL;
-    return h && h->fn && ((neonflow_await_cancel_fn)h->fn)(h->payload) != 0;
+    return 0;
 }
 
 static int progress(struct waiter *w, const struct neonflow_operation *op)
@@ -196,7 +188,7 @@ static int transient(int rc, const neonflow_error *e)
     case NEONFLOW_EUNCERTAIN:
         return 1;
     default:
-        return e && neonflow_error_retryable(e);
+        return e && neonflow_error_is_retryable(e);
     }
 }
 
@@ -477,21 +469,4 @@ NEONFLOW_API int neonflow_operation_ids_await(neonflow_await_result **out, neonf
                                                                   NULL, operation_ids, count, opts,
                                                                   NULL, NULL, err),
                                    err);
-}
-
-NEONFLOW_API int neonflow_operation_await(neonflow_await_result **out, neonflow_client *client,
-                                          const char *project_id, const char *operation_id,
-                                          const neonflow_await_options *opts,
-                                          const neonflow_call_options *call, neonflow_error **err)
-{
-    NEONFLOW__ERR_ENTRY(err);
-    if (out)
-        *out = NULL;
-    if (!operation_id)
-        return neonflow__client_errors(
-            client, neonflow__error_set(err, NEONFLOW_EINVAL, "operation_id must not be NULL"),
-            err);
-    return neonflow__client_errors(
-        client, neonflow_operation_ids_await(out, client, project_id, &operation_id, 1, opts, call, err),
-        err);
 }

@@ -14,7 +14,7 @@
 #define NEONFLOW__CURSOR_MAX 1024
 
 /* ---- options ------------------------------------------------------------------ */
-NEONFLOW_API int neonflow_branch_list_options_new(neonflow_branch_list_options **out)
+NEONFLOW_API int neonflow_branches_list_options_new(neonflow_branches_list_options **out)
 {
     if (!out)
         return NEONFLOW_EINVAL;
@@ -22,7 +22,7 @@ NEONFLOW_API int neonflow_branch_list_options_new(neonflow_branch_list_options *
     return *out ? NEONFLOW_OK : NEONFLOW_ENOMEM;
 }
 
-NEONFLOW_API void neonflow_branch_list_options_free(neonflow_branch_list_options *o)
+NEONFLOW_API void neonflow_branches_list_options_free(neonflow_branches_list_options *o)
 {
     if (!o)
         return;
@@ -33,26 +33,26 @@ NEONFLOW_API void neonflow_branch_list_options_free(neonflow_branch_list_options
     neonflow__free(o);
 }
 
-NEONFLOW_API int neonflow_branch_list_options_set_search(neonflow_branch_list_options *o, const char *search)
+NEONFLOW_API int neonflow_branches_list_options_set_search(neonflow_branches_list_options *o, const char *search)
 {
     return o ? neonflow__set_str(&o->search, search) : NEONFLOW_EINVAL;
 }
 
-NEONFLOW_API int neonflow_branch_list_options_set_sort_by(neonflow_branch_list_options *o, const char *sort_by)
+NEONFLOW_API int neonflow_branches_list_options_set_sort_by(neonflow_branches_list_options *o, const char *sort_by)
 {
     if (!o || (sort_by && !*sort_by))
         return NEONFLOW_EINVAL;
     return neonflow__set_str(&o->sort_by, sort_by);
 }
 
-NEONFLOW_API int neonflow_branch_list_options_set_sort_order(neonflow_branch_list_options *o, const char *sort_order)
+NEONFLOW_API int neonflow_branches_list_options_set_sort_order(neonflow_branches_list_options *o, const char *sort_order)
 {
     if (!o || (sort_order && !*sort_order))
         return NEONFLOW_EINVAL;
     return neonflow__set_str(&o->sort_order, sort_order);
 }
 
-NEONFLOW_API int neonflow_branch_list_options_set_limit(neonflow_branch_list_options *o, int32_t limit)
+NEONFLOW_API int neonflow_branches_list_options_set_limit(neonflow_branches_list_options *o, int32_t limit)
 {
     if (!o || limit < 0 || limit > NEONFLOW__BRANCH_LIMIT_MAX)
         return NEONFLOW_EINVAL;
@@ -73,7 +73,7 @@ static int cursor_ok(const char *cursor)
     return 1;
 }
 
-NEONFLOW_API int neonflow_branch_list_options_set_cursor(neonflow_branch_list_options *o, const char *cursor)
+NEONFLOW_API int neonflow_branches_list_options_set_cursor(neonflow_branches_list_options *o, const char *cursor)
 {
     if (!o || (cursor && !cursor_ok(cursor)))
         return NEONFLOW_EINVAL;
@@ -307,7 +307,7 @@ static int list_all(neonflow_branch_list **out, neonflow_client *c, neonflow__ca
 }
 
 int neonflow__branches_list_ctx(neonflow_branch_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
-                                const char *project_id, const neonflow_branch_list_options *opts,
+                                const char *project_id, const neonflow_branches_list_options *opts,
                                 neonflow_error **err)
 {
     if (out)
@@ -322,7 +322,7 @@ int neonflow__branches_list_ctx(neonflow_branch_list **out, neonflow_client *c, 
 }
 
 NEONFLOW_API int neonflow_branches_list(neonflow_branch_list **out, neonflow_client *client, const char *project_id,
-                                        const neonflow_branch_list_options *opts,
+                                        const neonflow_branches_list_options *opts,
                                         const neonflow_call_options *call, neonflow_error **err)
 {
     NEONFLOW__ERR_ENTRY(err);

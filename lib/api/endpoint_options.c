@@ -101,7 +101,7 @@ NEONFLOW_API int neonflow_endpoint_create_options_set_autoscaling_limit_max_cu(n
     return NEONFLOW_OK;
 }
 
-NEONFLOW_API int neonflow_endpoint_create_options_set_suspend_timeout_seconds(neonflow_endpoint_create_options *o,
+NEONFLOW_API int neonflow_endpoint_create_options_set_suspend_timeout_s(neonflow_endpoint_create_options *o,
                                                                               int64_t seconds)
 {
     if (!o || seconds < -1 || (seconds > 0 && seconds < 60) || seconds > 604800)

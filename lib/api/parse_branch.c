@@ -125,18 +125,14 @@ STR_GETTER(init_source, init_source)
 STR_GETTER(restore_status_raw, restore_status)
 STR_GETTER(restored_from, restored_from)
 STR_GETTER(restored_as, restored_as)
-I64_GETTER(parent_timestamp_ms, parent_timestamp_ms, 0)
-I64_GETTER(state_changed_at_ms, state_changed_at_ms, 0)
 I64_GETTER(created_at_ms, created_at_ms, 0)
 I64_GETTER(updated_at_ms, updated_at_ms, 0)
-I64_GETTER(last_reset_at_ms, last_reset_at_ms, 0)
-I64_GETTER(expires_at_ms, expires_at_ms, 0)
-I64_GETTER(logical_size, logical_size, -1)
-I64_GETTER(compute_time_seconds, compute_time_seconds, -1)
-I64_GETTER(active_time_seconds, active_time_seconds, -1)
+I64_GETTER(logical_size_bytes, logical_size, -1)
+I64_GETTER(compute_time_s, compute_time_seconds, -1)
+I64_GETTER(active_time_s, active_time_seconds, -1)
 I64_GETTER(written_data_bytes, written_data_bytes, -1)
 I64_GETTER(data_transfer_bytes, data_transfer_bytes, -1)
-I64_GETTER(ttl_interval_seconds, ttl_interval_seconds, -1)
+I64_GETTER(ttl_interval_s, ttl_interval_seconds, -1)
 
 NEONFLOW_API int32_t neonflow_branch_current_state(const neonflow_branch *b)
 {
@@ -190,12 +186,12 @@ static const char *restricted_member(const neonflow_branch *b, size_t i, const c
     return json_string_value(json_object_get(json_array_get(b->restricted, i), key));
 }
 
-NEONFLOW_API const char *neonflow_branch_restricted_action_name(const neonflow_branch *b, size_t i)
+NEONFLOW_API const char *neonflow_branch_restricted_action_name_at(const neonflow_branch *b, size_t i)
 {
     return restricted_member(b, i, "name");
 }
 
-NEONFLOW_API const char *neonflow_branch_restricted_action_reason(const neonflow_branch *b, size_t i)
+NEONFLOW_API const char *neonflow_branch_restricted_action_reason_at(const neonflow_branch *b, size_t i)
 {
     return restricted_member(b, i, "reason");
 }
@@ -267,7 +263,7 @@ NEONFLOW_API size_t neonflow_branch_list_count(const neonflow_branch_list *list)
     return list ? list->v.n : 0;
 }
 
-NEONFLOW_API const neonflow_branch *neonflow_branch_list_get(const neonflow_branch_list *list, size_t i)
+NEONFLOW_API const neonflow_branch *neonflow_branch_list_at(const neonflow_branch_list *list, size_t i)
 {
     return list ? neonflow__vec_at(&list->v, i) : NULL;
 }

@@ -85,12 +85,7 @@ STR_GETTER(created_at, created_at)
 STR_GETTER(updated_at, updated_at)
 STR_GETTER(provisioner, provisioner)
 STR_GETTER(compute_release_version, compute_release_version)
-I64_GETTER(last_active_ms, last_active_ms, 0)
-I64_GETTER(started_at_ms, started_at_ms, 0)
-I64_GETTER(suspended_at_ms, suspended_at_ms, 0)
-I64_GETTER(created_at_ms, created_at_ms, 0)
-I64_GETTER(updated_at_ms, updated_at_ms, 0)
-I64_GETTER(suspend_timeout_seconds, suspend_timeout_seconds, -1)
+I64_GETTER(suspend_timeout_s, suspend_timeout_seconds, -1)
 
 NEONFLOW_API int32_t neonflow_endpoint_type(const neonflow_endpoint *e)
 {
@@ -117,12 +112,12 @@ NEONFLOW_API double neonflow_endpoint_autoscaling_limit_max_cu(const neonflow_en
     return e ? e->max_cu : -1.0;
 }
 
-NEONFLOW_API int neonflow_endpoint_disabled(const neonflow_endpoint *e)
+NEONFLOW_API int neonflow_endpoint_is_disabled(const neonflow_endpoint *e)
 {
     return e && e->disabled == 1;
 }
 
-NEONFLOW_API int neonflow_endpoint_passwordless_access(const neonflow_endpoint *e)
+NEONFLOW_API int neonflow_endpoint_has_passwordless_access(const neonflow_endpoint *e)
 {
     return e && e->passwordless_access == 1;
 }
@@ -174,7 +169,7 @@ NEONFLOW_API size_t neonflow_endpoint_list_count(const neonflow_endpoint_list *l
     return list ? list->v.n : 0;
 }
 
-NEONFLOW_API const neonflow_endpoint *neonflow_endpoint_list_get(const neonflow_endpoint_list *list, size_t i)
+NEONFLOW_API const neonflow_endpoint *neonflow_endpoint_list_at(const neonflow_endpoint_list *list, size_t i)
 {
     return list ? neonflow__vec_at(&list->v, i) : NULL;
 }

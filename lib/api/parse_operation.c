@@ -73,19 +73,9 @@ NEONFLOW_API int32_t neonflow_operation_failures_count(const neonflow_operation 
     return op ? op->failures_count : -1;
 }
 
-NEONFLOW_API int64_t neonflow_operation_retry_at_ms(const neonflow_operation *op)
-{
-    return op ? op->retry_at_ms : 0;
-}
-
 NEONFLOW_API int64_t neonflow_operation_created_at_ms(const neonflow_operation *op)
 {
     return op ? op->created_at_ms : 0;
-}
-
-NEONFLOW_API int64_t neonflow_operation_updated_at_ms(const neonflow_operation *op)
-{
-    return op ? op->updated_at_ms : 0;
 }
 
 NEONFLOW_API int64_t neonflow_operation_total_duration_ms(const neonflow_operation *op)
@@ -188,7 +178,7 @@ NEONFLOW_API size_t neonflow_operation_list_count(const neonflow_operation_list 
     return list ? list->v.n : 0;
 }
 
-NEONFLOW_API const neonflow_operation *neonflow_operation_list_get(const neonflow_operation_list *list, size_t i)
+NEONFLOW_API const neonflow_operation *neonflow_operation_list_at(const neonflow_operation_list *list, size_t i)
 {
     return list ? neonflow__vec_at(&list->v, i) : NULL;
 }

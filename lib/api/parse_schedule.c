@@ -91,7 +91,7 @@ NEONFLOW_API size_t neonflow_backup_schedule_count(const neonflow_backup_schedul
     return sched ? sched->v.n : 0;
 }
 
-NEONFLOW_API const neonflow_backup_schedule_item *neonflow_backup_schedule_get(const neonflow_backup_schedule *sched,
+NEONFLOW_API const neonflow_backup_schedule_item *neonflow_backup_schedule_at(const neonflow_backup_schedule *sched,
                                                                                size_t i)
 {
     return sched ? neonflow__vec_at(&sched->v, i) : NULL;
@@ -130,7 +130,7 @@ NEONFLOW_API int32_t neonflow_backup_schedule_item_month(const neonflow_backup_s
     return item ? item->month : -1;
 }
 
-NEONFLOW_API int64_t neonflow_backup_schedule_item_retention_seconds(const neonflow_backup_schedule_item *item)
+NEONFLOW_API int64_t neonflow_backup_schedule_item_retention_s(const neonflow_backup_schedule_item *item)
 {
     return item ? item->retention_seconds : -1;
 }

@@ -53,11 +53,10 @@ STR_GETTER(created_at, created_at)
 STR_GETTER(expires_at, expires_at)
 I64_GETTER(timestamp_ms, timestamp_ms, 0)
 I64_GETTER(created_at_ms, created_at_ms, 0)
-I64_GETTER(expires_at_ms, expires_at_ms, 0)
-I64_GETTER(full_size, full_size, -1)
-I64_GETTER(diff_size, diff_size, -1)
+I64_GETTER(full_size_bytes, full_size, -1)
+I64_GETTER(diff_size_bytes, diff_size, -1)
 
-NEONFLOW_API int neonflow_snapshot_manual(const neonflow_snapshot *s)
+NEONFLOW_API int neonflow_snapshot_is_manual(const neonflow_snapshot *s)
 {
     return s && s->manual == 1;
 }
@@ -113,7 +112,7 @@ NEONFLOW_API size_t neonflow_snapshot_list_count(const neonflow_snapshot_list *l
     return list ? list->v.n : 0;
 }
 
-NEONFLOW_API const neonflow_snapshot *neonflow_snapshot_list_get(const neonflow_snapshot_list *list, size_t i)
+NEONFLOW_API const neonflow_snapshot *neonflow_snapshot_list_at(const neonflow_snapshot_list *list, size_t i)
 {
     return list ? neonflow__vec_at(&list->v, i) : NULL;
 }

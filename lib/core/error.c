@@ -183,7 +183,7 @@ NEONFLOW_API const char *neonflow_error_method(const neonflow_error *e) { return
 
 NEONFLOW_API const char *neonflow_error_path(const neonflow_error *e) { return STR_OR_EMPTY(e, path); }
 
-NEONFLOW_API int neonflow_error_retryable(const neonflow_error *e) { return e ? e->retryable : 0; }
+NEONFLOW_API int neonflow_error_is_retryable(const neonflow_error *e) { return e ? e->retryable : 0; }
 
 NEONFLOW_API int64_t neonflow_error_retry_after_ms(const neonflow_error *e)
 {

@@ -1,5 +1,5 @@
 /* Waiting for operations inside a run, forwarding status changes as
- * OPERATION events and honouring the run's cancel hook, cancel token and
+ * OPERATION events and honouring the run's cancel token and
  * deadline: the run's own operations through lib/api's await; other people's
  * running operations (before a mutation) with a loop of the same schedule
  * whose failures are theirs, not the run's. */
@@ -93,20 +93,9 @@ static int on_progress(const neonflow_operation *op, void *payload)
     return 0;
 }
 
-static int on_cancel(void *payload)
-{
-    neonflow__run *r = payload;
-    if (!r->cancel_hook)
-        return 0;
-    const neonflow_client *prev = neonflow__hook_enter(r);
-    int stop = ((neonflow_run_cancel_fn)r->cancel_hook->fn)(r->cancel_hook->payload);
-    neonflow__hook_leave(prev);
-    return stop;
-}
-
 /* The run's own operations: lib/api's await (its tuned adaptive schedule,
  * `failed` not final, transient poll errors retried) with the run's events,
- * cancel hook, cancel token and deadline. */
+ * cancel token and deadline. */
 int neonflow__wait_ops(neonflow__run *r, const neonflow_operation_list *ops)
 {
     return neonflow__wait_ops_done_at(r, ops, NULL);
@@ -118,7 +107,7 @@ int neonflow__wait_ops_done_at(neonflow__run *r, const neonflow_operation_list *
         *done_ms = 0;
     size_t n = neonflow_operation_list_count(ops), running = 0;
     for (size_t i = 0; i < n; i++) {
-        const neonflow_operation *op = neonflow_operation_list_get(ops, i);
+        const neonflow_operation *op = neonflow_operation_list_at(ops, i);
         if (!terminal(neonflow_operation_status(op))) {
             op_event(r, op);
             running++;
@@ -134,19 +123,17 @@ int neonflow__wait_ops_done_at(neonflow__run *r, const neonflow_operation_list *
     o.first_ms = NEONFLOW__AWAIT_FIRST_MS;
     o.max_ms = NEONFLOW__AWAIT_MAX_MS;
     o.progress_hook = neonflow__hook_new((void (*)(void))on_progress, r, NULL);
-    o.cancel_hook = neonflow__hook_new((void (*)(void))on_cancel, r, NULL);
     int rc = NEONFLOW_ENOMEM;
     neonflow_error *e = NULL;
     neonflow_await_result *res = NULL;
-    if (o.progress_hook && o.cancel_hook)
+    if (o.progress_hook)
         rc = neonflow__operations_await_ctx(done_ms ? &res : NULL, r->c, &r->ctx, r->project_id, ops, NULL, 0, &o,
                                             NULL, NULL, &e);
     neonflow__hook_unref(o.progress_hook);
-    neonflow__hook_unref(o.cancel_hook);
     if (rc == NEONFLOW_OK && done_ms) { /* the final states the wait read */
         const neonflow_operation_list *fin = neonflow_await_result_operations(res);
         for (size_t i = 0; i < neonflow_operation_list_count(fin); i++) {
-            int64_t t = neonflow__op_done_upper_ms(neonflow_operation_list_get(fin, i));
+            int64_t t = neonflow__op_done_upper_ms(neonflow_operation_list_at(fin, i));
             if (t > *done_ms)
                 *done_ms = t;
         }
@@ -182,7 +169,7 @@ int neonflow__wait_quiet(neonflow__run *r, int64_t max_ms, int busy_code)
     }
     char first[200] = "";
     for (size_t i = 0; i < n; i++) {
-        const neonflow_operation *op = neonflow_operation_list_get(ops, i);
+        const neonflow_operation *op = neonflow_operation_list_at(ops, i);
         if (terminal(neonflow_operation_status(op)))
             continue;
         if (!first[0]) {

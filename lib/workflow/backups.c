@@ -48,7 +48,7 @@ static void inventory_free(inventory *inv)
 static const neonflow_branch *replacer_of(const neonflow_branch_list *l, const neonflow_branch *b)
 {
     for (size_t i = 0; i < neonflow_branch_list_count(l); i++) {
-        const neonflow_branch *a = neonflow_branch_list_get(l, i);
+        const neonflow_branch *a = neonflow_branch_list_at(l, i);
         const char *ra = neonflow_branch_restored_as(a);
         if (a != b && ra && strcmp(ra, neonflow_branch_id(b)) == 0 &&
             neonflow_branch_restore_status(a) == NEONFLOW_RESTORE_STATUS_FINALIZED)
@@ -60,7 +60,7 @@ static const neonflow_branch *replacer_of(const neonflow_branch_list *l, const n
 static int has_children(const neonflow_branch_list *l, const neonflow_branch *b)
 {
     for (size_t i = 0; i < neonflow_branch_list_count(l); i++) {
-        const char *p = neonflow_branch_parent_id(neonflow_branch_list_get(l, i));
+        const char *p = neonflow_branch_parent_id(neonflow_branch_list_at(l, i));
         if (p && strcmp(p, neonflow_branch_id(b)) == 0)
             return 1;
     }
@@ -71,7 +71,7 @@ static int has_children(const neonflow_branch_list *l, const neonflow_branch *b)
 static const neonflow_branch *lease_child(const neonflow_branch_list *l, const neonflow_branch *b)
 {
     for (size_t i = 0; i < neonflow_branch_list_count(l); i++) {
-        const neonflow_branch *c = neonflow_branch_list_get(l, i);
+        const neonflow_branch *c = neonflow_branch_list_at(l, i);
         const char *p = neonflow_branch_parent_id(c);
         if (p && strcmp(p, neonflow_branch_id(b)) == 0 && neonflow__lease_name_is(neonflow_branch_name(c)))
             return c;
@@ -104,7 +104,7 @@ static int inventory_load(neonflow__run *r, inventory *inv)
         return neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory");
     neonflow__name_parts p;
     for (size_t i = 0; i < nb; i++) {
-        const neonflow_branch *b = neonflow_branch_list_get(inv->bl, i);
+        const neonflow_branch *b = neonflow_branch_list_at(inv->bl, i);
         const neonflow_branch *by = replacer_of(inv->bl, b);
         item *it = &inv->v[inv->n];
         memset(it, 0, sizeof(*it));
@@ -164,7 +164,7 @@ static int inventory_load(neonflow__run *r, inventory *inv)
         }
     }
     for (size_t i = 0; i < ns; i++) {
-        const neonflow_snapshot *s = neonflow_snapshot_list_get(inv->sl, i);
+        const neonflow_snapshot *s = neonflow_snapshot_list_at(inv->sl, i);
         if (!neonflow__name_parse(neonflow_snapshot_name(s), &p))
             continue;
         item *it = &inv->v[inv->n++];
@@ -187,14 +187,14 @@ static neonflow_resource *add_item(neonflow_step *st, const item *it, int32_t ac
         x = neonflow__resource_add(st, NEONFLOW_RESOURCE_BRANCH, action, it->kind, neonflow_branch_name(it->b),
                                    neonflow_branch_id(it->b), it->target);
         if (x)
-            x->size_bytes = neonflow_branch_logical_size(it->b);
+            x->size_bytes = neonflow_branch_logical_size_bytes(it->b);
         if (x && it->replaced_by[0])
             neonflow__resource_set(&x->replaced_by, it->replaced_by);
     } else {
         x = neonflow__resource_add(st, NEONFLOW_RESOURCE_SNAPSHOT, action, it->kind, neonflow_snapshot_name(it->s),
                                    neonflow_snapshot_id(it->s), it->target);
         if (x) {
-            x->size_bytes = neonflow_snapshot_full_size(it->s);
+            x->size_bytes = neonflow_snapshot_full_size_bytes(it->s);
             neonflow__resource_set(&x->expires_at, neonflow_snapshot_expires_at(it->s));
         }
     }

@@ -136,13 +136,6 @@ int neonflow__run_check(neonflow__run *r)
 {
     if (neonflow_cancel_is_triggered(r->ro->cancel))
         return neonflow__fail(r, NEONFLOW_ECANCELLED, "cancelled through the cancel token");
-    if (r->cancel_hook) {
-        const neonflow_client *prev = neonflow__hook_enter(r);
-        int stop = ((neonflow_run_cancel_fn)r->cancel_hook->fn)(r->cancel_hook->payload);
-        neonflow__hook_leave(prev);
-        if (stop != 0)
-            return neonflow__fail(r, NEONFLOW_ECANCELLED, "cancelled by the cancel hook");
-    }
     if (mono_now(r) >= r->deadline_mono)
         return neonflow__fail(r, NEONFLOW_ETIMEOUT, "the run's deadline (%lld ms) passed",
                               (long long)r->ro->timeout_ms);
@@ -161,7 +154,7 @@ int neonflow__run_sleep(neonflow__run *r, int64_t ms)
         if (left <= 0)
             return NEONFLOW_OK;
         int64_t to_deadline = r->deadline_mono - mono_now(r);
-        int64_t slice = left < 100 ? left : 100; /* poll the cancel hook often */
+        int64_t slice = left < 100 ? left : 100; /* deadline and lease checks */
         if (slice > to_deadline)
             slice = to_deadline > 0 ? to_deadline : 0;
         sys->sleep_ms(sys->ctx, slice, r->ro->cancel);
@@ -219,7 +212,6 @@ int neonflow__run_begin(neonflow__run *r, neonflow_client *c, const neonflow_run
     r->ctx.run_id = r->rep->run_id;
     r->event_hook = neonflow__hook_ref(ro->event_hook);
     r->gate_hook = neonflow__hook_ref(ro->gate_hook);
-    r->cancel_hook = neonflow__hook_ref(ro->cancel_hook);
     neonflow__emit(r, NEONFLOW_EVENT_RUN_STARTED, "run %s started%s", r->rep->run_id,
                    ro->dry_run ? " (dry run: nothing will be changed)" : "");
     return NEONFLOW_OK;
@@ -396,8 +388,7 @@ int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_repo
     neonflow__emit(r, NEONFLOW_EVENT_RUN_ENDED, "%s", rep->message ? rep->message : neonflow_strerror(rc));
     neonflow__hook_unref(r->event_hook);
     neonflow__hook_unref(r->gate_hook);
-    neonflow__hook_unref(r->cancel_hook);
-    r->event_hook = r->gate_hook = r->cancel_hook = NULL;
+    r->event_hook = r->gate_hook = NULL;
     if (rc != NEONFLOW_OK && err && !*err) {
         if (r->err) { /* keep the HTTP details of the cause, say what to do */
             char *m = msg ? neonflow__strdup(msg) : NULL;

@@ -48,16 +48,16 @@ NEONFLOW_API size_t neonflow_branch_hook_ctx_endpoint_count(const neonflow_branc
 }
 
 NEONFLOW_API const neonflow_endpoint *
-neonflow_branch_hook_ctx_endpoint(const neonflow_branch_hook_ctx *x, size_t i)
+neonflow_branch_hook_ctx_endpoint_at(const neonflow_branch_hook_ctx *x, size_t i)
 {
-    return x ? neonflow_endpoint_list_get(x->endpoints, i) : NULL;
+    return x ? neonflow_endpoint_list_at(x->endpoints, i) : NULL;
 }
 
 NEONFLOW_API const char *neonflow_branch_hook_ctx_host(const neonflow_branch_hook_ctx *x)
 {
     size_t n = neonflow_branch_hook_ctx_endpoint_count(x);
     for (size_t i = 0; i < n; i++) {
-        const neonflow_endpoint *e = neonflow_endpoint_list_get(x->endpoints, i);
+        const neonflow_endpoint *e = neonflow_endpoint_list_at(x->endpoints, i);
         const char *host = neonflow_endpoint_host(e);
         if (neonflow_endpoint_type(e) == NEONFLOW_ENDPOINT_TYPE_READ_WRITE && host && *host)
             return host;

@@ -32,15 +32,15 @@ NEONFLOW_API int32_t neonflow_lock_request_workflow(const neonflow_lock_request 
 NEONFLOW_API int64_t neonflow_lock_request_ttl_ms(const neonflow_lock_request *q) { return q ? q->ttl_ms : 0; }
 NEONFLOW_API const char *neonflow_lock_request_project_id(const neonflow_lock_request *q)
 {
-    return q && q->project_id ? q->project_id : "";
+    return q ? q->project_id : NULL;
 }
 NEONFLOW_API const char *neonflow_lock_request_target(const neonflow_lock_request *q)
 {
-    return q && q->target ? q->target : "";
+    return q ? q->target : NULL;
 }
 NEONFLOW_API const char *neonflow_lock_request_run_id(const neonflow_lock_request *q)
 {
-    return q && q->run_id ? q->run_id : "";
+    return q ? q->run_id : NULL;
 }
 
 NEONFLOW_API int neonflow_lock_request_set_holder(neonflow_lock_request *q, const char *holder)

@@ -39,7 +39,6 @@ NEONFLOW_API void neonflow_run_options_free(neonflow_run_options *o)
     neonflow__free(o->run_id);
     neonflow__hook_unref(o->event_hook);
     neonflow__hook_unref(o->gate_hook);
-    neonflow__hook_unref(o->cancel_hook);
     neonflow__hook_unref(o->lock_hook);
     neonflow__free(o);
 }
@@ -106,7 +105,6 @@ NEONFLOW_API int neonflow_run_options_set_keep_on_veto(neonflow_run_options *o, 
 
 HOOK_SETTER(neonflow_run_options_set_event_hook, neonflow_run_options, event_hook, neonflow_event_fn)
 HOOK_SETTER(neonflow_run_options_set_gate_hook, neonflow_run_options, gate_hook, neonflow_gate_fn)
-HOOK_SETTER(neonflow_run_options_set_cancel_hook, neonflow_run_options, cancel_hook, neonflow_run_cancel_fn)
 
 /* ---- promote -------------------------------------------------------------------- */
 NEONFLOW_API int neonflow_promote_options_new(neonflow_promote_options **out)

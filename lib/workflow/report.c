@@ -169,12 +169,12 @@ NEONFLOW_API void neonflow_report_free(neonflow_report *r)
 /* ---- report getters --------------------------------------------------------------- */
 NEONFLOW_API int32_t neonflow_report_workflow(const neonflow_report *r) { return r ? r->workflow : 0; }
 NEONFLOW_API const char *neonflow_report_run_id(const neonflow_report *r) { return r ? r->run_id : ""; }
-NEONFLOW_API int neonflow_report_dry_run(const neonflow_report *r) { return r ? r->dry_run : 0; }
+NEONFLOW_API int neonflow_report_is_dry_run(const neonflow_report *r) { return r ? r->dry_run : 0; }
 NEONFLOW_API int neonflow_report_result(const neonflow_report *r) { return r ? r->result : NEONFLOW_EINVAL; }
 NEONFLOW_API const char *neonflow_report_message(const neonflow_report *r) { return r ? nz(r->message) : ""; }
 NEONFLOW_API size_t neonflow_report_step_count(const neonflow_report *r) { return r ? r->nsteps : 0; }
 
-NEONFLOW_API const neonflow_step *neonflow_report_step(const neonflow_report *r, size_t i)
+NEONFLOW_API const neonflow_step *neonflow_report_step_at(const neonflow_report *r, size_t i)
 {
     return r && i < r->nsteps ? r->steps[i] : NULL;
 }
@@ -200,7 +200,6 @@ RSTR(neonflow_report_backup_branch_id, NEONFLOW__R_BACKUP_ID)
 RSTR(neonflow_report_backup_branch_name, NEONFLOW__R_BACKUP_NAME)
 RSTR(neonflow_report_lost_writes_start, NEONFLOW__R_LW_START)
 RSTR(neonflow_report_lost_writes_end, NEONFLOW__R_LW_END)
-RSTR(neonflow_report_lost_writes_start_lsn, NEONFLOW__R_LW_START_LSN)
 RSTR(neonflow_report_lost_writes_end_lsn, NEONFLOW__R_LW_END_LSN)
 RSTR(neonflow_report_divergence_start, NEONFLOW__R_DIVERGENCE)
 RSTR(neonflow_report_lost_writes_end_source, NEONFLOW__R_LW_END_SOURCE)
@@ -212,13 +211,13 @@ NEONFLOW_API int64_t neonflow_report_lost_writes_end_ms(const neonflow_report *r
 NEONFLOW_API const char *neonflow_step_name(const neonflow_step *s) { return s ? s->name : ""; }
 NEONFLOW_API const char *neonflow_step_description(const neonflow_step *s) { return s ? s->description : ""; }
 NEONFLOW_API int32_t neonflow_step_status(const neonflow_step *s) { return s ? s->status : 0; }
-NEONFLOW_API int neonflow_step_mutating(const neonflow_step *s) { return s ? s->mutating : 0; }
+NEONFLOW_API int neonflow_step_is_mutating(const neonflow_step *s) { return s ? s->mutating : 0; }
 NEONFLOW_API int64_t neonflow_step_duration_ms(const neonflow_step *s) { return s ? s->duration_ms : 0; }
 NEONFLOW_API int64_t neonflow_step_api_calls(const neonflow_step *s) { return s ? s->api_calls : 0; }
 NEONFLOW_API int64_t neonflow_step_retries(const neonflow_step *s) { return s ? s->retries : 0; }
 NEONFLOW_API size_t neonflow_step_resource_count(const neonflow_step *s) { return s ? s->nres : 0; }
 
-NEONFLOW_API const neonflow_resource *neonflow_step_resource(const neonflow_step *s, size_t i)
+NEONFLOW_API const neonflow_resource *neonflow_step_resource_at(const neonflow_step *s, size_t i)
 {
     return s && i < s->nres ? s->res[i] : NULL;
 }
@@ -321,7 +320,6 @@ NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, u
     if (!bad)
         bad = jstr(lw, "start", r->str[NEONFLOW__R_LW_START]) | jset(lw, "start_ms", json_integer(r->lw_start_ms)) |
               jstr(lw, "end", r->str[NEONFLOW__R_LW_END]) | jset(lw, "end_ms", json_integer(r->lw_end_ms)) |
-              jstr(lw, "start_lsn", r->str[NEONFLOW__R_LW_START_LSN]) |
               jstr(lw, "end_lsn", r->str[NEONFLOW__R_LW_END_LSN]) |
               jstr(lw, "divergence_start", r->str[NEONFLOW__R_DIVERGENCE]) |
               jstr(lw, "end_source", r->str[NEONFLOW__R_LW_END_SOURCE]);

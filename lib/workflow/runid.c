@@ -26,7 +26,7 @@ static int32_t legacy_workflow(const neonflow__run *r, const neonflow_branch_lis
 {
     neonflow__name_parts p;
     for (size_t i = 0; i < neonflow_snapshot_list_count(sl); i++) {
-        const neonflow_snapshot *s = neonflow_snapshot_list_get(sl, i);
+        const neonflow_snapshot *s = neonflow_snapshot_list_at(sl, i);
         if (!neonflow__name_parse(neonflow_snapshot_name(s), &p) || strcmp(p.run_id, r->rep->run_id) != 0 ||
             strcmp(p.target, bp->target) != 0)
             continue;
@@ -39,7 +39,7 @@ static int32_t legacy_workflow(const neonflow__run *r, const neonflow_branch_lis
         from = neonflow_branch_restored_from(b);
     } else {
         for (size_t i = 0; i < neonflow_branch_list_count(bl) && !from; i++) {
-            const neonflow_branch *a = neonflow_branch_list_get(bl, i);
+            const neonflow_branch *a = neonflow_branch_list_at(bl, i);
             const char *ra = neonflow_branch_restored_as(a);
             if (a != b && ra && strcmp(ra, neonflow_branch_id(b)) == 0 &&
                 neonflow_branch_restore_status(a) == NEONFLOW_RESTORE_STATUS_FINALIZED)
@@ -106,7 +106,7 @@ static int switched(const neonflow__run *r, const neonflow_branch_list *bl, cons
 {
     neonflow__name_parts p;
     for (size_t i = 0; i < neonflow_branch_list_count(bl); i++)
-        if (neonflow__name_parse(neonflow_branch_name(neonflow_branch_list_get(bl, i)), &p) &&
+        if (neonflow__name_parse(neonflow_branch_name(neonflow_branch_list_at(bl, i)), &p) &&
             strcmp(p.run_id, r->rep->run_id) == 0 && strcmp(p.target, target) == 0 && neonflow__kind_is_backup(p.kind) &&
             strcmp(p.kind, "undo-backup") != 0)
             return 1;
@@ -123,7 +123,7 @@ int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, con
     neonflow__name_parts p;
     /* snapshots first: Neon lists them oldest first, so the first conflict named is the earliest */
     for (size_t i = 0; i < neonflow_snapshot_list_count(sl); i++) {
-        const neonflow_snapshot *s = neonflow_snapshot_list_get(sl, i);
+        const neonflow_snapshot *s = neonflow_snapshot_list_at(sl, i);
         if (!neonflow__name_parse(neonflow_snapshot_name(s), &p) || strcmp(p.run_id, run) != 0)
             continue;
         int32_t w = neonflow__kind_workflow(p.kind);
@@ -141,7 +141,7 @@ int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, con
         }
     }
     for (size_t i = 0; i < neonflow_branch_list_count(bl); i++) {
-        const neonflow_branch *b = neonflow_branch_list_get(bl, i);
+        const neonflow_branch *b = neonflow_branch_list_at(bl, i);
         if (!neonflow__name_parse(neonflow_branch_name(b), &p) || strcmp(p.run_id, run) != 0)
             continue;
         int32_t w = neonflow__kind_workflow(p.kind);

@@ -61,7 +61,7 @@ static int step_preflight(neonflow__run *r, neonflow_step *st, void *ws)
         neonflow__name_parts p;
         int have = 0;
         for (size_t i = 0; i < neonflow_snapshot_list_count(sl); i++) {
-            const neonflow_snapshot *s = neonflow_snapshot_list_get(sl, i);
+            const neonflow_snapshot *s = neonflow_snapshot_list_at(sl, i);
             if (neonflow__name_parse(neonflow_snapshot_name(s), &p) && strcmp(p.kind, "setup") == 0 &&
                 strcmp(p.target, ss->dev_name) == 0 && strcmp(p.run_id, r->rep->run_id) == 0 &&
                 (!have || strcmp(p.stamp, r->stamp) < 0)) {

@@ -41,7 +41,7 @@ static int discover(neonflow__run *r, neonflow__swap *sw)
     int have = 0;
     neonflow__name_parts p;
     for (size_t i = 0; i < neonflow_snapshot_list_count(sw->snaps); i++) {
-        const neonflow_snapshot *s = neonflow_snapshot_list_get(sw->snaps, i);
+        const neonflow_snapshot *s = neonflow_snapshot_list_at(sw->snaps, i);
         if (!neonflow__name_parse(neonflow_snapshot_name(s), &p) || strcmp(p.run_id, run) != 0 ||
             strcmp(p.target, sw->target_name) != 0)
             continue;
@@ -55,7 +55,7 @@ static int discover(neonflow__run *r, neonflow__swap *sw)
         }
     }
     for (size_t i = 0; i < neonflow_branch_list_count(sw->branches); i++) {
-        const neonflow_branch *b = neonflow_branch_list_get(sw->branches, i);
+        const neonflow_branch *b = neonflow_branch_list_at(sw->branches, i);
         if (!neonflow__name_parse(neonflow_branch_name(b), &p) || strcmp(p.run_id, run) != 0 ||
             strcmp(p.target, sw->target_name) != 0)
             continue;
@@ -144,7 +144,7 @@ static int pick_rollback_snapshot(neonflow__run *r, neonflow__swap *sw, const ne
     } else {
         neonflow__name_parts p;
         for (size_t i = 0; i < neonflow_snapshot_list_count(sw->snaps); i++) {
-            const neonflow_snapshot *x = neonflow_snapshot_list_get(sw->snaps, i);
+            const neonflow_snapshot *x = neonflow_snapshot_list_at(sw->snaps, i);
             if (neonflow__name_parse(neonflow_snapshot_name(x), &p) && strcmp(p.kind, "rollback") == 0 &&
                 strcmp(p.target, sw->target_name) == 0 &&
                 (!s || neonflow_snapshot_created_at_ms(x) > neonflow_snapshot_created_at_ms(s)))

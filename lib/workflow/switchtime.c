@@ -51,7 +51,7 @@ static int from_log(neonflow__run *r, const char *new_id, const char *backup_id,
         size_t n = neonflow_operation_list_count(l);
         int older = 0;
         for (size_t i = 0; i < n; i++) {
-            const neonflow_operation *op = neonflow_operation_list_get(l, i);
+            const neonflow_operation *op = neonflow_operation_list_at(l, i);
             int64_t c = neonflow_operation_created_at_ms(op);
             if (c < not_before_ms - GROUP_MS) {
                 older = 1;
@@ -72,7 +72,7 @@ static int from_log(neonflow__run *r, const char *new_id, const char *backup_id,
         rc = neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory");
     for (size_t k = 0; rc == NEONFLOW_OK && running && k < np; k++)
         for (size_t i = 0; i < neonflow_operation_list_count(pages[k]); i++) {
-            const neonflow_operation *op = neonflow_operation_list_get(pages[k], i);
+            const neonflow_operation *op = neonflow_operation_list_at(pages[k], i);
             if (!in_group(op, new_id, backup_id, ep_id, t0))
                 continue;
             if (neonflow_operation_is_done(op)) {

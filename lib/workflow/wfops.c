@@ -60,7 +60,7 @@ static int map_limit(neonflow__run *r, neonflow_error **e)
 /* ---- reads -------------------------------------------------------------------------- */
 int neonflow__list_branches(neonflow__run *r, const char *search, neonflow_branch_list **out)
 {
-    struct neonflow_branch_list_options o = {0};
+    struct neonflow_branches_list_options o = {0};
     o.search = (char *)search;
     neonflow_error *e = NULL;
     int rc = neonflow__branches_list_ctx(out, r->c, &r->ctx, r->project_id, search ? &o : NULL, &e);
@@ -77,7 +77,7 @@ int neonflow__list_snapshots(neonflow__run *r, neonflow_snapshot_list **out)
 const neonflow_branch *neonflow__branch_by_name(const neonflow_branch_list *l, const char *name)
 {
     for (size_t i = 0; i < neonflow_branch_list_count(l); i++) {
-        const neonflow_branch *b = neonflow_branch_list_get(l, i);
+        const neonflow_branch *b = neonflow_branch_list_at(l, i);
         if (strcmp(neonflow_branch_name(b), name) == 0)
             return b;
     }
@@ -87,7 +87,7 @@ const neonflow_branch *neonflow__branch_by_name(const neonflow_branch_list *l, c
 const neonflow_branch *neonflow__branch_by_id(const neonflow_branch_list *l, const char *id)
 {
     for (size_t i = 0; i < neonflow_branch_list_count(l); i++) {
-        const neonflow_branch *b = neonflow_branch_list_get(l, i);
+        const neonflow_branch *b = neonflow_branch_list_at(l, i);
         if (strcmp(neonflow_branch_id(b), id) == 0)
             return b;
     }
@@ -104,7 +104,7 @@ const neonflow_snapshot *neonflow__snapshot_by(const neonflow_snapshot_list *l, 
 {
     const neonflow_snapshot *best = NULL;
     for (size_t i = 0; i < neonflow_snapshot_list_count(l); i++) {
-        const neonflow_snapshot *s = neonflow_snapshot_list_get(l, i);
+        const neonflow_snapshot *s = neonflow_snapshot_list_at(l, i);
         if (id && strcmp(neonflow_snapshot_id(s), id) != 0)
             continue;
         if (name && strcmp(neonflow_snapshot_name(s), name) != 0)
@@ -143,7 +143,7 @@ int neonflow__rw_endpoint(neonflow__run *r, const char *branch_id, char *id, siz
         return neonflow__fail_with(r, &e, rc);
     int found = 0;
     for (size_t i = 0; i < neonflow_endpoint_list_count(l) && !found; i++) {
-        const neonflow_endpoint *ep = neonflow_endpoint_list_get(l, i);
+        const neonflow_endpoint *ep = neonflow_endpoint_list_at(l, i);
         if (neonflow_endpoint_type(ep) != NEONFLOW_ENDPOINT_TYPE_READ_WRITE ||
             strcmp(neonflow_endpoint_branch_id(ep), branch_id) != 0)
             continue;
@@ -548,7 +548,7 @@ int neonflow__snapshot_dedupe(neonflow__run *r, const char *const *names, const 
     if (rc != NEONFLOW_OK)
         return rc;
     for (size_t i = 0; i < neonflow_snapshot_list_count(l) && rc == NEONFLOW_OK; i++) {
-        const neonflow_snapshot *s = neonflow_snapshot_list_get(l, i);
+        const neonflow_snapshot *s = neonflow_snapshot_list_at(l, i);
         for (size_t k = 0; k < n; k++) {
             if (!names[k] || !names[k][0] || !keep_ids[k] || !keep_ids[k][0] ||
                 strcmp(neonflow_snapshot_name(s), names[k]) != 0 || strcmp(neonflow_snapshot_id(s), keep_ids[k]) == 0)

@@ -25,7 +25,7 @@ struct neonflow_run_options {
     int64_t timeout_ms, busy_wait_ms;
     neonflow_cancel *cancel;
     int dry_run, keep_on_veto;
-    neonflow__hook *event_hook, *gate_hook, *cancel_hook;
+    neonflow__hook *event_hook, *gate_hook;
     int64_t lease_ttl_ms, lease_wait_ms; /* lease.c */
     neonflow__hook *lock_hook;
 };
@@ -88,7 +88,6 @@ enum {
     NEONFLOW__R_BACKUP_NAME,
     NEONFLOW__R_LW_START,
     NEONFLOW__R_LW_END,
-    NEONFLOW__R_LW_START_LSN,
     NEONFLOW__R_LW_END_LSN,
     NEONFLOW__R_DIVERGENCE,
     NEONFLOW__R_LW_END_SOURCE,
@@ -198,7 +197,7 @@ typedef int (*neonflow__step_fn)(neonflow__run *r, neonflow_step *st, void *ws);
 struct neonflow__run {
     neonflow_client *c;
     const neonflow_run_options *ro;
-    neonflow__hook *event_hook, *gate_hook, *cancel_hook; /* references held for the run */
+    neonflow__hook *event_hook, *gate_hook; /* references held for the run */
     neonflow_report *rep;
     const char *project_id;
     char stamp[NEONFLOW__STAMP_LEN + 1]; /* of this call; replaced by the earliest found on resume */
@@ -238,7 +237,7 @@ int neonflow__fail(neonflow__run *r, int code, const char *fmt, ...) __attribute
 int neonflow__fail_with(neonflow__run *r, neonflow_error **e, int code);
 /* NEONFLOW_OK, or ECANCELLED / ETIMEOUT (recorded) when the run must stop. */
 int neonflow__run_check(neonflow__run *r);
-/* Sleeps up to ms, polling cancel hook and token; returns as run_check. */
+/* Sleeps up to ms, waking at once on the cancel token; returns as run_check. */
 int neonflow__run_sleep(neonflow__run *r, int64_t ms);
 int64_t neonflow__run_wall_ms(const neonflow__run *r);
 int neonflow__run_dry(const neonflow__run *r);

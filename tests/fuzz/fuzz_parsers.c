@@ -24,7 +24,7 @@ static void check_all(json_t *root)
         neonflow_operation_list *ops = NULL;
         neonflow__parse_operations_response(root, req, &ops, &e);
         for (size_t i = 0; i < neonflow_operation_list_count(ops); i++)
-            (void)neonflow_operation_is_done(neonflow_operation_list_get(ops, i));
+            (void)neonflow_operation_is_done(neonflow_operation_list_at(ops, i));
         (void)neonflow_operation_list_next_cursor(ops);
         neonflow_operation_list_free(ops);
         neonflow_error_free(e), e = NULL;
@@ -33,7 +33,7 @@ static void check_all(json_t *root)
     neonflow_endpoint_list *el = NULL;
     neonflow__parse_endpoints_response(root, &el, &e);
     for (size_t i = 0; i < neonflow_endpoint_list_count(el); i++)
-        (void)strlen(neonflow_endpoint_json(neonflow_endpoint_list_get(el, i)));
+        (void)strlen(neonflow_endpoint_json(neonflow_endpoint_list_at(el, i)));
     neonflow_endpoint_list_free(el);
     neonflow_error_free(e), e = NULL;
 
@@ -47,7 +47,7 @@ static void check_all(json_t *root)
     neonflow_branch *b = NULL;
     neonflow__parse_branch_response(root, &b, &ops, &e);
     for (size_t i = 0; i < neonflow_branch_restricted_action_count(b); i++)
-        (void)neonflow_branch_restricted_action_reason(b, i);
+        (void)neonflow_branch_restricted_action_reason_at(b, i);
     (void)neonflow_branch_is_action_restricted(b, "restore");
     if (b)
         (void)strlen(neonflow_branch_json(b));
@@ -78,14 +78,14 @@ static void check_all(json_t *root)
     neonflow_snapshot_list *sl = NULL;
     neonflow__parse_snapshots_response(root, &sl, &e);
     for (size_t i = 0; i < neonflow_snapshot_list_count(sl); i++)
-        (void)strlen(neonflow_snapshot_json(neonflow_snapshot_list_get(sl, i)));
+        (void)strlen(neonflow_snapshot_json(neonflow_snapshot_list_at(sl, i)));
     neonflow_snapshot_list_free(sl);
     neonflow_error_free(e), e = NULL;
 
     neonflow_backup_schedule *bs = NULL;
     if (neonflow__parse_schedule_response(root, &bs, &e) == NEONFLOW_OK) {
         for (size_t i = 0; i < neonflow_backup_schedule_count(bs); i++)
-            (void)strlen(neonflow_backup_schedule_item_json(neonflow_backup_schedule_get(bs, i)));
+            (void)strlen(neonflow_backup_schedule_item_json(neonflow_backup_schedule_at(bs, i)));
         json_t *back = neonflow__schedule_to_json(bs);
         json_decref(back);
     }

@@ -32,36 +32,36 @@ static void test_list_all_pages_search_sort(void **state)
     /* every ID once */
     for (size_t i = 0; i < neonflow_branch_list_count(l); i++)
         for (size_t j = 0; j < i; j++)
-            assert_string_not_equal(neonflow_branch_id(neonflow_branch_list_get(l, i)),
-                                    neonflow_branch_id(neonflow_branch_list_get(l, j)));
+            assert_string_not_equal(neonflow_branch_id(neonflow_branch_list_at(l, i)),
+                                    neonflow_branch_id(neonflow_branch_list_at(l, j)));
     neonflow_branch_list_free(l);
 
-    neonflow_branch_list_options *o;
-    neonflow_branch_list_options_new(&o);
-    neonflow_branch_list_options_set_search(o, "feat-01");
-    neonflow_branch_list_options_set_sort_by(o, "name");
-    neonflow_branch_list_options_set_sort_order(o, "asc");
+    neonflow_branches_list_options *o;
+    neonflow_branches_list_options_new(&o);
+    neonflow_branches_list_options_set_search(o, "feat-01");
+    neonflow_branches_list_options_set_sort_by(o, "name");
+    neonflow_branches_list_options_set_sort_order(o, "asc");
     CHECK_OK(neonflow_branches_list(&l, f->c, PROJECT, o, NULL, err));
     assert_int_equal(neonflow_branch_list_count(l), 10); /* feat-010 .. feat-019 */
-    assert_string_equal(neonflow_branch_name(neonflow_branch_list_get(l, 0)), "feat-010");
-    assert_string_equal(neonflow_branch_name(neonflow_branch_list_get(l, 9)), "feat-019");
+    assert_string_equal(neonflow_branch_name(neonflow_branch_list_at(l, 0)), "feat-010");
+    assert_string_equal(neonflow_branch_name(neonflow_branch_list_at(l, 9)), "feat-019");
     neonflow_branch_list_free(l);
-    neonflow_branch_list_options_set_sort_order(o, "desc");
-    neonflow_branch_list_options_set_search(o, NULL);
+    neonflow_branches_list_options_set_sort_order(o, "desc");
+    neonflow_branches_list_options_set_search(o, NULL);
     CHECK_OK(neonflow_branches_list(&l, f->c, PROJECT, o, NULL, err));
     assert_int_equal(neonflow_branch_list_count(l), 131);
-    assert_string_equal(neonflow_branch_name(neonflow_branch_list_get(l, 0)), "main");
-    assert_string_equal(neonflow_branch_name(neonflow_branch_list_get(l, 1)), "feat-129");
+    assert_string_equal(neonflow_branch_name(neonflow_branch_list_at(l, 0)), "main");
+    assert_string_equal(neonflow_branch_name(neonflow_branch_list_at(l, 1)), "feat-129");
     neonflow_branch_list_free(l);
     /* a search value that needs encoding reaches Neon intact (no match) */
-    neonflow_branch_list_options_set_search(o, "a&b=c d/?");
+    neonflow_branches_list_options_set_search(o, "a&b=c d/?");
     CHECK_OK(neonflow_branches_list(&l, f->c, PROJECT, o, NULL, err));
     assert_int_equal(neonflow_branch_list_count(l), 0);
     neonflow_branch_list_free(l);
     /* Neon rejects a bad sort_by */
-    neonflow_branch_list_options_set_sort_by(o, "colour");
+    neonflow_branches_list_options_set_sort_by(o, "colour");
     CHECK_RC(NEONFLOW_EBADREQUEST, neonflow_branches_list(&l, f->c, PROJECT, o, NULL, err));
-    neonflow_branch_list_options_free(o);
+    neonflow_branches_list_options_free(o);
     CHECK_RC(NEONFLOW_ENOTFOUND, neonflow_branches_list(&l, f->c, "p-missing", NULL, NULL, err));
 }
 
@@ -79,7 +79,6 @@ static void test_get_and_find(void **state)
     assert_int_equal(neonflow_branch_current_state(b), NEONFLOW_BRANCH_STATE_READY);
     assert_true(neonflow_branch_created_at_ms(b) > 0);
     assert_true(neonflow_branch_updated_at_ms(b) > 0);
-    assert_true(neonflow_branch_state_changed_at_ms(b) > 0);
     assert_non_null(neonflow_branch_creation_source(b));
     assert_true(neonflow_branch_written_data_bytes(b) >= 0);
     neonflow_branch_free(b);
@@ -118,11 +117,10 @@ static void test_create_update_delete(void **state)
     snprintf(id, sizeof(id), "%s", neonflow_branch_id(nb));
     assert_string_equal(neonflow_branch_name(nb), "preview/pr 42");
     assert_int_equal(neonflow_branch_is_protected(nb), 1);
-    assert_int_equal(neonflow_branch_expires_at_ms(nb), 4070908800000LL);
     const neonflow_endpoint_list *eps = neonflow_branch_result_endpoints(r);
     assert_int_equal(neonflow_endpoint_list_count(eps), 1);
-    assert_int_equal(neonflow_endpoint_type(neonflow_endpoint_list_get(eps, 0)), NEONFLOW_ENDPOINT_TYPE_READ_WRITE);
-    assert_string_equal(neonflow_endpoint_branch_id(neonflow_endpoint_list_get(eps, 0)), id);
+    assert_int_equal(neonflow_endpoint_type(neonflow_endpoint_list_at(eps, 0)), NEONFLOW_ENDPOINT_TYPE_READ_WRITE);
+    assert_string_equal(neonflow_endpoint_branch_id(neonflow_endpoint_list_at(eps, 0)), id);
     assert_true(neonflow_operation_list_count(neonflow_branch_result_operations(r)) >= 2);
     CHECK_OK(neonflow_operations_await(NULL, f->c, PROJECT, neonflow_branch_result_operations(r), NULL, NULL, err));
     neonflow_branch_result_free(r);

@@ -52,7 +52,7 @@ static void test_endpoints(void **state)
     neonflow_endpoint_list *l = NULL;
     CHECK_OK(neonflow_endpoints_list(&l, f->c, PROJECT, NULL, err));
     assert_int_equal(neonflow_endpoint_list_count(l), 1);
-    const neonflow_endpoint *e = neonflow_endpoint_list_get(l, 0);
+    const neonflow_endpoint *e = neonflow_endpoint_list_at(l, 0);
     assert_string_equal(neonflow_endpoint_id(e), f->main_ep);
     assert_string_equal(neonflow_endpoint_branch_id(e), f->main_id);
     assert_string_equal(neonflow_endpoint_project_id(e), PROJECT);
@@ -61,7 +61,6 @@ static void test_endpoints(void **state)
     assert_non_null(neonflow_endpoint_region_id(e));
     assert_non_null(strstr(neonflow_endpoint_json(e), "\"settings\":{\"pg_settings\":{}}"));
     assert_true(neonflow_endpoint_autoscaling_limit_min_cu(e) >= 0.25);
-    assert_true(neonflow_endpoint_created_at_ms(e) > 0);
     assert_true(neonflow_endpoint_current_state(e) != NEONFLOW_ENDPOINT_STATE_UNKNOWN);
     neonflow_endpoint_list_free(l);
 
@@ -101,7 +100,7 @@ static void test_operations_get_list(void **state)
 {
     api_fixture *f = *state;
     neonflow_operation_list *ops = mutate(f, "b1");
-    const neonflow_operation *op = neonflow_operation_list_get(ops, 0);
+    const neonflow_operation *op = neonflow_operation_list_at(ops, 0);
     neonflow_operation *got = NULL;
     CHECK_OK(neonflow_operation_get(&got, f->c, PROJECT, neonflow_operation_id(op), NULL, err));
     assert_string_equal(neonflow_operation_id(got), neonflow_operation_id(op));
@@ -109,7 +108,6 @@ static void test_operations_get_list(void **state)
     assert_true(neonflow_operation_action(got) != NEONFLOW_OP_ACTION_UNKNOWN);
     assert_true(neonflow_operation_status(got) != NEONFLOW_OP_STATUS_UNKNOWN);
     assert_true(neonflow_operation_created_at_ms(got) > 0);
-    assert_true(neonflow_operation_updated_at_ms(got) > 0);
     assert_int_equal(neonflow_operation_failures_count(got), 0);
     assert_true(neonflow_operation_total_duration_ms(got) >= 0);
     neonflow_operation_free(got);
@@ -174,12 +172,11 @@ static void test_await_with_durations(void **state)
     assert_int_equal(neonflow_operation_list_count(fin),
                      neonflow_operation_list_count(neonflow_branch_result_operations(r)));
     for (size_t i = 0; i < neonflow_operation_list_count(fin); i++)
-        assert_int_equal(neonflow_operation_status(neonflow_operation_list_get(fin, i)), NEONFLOW_OP_STATUS_FINISHED);
+        assert_int_equal(neonflow_operation_status(neonflow_operation_list_at(fin, i)), NEONFLOW_OP_STATUS_FINISHED);
     /* single id */
     neonflow_await_result_free(ar);
-    CHECK_OK(neonflow_operation_await(&ar, f->c, PROJECT,
-                                      neonflow_operation_id(neonflow_operation_list_get(neonflow_branch_result_operations(r), 0)),
-                                      NULL, NULL, err));
+    const char *one_id = neonflow_operation_id(neonflow_operation_list_at(neonflow_branch_result_operations(r), 0));
+    CHECK_OK(neonflow_operation_ids_await(&ar, f->c, PROJECT, &one_id, 1, NULL, NULL, err));
     assert_int_equal(neonflow_await_result_polls(ar), 1);
     neonflow_await_result_free(ar);
     neonflow_branch_result_free(r);
@@ -203,7 +200,7 @@ static void test_await_faults(void **state)
     assert_non_null(strstr(neonflow_error_message(e), "create_branch"));
     int named = 0;
     for (size_t i = 0; i < neonflow_operation_list_count(ops); i++)
-        named |= strstr(neonflow_error_message(e), neonflow_operation_id(neonflow_operation_list_get(ops, i))) != NULL;
+        named |= strstr(neonflow_error_message(e), neonflow_operation_id(neonflow_operation_list_at(ops, i))) != NULL;
     assert_true(named);
     neonflow_error_free(e);
     neonflow_operation_list_free(ops);
@@ -227,7 +224,7 @@ static void test_await_faults(void **state)
     int64_t t0 = mono_ms();
     assert_int_equal(neonflow_operations_await(&ar, f->c, PROJECT, ops, ao, NULL, &e), NEONFLOW_EOPTIMEOUT);
     assert_true(mono_ms() - t0 < 1500);
-    assert_non_null(strstr(neonflow_error_message(e), neonflow_operation_id(neonflow_operation_list_get(ops, 0))));
+    assert_non_null(strstr(neonflow_error_message(e), neonflow_operation_id(neonflow_operation_list_at(ops, 0))));
     assert_true(neonflow_await_result_polls(ar) >= 2);
     neonflow_await_result_free(ar);
     neonflow_error_free(e);
@@ -285,13 +282,13 @@ static void test_backup_schedule(void **state)
     neonflow_backup_schedule_free(s);
     CHECK_OK(neonflow_branch_backup_schedule_get(&s, f->c, PROJECT, f->main_id, NULL, err));
     assert_int_equal(neonflow_backup_schedule_count(s), 2);
-    const neonflow_backup_schedule_item *it = neonflow_backup_schedule_get(s, 0);
+    const neonflow_backup_schedule_item *it = neonflow_backup_schedule_at(s, 0);
     assert_string_equal(neonflow_backup_schedule_item_frequency(it), "daily");
     assert_int_equal(neonflow_backup_schedule_item_hour(it), 23);
     assert_int_equal(neonflow_backup_schedule_item_day(it), -1);
     assert_int_equal(neonflow_backup_schedule_item_month(it), -1);
-    assert_int_equal(neonflow_backup_schedule_item_retention_seconds(it), 604800);
-    it = neonflow_backup_schedule_get(s, 1);
+    assert_int_equal(neonflow_backup_schedule_item_retention_s(it), 604800);
+    it = neonflow_backup_schedule_at(s, 1);
     assert_string_equal(neonflow_backup_schedule_item_frequency(it), "monthly");
     assert_int_equal(neonflow_backup_schedule_item_day(it), 1);
     neonflow_backup_schedule_free(s);
@@ -311,8 +308,8 @@ static void test_endpoint_create_options(void **state)
     assert_int_equal(neonflow_endpoint_create_options_set_provisioner(o, "k8s-pod"), NEONFLOW_OK);
     assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_min_cu(o, 0.5), NEONFLOW_OK);
     assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_max_cu(o, 2), NEONFLOW_OK);
-    assert_int_equal(neonflow_endpoint_create_options_set_suspend_timeout_seconds(o, 600), NEONFLOW_OK);
-    assert_int_equal(neonflow_endpoint_create_options_set_suspend_timeout_seconds(o, 30), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_endpoint_create_options_set_suspend_timeout_s(o, 600), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_suspend_timeout_s(o, 30), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_endpoint_create_options_set_disabled(o, 1), NEONFLOW_OK);
     assert_int_equal(neonflow_endpoint_create_options_set_pg_setting(o, "work_mem", "64MB"), NEONFLOW_OK);
     assert_int_equal(neonflow_endpoint_create_options_set_pg_setting(o, "dropped", "1"), NEONFLOW_OK);
@@ -326,7 +323,7 @@ static void test_endpoint_create_options(void **state)
     assert_string_equal(neonflow_endpoint_name(ep), "analytics");
     assert_true(neonflow_endpoint_autoscaling_limit_min_cu(ep) == 0.5);
     assert_true(neonflow_endpoint_autoscaling_limit_max_cu(ep) == 2);
-    assert_int_equal(neonflow_endpoint_suspend_timeout_seconds(ep), 600);
+    assert_int_equal(neonflow_endpoint_suspend_timeout_s(ep), 600);
     assert_string_equal(neonflow_endpoint_provisioner(ep), "k8s-pod");
     char id[64];
     snprintf(id, sizeof(id), "%s", neonflow_endpoint_id(ep));

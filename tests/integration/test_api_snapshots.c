@@ -47,7 +47,6 @@ static void test_create_list_find(void **state)
     assert_string_equal(neonflow_snapshot_source_branch_id(s), f->main_id);
     assert_non_null(neonflow_snapshot_id(s));
     assert_non_null(neonflow_snapshot_expires_at(s));
-    assert_int_equal(neonflow_snapshot_expires_at_ms(s), 4071006245000LL);
     assert_true(neonflow_snapshot_created_at_ms(s) > 1700000000000LL);
     assert_non_null(neonflow_snapshot_lsn(s));
 
@@ -83,7 +82,7 @@ static void test_create_list_find(void **state)
     assert_int_equal(neonflow_snapshot_list_count(l), 3);
     int seen = 0;
     for (size_t i = 0; i < neonflow_snapshot_list_count(l); i++)
-        seen += strcmp(neonflow_snapshot_id(neonflow_snapshot_list_get(l, i)), neonflow_snapshot_id(s2)) == 0;
+        seen += strcmp(neonflow_snapshot_id(neonflow_snapshot_list_at(l, i)), neonflow_snapshot_id(s2)) == 0;
     assert_int_equal(seen, 1);
     neonflow_snapshot_list_free(l);
 
@@ -145,14 +144,12 @@ static void test_update_delete(void **state)
     neonflow_snapshot_update_options_set_expires_at(u, "2098-05-06T07:08:09Z");
     CHECK_OK(neonflow_snapshot_update(&s2, f->c, PROJECT, id, u, NULL, err));
     assert_string_equal(neonflow_snapshot_name(s2), "after"); /* unchanged */
-    assert_int_equal(neonflow_snapshot_expires_at_ms(s2), 4050198489000LL);
     neonflow_snapshot_free(s2);
     neonflow_snapshot_update_options_set_expires_at(u, NULL); /* clear */
     CHECK_OK(neonflow_snapshot_update(NULL, f->c, PROJECT, id, u, NULL, err));
     neonflow_snapshot_update_options_free(u);
     CHECK_OK(neonflow_snapshot_find_by_id(&s2, f->c, PROJECT, id, NULL, err));
     assert_null(neonflow_snapshot_expires_at(s2));
-    assert_int_equal(neonflow_snapshot_expires_at_ms(s2), 0);
     neonflow_snapshot_free(s2);
 
     CHECK_OK(neonflow_snapshot_delete(&ops, f->c, PROJECT, id, NULL, err));

@@ -157,7 +157,7 @@ static void test_locked_throttled_unavailable_retried(void **state)
     neonflow_error *err = NULL;
     assert_int_equal(neonflow__http_call(f->c, NULL, &list_branches, NULL, &err), NEONFLOW_ELOCKED);
     assert_int_equal(neonflow_error_http_status(err), 423);
-    assert_int_equal(neonflow_error_retryable(err), 1);
+    assert_int_equal(neonflow_error_is_retryable(err), 1);
     assert_non_null(strstr(neonflow_error_message(err), "gave up after 7 attempts"));
     assert_true(neonflow_error_request_id(err)[0] != '\0');
     neonflow_error_free(err);
@@ -192,7 +192,7 @@ static void test_500_get_retried_post_not(void **state)
     assert_int_equal(ctx.calls, 1);
     assert_int_equal(emu_requests(f->s, "POST", "/projects/*/branches"), 1);
     assert_int_equal(neonflow_error_http_status(err), 500);
-    assert_int_equal(neonflow_error_retryable(err), 0);
+    assert_int_equal(neonflow_error_is_retryable(err), 0);
     assert_string_equal(neonflow_error_method(err), "POST");
     neonflow_error_free(err);
 }
@@ -211,7 +211,7 @@ static void test_lost_response_post_uncertain(void **state)
     /* it was applied: exactly once */
     assert_int_equal(emu_count_branches(f->s, PROJECT), before + 1);
     assert_non_null(strstr(neonflow_error_message(err), "read the state back"));
-    assert_int_equal(neonflow_error_retryable(err), 0);
+    assert_int_equal(neonflow_error_is_retryable(err), 0);
     neonflow_error_free(err);
 
     /* a truncated answer to a POST is just as uncertain */

@@ -102,9 +102,9 @@ static inline void content_by_name(emu_server *s, const char *name, char *out, s
 static inline int mutating_step_done(const neonflow_report *r)
 {
     for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
-        const neonflow_step *st = neonflow_report_step(r, i);
+        const neonflow_step *st = neonflow_report_step_at(r, i);
         int32_t s = neonflow_step_status(st);
-        if (neonflow_step_mutating(st) && (s == NEONFLOW_STEP_DONE || s == NEONFLOW_STEP_RESUMED))
+        if (neonflow_step_is_mutating(st) && (s == NEONFLOW_STEP_DONE || s == NEONFLOW_STEP_RESUMED))
             return 1;
     }
     return 0;

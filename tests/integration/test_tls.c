@@ -101,7 +101,7 @@ static void test_untrusted_certificate_refused(void **state)
     neonflow_error *err = NULL;
     assert_int_equal(neonflow_branches_list(&l, c, PROJECT, NULL, NULL, &err), NEONFLOW_ETLS);
     assert_null(l);
-    assert_int_equal(neonflow_error_retryable(err), 0);
+    assert_int_equal(neonflow_error_is_retryable(err), 0);
     assert_null(strstr(neonflow_error_message(err), "tls-key"));
     neonflow_error_free(err);
     /* the request never reached the API */

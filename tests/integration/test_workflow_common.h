@@ -265,8 +265,8 @@ static inline void log_event(const neonflow_event *ev, void *payload)
 static inline const neonflow_step *step_named(const neonflow_report *r, const char *name)
 {
     for (size_t i = 0; i < neonflow_report_step_count(r); i++)
-        if (strcmp(neonflow_step_name(neonflow_report_step(r, i)), name) == 0)
-            return neonflow_report_step(r, i);
+        if (strcmp(neonflow_step_name(neonflow_report_step_at(r, i)), name) == 0)
+            return neonflow_report_step_at(r, i);
     return NULL;
 }
 

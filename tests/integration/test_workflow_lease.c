@@ -257,7 +257,7 @@ static void test_lease_renewed(void **state)
     /* the steps' counters still add up to the report's */
     int64_t calls = 0;
     for (size_t i = 0; i < neonflow_report_step_count(r); i++)
-        calls += neonflow_step_api_calls(neonflow_report_step(r, i));
+        calls += neonflow_step_api_calls(neonflow_report_step_at(r, i));
     assert_int_equal(calls, neonflow_report_api_calls(r));
     neonflow_report_free(r);
     neonflow_run_options_free(ro);

@@ -49,7 +49,7 @@ static void test_lock_hook_replaces_lease(void **state)
     assert_int_equal(neonflow_run_options_set_lock_hook(NULL, lock_fn, &l, lock_destroy), NEONFLOW_EINVAL);
     assert_int_equal(l.destroyed, 2);
     assert_int_equal(neonflow_lock_request_kind(NULL), 0);
-    assert_string_equal(neonflow_lock_request_target(NULL), "");
+    assert_null(neonflow_lock_request_target(NULL));
 }
 
 /* ---- finalize re-checks the target --------------------------------------------------- */
@@ -125,9 +125,9 @@ static void test_setup_takes_lease(void **state)
     assert_string_equal(dev2, "");
     /* the backups list does not show the lease */
     RUN_OK(neonflow_backups_list(&r, f->c, other, NULL, &err_));
-    const neonflow_step *st = neonflow_report_step(r, 0);
+    const neonflow_step *st = neonflow_report_step_at(r, 0);
     for (size_t i = 0; i < neonflow_step_resource_count(st); i++)
-        assert_null(strstr(neonflow_resource_name(neonflow_step_resource(st, i)), "lease"));
+        assert_null(strstr(neonflow_resource_name(neonflow_step_resource_at(st, i)), "lease"));
     neonflow_report_free(r);
     RUN_OK(neonflow_setup(&r, f->c, crash, so, &err_));
     neonflow_report_free(r);
@@ -181,9 +181,9 @@ static void test_prune_takes_lease(void **state)
     neonflow_error_free(err);
     /* the plan never lists the lease; nothing of production's was deleted */
     for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
-        const neonflow_step *st = neonflow_report_step(r, i);
+        const neonflow_step *st = neonflow_report_step_at(r, i);
         for (size_t k = 0; k < neonflow_step_resource_count(st); k++)
-            assert_null(strstr(neonflow_resource_name(neonflow_step_resource(st, k)), "/lease"));
+            assert_null(strstr(neonflow_resource_name(neonflow_step_resource_at(st, k)), "/lease"));
     }
     neonflow_report_free(r);
     assert_int_equal(backups_of(f->s, "production"), 2);

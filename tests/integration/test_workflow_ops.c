@@ -215,7 +215,7 @@ static size_t count_res(const neonflow_step *st, int32_t kind, int32_t action, c
 {
     size_t n = 0;
     for (size_t i = 0; i < neonflow_step_resource_count(st); i++) {
-        const neonflow_resource *x = neonflow_step_resource(st, i);
+        const neonflow_resource *x = neonflow_step_resource_at(st, i);
         if (neonflow_resource_kind(x) == kind && neonflow_resource_action(x) == action &&
             (!role || strcmp(neonflow_resource_role(x), role) == 0))
             n++;
@@ -246,13 +246,13 @@ static void test_backups_list(void **state)
     neonflow_report *r = NULL;
     RUN_OK(neonflow_backups_list(&r, f->c, f->ro, NULL, &err_));
     assert_int_equal(mutating_requests(f->s), 0);
-    const neonflow_step *st = neonflow_report_step(r, 0);
+    const neonflow_step *st = neonflow_report_step_at(r, 0);
     assert_int_equal(count_res(st, NEONFLOW_RESOURCE_BRANCH, NEONFLOW_ACTION_KEEP, NULL), 4);
     assert_int_equal(count_res(st, NEONFLOW_RESOURCE_SNAPSHOT, NEONFLOW_ACTION_KEEP, "candidate"), 3);
     assert_int_equal(count_res(st, NEONFLOW_RESOURCE_SNAPSHOT, NEONFLOW_ACTION_KEEP, "rollback"), 3);
     int old_seen = 0;
     for (size_t i = 0; i < neonflow_step_resource_count(st); i++) {
-        const neonflow_resource *x = neonflow_step_resource(st, i);
+        const neonflow_resource *x = neonflow_step_resource_at(st, i);
         if (neonflow_resource_kind(x) != NEONFLOW_RESOURCE_BRANCH)
             continue;
         assert_string_not_equal(neonflow_resource_replaced_by(x), "");
@@ -273,23 +273,23 @@ static void test_backups_list(void **state)
     assert_int_equal(neonflow_backups_list_options_new(&o), NEONFLOW_OK);
     assert_int_equal(neonflow_backups_list_options_set_target(o, "dev"), NEONFLOW_OK);
     RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
-    st = neonflow_report_step(r, 0);
+    st = neonflow_report_step_at(r, 0);
     assert_int_equal(neonflow_step_resource_count(st), 1);
-    assert_string_equal(neonflow_resource_name(neonflow_step_resource(st, 0)), "dev (old)");
+    assert_string_equal(neonflow_resource_name(neonflow_step_resource_at(st, 0)), "dev (old)");
     neonflow_report_free(r);
     assert_int_equal(neonflow_backups_list_options_set_target(o, "production"), NEONFLOW_OK);
     assert_int_equal(neonflow_backups_list_options_set_kind(o, "rollback"), NEONFLOW_OK);
     RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
-    st = neonflow_report_step(r, 0);
+    st = neonflow_report_step_at(r, 0);
     assert_int_equal(neonflow_step_resource_count(st), 3);
     assert_int_equal(count_res(st, NEONFLOW_RESOURCE_SNAPSHOT, NEONFLOW_ACTION_KEEP, "rollback"), 3);
     char run_id[64];
-    snprintf(run_id, sizeof(run_id), "%s", neonflow_resource_run_id(neonflow_step_resource(st, 0)));
+    snprintf(run_id, sizeof(run_id), "%s", neonflow_resource_run_id(neonflow_step_resource_at(st, 0)));
     neonflow_report_free(r);
     assert_int_equal(neonflow_backups_list_options_set_kind(o, NULL), NEONFLOW_OK);
     assert_int_equal(neonflow_backups_list_options_set_snapshots(o, 0), NEONFLOW_OK);
     RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
-    st = neonflow_report_step(r, 0);
+    st = neonflow_report_step_at(r, 0);
     assert_int_equal(count_res(st, NEONFLOW_RESOURCE_BRANCH, NEONFLOW_ACTION_KEEP, NULL), 3);
     assert_int_equal(neonflow_step_resource_count(st), 3);
     neonflow_report_free(r);
@@ -297,15 +297,15 @@ static void test_backups_list(void **state)
     assert_int_equal(neonflow_backups_list_options_set_branches(o, 0), NEONFLOW_OK);
     assert_int_equal(neonflow_backups_list_options_set_run_id(o, run_id), NEONFLOW_OK);
     RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
-    st = neonflow_report_step(r, 0);
+    st = neonflow_report_step_at(r, 0);
     assert_true(neonflow_step_resource_count(st) >= 1);
     for (size_t i = 0; i < neonflow_step_resource_count(st); i++)
-        assert_string_equal(neonflow_resource_run_id(neonflow_step_resource(st, i)), run_id);
+        assert_string_equal(neonflow_resource_run_id(neonflow_step_resource_at(st, i)), run_id);
     neonflow_report_free(r);
     assert_int_equal(neonflow_backups_list_options_set_run_id(o, NULL), NEONFLOW_OK);
     assert_int_equal(neonflow_backups_list_options_set_older_than_s(o, 86400), NEONFLOW_OK);
     RUN_OK(neonflow_backups_list(&r, f->c, f->ro, o, &err_));
-    assert_int_equal(neonflow_step_resource_count(neonflow_report_step(r, 0)), 0);
+    assert_int_equal(neonflow_step_resource_count(neonflow_report_step_at(r, 0)), 0);
     neonflow_report_free(r);
     assert_int_equal(neonflow_backups_list_options_set_kind(o, "Not A Kind"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_backups_list_options_set_older_than_s(o, -1), NEONFLOW_EINVAL);
@@ -358,7 +358,7 @@ static void test_prune(void **state)
     }
     assert_int_equal(planned, 2 + 3 + 3); /* 2 branches (one protected), 3 candidates, 3 rollbacks */
     for (size_t i = 1; i < neonflow_report_step_count(r); i++)
-        assert_int_equal(neonflow_step_status(neonflow_report_step(r, i)), NEONFLOW_STEP_PLANNED);
+        assert_int_equal(neonflow_step_status(neonflow_report_step_at(r, i)), NEONFLOW_STEP_PLANNED);
     neonflow_report_free(r);
 
     neonflow_run_options_set_dry_run(f->ro, 0);

@@ -79,7 +79,7 @@ static void test_promote_basic(void **state)
     assert_int_equal(neonflow_report_step_count(r), 8);
     int64_t calls = 0;
     for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
-        const neonflow_step *s = neonflow_report_step(r, i);
+        const neonflow_step *s = neonflow_report_step_at(r, i);
         int32_t st = neonflow_step_status(s);
         assert_true(st == NEONFLOW_STEP_DONE || st == NEONFLOW_STEP_SKIPPED);
         calls += neonflow_step_api_calls(s);
@@ -208,7 +208,7 @@ static int gate(const neonflow_step *st, void *payload)
     if (g->calls < 16)
         snprintf(g->seen[g->calls], sizeof(g->seen[0]), "%s", neonflow_step_name(st));
     g->calls++;
-    assert_true(neonflow_step_mutating(st));
+    assert_true(neonflow_step_is_mutating(st));
     assert_true(neonflow_step_resource_count(st) >= 1);
     return g->veto_step && strcmp(neonflow_step_name(st), g->veto_step) == 0;
 }
@@ -408,17 +408,17 @@ static void test_dry_run(void **state)
     neonflow_report *r = NULL;
     RUN_OK(neonflow_promote(&r, f->c, f->ro, NULL, &err_));
     assert_int_equal(mutating_requests(f->s), 0);
-    assert_true(neonflow_report_dry_run(r));
+    assert_true(neonflow_report_is_dry_run(r));
     assert_string_equal(neonflow_report_run_id(r), "plan-1");
     const neonflow_step *cand = step_named(r, "snapshot-candidate");
     assert_int_equal(neonflow_step_status(cand), NEONFLOW_STEP_PLANNED);
     assert_int_equal(neonflow_step_resource_count(cand), 1);
-    const neonflow_resource *x = neonflow_step_resource(cand, 0);
+    const neonflow_resource *x = neonflow_step_resource_at(cand, 0);
     assert_int_equal(neonflow_resource_action(x), NEONFLOW_ACTION_CREATE);
     assert_true(neonflow__name_matches(neonflow_resource_name(x), "production", "candidate", "plan-1"));
     const neonflow_step *fin = step_named(r, "finalize");
-    assert_int_equal(neonflow_resource_action(neonflow_step_resource(fin, 0)), NEONFLOW_ACTION_REPLACE);
-    assert_string_equal(neonflow_resource_id(neonflow_step_resource(fin, 0)), f->prod_id);
+    assert_int_equal(neonflow_resource_action(neonflow_step_resource_at(fin, 0)), NEONFLOW_ACTION_REPLACE);
+    assert_string_equal(neonflow_resource_id(neonflow_step_resource_at(fin, 0)), f->prod_id);
     assert_prod_untouched(f);
     assert_int_equal(emu_count_snapshots(f->s, PROJECT), 0);
     neonflow_report_free(r);
@@ -487,9 +487,9 @@ static int record_ctx(const neonflow_branch_hook_ctx *x, void *payload)
     const char *host = neonflow_branch_hook_ctx_host(x);
     snprintf(sc->host[h], sizeof(sc->host[h]), "%s", host ? host : "(none)");
     sc->endpoints[h] = neonflow_branch_hook_ctx_endpoint_count(x);
-    if (sc->endpoints[h] > 0 && !neonflow_branch_hook_ctx_endpoint(x, 0))
+    if (sc->endpoints[h] > 0 && !neonflow_branch_hook_ctx_endpoint_at(x, 0))
         return 1;
-    if (neonflow_branch_hook_ctx_endpoint(x, sc->endpoints[h]) != NULL)
+    if (neonflow_branch_hook_ctx_endpoint_at(x, sc->endpoints[h]) != NULL)
         return 1;
     if (strcmp(neonflow_branch_hook_ctx_project_id(x), PROJECT) != 0)
         return 1;
@@ -590,31 +590,22 @@ static void test_limits(void **state)
     fixture_free(g);
 }
 
-/* Cancels on the n-th poll once the candidate snapshot's step began (the
- * lease's own wait before it does not count). */
-typedef struct cancel_plan {
-    int armed, budget;
-} cancel_plan;
-
-static int cancel_after(void *payload)
-{
-    cancel_plan *p = payload;
-    return p->armed && --p->budget <= 0;
-}
-
-static void arm_on_candidate(const neonflow_event *ev, void *payload)
+/* Cancels through the run's token once the candidate snapshot's step began
+ * (the lease's own wait before it does not count). */
+static void cancel_on_candidate(const neonflow_event *ev, void *payload)
 {
     if (neonflow_event_kind(ev) == NEONFLOW_EVENT_STEP_BEGIN && strcmp(neonflow_event_step(ev), "snapshot-candidate") == 0)
-        ((cancel_plan *)payload)->armed = 1;
+        neonflow_cancel_trigger(payload);
 }
 
 static void test_cancel_and_timeout(void **state)
 {
     wf_fixture *f = *state;
     emu_set_op_duration_ms(f->s, 400);
-    cancel_plan plan = {0, 3};
-    neonflow_run_options_set_cancel_hook(f->ro, cancel_after, &plan, NULL);
-    neonflow_run_options_set_event_hook(f->ro, arm_on_candidate, &plan, NULL);
+    neonflow_cancel *tok = NULL;
+    assert_int_equal(neonflow_cancel_new(&tok), NEONFLOW_OK);
+    neonflow_run_options_set_cancel(f->ro, tok);
+    neonflow_run_options_set_event_hook(f->ro, cancel_on_candidate, tok, NULL);
     neonflow_report *r = NULL;
     neonflow_error *err = NULL;
     assert_int_equal(neonflow_promote(&r, f->c, f->ro, NULL, &err), NEONFLOW_ECANCELLED);
@@ -622,6 +613,9 @@ static void test_cancel_and_timeout(void **state)
     assert_prod_untouched(f);
     neonflow_error_free(err);
     neonflow_report_free(r);
+    neonflow_run_options_set_cancel(f->ro, NULL);
+    neonflow_run_options_set_event_hook(f->ro, NULL, NULL, NULL);
+    neonflow_cancel_free(tok);
 
     wf_fixture *g = fixture_new(300, 1);
     neonflow_run_options_set_timeout_ms(g->ro, 150);

@@ -270,7 +270,7 @@ static void test_backup_only_left(void **state)
     neonflow_snapshot_list *l = NULL;
     RUN_OK(neonflow_snapshots_list(&l, f->c, PROJECT, NULL, &err_));
     for (size_t i = 0; i < neonflow_snapshot_list_count(l); i++)
-        RUN_OK(neonflow_snapshot_delete(NULL, f->c, PROJECT, neonflow_snapshot_id(neonflow_snapshot_list_get(l, i)), NULL,
+        RUN_OK(neonflow_snapshot_delete(NULL, f->c, PROJECT, neonflow_snapshot_id(neonflow_snapshot_list_at(l, i)), NULL,
                                         &err_));
     neonflow_snapshot_list_free(l);
     EXPECT_MISMATCH(f, neonflow_rollback(&r_, f->c, f->ro, NULL, &err_), "r1");
@@ -340,9 +340,9 @@ static void test_legacy_rollback_names(void **state)
     RUN_OK(neonflow_backups_list(&r, f->c, f->ro, NULL, &err_));
     int legacy = 0, current = 0;
     for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
-        const neonflow_step *st = neonflow_report_step(r, i);
+        const neonflow_step *st = neonflow_report_step_at(r, i);
         for (size_t k = 0; k < neonflow_step_resource_count(st); k++) {
-            const neonflow_resource *x = neonflow_step_resource(st, k);
+            const neonflow_resource *x = neonflow_step_resource_at(st, k);
             if (neonflow_resource_kind(x) != NEONFLOW_RESOURCE_BRANCH)
                 continue;
             assert_string_equal(neonflow_resource_role(x), "backup");

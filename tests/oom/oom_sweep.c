@@ -309,10 +309,10 @@ static int check_promoted(const project *p, const char *run_id, const neonflow_r
     const char *live = NULL, *backup = NULL, *other = "";
     int n_prod = 0, n_backup = 0, n_other = 0;
     for (size_t i = 0; i < neonflow_branch_list_count(bl); i++) {
-        const neonflow_branch *b = neonflow_branch_list_get(bl, i);
+        const neonflow_branch *b = neonflow_branch_list_at(bl, i);
         const char *name = neonflow_branch_name(b);
         for (size_t j = 0; j < i; j++)
-            if (strcmp(neonflow_branch_name(neonflow_branch_list_get(bl, j)), name) == 0) {
+            if (strcmp(neonflow_branch_name(neonflow_branch_list_at(bl, j)), name) == 0) {
                 rc = fail("duplicate branch name \"%s\"", name);
                 goto out;
             }
@@ -347,7 +347,7 @@ static int check_promoted(const project *p, const char *run_id, const neonflow_r
     }
     int ep_ok = 0, rw_on_live = 0;
     for (size_t i = 0; i < neonflow_endpoint_list_count(el); i++) {
-        const neonflow_endpoint *e = neonflow_endpoint_list_get(el, i);
+        const neonflow_endpoint *e = neonflow_endpoint_list_at(el, i);
         if (strcmp(neonflow_endpoint_branch_id(e), live) == 0) {
             rw_on_live += neonflow_endpoint_type(e) == NEONFLOW_ENDPOINT_TYPE_READ_WRITE;
             ep_ok |= strcmp(neonflow_endpoint_id(e), p->prod_ep) == 0;
@@ -360,7 +360,7 @@ static int check_promoted(const project *p, const char *run_id, const neonflow_r
     int n_cand = 0, n_rb = 0;
     const char *cand_id = "", *rb_id = "";
     for (size_t i = 0; i < neonflow_snapshot_list_count(sl); i++) {
-        const neonflow_snapshot *s = neonflow_snapshot_list_get(sl, i);
+        const neonflow_snapshot *s = neonflow_snapshot_list_at(sl, i);
         const char *name = neonflow_snapshot_name(s);
         if (ours(name, "candidate", run_id)) {
             n_cand++;

@@ -188,7 +188,7 @@ static void test_bad_ids_rejected_before_request(void **state)
         expect_einval(neonflow_operations_list((neonflow_operation_list **)&o, c, bad, NULL, 0, NULL, &e), &e,
                       "project_id");
         e = NULL;
-        expect_einval(neonflow_operation_await((neonflow_await_result **)&o, c, "p-1", bad, NULL, NULL, &e), &e,
+        expect_einval(neonflow_operation_ids_await((neonflow_await_result **)&o, c, "p-1", &bad, 1, NULL, NULL, &e), &e,
                       "operation_id");
         e = NULL;
         expect_einval(neonflow_branch_backup_schedule_get((neonflow_backup_schedule **)&o, c, "p-1", bad, NULL, &e), &e,
@@ -267,7 +267,7 @@ static void test_options_setters(void **state)
     assert_int_equal(neonflow_snapshot_create_options_new(NULL), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_snapshot_update_options_new(NULL), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_snapshot_restore_options_new(NULL), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_branch_list_options_new(NULL), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_branches_list_options_new(NULL), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_branch_create_options_new(NULL), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_branch_update_options_new(NULL), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_await_options_new(NULL), NEONFLOW_EINVAL);
@@ -280,11 +280,11 @@ static void test_options_setters(void **state)
     assert_int_equal(neonflow_snapshot_restore_options_set_name(NULL, "x"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_snapshot_restore_options_set_target_branch_id(NULL, "br-1"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_snapshot_restore_options_set_finalize(NULL, 1), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_branch_list_options_set_search(NULL, "x"), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_branch_list_options_set_sort_by(NULL, "name"), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_branch_list_options_set_sort_order(NULL, "asc"), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_branch_list_options_set_limit(NULL, 10), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_branch_list_options_set_cursor(NULL, "c"), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_branches_list_options_set_search(NULL, "x"), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_branches_list_options_set_sort_by(NULL, "name"), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_branches_list_options_set_sort_order(NULL, "asc"), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_branches_list_options_set_limit(NULL, 10), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_branches_list_options_set_cursor(NULL, "c"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_branch_create_options_set_parent_id(NULL, "br-1"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_branch_create_options_set_name(NULL, "x"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_branch_create_options_set_expires_at(NULL, NULL), NEONFLOW_EINVAL);
@@ -295,13 +295,12 @@ static void test_options_setters(void **state)
     assert_int_equal(neonflow_branch_update_options_set_expires_at(NULL, NULL), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_await_options_set_timeout_ms(NULL, 1), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_await_options_set_cancel(NULL, NULL), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_await_options_set_cancel_hook(NULL, NULL, NULL, NULL), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_await_options_set_progress_hook(NULL, NULL, NULL, NULL), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_await_options_set_poll_interval(NULL, 1, 2), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_await_options_set_poll_interval_ms(NULL, 1, 2), NEONFLOW_EINVAL);
     neonflow_snapshot_create_options_free(NULL);
     neonflow_snapshot_update_options_free(NULL);
     neonflow_snapshot_restore_options_free(NULL);
-    neonflow_branch_list_options_free(NULL);
+    neonflow_branches_list_options_free(NULL);
     neonflow_branch_create_options_free(NULL);
     neonflow_branch_update_options_free(NULL);
     neonflow_await_options_free(NULL);
@@ -350,18 +349,18 @@ static void test_options_setters(void **state)
     assert_int_equal(neonflow_branch_update_options_set_expires_at(bu, "x"), NEONFLOW_EINVAL);
     neonflow_branch_update_options_free(bu);
 
-    neonflow_branch_list_options *bl;
-    assert_int_equal(neonflow_branch_list_options_new(&bl), NEONFLOW_OK);
-    assert_int_equal(neonflow_branch_list_options_set_sort_by(bl, ""), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_branch_list_options_set_sort_order(bl, ""), NEONFLOW_EINVAL);
-    neonflow_branch_list_options_free(bl);
+    neonflow_branches_list_options *bl;
+    assert_int_equal(neonflow_branches_list_options_new(&bl), NEONFLOW_OK);
+    assert_int_equal(neonflow_branches_list_options_set_sort_by(bl, ""), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_branches_list_options_set_sort_order(bl, ""), NEONFLOW_EINVAL);
+    neonflow_branches_list_options_free(bl);
 
     neonflow_await_options *ao;
     assert_int_equal(neonflow_await_options_new(&ao), NEONFLOW_OK);
     assert_int_equal(neonflow_await_options_set_timeout_ms(ao, 0), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_await_options_set_poll_interval(ao, 0, 10), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_await_options_set_poll_interval(ao, 20, 10), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_await_options_set_poll_interval(ao, 10, 20), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_poll_interval_ms(ao, 0, 10), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_await_options_set_poll_interval_ms(ao, 20, 10), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_await_options_set_poll_interval_ms(ao, 10, 20), NEONFLOW_OK);
     neonflow_await_options_free(ao);
 }
 
@@ -370,11 +369,6 @@ static void count_destroy(void *p)
 {
     (void)p;
     destroyed++;
-}
-static int never_cancel(void *p)
-{
-    (void)p;
-    return 0;
 }
 static int ignore_progress(const neonflow_operation *op, void *p)
 {
@@ -389,8 +383,8 @@ static void test_hook_destroy_once(void **state)
     destroyed = 0;
     neonflow_await_options *ao;
     assert_int_equal(neonflow_await_options_new(&ao), NEONFLOW_OK);
-    assert_int_equal(neonflow_await_options_set_cancel_hook(ao, never_cancel, NULL, count_destroy), NEONFLOW_OK);
-    assert_int_equal(neonflow_await_options_set_cancel_hook(ao, never_cancel, NULL, count_destroy), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_progress_hook(ao, ignore_progress, NULL, count_destroy), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_progress_hook(ao, ignore_progress, NULL, count_destroy), NEONFLOW_OK);
     assert_int_equal(destroyed, 1); /* replaced */
     assert_int_equal(neonflow_await_options_set_progress_hook(ao, ignore_progress, NULL, count_destroy), NEONFLOW_OK);
     neonflow_await_options_free(ao);
@@ -416,17 +410,15 @@ static void test_getters_accept_null(void **state)
     assert_null(neonflow_operation_error(op));
     assert_int_equal(neonflow_operation_failures_count(op), -1);
     assert_null(neonflow_operation_retry_at(op));
-    assert_int_equal(neonflow_operation_retry_at_ms(op), 0);
     assert_null(neonflow_operation_created_at(op));
     assert_int_equal(neonflow_operation_created_at_ms(op), 0);
     assert_null(neonflow_operation_updated_at(op));
-    assert_int_equal(neonflow_operation_updated_at_ms(op), 0);
     assert_int_equal(neonflow_operation_total_duration_ms(op), -1);
     assert_int_equal(neonflow_operation_is_done(op), 0);
     assert_null(neonflow_operation_json(NULL));
     neonflow_operation_free(NULL);
     assert_int_equal(neonflow_operation_list_count(NULL), 0);
-    assert_null(neonflow_operation_list_get(NULL, 0));
+    assert_null(neonflow_operation_list_at(NULL, 0));
     assert_null(neonflow_operation_list_next_cursor(NULL));
     assert_null(neonflow_branch_list_next_cursor(NULL));
     neonflow_operation *op_copy = (neonflow_operation *)&op; /* must be reset */
@@ -464,25 +456,20 @@ static void test_getters_accept_null(void **state)
     assert_true(neonflow_endpoint_autoscaling_limit_max_cu(e) == -1.0);
     assert_null(neonflow_endpoint_region_id(e));
     assert_null(neonflow_endpoint_json(e));
-    assert_int_equal(neonflow_endpoint_disabled(e), 0);
-    assert_int_equal(neonflow_endpoint_passwordless_access(e), 0);
+    assert_int_equal(neonflow_endpoint_is_disabled(e), 0);
+    assert_int_equal(neonflow_endpoint_has_passwordless_access(e), 0);
     assert_null(neonflow_endpoint_last_active(e));
-    assert_int_equal(neonflow_endpoint_last_active_ms(e), 0);
     assert_null(neonflow_endpoint_started_at(e));
-    assert_int_equal(neonflow_endpoint_started_at_ms(e), 0);
     assert_null(neonflow_endpoint_suspended_at(e));
-    assert_int_equal(neonflow_endpoint_suspended_at_ms(e), 0);
     assert_null(neonflow_endpoint_creation_source(e));
     assert_null(neonflow_endpoint_created_at(e));
-    assert_int_equal(neonflow_endpoint_created_at_ms(e), 0);
     assert_null(neonflow_endpoint_updated_at(e));
-    assert_int_equal(neonflow_endpoint_updated_at_ms(e), 0);
-    assert_int_equal(neonflow_endpoint_suspend_timeout_seconds(e), -1);
+    assert_int_equal(neonflow_endpoint_suspend_timeout_s(e), -1);
     assert_null(neonflow_endpoint_provisioner(e));
     assert_null(neonflow_endpoint_compute_release_version(e));
     neonflow_endpoint_free(NULL);
     assert_int_equal(neonflow_endpoint_list_count(NULL), 0);
-    assert_null(neonflow_endpoint_list_get(NULL, 0));
+    assert_null(neonflow_endpoint_list_at(NULL, 0));
     neonflow_endpoint_list_free(NULL);
 
     const neonflow_branch *b = NULL;
@@ -491,23 +478,21 @@ static void test_getters_accept_null(void **state)
     assert_null(neonflow_branch_parent_id(b));
     assert_null(neonflow_branch_parent_lsn(b));
     assert_null(neonflow_branch_parent_timestamp(b));
-    assert_int_equal(neonflow_branch_parent_timestamp_ms(b), 0);
     assert_null(neonflow_branch_name(b));
     assert_int_equal(neonflow_branch_current_state(b), NEONFLOW_BRANCH_STATE_UNKNOWN);
     assert_null(neonflow_branch_current_state_raw(b));
     assert_int_equal(neonflow_branch_pending_state(b), NEONFLOW_BRANCH_STATE_NONE);
     assert_null(neonflow_branch_pending_state_raw(b));
     assert_null(neonflow_branch_state_changed_at(b));
-    assert_int_equal(neonflow_branch_state_changed_at_ms(b), 0);
-    assert_int_equal(neonflow_branch_logical_size(b), -1);
+    assert_int_equal(neonflow_branch_logical_size_bytes(b), -1);
     assert_null(neonflow_branch_creation_source(b));
     assert_null(neonflow_branch_json(b));
     assert_int_equal(neonflow_branch_is_default(b), 0);
     assert_int_equal(neonflow_branch_has_default(b), 0);
     assert_int_equal(neonflow_branch_is_protected(b), 0);
     assert_int_equal(neonflow_branch_has_protected(b), 0);
-    assert_int_equal(neonflow_branch_compute_time_seconds(b), -1);
-    assert_int_equal(neonflow_branch_active_time_seconds(b), -1);
+    assert_int_equal(neonflow_branch_compute_time_s(b), -1);
+    assert_int_equal(neonflow_branch_active_time_s(b), -1);
     assert_int_equal(neonflow_branch_written_data_bytes(b), -1);
     assert_int_equal(neonflow_branch_data_transfer_bytes(b), -1);
     assert_null(neonflow_branch_created_at(b));
@@ -515,10 +500,8 @@ static void test_getters_accept_null(void **state)
     assert_null(neonflow_branch_updated_at(b));
     assert_int_equal(neonflow_branch_updated_at_ms(b), 0);
     assert_null(neonflow_branch_last_reset_at(b));
-    assert_int_equal(neonflow_branch_last_reset_at_ms(b), 0);
     assert_null(neonflow_branch_expires_at(b));
-    assert_int_equal(neonflow_branch_expires_at_ms(b), 0);
-    assert_int_equal(neonflow_branch_ttl_interval_seconds(b), -1);
+    assert_int_equal(neonflow_branch_ttl_interval_s(b), -1);
     assert_null(neonflow_branch_created_by_name(b));
     assert_null(neonflow_branch_created_by_image(b));
     assert_null(neonflow_branch_init_source(b));
@@ -527,12 +510,12 @@ static void test_getters_accept_null(void **state)
     assert_null(neonflow_branch_restored_from(b));
     assert_null(neonflow_branch_restored_as(b));
     assert_int_equal(neonflow_branch_restricted_action_count(b), 0);
-    assert_null(neonflow_branch_restricted_action_name(b, 0));
-    assert_null(neonflow_branch_restricted_action_reason(b, 0));
+    assert_null(neonflow_branch_restricted_action_name_at(b, 0));
+    assert_null(neonflow_branch_restricted_action_reason_at(b, 0));
     assert_int_equal(neonflow_branch_is_action_restricted(b, "restore"), 0);
     neonflow_branch_free(NULL);
     assert_int_equal(neonflow_branch_list_count(NULL), 0);
-    assert_null(neonflow_branch_list_get(NULL, 0));
+    assert_null(neonflow_branch_list_at(NULL, 0));
     neonflow_branch_list_free(NULL);
     assert_null(neonflow_branch_result_branch(NULL));
     assert_null(neonflow_branch_result_endpoints(NULL));
@@ -550,25 +533,24 @@ static void test_getters_accept_null(void **state)
     assert_null(neonflow_snapshot_created_at(s));
     assert_int_equal(neonflow_snapshot_created_at_ms(s), 0);
     assert_null(neonflow_snapshot_expires_at(s));
-    assert_int_equal(neonflow_snapshot_expires_at_ms(s), 0);
-    assert_int_equal(neonflow_snapshot_manual(s), 0);
+    assert_int_equal(neonflow_snapshot_is_manual(s), 0);
     assert_int_equal(neonflow_snapshot_has_manual(s), 0);
     assert_null(neonflow_snapshot_json(s));
-    assert_int_equal(neonflow_snapshot_full_size(s), -1);
-    assert_int_equal(neonflow_snapshot_diff_size(s), -1);
+    assert_int_equal(neonflow_snapshot_full_size_bytes(s), -1);
+    assert_int_equal(neonflow_snapshot_diff_size_bytes(s), -1);
     neonflow_snapshot_free(NULL);
     assert_int_equal(neonflow_snapshot_list_count(NULL), 0);
-    assert_null(neonflow_snapshot_list_get(NULL, 0));
+    assert_null(neonflow_snapshot_list_at(NULL, 0));
     neonflow_snapshot_list_free(NULL);
 
     assert_int_equal(neonflow_backup_schedule_count(NULL), 0);
-    assert_null(neonflow_backup_schedule_get(NULL, 0));
+    assert_null(neonflow_backup_schedule_at(NULL, 0));
     assert_null(neonflow_backup_schedule_item_frequency(NULL));
     assert_null(neonflow_backup_schedule_item_json(NULL));
     assert_int_equal(neonflow_backup_schedule_item_hour(NULL), -1);
     assert_int_equal(neonflow_backup_schedule_item_day(NULL), -1);
     assert_int_equal(neonflow_backup_schedule_item_month(NULL), -1);
-    assert_int_equal(neonflow_backup_schedule_item_retention_seconds(NULL), -1);
+    assert_int_equal(neonflow_backup_schedule_item_retention_s(NULL), -1);
     neonflow_backup_schedule_free(NULL);
 }
 

@@ -75,7 +75,7 @@ static void test_without_deprecated_fields(void **state)
     json_decref(root);
     assert_string_equal(neonflow_branch_id(b), "br-wispy-meadow-118737");
     assert_int_equal(neonflow_branch_is_default(b), 1);
-    assert_int_equal(neonflow_branch_compute_time_seconds(b), 823880990);
+    assert_int_equal(neonflow_branch_compute_time_s(b), 823880990);
     neonflow_branch_free(b);
 
     root = load("{\"endpoint\":" EP_NO_DEPRECATED "}");
@@ -84,7 +84,7 @@ static void test_without_deprecated_fields(void **state)
     json_decref(root);
     assert_string_equal(neonflow_endpoint_host(ep), "ep-silent-smoke-806639.us-east-2.aws.neon.tech");
     assert_int_equal(neonflow_endpoint_type(ep), NEONFLOW_ENDPOINT_TYPE_READ_WRITE);
-    assert_int_equal(neonflow_endpoint_passwordless_access(ep), 1);
+    assert_int_equal(neonflow_endpoint_has_passwordless_access(ep), 1);
     neonflow_endpoint_free(ep);
 
     root = load("{\"endpoints\":[" EP_NO_DEPRECATED "," EP_NO_DEPRECATED "]}");
@@ -174,12 +174,12 @@ static void test_each_optional_field_may_be_absent(void **state)
     assert_int_equal(neonflow_endpoint_current_state(ep), NEONFLOW_ENDPOINT_STATE_UNKNOWN);
     assert_null(neonflow_endpoint_current_state_raw(ep));
     assert_true(neonflow_endpoint_autoscaling_limit_min_cu(ep) == -1.0);
-    assert_int_equal(neonflow_endpoint_suspend_timeout_seconds(ep), -1);
+    assert_int_equal(neonflow_endpoint_suspend_timeout_s(ep), -1);
     assert_null(neonflow_endpoint_region_id(ep));
     assert_null(neonflow_endpoint_provisioner(ep));
-    assert_int_equal(neonflow_endpoint_disabled(ep), 0);
-    assert_int_equal(neonflow_endpoint_passwordless_access(ep), 0);
-    const neonflow_operation *op = neonflow_operation_list_get(ops, 0);
+    assert_int_equal(neonflow_endpoint_is_disabled(ep), 0);
+    assert_int_equal(neonflow_endpoint_has_passwordless_access(ep), 0);
+    const neonflow_operation *op = neonflow_operation_list_at(ops, 0);
     assert_int_equal(neonflow_operation_failures_count(op), -1);
     assert_int_equal(neonflow_operation_total_duration_ms(op), -1);
     assert_null(neonflow_operation_created_at(op));
@@ -229,8 +229,8 @@ static void test_booleans_are_zero_or_one(void **state)
     json_decref(root);
     static const int manual[] = {0, 0, 1}, has[] = {0, 1, 1};
     for (size_t i = 0; i < 3; i++) {
-        assert_int_equal(neonflow_snapshot_manual(neonflow_snapshot_list_get(sl, i)), manual[i]);
-        assert_int_equal(neonflow_snapshot_has_manual(neonflow_snapshot_list_get(sl, i)), has[i]);
+        assert_int_equal(neonflow_snapshot_is_manual(neonflow_snapshot_list_at(sl, i)), manual[i]);
+        assert_int_equal(neonflow_snapshot_has_manual(neonflow_snapshot_list_at(sl, i)), has[i]);
     }
     neonflow_snapshot_list_free(sl);
     assert_int_equal(neonflow_branch_has_default(NULL), 0);
@@ -260,9 +260,9 @@ static void test_raw_json_round_trip(void **state)
     const char *t = neonflow_branch_json(b);
     assert_string_equal(t, br_text);
     assert_ptr_equal(neonflow_branch_json(b), t); /* made once */
-    assert_string_equal(neonflow_endpoint_json(neonflow_endpoint_list_get(neonflow_branch_result_endpoints(r), 0)),
+    assert_string_equal(neonflow_endpoint_json(neonflow_endpoint_list_at(neonflow_branch_result_endpoints(r), 0)),
                         ep_text);
-    assert_string_equal(neonflow_operation_json(neonflow_operation_list_get(neonflow_branch_result_operations(r), 0)),
+    assert_string_equal(neonflow_operation_json(neonflow_operation_list_at(neonflow_branch_result_operations(r), 0)),
                         op_text);
     neonflow_branch_result_free(r);
 
@@ -271,7 +271,7 @@ static void test_raw_json_round_trip(void **state)
     neonflow_snapshot_list *sl = NULL;
     must_parse_ok(neonflow__parse_snapshots_response(root, &sl, NULL), NULL);
     json_decref(root);
-    assert_string_equal(neonflow_snapshot_json(neonflow_snapshot_list_get(sl, 0)), sn_text);
+    assert_string_equal(neonflow_snapshot_json(neonflow_snapshot_list_at(sl, 0)), sn_text);
     neonflow_snapshot_list_free(sl);
 
     snprintf(doc, sizeof(doc), "{\"schedule\":[%s]}", it_text);
@@ -279,9 +279,9 @@ static void test_raw_json_round_trip(void **state)
     neonflow_backup_schedule *bs = NULL;
     must_parse_ok(neonflow__parse_schedule_response(root, &bs, NULL), NULL);
     json_decref(root);
-    assert_string_equal(neonflow_backup_schedule_item_json(neonflow_backup_schedule_get(bs, 0)), it_text);
+    assert_string_equal(neonflow_backup_schedule_item_json(neonflow_backup_schedule_at(bs, 0)), it_text);
     assert_int_equal(neonflow_backup_schedule_add(bs, "weekly", -1, 1, -1, -1), NEONFLOW_OK);
-    assert_null(neonflow_backup_schedule_item_json(neonflow_backup_schedule_get(bs, 1))); /* made by hand */
+    assert_null(neonflow_backup_schedule_item_json(neonflow_backup_schedule_at(bs, 1))); /* made by hand */
     neonflow_backup_schedule_free(bs);
 
     /* a field a later version adds is readable without a new export */
@@ -306,7 +306,7 @@ static void test_raw_json_copies(void **state)
     assert_int_equal(neonflow__operation_list_new(&dst, NULL), NEONFLOW_OK);
     assert_int_equal(neonflow__operation_list_append(dst, src), NEONFLOW_OK); /* holds src's document */
     neonflow_operation_free(src);
-    assert_string_equal(neonflow_operation_json(neonflow_operation_list_get(dst, 0)), OP_JSON);
+    assert_string_equal(neonflow_operation_json(neonflow_operation_list_at(dst, 0)), OP_JSON);
     neonflow_operation_list_free(dst);
 
     neonflow_branch_list *bl = NULL;
@@ -315,7 +315,7 @@ static void test_raw_json_copies(void **state)
     const char *next;
     size_t items;
     must_parse_ok(neonflow__branch_list_append_page(bl, root, &next, &items, NULL), NULL);
-    const neonflow_branch *in_list = neonflow_branch_list_get(bl, 0);
+    const neonflow_branch *in_list = neonflow_branch_list_at(bl, 0);
     assert_non_null(neonflow_branch_json(in_list));
     neonflow_branch *copy = NULL;
     assert_int_equal(neonflow__branch_dup(in_list, root, &copy), NEONFLOW_OK);
@@ -337,7 +337,7 @@ static void *race_main(void *arg)
 {
     struct race *r = arg;
     for (size_t i = 0; i < NITEMS; i++)
-        r->seen[i] = neonflow_branch_json(neonflow_branch_list_get(r->list, i));
+        r->seen[i] = neonflow_branch_json(neonflow_branch_list_at(r->list, i));
     return NULL;
 }
 

@@ -81,11 +81,9 @@ static void test_operation_every_getter(void **state)
     assert_null(neonflow_operation_error(op));
     assert_int_equal(neonflow_operation_failures_count(op), 0);
     assert_null(neonflow_operation_retry_at(op));
-    assert_int_equal(neonflow_operation_retry_at_ms(op), 0);
     assert_string_equal(neonflow_operation_created_at(op), "2022-11-15T20:02:00Z");
     assert_int_equal(neonflow_operation_created_at_ms(op), 1668542520000LL);
     assert_string_equal(neonflow_operation_updated_at(op), "2022-11-15T20:02:02Z");
-    assert_int_equal(neonflow_operation_updated_at_ms(op), 1668542522000LL);
     assert_int_equal(neonflow_operation_total_duration_ms(op), 200);
     assert_int_equal(neonflow_operation_is_done(op), 1);
     neonflow_operation_free(op);
@@ -116,7 +114,6 @@ static void test_operation_enums_and_failed(void **state)
         assert_int_equal(neonflow_operation_is_done(op), st[i].done);
         assert_int_equal(neonflow_operation_action(op), NEONFLOW_OP_ACTION_EPC_SYNC);
         assert_string_equal(neonflow_operation_error(op), "boom");
-        assert_int_equal(neonflow_operation_retry_at_ms(op), 1668542580500LL);
         neonflow_operation_free(op);
         json_decref(root);
     }
@@ -138,8 +135,8 @@ static void test_operations_page_cursor(void **state)
     assert_int_equal(neonflow__parse_operations_response(root, 1, &l, NULL), NEONFLOW_OK);
     json_decref(root);
     assert_int_equal(neonflow_operation_list_count(l), 2);
-    assert_string_equal(neonflow_operation_id(neonflow_operation_list_get(l, 1)), "d8ac46eb-a757-42b1-9907-f78322ee394e");
-    assert_null(neonflow_operation_list_get(l, 2));
+    assert_string_equal(neonflow_operation_id(neonflow_operation_list_at(l, 1)), "d8ac46eb-a757-42b1-9907-f78322ee394e");
+    assert_null(neonflow_operation_list_at(l, 2));
     assert_string_equal(neonflow_operation_list_next_cursor(l), "2022-12-07T00:45:05Z");
     neonflow_operation_list_free(l);
 
@@ -166,22 +163,20 @@ static void test_branch_every_getter(void **state)
     assert_string_equal(neonflow_branch_parent_id(b), "br-aged-salad-637688");
     assert_string_equal(neonflow_branch_parent_lsn(b), "0/1DE2850");
     assert_null(neonflow_branch_parent_timestamp(b));
-    assert_int_equal(neonflow_branch_parent_timestamp_ms(b), 0);
     assert_string_equal(neonflow_branch_name(b), "dev2");
     assert_int_equal(neonflow_branch_current_state(b), NEONFLOW_BRANCH_STATE_READY);
     assert_string_equal(neonflow_branch_current_state_raw(b), "ready");
     assert_int_equal(neonflow_branch_pending_state(b), NEONFLOW_BRANCH_STATE_NONE);
     assert_null(neonflow_branch_pending_state_raw(b));
     assert_string_equal(neonflow_branch_state_changed_at(b), "2022-11-30T20:09:48Z");
-    assert_int_equal(neonflow_branch_state_changed_at_ms(b), 1669838988000LL);
-    assert_int_equal(neonflow_branch_logical_size(b), -1);
+    assert_int_equal(neonflow_branch_logical_size_bytes(b), -1);
     assert_string_equal(neonflow_branch_creation_source(b), "console");
     assert_int_equal(neonflow_branch_is_default(b), 1);
     assert_int_equal(neonflow_branch_is_protected(b), 0);
     assert_int_equal(neonflow_branch_has_default(b), 1);
     assert_int_equal(neonflow_branch_has_protected(b), 1);
-    assert_int_equal(neonflow_branch_compute_time_seconds(b), 823880990);
-    assert_int_equal(neonflow_branch_active_time_seconds(b), 922200);
+    assert_int_equal(neonflow_branch_compute_time_s(b), 823880990);
+    assert_int_equal(neonflow_branch_active_time_s(b), 922200);
     assert_int_equal(neonflow_branch_written_data_bytes(b), 542998300);
     assert_int_equal(neonflow_branch_data_transfer_bytes(b), 72911987);
     assert_string_equal(neonflow_branch_created_at(b), "2022-11-30T19:09:48Z");
@@ -189,10 +184,8 @@ static void test_branch_every_getter(void **state)
     assert_string_equal(neonflow_branch_updated_at(b), "2022-12-01T19:53:05Z");
     assert_int_equal(neonflow_branch_updated_at_ms(b), 1669924385000LL);
     assert_null(neonflow_branch_last_reset_at(b));
-    assert_int_equal(neonflow_branch_last_reset_at_ms(b), 0);
     assert_null(neonflow_branch_expires_at(b));
-    assert_int_equal(neonflow_branch_expires_at_ms(b), 0);
-    assert_int_equal(neonflow_branch_ttl_interval_seconds(b), -1);
+    assert_int_equal(neonflow_branch_ttl_interval_s(b), -1);
     assert_null(neonflow_branch_created_by_name(b));
     assert_null(neonflow_branch_created_by_image(b));
     assert_string_equal(neonflow_branch_init_source(b), "parent-data");
@@ -201,7 +194,7 @@ static void test_branch_every_getter(void **state)
     assert_null(neonflow_branch_restored_from(b));
     assert_null(neonflow_branch_restored_as(b));
     assert_int_equal(neonflow_branch_restricted_action_count(b), 0);
-    assert_null(neonflow_branch_restricted_action_name(b, 0));
+    assert_null(neonflow_branch_restricted_action_name_at(b, 0));
     assert_int_equal(neonflow_branch_is_action_restricted(b, "restore"), 0);
     neonflow_branch_free(b);
 }
@@ -235,12 +228,9 @@ static void test_branch_optional_fields(void **state)
     assert_int_equal(neonflow_branch_is_default(b), 0);
     assert_int_equal(neonflow_branch_pending_state(b), NEONFLOW_BRANCH_STATE_UNKNOWN);
     assert_string_equal(neonflow_branch_pending_state_raw(b), "frozen");
-    assert_int_equal(neonflow_branch_logical_size(b), 12345678901LL);
+    assert_int_equal(neonflow_branch_logical_size_bytes(b), 12345678901LL);
     /* 19:09:48.250 at -01:30 is 20:39:48.250 UTC */
-    assert_int_equal(neonflow_branch_parent_timestamp_ms(b), 1669838988000LL + 30 * 60000 + 250);
-    assert_int_equal(neonflow_branch_last_reset_at_ms(b), 1672531200000LL);
-    assert_int_equal(neonflow_branch_expires_at_ms(b), 1893456000000LL);
-    assert_int_equal(neonflow_branch_ttl_interval_seconds(b), 3600);
+    assert_int_equal(neonflow_branch_ttl_interval_s(b), 3600);
     assert_string_equal(neonflow_branch_created_by_name(b), "alice");
     assert_string_equal(neonflow_branch_created_by_image(b), "http://i");
     assert_int_equal(neonflow_branch_restore_status(b), NEONFLOW_RESTORE_STATUS_RESTORED);
@@ -248,9 +238,9 @@ static void test_branch_optional_fields(void **state)
     assert_string_equal(neonflow_branch_restored_from(b), "snap-1");
     assert_string_equal(neonflow_branch_restored_as(b), "br-old-1");
     assert_int_equal(neonflow_branch_restricted_action_count(b), 2);
-    assert_string_equal(neonflow_branch_restricted_action_name(b, 1), "delete-rw-endpoint");
-    assert_string_equal(neonflow_branch_restricted_action_reason(b, 0), "detaching");
-    assert_null(neonflow_branch_restricted_action_name(b, 2));
+    assert_string_equal(neonflow_branch_restricted_action_name_at(b, 1), "delete-rw-endpoint");
+    assert_string_equal(neonflow_branch_restricted_action_reason_at(b, 0), "detaching");
+    assert_null(neonflow_branch_restricted_action_name_at(b, 2));
     assert_int_equal(neonflow_branch_is_action_restricted(b, "restore"), 1);
     assert_int_equal(neonflow_branch_is_action_restricted(b, "delete"), 0);
     assert_int_equal(neonflow_branch_is_action_restricted(b, NULL), 0);
@@ -293,15 +283,15 @@ static void test_branch_list_pages(void **state)
     json_decref(p1);
     json_decref(p2);
     assert_int_equal(neonflow_branch_list_count(l), 3);
-    assert_string_equal(neonflow_branch_name(neonflow_branch_list_get(l, 2)), "dev2");
-    assert_null(neonflow_branch_list_get(l, 3));
+    assert_string_equal(neonflow_branch_name(neonflow_branch_list_at(l, 2)), "dev2");
+    assert_null(neonflow_branch_list_at(l, 3));
     /* a copy outlives its list; out of memory leaves *out NULL */
     neonflow_branch *copy = (neonflow_branch *)l;
     neonflow__alloc_fail_after(0);
-    assert_int_equal(neonflow_branch_dup(&copy, neonflow_branch_list_get(l, 2)), NEONFLOW_ENOMEM);
+    assert_int_equal(neonflow_branch_dup(&copy, neonflow_branch_list_at(l, 2)), NEONFLOW_ENOMEM);
     neonflow__alloc_fail_after(-1);
     assert_null(copy);
-    assert_int_equal(neonflow_branch_dup(&copy, neonflow_branch_list_get(l, 2)), NEONFLOW_OK);
+    assert_int_equal(neonflow_branch_dup(&copy, neonflow_branch_list_at(l, 2)), NEONFLOW_OK);
     neonflow_branch_list_free(l);
     assert_string_equal(neonflow_branch_name(copy), "dev2");
     assert_non_null(neonflow_branch_json(copy));
@@ -318,7 +308,7 @@ static void test_branch_result(void **state)
     json_decref(root);
     assert_string_equal(neonflow_branch_id(neonflow_branch_result_branch(r)), "br-wispy-meadow-118737");
     assert_int_equal(neonflow_endpoint_list_count(neonflow_branch_result_endpoints(r)), 1);
-    assert_string_equal(neonflow_endpoint_host(neonflow_endpoint_list_get(neonflow_branch_result_endpoints(r), 0)),
+    assert_string_equal(neonflow_endpoint_host(neonflow_endpoint_list_at(neonflow_branch_result_endpoints(r), 0)),
                         "ep-silent-smoke-806639.us-east-2.aws.neon.tech");
     assert_int_equal(neonflow_operation_list_count(neonflow_branch_result_operations(r)), 2);
     neonflow_branch_result_free(r);
@@ -356,20 +346,15 @@ static void test_endpoint_every_getter(void **state)
     assert_true(neonflow_endpoint_autoscaling_limit_min_cu(e) == 1.0);
     assert_true(neonflow_endpoint_autoscaling_limit_max_cu(e) == 1.0);
     assert_string_equal(neonflow_endpoint_region_id(e), "aws-us-east-2");
-    assert_int_equal(neonflow_endpoint_disabled(e), 0);
-    assert_int_equal(neonflow_endpoint_passwordless_access(e), 1);
+    assert_int_equal(neonflow_endpoint_is_disabled(e), 0);
+    assert_int_equal(neonflow_endpoint_has_passwordless_access(e), 1);
     assert_null(neonflow_endpoint_last_active(e));
-    assert_int_equal(neonflow_endpoint_last_active_ms(e), 0);
     assert_null(neonflow_endpoint_started_at(e));
-    assert_int_equal(neonflow_endpoint_started_at_ms(e), 0);
     assert_null(neonflow_endpoint_suspended_at(e));
-    assert_int_equal(neonflow_endpoint_suspended_at_ms(e), 0);
     assert_string_equal(neonflow_endpoint_creation_source(e), "console");
     assert_string_equal(neonflow_endpoint_created_at(e), "2022-12-03T15:37:07Z");
-    assert_int_equal(neonflow_endpoint_created_at_ms(e), 1670081827000LL);
     assert_string_equal(neonflow_endpoint_updated_at(e), "2022-12-03T15:37:07Z");
-    assert_int_equal(neonflow_endpoint_updated_at_ms(e), 1670081827000LL);
-    assert_int_equal(neonflow_endpoint_suspend_timeout_seconds(e), 0);
+    assert_int_equal(neonflow_endpoint_suspend_timeout_s(e), 0);
     assert_string_equal(neonflow_endpoint_provisioner(e), "k8s-neonvm");
     assert_null(neonflow_endpoint_compute_release_version(e));
     neonflow_endpoint_free(e);
@@ -396,21 +381,18 @@ static void test_endpoint_list_and_enums(void **state)
     assert_int_equal(neonflow__parse_endpoints_response(root, &l, NULL), NEONFLOW_OK);
     json_decref(root);
     assert_int_equal(neonflow_endpoint_list_count(l), 3);
-    const neonflow_endpoint *e = neonflow_endpoint_list_get(l, 1);
+    const neonflow_endpoint *e = neonflow_endpoint_list_at(l, 1);
     assert_int_equal(neonflow_endpoint_type(e), NEONFLOW_ENDPOINT_TYPE_READ_ONLY);
     assert_int_equal(neonflow_endpoint_current_state(e), NEONFLOW_ENDPOINT_STATE_IDLE);
     assert_int_equal(neonflow_endpoint_pending_state(e), NEONFLOW_ENDPOINT_STATE_NONE);
-    assert_int_equal(neonflow_endpoint_last_active_ms(e), 1670083200000LL);
-    assert_int_equal(neonflow_endpoint_started_at_ms(e), 1670082000000LL);
-    assert_int_equal(neonflow_endpoint_suspended_at_ms(e), 1670083500000LL);
     assert_string_equal(neonflow_endpoint_compute_release_version(e), "9001");
     assert_true(neonflow_endpoint_autoscaling_limit_max_cu(e) == 0.25);
-    e = neonflow_endpoint_list_get(l, 2);
+    e = neonflow_endpoint_list_at(l, 2);
     assert_int_equal(neonflow_endpoint_type(e), NEONFLOW_ENDPOINT_TYPE_UNKNOWN);
     assert_string_equal(neonflow_endpoint_type_raw(e), "read_maybe");
     assert_int_equal(neonflow_endpoint_current_state(e), NEONFLOW_ENDPOINT_STATE_UNKNOWN);
     assert_string_equal(neonflow_endpoint_current_state_raw(e), "dreaming");
-    assert_null(neonflow_endpoint_list_get(l, 3));
+    assert_null(neonflow_endpoint_list_at(l, 3));
     neonflow_endpoint_list_free(l);
 }
 
@@ -434,11 +416,10 @@ static void test_snapshot_every_getter(void **state)
     assert_string_equal(neonflow_snapshot_created_at(s), "2025-08-05T22:00:01.123456Z");
     assert_int_equal(neonflow_snapshot_created_at_ms(s), 1754431201123LL);
     assert_string_equal(neonflow_snapshot_expires_at(s), "2025-09-04T22:00:00+02:00");
-    assert_int_equal(neonflow_snapshot_expires_at_ms(s), 1757016000000LL);
-    assert_int_equal(neonflow_snapshot_manual(s), 1);
+    assert_int_equal(neonflow_snapshot_is_manual(s), 1);
     assert_int_equal(neonflow_snapshot_has_manual(s), 1);
-    assert_int_equal(neonflow_snapshot_full_size(s), 104857600);
-    assert_int_equal(neonflow_snapshot_diff_size(s), 4096);
+    assert_int_equal(neonflow_snapshot_full_size_bytes(s), 104857600);
+    assert_int_equal(neonflow_snapshot_diff_size_bytes(s), 4096);
     neonflow_snapshot_free(s);
 }
 
@@ -452,7 +433,7 @@ static void test_snapshot_minimal_and_list(void **state)
     assert_int_equal(neonflow__parse_snapshots_response(root, &l, NULL), NEONFLOW_OK);
     json_decref(root);
     assert_int_equal(neonflow_snapshot_list_count(l), 2);
-    const neonflow_snapshot *s = neonflow_snapshot_list_get(l, 1);
+    const neonflow_snapshot *s = neonflow_snapshot_list_at(l, 1);
     assert_string_equal(neonflow_snapshot_id(s), "snap-2");
     assert_null(neonflow_snapshot_slug(s));
     assert_null(neonflow_snapshot_lsn(s));
@@ -460,12 +441,11 @@ static void test_snapshot_minimal_and_list(void **state)
     assert_int_equal(neonflow_snapshot_timestamp_ms(s), 0);
     assert_null(neonflow_snapshot_source_branch_id(s));
     assert_null(neonflow_snapshot_expires_at(s));
-    assert_int_equal(neonflow_snapshot_expires_at_ms(s), 0);
-    assert_int_equal(neonflow_snapshot_manual(s), 0);
+    assert_int_equal(neonflow_snapshot_is_manual(s), 0);
     assert_int_equal(neonflow_snapshot_has_manual(s), 1);
-    assert_int_equal(neonflow_snapshot_full_size(s), -1);
-    assert_int_equal(neonflow_snapshot_diff_size(s), -1);
-    assert_null(neonflow_snapshot_list_get(l, 2));
+    assert_int_equal(neonflow_snapshot_full_size_bytes(s), -1);
+    assert_int_equal(neonflow_snapshot_diff_size_bytes(s), -1);
+    assert_null(neonflow_snapshot_list_at(l, 2));
     neonflow_snapshot_list_free(l);
 }
 
@@ -478,17 +458,17 @@ static void test_schedule(void **state)
     assert_int_equal(neonflow__parse_schedule_response(root, &s, NULL), NEONFLOW_OK);
     json_decref(root);
     assert_int_equal(neonflow_backup_schedule_count(s), 2);
-    const neonflow_backup_schedule_item *it = neonflow_backup_schedule_get(s, 0);
+    const neonflow_backup_schedule_item *it = neonflow_backup_schedule_at(s, 0);
     assert_string_equal(neonflow_backup_schedule_item_frequency(it), "daily");
     assert_int_equal(neonflow_backup_schedule_item_hour(it), 23);
     assert_int_equal(neonflow_backup_schedule_item_day(it), -1);
     assert_int_equal(neonflow_backup_schedule_item_month(it), -1);
-    assert_int_equal(neonflow_backup_schedule_item_retention_seconds(it), 604800);
-    it = neonflow_backup_schedule_get(s, 1);
+    assert_int_equal(neonflow_backup_schedule_item_retention_s(it), 604800);
+    it = neonflow_backup_schedule_at(s, 1);
     assert_int_equal(neonflow_backup_schedule_item_day(it), 1);
     assert_int_equal(neonflow_backup_schedule_item_month(it), 6);
-    assert_int_equal(neonflow_backup_schedule_item_retention_seconds(it), -1);
-    assert_null(neonflow_backup_schedule_get(s, 2));
+    assert_int_equal(neonflow_backup_schedule_item_retention_s(it), -1);
+    assert_null(neonflow_backup_schedule_at(s, 2));
     /* round trip through the PUT body */
     json_t *body = neonflow__schedule_to_json(s);
     char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
@@ -520,12 +500,12 @@ static void test_schedule_builder(void **state)
     assert_int_equal(neonflow_backup_schedule_add(s, "daily", -1, -1, -1, 0), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_backup_schedule_add(NULL, "daily", -1, -1, -1, -1), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_backup_schedule_count(s), 1);
-    const neonflow_backup_schedule_item *it = neonflow_backup_schedule_get(s, 0);
+    const neonflow_backup_schedule_item *it = neonflow_backup_schedule_at(s, 0);
     assert_string_equal(neonflow_backup_schedule_item_frequency(it), "weekly");
     assert_int_equal(neonflow_backup_schedule_item_hour(it), 3);
     assert_int_equal(neonflow_backup_schedule_item_day(it), 7);
     assert_int_equal(neonflow_backup_schedule_item_month(it), -1);
-    assert_int_equal(neonflow_backup_schedule_item_retention_seconds(it), 86400);
+    assert_int_equal(neonflow_backup_schedule_item_retention_s(it), 86400);
     neonflow_backup_schedule_free(s);
 }
 

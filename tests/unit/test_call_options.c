@@ -265,6 +265,8 @@ static void test_setters_validate(void **state)
 
 /* An await watches the call options' cancel token as well as its own: a
  * trigger of either stops a sleep between polls at once. */
+static const char *const one_op[] = {"0b5c2a4e-1111-2222-3333-444455556666"};
+
 static void test_await_stopped_by_call_cancel(void **state)
 {
     (void)state;
@@ -278,13 +280,13 @@ static void test_await_stopped_by_call_cancel(void **state)
     assert_int_equal(neonflow_cancel_new(&tok), NEONFLOW_OK);
     assert_int_equal(neonflow_await_options_new(&ao), NEONFLOW_OK);
     assert_int_equal(neonflow_await_options_set_cancel(ao, own), NEONFLOW_OK);
-    assert_int_equal(neonflow_await_options_set_poll_interval(ao, 5000, 5000), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_poll_interval_ms(ao, 5000, 5000), NEONFLOW_OK);
     assert_int_equal(neonflow_call_options_new(&call), NEONFLOW_OK);
     assert_int_equal(neonflow_call_options_set_cancel(call, tok), NEONFLOW_OK);
     trigger t = {tok, 200, 0, NULL, 0};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, fire, &t), 0);
-    int rc = neonflow_operation_await(NULL, c, PROJECT, "0b5c2a4e-1111-2222-3333-444455556666", ao, call, NULL);
+    int rc = neonflow_operation_ids_await(NULL, c, PROJECT, one_op, 1, ao, call, NULL);
     int64_t done = stall_now_ms();
     pthread_join(th, NULL);
     printf("# await cancelled by the call options' token between polls: returned %lld ms after the trigger\n",
@@ -297,10 +299,10 @@ static void test_await_stopped_by_call_cancel(void **state)
     neonflow_cancel *tok2 = NULL;
     assert_int_equal(neonflow_cancel_new(&tok2), NEONFLOW_OK);
     assert_int_equal(neonflow_call_options_set_cancel(call, tok2), NEONFLOW_OK);
-    assert_int_equal(neonflow_await_options_set_poll_interval(ao, 10, 5000), NEONFLOW_OK);
+    assert_int_equal(neonflow_await_options_set_poll_interval_ms(ao, 10, 5000), NEONFLOW_OK);
     trigger t2 = {tok2, 100, 0, &s, 1};
     assert_int_equal(pthread_create(&th, NULL, fire, &t2), 0);
-    rc = neonflow_operation_await(NULL, c, PROJECT, "0b5c2a4e-1111-2222-3333-444455556666", ao, call, NULL);
+    rc = neonflow_operation_ids_await(NULL, c, PROJECT, one_op, 1, ao, call, NULL);
     done = stall_now_ms();
     pthread_join(th, NULL);
     printf("# await cancelled by the call options' token during a poll: returned %lld ms after the trigger\n",

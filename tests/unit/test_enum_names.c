@@ -228,6 +228,11 @@ static void test_report_json_names_schema_and_compact(void **state)
     json_t *res = json_array_get(json_object_get(step, "resources"), 0);
     assert_string_equal(json_string_value(json_object_get(res, "kind")), "endpoint");
     assert_string_equal(json_string_value(json_object_get(res, "action")), "replace");
+    /* lost_writes carries no start_lsn: it could never hold data (issue 9, item 9) */
+    json_t *lw = json_object_get(j, "lost_writes");
+    assert_non_null(lw);
+    assert_non_null(json_object_get(lw, "end_lsn"));
+    assert_null(json_object_get(lw, "start_lsn"));
     /* schema_version leads the document */
     assert_non_null(strstr(compact, "{\"schema_version\":1,"));
     json_decref(j);

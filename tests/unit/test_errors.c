@@ -62,7 +62,7 @@ static void test_getters_accept_null(void **state)
     assert_string_equal(neonflow_error_request_id(NULL), "");
     assert_string_equal(neonflow_error_method(NULL), "");
     assert_string_equal(neonflow_error_path(NULL), "");
-    assert_int_equal(neonflow_error_retryable(NULL), 0);
+    assert_int_equal(neonflow_error_is_retryable(NULL), 0);
     neonflow_error_free(NULL);
 }
 
@@ -92,7 +92,7 @@ static void test_http_error_fields(void **state)
                              "req-1", "project already has running operations");
     assert_int_equal(neonflow_error_code(e), NEONFLOW_ELOCKED);
     assert_int_equal(neonflow_error_http_status(e), 423);
-    assert_int_equal(neonflow_error_retryable(e), 1);
+    assert_int_equal(neonflow_error_is_retryable(e), 1);
     assert_string_equal(neonflow_error_method(e), "POST");
     assert_string_equal(neonflow_error_path(e), "/projects/p/branches");
     assert_string_equal(neonflow_error_neon_code(e), "LOCKED");

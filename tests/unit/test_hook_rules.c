@@ -42,7 +42,6 @@ static void fn_log(const neonflow_log_record *r, void *p) { (void)r, (void)p; }
 static void fn_trace(const neonflow_trace_record *r, void *p) { (void)r, (void)p; }
 static void fn_event(const neonflow_event *e, void *p) { (void)e, (void)p; }
 static int fn_gate(const neonflow_step *s, void *p) { return (void)s, (void)p, 0; }
-static int fn_cancel(void *p) { return (void)p, 0; }
 static int fn_lock(neonflow_lock_request *q, void *p) { return (void)q, (void)p, 0; }
 static int fn_branch(const neonflow_branch_hook_ctx *x, void *p) { return (void)x, (void)p, 0; }
 static int fn_progress(const neonflow_operation *o, void *p) { return (void)o, (void)p, 0; }
@@ -93,11 +92,9 @@ SETTER(client_options_set_log_hook, neonflow_client_options, fn_log)
 SETTER(client_options_set_trace_hook, neonflow_client_options, fn_trace)
 SETTER(run_options_set_event_hook, neonflow_run_options, fn_event)
 SETTER(run_options_set_gate_hook, neonflow_run_options, fn_gate)
-SETTER(run_options_set_cancel_hook, neonflow_run_options, fn_cancel)
 SETTER(run_options_set_lock_hook, neonflow_run_options, fn_lock)
 SETTER(promote_options_set_verify_hook, neonflow_promote_options, fn_branch)
 SETTER(promote_options_set_after_switch_hook, neonflow_promote_options, fn_branch)
-SETTER(await_options_set_cancel_hook, neonflow_await_options, fn_cancel)
 SETTER(await_options_set_progress_hook, neonflow_await_options, fn_progress)
 
 static const setter setters[] = {
@@ -105,12 +102,10 @@ static const setter setters[] = {
     {"client trace", make_client_opts, drop_client_opts, set_client_options_set_trace_hook},
     {"run event", make_run_opts, drop_run_opts, set_run_options_set_event_hook},
     {"run gate", make_run_opts, drop_run_opts, set_run_options_set_gate_hook},
-    {"run cancel", make_run_opts, drop_run_opts, set_run_options_set_cancel_hook},
     {"run lock", make_run_opts, drop_run_opts, set_run_options_set_lock_hook},
     {"promote verify", make_promote_opts, drop_promote_opts, set_promote_options_set_verify_hook},
     {"promote after-switch", make_promote_opts, drop_promote_opts,
      set_promote_options_set_after_switch_hook},
-    {"await cancel", make_await_opts, drop_await_opts, set_await_options_set_cancel_hook},
     {"await progress", make_await_opts, drop_await_opts, set_await_options_set_progress_hook},
 };
 #define NSETTERS (sizeof(setters) / sizeof(setters[0]))
@@ -268,7 +263,7 @@ static void test_err_set_on_entry_is_einval(void **state)
 
     /* an await, a list, the report serializer */
     neonflow_await_result *ar = NULL;
-    assert_int_equal(neonflow_operation_await(&ar, c, "p-1", "op-1", NULL, NULL, &err),
+    assert_int_equal(neonflow_operation_ids_await(&ar, c, "p-1", (const char *const[]){"op-1"}, 1, NULL, NULL, &err),
                      NEONFLOW_EINVAL);
     assert_null(ar);
     neonflow_branch_list *bl = NULL;

@@ -108,7 +108,7 @@ static void test_error_mapping(void **state)
     assert_string_equal(neonflow_error_request_id(err), "srv-1");
     assert_string_equal(neonflow_error_message(err),
                         "GET /projects/p/branches/b: HTTP 404: branch not found (code NOT_FOUND)");
-    assert_int_equal(neonflow_error_retryable(err), 0);
+    assert_int_equal(neonflow_error_is_retryable(err), 0);
     assert_int_equal(resp.status, 404);
     neonflow_error_free(err);
     err = NULL;
@@ -130,7 +130,7 @@ static void test_error_mapping(void **state)
 
     assert_int_equal(neonflow__http_call(c, NULL, &get, NULL, &err), NEONFLOW_ESERVER);
     assert_non_null(strstr(neonflow_error_message(err), "HTTP 502: <html></html>"));
-    assert_int_equal(neonflow_error_retryable(err), 1);
+    assert_int_equal(neonflow_error_is_retryable(err), 1);
     neonflow_error_free(err);
     err = NULL;
 
@@ -180,7 +180,7 @@ static void test_retry_after_and_method_rules(void **state)
     f.nsleeps = 0;
     assert_int_equal(neonflow__http_call(c, &ctx, &post, &resp, &err), NEONFLOW_ESERVER);
     assert_int_equal(resp.attempts, 1);
-    assert_int_equal(neonflow_error_retryable(err), 0);
+    assert_int_equal(neonflow_error_is_retryable(err), 0);
     neonflow_error_free(err);
     err = NULL;
 
@@ -240,7 +240,7 @@ static void test_retry_after_date_garbage_and_too_long(void **state)
     assert_int_equal(neonflow__http_call(c, NULL, &get, &resp, &err), NEONFLOW_ERATELIMIT);
     assert_int_equal(f.nsleeps, 0);
     assert_int_equal(resp.attempts, 1);
-    assert_int_equal(neonflow_error_retryable(err), 1);
+    assert_int_equal(neonflow_error_is_retryable(err), 1);
     assert_string_equal(neonflow_error_neon_code(err), "RATE");
     assert_non_null(strstr(neonflow_error_message(err), "HTTP 429: slow down"));
     assert_non_null(strstr(neonflow_error_message(err), "5 minutes"));

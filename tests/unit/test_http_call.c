@@ -44,7 +44,7 @@ static void test_connect_refused_retried_for_post(void **state)
     assert_int_equal(nt.retry, 3);
     assert_int_equal(nt.last_wait, 12345 % 1000);
     assert_int_equal(neonflow_error_code(err), NEONFLOW_ECONNECT);
-    assert_int_equal(neonflow_error_retryable(err), 1);
+    assert_int_equal(neonflow_error_is_retryable(err), 1);
     assert_string_equal(neonflow_error_method(err), "POST");
     assert_string_equal(neonflow_error_path(err), "/projects/p-1/branches");
     assert_non_null(strstr(neonflow_error_message(err), "POST /projects/p-1/branches: "));
@@ -69,7 +69,7 @@ static void test_no_retries_and_bad_arguments(void **state)
     neonflow_error *err = NULL;
     assert_int_equal(neonflow__http_call(c, NULL, &req, NULL, &err), NEONFLOW_ECONNECT);
     assert_int_equal(f.nsleeps, 0);
-    assert_int_equal(neonflow_error_retryable(err), 1);
+    assert_int_equal(neonflow_error_is_retryable(err), 1);
     neonflow_error_free(err);
 
     static const neonflow__request bad[] = {

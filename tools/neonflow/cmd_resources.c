@@ -135,12 +135,12 @@ static int operations_list(cli *c)
     if (c->json) {
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(a, op_json(neonflow_operation_list_get(l, i)));
+            json_array_append_new(a, op_json(neonflow_operation_list_at(l, i)));
         out_json_print(a);
     } else {
         op_header(stdout);
         for (size_t i = 0; i < n; i++)
-            op_row(stdout, neonflow_operation_list_get(l, i));
+            op_row(stdout, neonflow_operation_list_at(l, i));
     }
     neonflow_operation_list_free(l);
     return EXIT_OK;
@@ -169,12 +169,12 @@ static int operations_wait(cli *c)
     if (c->json) {
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(a, op_json(neonflow_operation_list_get(l, i)));
+            json_array_append_new(a, op_json(neonflow_operation_list_at(l, i)));
         out_json_print(a);
     } else if (n) {
         op_header(stdout);
         for (size_t i = 0; i < n; i++)
-            op_row(stdout, neonflow_operation_list_get(l, i));
+            op_row(stdout, neonflow_operation_list_at(l, i));
     }
     neonflow_await_result_free(res);
     if (rc)
@@ -193,8 +193,8 @@ static json_t *snap_json(const neonflow_snapshot *s)
     json_object_set_new(o, "timestamp", js(neonflow_snapshot_timestamp(s)));
     json_object_set_new(o, "created_at", js(neonflow_snapshot_created_at(s)));
     json_object_set_new(o, "expires_at", js(neonflow_snapshot_expires_at(s)));
-    json_object_set_new(o, "manual", jbool(neonflow_snapshot_has_manual(s), neonflow_snapshot_manual(s)));
-    json_object_set_new(o, "full_size", jint(neonflow_snapshot_full_size(s), -1));
+    json_object_set_new(o, "manual", jbool(neonflow_snapshot_has_manual(s), neonflow_snapshot_is_manual(s)));
+    json_object_set_new(o, "full_size", jint(neonflow_snapshot_full_size_bytes(s), -1));
     return o;
 }
 
@@ -221,14 +221,14 @@ static int snapshots_list(cli *c)
     if (c->json) {
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(a, snap_json(neonflow_snapshot_list_get(l, i)));
+            json_array_append_new(a, snap_json(neonflow_snapshot_list_at(l, i)));
         out_json_print(a);
     } else if (n == 0) {
         printf("no snapshots\n");
     } else {
         snap_header(stdout);
         for (size_t i = 0; i < n; i++)
-            snap_row(stdout, neonflow_snapshot_list_get(l, i));
+            snap_row(stdout, neonflow_snapshot_list_at(l, i));
     }
     neonflow_snapshot_list_free(l);
     return EXIT_OK;
@@ -373,20 +373,20 @@ static int branches_list(cli *c)
     neonflow_branch_list *l = NULL;
     neonflow_endpoint_list *eps = NULL;
     neonflow_error *err = NULL;
-    neonflow_branch_list_options *lo = NULL;
-    int rc = neonflow_branch_list_options_new(&lo);
+    neonflow_branches_list_options *lo = NULL;
+    int rc = neonflow_branches_list_options_new(&lo);
     if (!rc)
-        rc = neonflow_branch_list_options_set_search(lo, c->search);
+        rc = neonflow_branches_list_options_set_search(lo, c->search);
     if (!rc)
-        rc = neonflow_branch_list_options_set_limit(lo, c->limit);
-    if (!rc && (rc = neonflow_branch_list_options_set_cursor(lo, c->cursor)) == NEONFLOW_EINVAL) {
-        neonflow_branch_list_options_free(lo);
+        rc = neonflow_branches_list_options_set_limit(lo, c->limit);
+    if (!rc && (rc = neonflow_branches_list_options_set_cursor(lo, c->cursor)) == NEONFLOW_EINVAL) {
+        neonflow_branches_list_options_free(lo);
         out_errorf(c, "branches list: invalid --cursor: pass back the value a previous page printed");
         return EXIT_USAGE;
     }
     if (!rc)
         rc = neonflow_branches_list(&l, c->client, c->project_id, lo, cli_call(c), &err);
-    neonflow_branch_list_options_free(lo);
+    neonflow_branches_list_options_free(lo);
     if (rc)
         return fail(c, "branches list", rc, err);
     /* one page (--limit/--cursor): the way to the next one, beside the data */
@@ -401,7 +401,7 @@ static int branches_list(cli *c)
     json_t *a = c->json ? json_array() : NULL;
     int wname = 4, wid = 2; /* columns as wide as their longest value */
     for (size_t i = 0; i < n; i++) {
-        const neonflow_branch *b = neonflow_branch_list_get(l, i);
+        const neonflow_branch *b = neonflow_branch_list_at(l, i);
         int nw = term_width(neonflow_branch_name(b)), iw = term_width(neonflow_branch_id(b));
         wname = nw > wname ? nw : wname;
         wid = iw > wid ? iw : wid;
@@ -410,11 +410,11 @@ static int branches_list(cli *c)
         printf("%-*s  %-*s  %-5s %-5s %-8s %-9s %s\n", wname, "NAME", wid, "ID", "ROOT", "DEFLT", "STATE",
                "RESTORE", "ENDPOINT");
     for (size_t i = 0; i < n; i++) {
-        const neonflow_branch *b = neonflow_branch_list_get(l, i);
+        const neonflow_branch *b = neonflow_branch_list_at(l, i);
         const char *host = NULL;
         json_t *ej = c->json ? json_array() : NULL;
         for (size_t k = 0; k < ne; k++) {
-            const neonflow_endpoint *e = neonflow_endpoint_list_get(eps, k);
+            const neonflow_endpoint *e = neonflow_endpoint_list_at(eps, k);
             if (strcmp(neonflow_endpoint_branch_id(e), neonflow_branch_id(b)) != 0)
                 continue;
             if (!host || neonflow_endpoint_type(e) == NEONFLOW_ENDPOINT_TYPE_READ_WRITE)
@@ -440,7 +440,7 @@ static int branches_list(cli *c)
             json_object_set_new(o, "restored_from", js(neonflow_branch_restored_from(b)));
             json_object_set_new(o, "restored_as", js(neonflow_branch_restored_as(b)));
             json_object_set_new(o, "created_at", js(neonflow_branch_created_at(b)));
-            json_object_set_new(o, "logical_size", jint(neonflow_branch_logical_size(b), -1));
+            json_object_set_new(o, "logical_size", jint(neonflow_branch_logical_size_bytes(b), -1));
             json_object_set_new(o, "endpoints", ej);
             json_array_append_new(a, o);
         } else {

@@ -182,9 +182,9 @@ static void print_backups(FILE *f, const neonflow_report *r)
     size_t rows = 0;
     int wrole = 4, wid = 2, wname = 4, wtarget = 6; /* columns as wide as their longest value */
     for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
-        const neonflow_step *s = neonflow_report_step(r, i);
+        const neonflow_step *s = neonflow_report_step_at(r, i);
         for (size_t k = 0; k < neonflow_step_resource_count(s); k++) {
-            const neonflow_resource *x = neonflow_step_resource(s, k);
+            const neonflow_resource *x = neonflow_step_resource_at(s, k);
             wrole = widest(wrole, neonflow_resource_role(x));
             wid = widest(wid, neonflow_resource_id(x));
             wname = widest(wname, neonflow_resource_name(x));
@@ -192,9 +192,9 @@ static void print_backups(FILE *f, const neonflow_report *r)
         }
     }
     for (size_t i = 0; i < neonflow_report_step_count(r); i++) {
-        const neonflow_step *s = neonflow_report_step(r, i);
+        const neonflow_step *s = neonflow_report_step_at(r, i);
         for (size_t k = 0; k < neonflow_step_resource_count(s); k++) {
-            const neonflow_resource *x = neonflow_step_resource(s, k);
+            const neonflow_resource *x = neonflow_step_resource_at(s, k);
             if (!rows++)
                 fprintf(f, "%-8s  %-*s  %-*s  %-*s  %-*s  %6s %10s  %s\n", "KIND", wrole, "ROLE", wid, "ID", wname,
                         "NAME", wtarget, "TARGET", "AGE", "SIZE", "EXPIRES");

@@ -246,7 +246,7 @@ void out_report_text(FILE *f, const neonflow_report *r)
     int32_t wf = neonflow_report_workflow(r);
     int rc = neonflow_report_result(r);
     fprintf(f, "%s%s: %s (run %s, %.1f s, %lld API calls, %lld retries)\n", neonflow_workflow_kind_name(wf),
-            neonflow_report_dry_run(r) ? " (dry run)" : "", rc == 0 ? "ok" : neonflow_error_name(rc),
+            neonflow_report_is_dry_run(r) ? " (dry run)" : "", rc == 0 ? "ok" : neonflow_error_name(rc),
             term_esc(neonflow_report_run_id(r)), (double)neonflow_report_duration_ms(r) / 1000.0,
             (long long)neonflow_report_api_calls(r), (long long)neonflow_report_retries(r));
     const char *msg = neonflow_report_message(r);
@@ -254,13 +254,13 @@ void out_report_text(FILE *f, const neonflow_report *r)
         fprintf(f, "%s\n", term_esc(msg));
     size_t n = neonflow_report_step_count(r);
     if (n)
-        fprintf(f, "\n%s:\n", neonflow_report_dry_run(r) ? "Plan" : "Steps");
+        fprintf(f, "\n%s:\n", neonflow_report_is_dry_run(r) ? "Plan" : "Steps");
     for (size_t i = 0; i < n; i++) {
-        const neonflow_step *s = neonflow_report_step(r, i);
+        const neonflow_step *s = neonflow_report_step_at(r, i);
         fprintf(f, "  %-8s %-22s %s%s\n", status_name(neonflow_step_status(s)), term_esc(neonflow_step_name(s)),
-                term_esc(neonflow_step_description(s)), neonflow_step_mutating(s) ? "" : " (read-only)");
+                term_esc(neonflow_step_description(s)), neonflow_step_is_mutating(s) ? "" : " (read-only)");
         for (size_t k = 0; k < neonflow_step_resource_count(s); k++) {
-            const neonflow_resource *x = neonflow_step_resource(s, k);
+            const neonflow_resource *x = neonflow_step_resource_at(s, k);
             char size[32] = "";
             if (neonflow_resource_size_bytes(x) >= 0)
                 cli_format_bytes(size, sizeof size, neonflow_resource_size_bytes(x));
