@@ -3,9 +3,10 @@
 and the release that introduced it (as libcurl's docs/libcurl/symbols-in-versions).
 
   symbols-in-versions.py write MAP OUT        regenerate (scripts/symbols-in-versions)
-  symbols-in-versions.py check LIB MAP LIST   abi.symbols-in-versions (TAP): LIST is
-      what `write` makes of MAP, and names exactly the symbols LIB exports, each
-      with the version node LIB binds it to."""
+  symbols-in-versions.py check LIB MAP LIST   abi.symbols-in-versions (TAP): LIB's
+      SONAME carries the map nodes' major version; LIST is what `write` makes of
+      MAP; LIST names exactly the symbols LIB exports, each with the node LIB
+      binds it to."""
 import re
 import subprocess
 import sys
@@ -62,7 +63,12 @@ def main():
             f = line.split()
             listed[f[0]] = f[1]
     syms = exported(lib)
+    soname = re.search(r"SONAME\s+(\S+)", subprocess.run(
+        ["objdump", "-p", lib], check=True, capture_output=True, text=True).stdout)
+    majors = {node.split("_", 1)[1].split(".")[0] for _, node in pairs}
     checks = [
+        (soname is not None and len(majors) == 1 and soname.group(1) == "libneonflow.so." + majors.pop(),
+         "the SONAME is libneonflow.so.MAJOR of the map's nodes", soname.group(1) if soname else "none"),
         (text == render(pairs), "the list is what lib/libneonflow.map makes of it",
          "regenerate it: scripts/symbols-in-versions"),
         (len(pairs) == len(set(n for n, _ in pairs)), "every name is in one map node only", ""),
