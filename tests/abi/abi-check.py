@@ -32,9 +32,16 @@ def dump(lib, include_dir, out):
     subprocess.run([need("abidw"), "--headers-dir", include_dir] + DUMP_FLAGS
                    + ["--out-file", out, lib], check=True)
     text = open(out).read()
-    # Source paths are relative to the build directory: keep only the part
-    # inside the tree so the baseline is the same from any build directory.
-    text = re.sub(r"path='(?:\.\./)+", "path='", text)
+    # Source paths are relative to the build directory (where meson compiles):
+    # make them relative to the source root, so the baseline is the same from
+    # any build directory and any checkout.
+    build_root = os.path.dirname(os.path.dirname(os.path.abspath(lib)))
+    src_root = os.path.dirname(os.path.dirname(os.path.abspath(include_dir)))
+
+    def rel(m):
+        full = os.path.normpath(os.path.join(build_root, m.group(1)))
+        return "path='%s'" % os.path.relpath(full, src_root)
+    text = re.sub(r"path='([^']*)'", rel, text)
     open(out, "w").write(text)
 
 
