@@ -277,7 +277,7 @@ def _b(s):
 
 
 def version():
-    """The loaded library's version string, e.g. "0.1.0"."""
+    """The loaded library's version string, e.g. "1.0.0"."""
     return _s(load_library().neonflow_version_string())
 
 

@@ -25,6 +25,23 @@
 #  define NEONFLOW_API
 #endif
 
+/*
+ * NEONFLOW_DEPRECATED(msg) marks a function that stays exported for the whole
+ * 1.x series but has a replacement (docs/api-stability.md): callers get a
+ * compiler warning naming it, never a link or run-time failure. It expands to
+ * nothing where the compiler has no deprecated attribute, so the headers stay
+ * C89- and C++-usable. Use: NEONFLOW_API NEONFLOW_DEPRECATED("use x") int f(void);
+ */
+#if defined(__GNUC__) && (__GNUC__ > 4 || (__GNUC__ == 4 && __GNUC_MINOR__ >= 5))
+#  define NEONFLOW_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(__GNUC__)
+#  define NEONFLOW_DEPRECATED(msg) __attribute__((deprecated))
+#elif defined(_MSC_VER)
+#  define NEONFLOW_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#  define NEONFLOW_DEPRECATED(msg)
+#endif
+
 #ifdef __cplusplus
 #  define NEONFLOW_BEGIN_DECLS extern "C" {
 #  define NEONFLOW_END_DECLS }

@@ -1,0 +1,3 @@
+module neonflow.example/neonflow
+
+go 1.19
