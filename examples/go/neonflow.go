@@ -243,7 +243,7 @@ func newReport(r *C.neonflow_report) *Report {
 		LostWritesEndMS:    int64(C.neonflow_report_lost_writes_end_ms(r)),
 	}
 	for i := C.size_t(0); i < C.neonflow_report_step_count(r); i++ {
-		st := C.neonflow_report_step(r, i)
+		st := C.neonflow_report_step_at(r, i)
 		rep.Steps = append(rep.Steps, Step{s(C.neonflow_step_name(st)),
 			s(C.neonflow_step_status_name(C.neonflow_step_status(st)))})
 	}
