@@ -368,6 +368,13 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
                 neonflow_error_free(e);
                 continue; /* expired and deleted in between: take it anew */
             }
+            if (rc == NEONFLOW_ELOCKED && ++races <= 4) { /* the project is busy: wait as for any 423 */
+                neonflow_error_free(e);
+                int64_t left = busy_until - mono(r);
+                if ((rc = neonflow__wait_quiet(r, left > 0 ? left : 0, NEONFLOW_EBUSY)) != NEONFLOW_OK)
+                    return rc;
+                continue;
+            }
             if (rc != NEONFLOW_OK)
                 return neonflow__fail_with(r, &e, rc);
             neonflow__emit(r, NEONFLOW_EVENT_LEASE, "re-entered this run's lease %s on \"%s\" (%s)", r->lease.name,

@@ -368,6 +368,29 @@ static void test_busy_without_lease_waits(void **state)
     neonflow_run_options_free(ro);
 }
 
+/* A resumed run re-enters its own lease while the project is busy with a
+ * long operation: its renewal's 423s are waited out, not fatal after the
+ * HTTP layer's retries (the fault campaign saw ELOCKED at preflight). */
+static void test_reenter_while_busy(void **state)
+{
+    wf_fixture *f = *state;
+    neonflow_run_options *ro = run_opts("busy-again", 0, NULL);
+    neonflow__workflow_set_interrupt_after(1);
+    neonflow_report *r = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, ro, NULL, NULL), NEONFLOW_ECANCELLED);
+    neonflow_report_free(r);
+    neonflow__workflow_set_interrupt_after(0);
+    emu_set_op_duration_ms(f->s, 6000);
+    neonflow_snapshot *sn = NULL;
+    assert_int_equal(neonflow_snapshot_create(&sn, NULL, f->c, PROJECT, f->dev_id, NULL, NULL, NULL), NEONFLOW_OK);
+    neonflow_snapshot_free(sn);
+    emu_set_op_duration_ms(f->s, 0);
+    RUN_OK(neonflow_promote(&r, f->c, ro, NULL, &err_));
+    neonflow_report_free(r);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    neonflow_run_options_free(ro);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -403,6 +426,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lost_lease_stops_before_next_change, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_busy_project_fails_fast, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_busy_without_lease_waits, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_reenter_while_busy, setup_instant, teardown_fixture),
         cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
