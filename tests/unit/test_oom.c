@@ -43,32 +43,6 @@ typedef struct server {
     pthread_mutex_t mu;
 } server;
 
-/* The request head and body; gives up after 200 ms of silence (a client that
- * ran out of memory may send a part and stop). */
-static void read_req(int c, char *buf, size_t size)
-{
-    size_t n = 0;
-    buf[0] = '\0';
-    long want = -1;
-    while (n + 1 < size) {
-        struct pollfd p = {c, POLLIN, 0};
-        if (poll(&p, 1, 200) <= 0)
-            break;
-        ssize_t r = recv(c, buf + n, size - 1 - n, 0);
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        buf[n] = '\0';
-        char *end = strstr(buf, "\r\n\r\n");
-        if (end && want < 0) {
-            char *cl = strcasestr(buf, "\r\nContent-Length:");
-            want = (long)(end + 4 - buf) + (cl && cl < end ? strtol(cl + 17, NULL, 10) : 0);
-        }
-        if (want >= 0 && (long)n >= want)
-            break;
-    }
-}
-
 static void *serve(void *arg)
 {
     server *s = arg;
@@ -80,7 +54,7 @@ static void *serve(void *arg)
         if (c < 0)
             continue;
         char req[8192];
-        read_req(c, req, sizeof(req));
+        read_request_within(c, req, sizeof(req), 200);
         pthread_mutex_lock(&s->mu);
         memcpy(s->last, req, sizeof(req));
         pthread_mutex_unlock(&s->mu);
