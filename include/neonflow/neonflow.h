@@ -20,5 +20,6 @@
 #include "snapshot.h"
 #include "backup_schedule.h"
 #include "workflow.h"
+#include "fleet.h"
 
 #endif /* NEONFLOW_H */

@@ -43,6 +43,27 @@ NEONFLOW_API void neonflow_run_options_free(neonflow_run_options *o)
     neonflow__free(o);
 }
 
+int neonflow__run_options_dup(neonflow_run_options **out, const neonflow_run_options *src)
+{
+    neonflow_run_options *o = neonflow__calloc(1, sizeof(*o));
+    if (!o)
+        return NEONFLOW_ENOMEM;
+    *o = *src;
+    o->project_id = o->run_id = NULL;
+    if (neonflow__set_str(&o->project_id, src->project_id) != NEONFLOW_OK ||
+        neonflow__set_str(&o->run_id, src->run_id) != NEONFLOW_OK) {
+        neonflow__free(o->project_id);
+        neonflow__free(o->run_id);
+        neonflow__free(o);
+        return NEONFLOW_ENOMEM;
+    }
+    o->event_hook = neonflow__hook_ref(src->event_hook);
+    o->gate_hook = neonflow__hook_ref(src->gate_hook);
+    o->lock_hook = neonflow__hook_ref(src->lock_hook);
+    *out = o;
+    return NEONFLOW_OK;
+}
+
 NEONFLOW_API int neonflow_run_options_set_project_id(neonflow_run_options *o, const char *project_id)
 {
     if (!o || !neonflow__id_valid(project_id))

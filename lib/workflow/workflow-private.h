@@ -132,6 +132,13 @@ neonflow_resource *neonflow__resource_add(neonflow_step *s, int32_t kind, int32_
 int neonflow__resource_set(char **slot, const char *value);
 /* Sets the id of the first resource of `s` with this role (if any). */
 void neonflow__step_set_resource_id(neonflow_step *s, const char *role, const char *id);
+/* The report as the JSON object of neonflow_report_to_json (a new
+ * reference), or NULL when memory ran out; the fleet report embeds it. */
+struct json_t *neonflow__report_json(const neonflow_report *r);
+/* A copy of run options: strings duplicated, hooks shared (referenced). */
+int neonflow__run_options_dup(neonflow_run_options **out, const neonflow_run_options *src);
+/* 1 when this thread is inside a hook of a run on client c. */
+int neonflow__hook_active(const neonflow_client *c);
 
 /* ---- naming (naming.c) ---------------------------------------------------- */
 /* 1 when id is a valid run id: 1-32 of [a-z0-9-]. */
