@@ -58,7 +58,7 @@ typedef struct neonflow_fleet_event neonflow_fleet_event;
 #define NEONFLOW_FLEET_ENTRY_RUNNING     1 /**< running (seen only in events) */
 #define NEONFLOW_FLEET_ENTRY_DONE        2 /**< the workflow succeeded */
 #define NEONFLOW_FLEET_ENTRY_FAILED      3 /**< the workflow failed; its result and report say why */
-#define NEONFLOW_FLEET_ENTRY_CANCELLED   4 /**< stopped by the cancel token at a safe point: resumable */
+#define NEONFLOW_FLEET_ENTRY_CANCELLED   4 /**< stopped by the cancel token or the fleet's deadline at a safe point: resumable */
 /**
  * "not_started", "running", "done", "failed", "cancelled" ("unknown"
  * otherwise; never NULL). Thread-safety: any thread.
@@ -151,6 +151,15 @@ NEONFLOW_API int neonflow_fleet_options_set_run_id(neonflow_fleet_options *opts,
  */
 NEONFLOW_API int neonflow_fleet_options_set_cancel(neonflow_fleet_options *opts, neonflow_cancel *token);
 /**
+ * Deadline of the whole fleet in milliseconds from the call (> 0; default 0
+ * = none, each entry has only its run options' timeout). No entry starts
+ * after it; a running entry gets at most what is left of it as its timeout
+ * and stops at a safe point when it passes (CANCELLED: resumable). The call
+ * then returns NEONFLOW_ETIMEOUT unless an entry failed.
+ * Errors: NEONFLOW_EINVAL (opts NULL, timeout_ms < 0).
+ */
+NEONFLOW_API int neonflow_fleet_options_set_timeout_ms(neonflow_fleet_options *opts, int64_t timeout_ms);
+/**
  * Sets the fleet event hook (fn NULL removes it); the payload follows the
  * destroy rule of common.h. Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM.
  */
@@ -180,7 +189,8 @@ NEONFLOW_API int neonflow_fleet_derive_run_id(char **out, const char *fleet_run_
  * call). *out receives the fleet report whenever the entries were attempted
  * (also on failure); NULL when the arguments were unusable or memory ran
  * out. Returns NEONFLOW_OK when every entry is DONE; NEONFLOW_ECANCELLED
- * when the cancel token stopped the fleet; NEONFLOW_EFLEET_FAILED when an
+ * when the cancel token stopped the fleet, NEONFLOW_ETIMEOUT when its
+ * deadline did (and no entry failed); NEONFLOW_EFLEET_FAILED when an
  * entry failed (or did not start after a failure with stop-on-failure); the
  * entries' results and reports say which and why, and *err summarises.
  * Errors before anything ran (no report): NEONFLOW_EINVAL (NULL client or
@@ -215,7 +225,7 @@ NEONFLOW_API int neonflow_fleet_rollback(neonflow_fleet_report **out, neonflow_c
 NEONFLOW_API const char *neonflow_fleet_report_run_id(const neonflow_fleet_report *r);
 /** NEONFLOW_WORKFLOW_* the fleet ran. */
 NEONFLOW_API int32_t neonflow_fleet_report_workflow(const neonflow_fleet_report *r);
-/** The result the call returned (NEONFLOW_OK, NEONFLOW_ECANCELLED, NEONFLOW_EFLEET_FAILED). */
+/** The result the call returned (NEONFLOW_OK, NEONFLOW_ECANCELLED, NEONFLOW_ETIMEOUT, NEONFLOW_EFLEET_FAILED). */
 NEONFLOW_API int neonflow_fleet_report_result(const neonflow_fleet_report *r);
 /** One paragraph: the totals and, unless all is done, how to resume. */
 NEONFLOW_API const char *neonflow_fleet_report_message(const neonflow_fleet_report *r);

@@ -22,6 +22,7 @@ struct neonflow_fleet_options {
     neonflow_run_options *run; /* copied template, or NULL for the defaults */
     int32_t concurrency;
     int stop_on_failure;
+    int64_t timeout_ms; /* 0: none */
     char *run_id;
     neonflow_cancel *cancel;
     neonflow__hook *event_hook;

@@ -131,6 +131,14 @@ NEONFLOW_API int neonflow_fleet_options_set_cancel(neonflow_fleet_options *o, ne
     return NEONFLOW_OK;
 }
 
+NEONFLOW_API int neonflow_fleet_options_set_timeout_ms(neonflow_fleet_options *o, int64_t timeout_ms)
+{
+    if (!o || timeout_ms < 0)
+        return NEONFLOW_EINVAL;
+    o->timeout_ms = timeout_ms;
+    return NEONFLOW_OK;
+}
+
 NEONFLOW_API int neonflow_fleet_options_set_event_hook(neonflow_fleet_options *o, neonflow_fleet_event_fn fn,
                                                        void *payload, neonflow_destroy_fn destroy)
 {
@@ -199,6 +207,7 @@ typedef struct fleet_job {
     size_t next;
     int failed;
     int64_t start_mono;
+    int64_t deadline_mono; /* 0: none */
 } fleet_job;
 
 static int64_t job_now(const fleet_job *j)
@@ -224,6 +233,12 @@ static void emit(fleet_job *j, int32_t kind, const neonflow_fleet_entry *e)
     ((neonflow_fleet_event_fn)j->hook->fn)(&ev, j->hook->payload);
 }
 
+/* 1 once the fleet's deadline passed. */
+static int past_deadline(const fleet_job *j)
+{
+    return j->deadline_mono && job_now(j) >= j->deadline_mono;
+}
+
 static int run_entry(fleet_job *j, size_t i, neonflow_report **rep, neonflow_error **err)
 {
     const neonflow__fleet_spec *s = &j->fo->specs[i];
@@ -235,6 +250,11 @@ static int run_entry(fleet_job *j, size_t i, neonflow_report **rep, neonflow_err
     ro.run_id = e->run_id;
     if (j->cancel)
         ro.cancel = j->cancel;
+    if (j->deadline_mono) {
+        int64_t left = j->deadline_mono - job_now(j);
+        if (left < ro.timeout_ms)
+            ro.timeout_ms = left > 1 ? left : 1;
+    }
     switch (j->workflow) {
     case NEONFLOW_WORKFLOW_PROMOTE: {
         neonflow_promote_options po = *(const neonflow_promote_options *)j->wopts;
@@ -261,7 +281,7 @@ static void *worker(void *arg)
     fleet_job *j = arg;
     for (;;) {
         pthread_mutex_lock(&j->mu);
-        if (j->next >= j->rep->n || neonflow_cancel_is_triggered(j->cancel) ||
+        if (j->next >= j->rep->n || neonflow_cancel_is_triggered(j->cancel) || past_deadline(j) ||
             (j->fo->stop_on_failure && j->failed)) {
             pthread_mutex_unlock(&j->mu);
             return NULL;
@@ -282,9 +302,11 @@ static void *worker(void *arg)
         e->result = rc;
         e->report = rep;
         e->message = msg;
-        e->status = rc == NEONFLOW_OK            ? NEONFLOW_FLEET_ENTRY_DONE
-                    : rc == NEONFLOW_ECANCELLED ? NEONFLOW_FLEET_ENTRY_CANCELLED
-                                                : NEONFLOW_FLEET_ENTRY_FAILED;
+        /* stopped at a safe point by the fleet's token or deadline: resumable, not a failure */
+        int stopped = rc == NEONFLOW_ECANCELLED || (rc == NEONFLOW_ETIMEOUT && past_deadline(j));
+        e->status = rc == NEONFLOW_OK ? NEONFLOW_FLEET_ENTRY_DONE
+                    : stopped         ? NEONFLOW_FLEET_ENTRY_CANCELLED
+                                      : NEONFLOW_FLEET_ENTRY_FAILED;
         if (e->status == NEONFLOW_FLEET_ENTRY_FAILED)
             j->failed = 1;
         emit(j, rc == NEONFLOW_OK ? NEONFLOW_FLEET_EVENT_ENTRY_DONE : NEONFLOW_FLEET_EVENT_ENTRY_FAILED, e);
@@ -339,7 +361,9 @@ static int finish(fleet_job *j, neonflow_error **err)
     size_t cancelled = neonflow__fleet_count(r, NEONFLOW_FLEET_ENTRY_CANCELLED);
     size_t waiting = neonflow__fleet_count(r, NEONFLOW_FLEET_ENTRY_NOT_STARTED);
     int rc = done == r->n                                            ? NEONFLOW_OK
-             : neonflow_cancel_is_triggered(j->cancel) && !failed ? NEONFLOW_ECANCELLED
+             : failed                                              ? NEONFLOW_EFLEET_FAILED
+             : neonflow_cancel_is_triggered(j->cancel)             ? NEONFLOW_ECANCELLED
+             : past_deadline(j)                                    ? NEONFLOW_ETIMEOUT
                                                                    : NEONFLOW_EFLEET_FAILED;
     const neonflow_fleet_entry *first = NULL;
     for (size_t i = 0; i < r->n && !first; i++)
@@ -355,7 +379,7 @@ static int finish(fleet_job *j, neonflow_error **err)
     else
         msg = neonflow__format("Fleet %s stopped%s: %zu of %zu entries done, %zu failed, %zu cancelled, %zu not "
                                "started.%s%s%s%s%s%s Re-run with fleet run id %s (--run-id %s) to resume the rest.",
-                               w, rc == NEONFLOW_ECANCELLED ? " (cancelled)" : "", done, r->n, failed, cancelled,
+                               w, rc == NEONFLOW_ECANCELLED ? " (cancelled)" : rc == NEONFLOW_ETIMEOUT ? " (deadline)" : "", done, r->n, failed, cancelled,
                                waiting, first ? " First failure: project " : "", first ? first->project_id : "",
                                first ? ", target \"" : "", first ? first->target : "", first ? "\": " : "",
                                first ? first->message : "", r->run_id, r->run_id);
@@ -407,6 +431,7 @@ static int fleet_run(neonflow_fleet_report **out, neonflow_client *c, const neon
     pthread_mutex_init(&j.mu, NULL);
     j.hook = neonflow__hook_ref(fo->event_hook);
     j.start_mono = job_now(&j);
+    j.deadline_mono = fo->timeout_ms ? j.start_mono + fo->timeout_ms : 0;
     emit(&j, NEONFLOW_FLEET_EVENT_STARTED, NULL);
 
     size_t nthreads = (size_t)fo->concurrency < fo->n ? (size_t)fo->concurrency : fo->n;

@@ -326,6 +326,31 @@ static void test_cancel_mid_fleet_then_resume(void **state)
     fx_free(f);
 }
 
+static void test_deadline_then_resume(void **state)
+{
+    (void)state;
+    fleet_fx *f = fx_new(100, -1);
+    neonflow_fleet_options *fo = fleet_of(f, 4);
+    neonflow_fleet_options_set_concurrency(fo, 1);
+    neonflow_fleet_options_set_run_id(fo, "fleet-deadline");
+    assert_int_equal(neonflow_fleet_options_set_timeout_ms(fo, -1), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_fleet_options_set_timeout_ms(fo, 400), NEONFLOW_OK);
+    neonflow_fleet_report *r = NULL;
+    assert_int_equal(neonflow_fleet_promote(&r, f->c, fo, NULL, NULL), NEONFLOW_ETIMEOUT);
+    assert_int_equal(neonflow_fleet_report_count(r, NEONFLOW_FLEET_ENTRY_FAILED), 0);
+    assert_true(neonflow_fleet_report_count(r, NEONFLOW_FLEET_ENTRY_NOT_STARTED) >= 1);
+    assert_true(neonflow_fleet_report_count(r, NEONFLOW_FLEET_ENTRY_CANCELLED) >= 1);
+    assert_non_null(strstr(neonflow_fleet_report_message(r), "--run-id fleet-deadline"));
+    neonflow_fleet_report_free(r);
+    neonflow_fleet_options_set_timeout_ms(fo, 0);
+    RUN_OK(neonflow_fleet_promote(&r, f->c, fo, NULL, &err_));
+    for (int i = 0; i < 4; i++)
+        assert_promoted_once(f, i);
+    neonflow_fleet_report_free(r);
+    neonflow_fleet_options_free(fo);
+    fx_free(f);
+}
+
 static void test_derived_run_ids(void **state)
 {
     (void)state;
@@ -594,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_one_failure_leaves_others_done),
         cmocka_unit_test(test_stop_on_failure_then_resume),
         cmocka_unit_test(test_cancel_mid_fleet_then_resume),
+        cmocka_unit_test(test_deadline_then_resume),
         cmocka_unit_test(test_derived_run_ids),
         cmocka_unit_test(test_json_report),
         cmocka_unit_test(test_entry_run_options_and_template),
