@@ -31,6 +31,9 @@ enum cli_cmd {
     CMD_BRANCHES_LIST,
     CMD_OPERATIONS_LIST,
     CMD_OPERATIONS_WAIT,
+    CMD_FLEET_PROMOTE,
+    CMD_FLEET_REFRESH,
+    CMD_FLEET_ROLLBACK,
     CMD_COUNT
 };
 
@@ -68,6 +71,9 @@ typedef struct cli {
     int32_t limit;    /* 0: Neon's default */
     const char *search; /* branches list --search */
     const char *cursor; /* branches list --cursor */
+    const char *projects_file; /* fleet --projects-file */
+    int32_t concurrency;       /* fleet --concurrency; 0: the default */
+    int stop_on_failure;       /* fleet --stop-on-failure */
     int64_t older_than_s;  /* -1: unset */
     int64_t expires_in_s;  /* -1: unset */
     char **args;      /* positional arguments after the command words */
@@ -132,6 +138,9 @@ void term_free(void);
 
 /* cmd_workflow.c */
 int cmd_workflow(cli *c);
+
+/* cmd_fleet.c */
+int cmd_fleet(cli *c);
 
 /* cmd_resources.c */
 int cmd_resources(cli *c);

@@ -12,13 +12,14 @@
 
 #define B(x) (1u << (x))
 #define WF_CMDS (B(CMD_SETUP) | B(CMD_PROMOTE) | B(CMD_REFRESH) | B(CMD_ROLLBACK))
+#define FLEET_CMDS (B(CMD_FLEET_PROMOTE) | B(CMD_FLEET_REFRESH) | B(CMD_FLEET_ROLLBACK))
 
 enum opt_id {
     O_API_KEY = 1, O_API_HOST, O_PROJECT, O_JSON, O_TIMEOUT, O_RUN_ID, O_DRY_RUN, O_YES, O_VERBOSE,
     O_HELP, O_VERSION, O_SOURCE, O_TARGET, O_DEV_NAME, O_AUTO_ROLLBACK, O_VERIFY_CMD, O_AFTER_CMD,
     O_DELETE_BACKUP, O_SNAPSHOT, O_NO_SNAPSHOT_FIRST, O_KEEP, O_OLDER_THAN, O_BRANCHES_ONLY,
     O_SNAPSHOTS_ONLY, O_BRANCH, O_NAME, O_EXPIRES_IN, O_LIMIT, O_LEASE_WAIT, O_LEASE_TTL,
-    O_HOOK_API_KEY, O_SEARCH, O_CURSOR
+    O_HOOK_API_KEY, O_SEARCH, O_CURSOR, O_PROJECTS_FILE, O_CONCURRENCY, O_STOP_ON_FAILURE
 };
 
 struct opt {
@@ -63,6 +64,9 @@ static const struct opt options[] = {
     {"hook-api-key", 0, 0, O_HOOK_API_KEY, B(CMD_PROMOTE)},
     {"search", 0, 1, O_SEARCH, B(CMD_BRANCHES_LIST)},
     {"cursor", 0, 1, O_CURSOR, B(CMD_BRANCHES_LIST)},
+    {"projects-file", 0, 1, O_PROJECTS_FILE, FLEET_CMDS},
+    {"concurrency", 0, 1, O_CONCURRENCY, FLEET_CMDS},
+    {"stop-on-failure", 0, 0, O_STOP_ON_FAILURE, FLEET_CMDS},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -83,6 +87,9 @@ static const struct {
     {"branches", "list", CMD_BRANCHES_LIST, 0, 0},
     {"operations", "list", CMD_OPERATIONS_LIST, 0, 0},
     {"operations", "wait", CMD_OPERATIONS_WAIT, 1, INT_MAX},
+    {"fleet", "promote", CMD_FLEET_PROMOTE, 0, 0},
+    {"fleet", "refresh", CMD_FLEET_REFRESH, 0, 0},
+    {"fleet", "rollback", CMD_FLEET_ROLLBACK, 0, 0},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -111,6 +118,10 @@ static const char help_text[] =
     "             with --limit or --cursor: one page; the next page's cursor goes to stderr\n"
     "  operations list [--limit N]\n"
     "  operations wait ID [ID...]\n"
+    "  fleet promote|refresh|rollback --projects-file FILE [--concurrency N]\n"
+    "             [--stop-on-failure]   run the workflow on every project of FILE\n"
+    "             (lines 'project source target', rollback 'project target', or a\n"
+    "             JSON array of {project, source, target}; no --project-id needed)\n"
     "\n"
     "Global options (before or after the command words):\n"
     "  --api-key KEY        Neon API key (default: $NEON_API_KEY)\n"
@@ -147,6 +158,7 @@ static const char help_text[] =
     "  4  timed out or cancelled (Ctrl-C); the run stopped safely\n"
     "  5  uncertain outcome: re-run with the same --run-id\n"
     "  6  another run holds the target (NEONFLOW_ELEASE_HELD); nothing was changed\n"
+    "  fleet: 0 every project done, 1 a project failed, 4 stopped (resume with --run-id)\n"
     "\n"
     "See neonflow(1).\n";
 
@@ -226,6 +238,12 @@ static int apply_option(cli *c, const struct opt *o, const char *val, const char
             return usage_error("invalid --limit '%s': expected 1..1000 (operations), 1..10000 (branches)", val);
         break;
     case O_SEARCH: c->search = val; break;
+    case O_PROJECTS_FILE: c->projects_file = val; break;
+    case O_STOP_ON_FAILURE: c->stop_on_failure = 1; break;
+    case O_CONCURRENCY:
+        if (parse_int32(val, 1, &c->concurrency) != 0 || c->concurrency > 64)
+            return usage_error("invalid --concurrency '%s': expected 1..64", val);
+        break;
     case O_CURSOR: c->cursor = val; break;
     case O_OLDER_THAN:
         if (cli_parse_duration(val, &c->older_than_s) != 0)
@@ -396,6 +414,11 @@ static int parse_args(cli *c, int argc, char **argv)
         c->args = NULL;
         return usage_error("invalid --limit '%d': expected 1..1000", (int)c->limit);
     }
+    if ((B(c->cmd) & FLEET_CMDS) && !c->projects_file) {
+        free(words);
+        c->args = NULL;
+        return usage_error("'%s' needs --projects-file FILE", cmd_name);
+    }
     if (c->branches_only && c->snapshots_only) {
         free(words);
         c->args = NULL;
@@ -513,7 +536,7 @@ int main(int argc, char **argv)
     }
     term_set_secret(c.api_key);
     env_or(&c.api_host, "NEON_API_HOST");
-    if (!env_or(&c.project_id, "NEON_PROJECT_ID")) {
+    if (!env_or(&c.project_id, "NEON_PROJECT_ID") && !(B(c.cmd) & FLEET_CMDS)) {
         out_errorf(&c, "no project: pass --project-id ID or set NEON_PROJECT_ID");
         free(words);
         return EXIT_USAGE;
@@ -546,6 +569,11 @@ int main(int argc, char **argv)
     case CMD_BACKUPS_LIST:
     case CMD_BACKUPS_PRUNE:
         rc = cmd_workflow(&c);
+        break;
+    case CMD_FLEET_PROMOTE:
+    case CMD_FLEET_REFRESH:
+    case CMD_FLEET_ROLLBACK:
+        rc = cmd_fleet(&c);
         break;
     default:
         rc = cmd_resources(&c);
