@@ -869,6 +869,44 @@ def group_fleet():
     r = run(emu, "promote", "--stop-on-failure", "--yes")
     tap(r.rc == 2 and "does not apply" in r.err, "--stop-on-failure applies to fleet commands only", r)
     emu.stop()
+    fleet_interrupt_cases()
+
+
+def fleet_interrupt_cases():
+    """Ctrl-C mid-fleet stops every project at a safe point (exit 4); the same --run-id finishes them."""
+    emu = Emulator("--op-duration-ms", "150")
+    pids = [PROJECT, "proj-i2", "proj-i3", "proj-i4"]
+    for p in pids:
+        fleet_project(emu, p)
+    path = fleet_file(emu, "int.txt", "".join("%s dev production\n" % p for p in pids))
+    cmd = [CLI, "--api-key", KEY, "--api-host", emu.base, "fleet", "promote", "--projects-file", path, "--yes",
+           "--json", "--run-id", "fl-int", "--concurrency", "1"]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=clean_env())
+    err_lines = []
+    timer = threading.Timer(60, p.kill)  # bounds the test if the CLI never reports
+    timer.start()
+    for raw in p.stderr:
+        err_lines.append(raw.decode(errors="replace"))
+        if ": done" in err_lines[-1]:
+            p.send_signal(signal.SIGINT)
+            break
+    out, rest = p.communicate(timeout=60)
+    timer.cancel()
+    err = "".join(err_lines) + rest.decode(errors="replace")
+    try:
+        rep = json.loads(out)
+    except ValueError:
+        rep = {}
+    st = [e["status"] for e in rep.get("entries", [])]
+    tap(p.returncode == 4 and st and st[0] == "done" and "failed" not in st and "not_started" in st
+        and set(st) <= {"done", "cancelled", "not_started"},
+        "Ctrl-C mid-fleet: exit 4, entries done, cancelled or not started", "rc=%s %s\n%s" % (p.returncode, st, err))
+    r = run(emu, "fleet", "promote", "--projects-file", path, "--yes", "--json", "--run-id", "fl-int",
+            project=False)
+    rep = r.json() or {}
+    tap(r.rc == 0 and rep.get("counts", {}).get("done") == len(pids), "the same --run-id completes the fleet", r)
+    emu.stop()
 
 
 def main():
