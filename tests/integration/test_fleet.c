@@ -596,6 +596,92 @@ static void test_recursive_refused(void **state)
     fx_free(f);
 }
 
+/* A clock that jumps instead of sleeping: the rate limiter's waits of a
+ * minute take no real time. */
+typedef struct jump_clock {
+    neonflow__sys real;
+    int64_t offset; /* atomic */
+} jump_clock;
+
+static int64_t jc_now(void *ctx)
+{
+    jump_clock *j = ctx;
+    return j->real.now_ms(j->real.ctx) + __atomic_load_n(&j->offset, __ATOMIC_SEQ_CST);
+}
+static int64_t jc_wall(void *ctx)
+{
+    jump_clock *j = ctx;
+    return j->real.wall_ms(j->real.ctx) + __atomic_load_n(&j->offset, __ATOMIC_SEQ_CST);
+}
+static int jc_sleep(void *ctx, int64_t ms, neonflow_cancel *cancel)
+{
+    __atomic_add_fetch(&((jump_clock *)ctx)->offset, ms, __ATOMIC_SEQ_CST);
+    return neonflow_cancel_is_triggered(cancel);
+}
+static uint64_t jc_random(void *ctx)
+{
+    jump_clock *j = ctx;
+    return j->real.random(j->real.ctx);
+}
+
+static neonflow_client *limited_client(emu_server *s, int32_t per_minute, jump_clock *jc)
+{
+    neonflow_client_options *co = NULL;
+    neonflow_client *c = NULL;
+    assert_int_equal(neonflow_client_options_new(&co), NEONFLOW_OK);
+    neonflow_client_options_set_base_url(co, emu_base_url(s));
+    neonflow_client_options_set_api_key(co, "emulator-key");
+    neonflow_client_options_set_rate_limit(co, per_minute, 100000);
+    assert_int_equal(neonflow_client_new(&c, co, NULL), NEONFLOW_OK);
+    neonflow_client_options_free(co);
+    jc->real = *neonflow__client_sys(c);
+    neonflow__sys sys = {jc_now, jc_wall, jc_sleep, jc_random, jc};
+    neonflow__client_set_sys(c, &sys);
+    return c;
+}
+
+/* Regression (found by bench/fleet_bench.c: a second round failed with
+ * ELEASE_HELD): when the client's rate limiter is saturated, the lease's
+ * release can be held for up to a full minute window; it ran with a 30 s
+ * cleanup deadline, failed at once, and left the target locked for the
+ * lease's TTL. */
+static void test_lease_released_through_a_full_rate_window(void **state)
+{
+    (void)state;
+    fleet_fx *f = fx_new(0, -1);
+    /* how many requests one promotion makes, its release last */
+    int64_t before = emu_requests(f->s, NULL, NULL);
+    neonflow_fleet_options *fo = NULL;
+    neonflow_fleet_options_new(&fo);
+    neonflow_fleet_options_add_entry(fo, f->pid[0], NULL, NULL);
+    neonflow_fleet_report *r = NULL;
+    RUN_OK(neonflow_fleet_promote(&r, f->c, fo, NULL, &err_));
+    neonflow_fleet_report_free(r);
+    neonflow_fleet_options_free(fo);
+    int64_t k = emu_requests(f->s, NULL, NULL) - before;
+    assert_true(k > 2);
+
+    /* the same promotion on a twin project, with room for all but the release in the minute */
+    jump_clock jc = {0};
+    neonflow_client *c = limited_client(f->s, (int32_t)(k - 1), &jc);
+    neonflow_fleet_options_new(&fo);
+    neonflow_fleet_options_add_entry(fo, f->pid[1], NULL, NULL);
+    neonflow_fleet_options_set_run_id(fo, "round-1");
+    RUN_OK(neonflow_fleet_promote(&r, c, fo, NULL, &err_));
+    neonflow_fleet_report_free(r);
+    assert_int_equal(lease_branches_in(f->s, f->pid[1]), 0);
+    assert_true(__atomic_load_n(&jc.offset, __ATOMIC_SEQ_CST) > 30000); /* the release waited > 30 s */
+    /* the next round on the same target is not locked out */
+    neonflow_fleet_options_set_run_id(fo, "round-2");
+    RUN_OK(neonflow_fleet_promote(&r, c, fo, NULL, &err_));
+    neonflow_fleet_report_free(r);
+    assert_int_equal(lease_branches_in(f->s, f->pid[1]), 0);
+    assert_int_equal(count_kind_in(f->s, f->pid[1], "branches", "promote-backup"), 2);
+    neonflow_fleet_options_free(fo);
+    neonflow_client_free(c);
+    fx_free(f);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -626,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_refresh_and_rollback_fleets),
         cmocka_unit_test(test_refused_before_running),
         cmocka_unit_test(test_recursive_refused),
+        cmocka_unit_test(test_lease_released_through_a_full_rate_window),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
