@@ -1,98 +1,12 @@
 /* Fleet calls against the in-process emulator with several projects: all
  * succeed, one failing project leaves the others done, stop-on-failure,
  * cancel mid-fleet then resume with the same fleet run id, derived run ids,
- * the JSON report, per-entry run options, refresh and rollback fleets, and
- * the arguments refused before anything runs. */
+ * the JSON report, per-entry run options, refresh and rollback fleets, the
+ * arguments refused before anything runs. (Deadlines and the rate limiter:
+ * test_fleet_limits.c.) */
 #include <pthread.h>
 
-#include "test_workflow_common.h"
-
-#define NPROJ 6
-
-typedef struct fleet_fx {
-    emu_server *s;
-    neonflow_client *c;
-    char pid[NPROJ][32];
-    char prod_id[NPROJ][64];
-} fleet_fx;
-
-/* Projects fleet-0 .. fleet-5: root "production" (content prod-i) and root
- * "dev" (content dev-i); project `no_dev` (-1: none) has no dev branch. */
-static fleet_fx *fx_new(int64_t op_ms, int no_dev)
-{
-    fleet_fx *f = calloc(1, sizeof(*f));
-    emu_config cfg;
-    emu_config_init(&cfg);
-    cfg.op_duration_ms = op_ms;
-    cfg.rate_per_minute = 0;
-    cfg.rate_per_second_route = 0;
-    assert_int_equal(emu_start(&f->s, &cfg), 0);
-    for (int i = 0; i < NPROJ; i++) {
-        char dev[64], content[32];
-        snprintf(f->pid[i], sizeof(f->pid[i]), "fleet-%d", i);
-        assert_int_equal(emu_add_project(f->s, f->pid[i], "production", f->prod_id[i], NULL), 0);
-        snprintf(content, sizeof(content), "prod-%d", i);
-        assert_int_equal(emu_write(f->s, f->pid[i], f->prod_id[i], content, NULL), 0);
-        if (i == no_dev)
-            continue;
-        assert_int_equal(emu_add_branch(f->s, f->pid[i], "dev", NULL, 1, dev, NULL), 0);
-        snprintf(content, sizeof(content), "dev-%d", i);
-        assert_int_equal(emu_write(f->s, f->pid[i], dev, content, NULL), 0);
-    }
-    f->c = make_client(f->s);
-    return f;
-}
-
-static void fx_free(fleet_fx *f)
-{
-    neonflow_client_free(f->c);
-    emu_stop(f->s);
-    free(f);
-}
-
-static neonflow_fleet_options *fleet_of(fleet_fx *f, int n)
-{
-    neonflow_fleet_options *fo = NULL;
-    assert_int_equal(neonflow_fleet_options_new(&fo), NEONFLOW_OK);
-    for (int i = 0; i < n; i++)
-        assert_int_equal(neonflow_fleet_options_add_entry(fo, f->pid[i], NULL, NULL), NEONFLOW_OK);
-    return fo;
-}
-
-/* Content of project i's live branch `name`. */
-static void live_content(fleet_fx *f, int i, const char *name, char *out, size_t len)
-{
-    json_t *p = project_state_of(f->s, f->pid[i]);
-    size_t k;
-    json_t *x;
-    char id[64] = "";
-    json_array_foreach(json_object_get(p, "branches"), k, x) {
-        if (strcmp(json_string_value(json_object_get(x, "name")), name) == 0)
-            snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(x, "id")));
-    }
-    json_decref(p);
-    assert_true(id[0]);
-    assert_int_equal(emu_read(f->s, f->pid[i], id, out, len, NULL), 0);
-}
-
-static void assert_promoted_once(fleet_fx *f, int i)
-{
-    char content[64], want[32];
-    live_content(f, i, "production", content, sizeof(content));
-    snprintf(want, sizeof(want), "dev-%d", i);
-    assert_string_equal(content, want);
-    assert_int_equal(count_kind_in(f->s, f->pid[i], "branches", "promote-backup"), 1);
-    assert_int_equal(lease_branches_in(f->s, f->pid[i]), 0);
-}
-
-static void assert_untouched(fleet_fx *f, int i)
-{
-    char content[64], want[32];
-    live_content(f, i, "production", content, sizeof(content));
-    snprintf(want, sizeof(want), "prod-%d", i);
-    assert_string_equal(content, want);
-    assert_int_equal(count_kind_in(f->s, f->pid[i], "branches", "promote-backup"), 0);
-}
+#include "test_fleet_common.h"
 
 /* ---- fleet events ----------------------------------------------------------------- */
 typedef struct flog {
@@ -323,31 +237,6 @@ static void test_cancel_mid_fleet_then_resume(void **state)
     neonflow_fleet_options_free(fo);
     neonflow_cancel_free(tok);
     neonflow_cancel_free(tok2);
-    fx_free(f);
-}
-
-static void test_deadline_then_resume(void **state)
-{
-    (void)state;
-    fleet_fx *f = fx_new(100, -1);
-    neonflow_fleet_options *fo = fleet_of(f, 4);
-    neonflow_fleet_options_set_concurrency(fo, 1);
-    neonflow_fleet_options_set_run_id(fo, "fleet-deadline");
-    assert_int_equal(neonflow_fleet_options_set_timeout_ms(fo, -1), NEONFLOW_EINVAL);
-    assert_int_equal(neonflow_fleet_options_set_timeout_ms(fo, 400), NEONFLOW_OK);
-    neonflow_fleet_report *r = NULL;
-    assert_int_equal(neonflow_fleet_promote(&r, f->c, fo, NULL, NULL), NEONFLOW_ETIMEOUT);
-    assert_int_equal(neonflow_fleet_report_count(r, NEONFLOW_FLEET_ENTRY_FAILED), 0);
-    assert_true(neonflow_fleet_report_count(r, NEONFLOW_FLEET_ENTRY_NOT_STARTED) >= 1);
-    assert_true(neonflow_fleet_report_count(r, NEONFLOW_FLEET_ENTRY_CANCELLED) >= 1);
-    assert_non_null(strstr(neonflow_fleet_report_message(r), "--run-id fleet-deadline"));
-    neonflow_fleet_report_free(r);
-    neonflow_fleet_options_set_timeout_ms(fo, 0);
-    RUN_OK(neonflow_fleet_promote(&r, f->c, fo, NULL, &err_));
-    for (int i = 0; i < 4; i++)
-        assert_promoted_once(f, i);
-    neonflow_fleet_report_free(r);
-    neonflow_fleet_options_free(fo);
     fx_free(f);
 }
 
@@ -598,90 +487,6 @@ static void test_recursive_refused(void **state)
 
 /* A clock that jumps instead of sleeping: the rate limiter's waits of a
  * minute take no real time. */
-typedef struct jump_clock {
-    neonflow__sys real;
-    int64_t offset; /* atomic */
-} jump_clock;
-
-static int64_t jc_now(void *ctx)
-{
-    jump_clock *j = ctx;
-    return j->real.now_ms(j->real.ctx) + __atomic_load_n(&j->offset, __ATOMIC_SEQ_CST);
-}
-static int64_t jc_wall(void *ctx)
-{
-    jump_clock *j = ctx;
-    return j->real.wall_ms(j->real.ctx) + __atomic_load_n(&j->offset, __ATOMIC_SEQ_CST);
-}
-static int jc_sleep(void *ctx, int64_t ms, neonflow_cancel *cancel)
-{
-    __atomic_add_fetch(&((jump_clock *)ctx)->offset, ms, __ATOMIC_SEQ_CST);
-    return neonflow_cancel_is_triggered(cancel);
-}
-static uint64_t jc_random(void *ctx)
-{
-    jump_clock *j = ctx;
-    return j->real.random(j->real.ctx);
-}
-
-static neonflow_client *limited_client(emu_server *s, int32_t per_minute, jump_clock *jc)
-{
-    neonflow_client_options *co = NULL;
-    neonflow_client *c = NULL;
-    assert_int_equal(neonflow_client_options_new(&co), NEONFLOW_OK);
-    neonflow_client_options_set_base_url(co, emu_base_url(s));
-    neonflow_client_options_set_api_key(co, "emulator-key");
-    neonflow_client_options_set_rate_limit(co, per_minute, 100000);
-    assert_int_equal(neonflow_client_new(&c, co, NULL), NEONFLOW_OK);
-    neonflow_client_options_free(co);
-    jc->real = *neonflow__client_sys(c);
-    neonflow__sys sys = {jc_now, jc_wall, jc_sleep, jc_random, jc};
-    neonflow__client_set_sys(c, &sys);
-    return c;
-}
-
-/* Regression (found by bench/fleet_bench.c: a second round failed with
- * ELEASE_HELD): when the client's rate limiter is saturated, the lease's
- * release can be held for up to a full minute window; it ran with a 30 s
- * cleanup deadline, failed at once, and left the target locked for the
- * lease's TTL. */
-static void test_lease_released_through_a_full_rate_window(void **state)
-{
-    (void)state;
-    fleet_fx *f = fx_new(0, -1);
-    /* how many requests one promotion makes, its release last */
-    int64_t before = emu_requests(f->s, NULL, NULL);
-    neonflow_fleet_options *fo = NULL;
-    neonflow_fleet_options_new(&fo);
-    neonflow_fleet_options_add_entry(fo, f->pid[0], NULL, NULL);
-    neonflow_fleet_report *r = NULL;
-    RUN_OK(neonflow_fleet_promote(&r, f->c, fo, NULL, &err_));
-    neonflow_fleet_report_free(r);
-    neonflow_fleet_options_free(fo);
-    int64_t k = emu_requests(f->s, NULL, NULL) - before;
-    assert_true(k > 2);
-
-    /* the same promotion on a twin project, with room for all but the release in the minute */
-    jump_clock jc = {0};
-    neonflow_client *c = limited_client(f->s, (int32_t)(k - 1), &jc);
-    neonflow_fleet_options_new(&fo);
-    neonflow_fleet_options_add_entry(fo, f->pid[1], NULL, NULL);
-    neonflow_fleet_options_set_run_id(fo, "round-1");
-    RUN_OK(neonflow_fleet_promote(&r, c, fo, NULL, &err_));
-    neonflow_fleet_report_free(r);
-    assert_int_equal(lease_branches_in(f->s, f->pid[1]), 0);
-    assert_true(__atomic_load_n(&jc.offset, __ATOMIC_SEQ_CST) > 30000); /* the release waited > 30 s */
-    /* the next round on the same target is not locked out */
-    neonflow_fleet_options_set_run_id(fo, "round-2");
-    RUN_OK(neonflow_fleet_promote(&r, c, fo, NULL, &err_));
-    neonflow_fleet_report_free(r);
-    assert_int_equal(lease_branches_in(f->s, f->pid[1]), 0);
-    assert_int_equal(count_kind_in(f->s, f->pid[1], "branches", "promote-backup"), 2);
-    neonflow_fleet_options_free(fo);
-    neonflow_client_free(c);
-    fx_free(f);
-}
-
 static void test_names(void **state)
 {
     (void)state;
@@ -705,14 +510,12 @@ int main(void)
         cmocka_unit_test(test_one_failure_leaves_others_done),
         cmocka_unit_test(test_stop_on_failure_then_resume),
         cmocka_unit_test(test_cancel_mid_fleet_then_resume),
-        cmocka_unit_test(test_deadline_then_resume),
         cmocka_unit_test(test_derived_run_ids),
         cmocka_unit_test(test_json_report),
         cmocka_unit_test(test_entry_run_options_and_template),
         cmocka_unit_test(test_refresh_and_rollback_fleets),
         cmocka_unit_test(test_refused_before_running),
         cmocka_unit_test(test_recursive_refused),
-        cmocka_unit_test(test_lease_released_through_a_full_rate_window),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
