@@ -183,6 +183,10 @@ static int load_project(emu_server *s, json_t *pj)
         if (json_is_number(mx) && json_number_value(mx) >= e->min_cu)
             e->max_cu = json_number_value(mx);
         e->disabled = json_is_true(json_object_get(v, "disabled"));
+        e->suspended = str_of(v, "current_state") && strcmp(str_of(v, "current_state"), "idle") == 0;
+        json_t *sts = json_object_get(v, "suspend_timeout_seconds");
+        if (json_is_integer(sts))
+            e->suspend_timeout_s = json_integer_value(sts);
         json_t *pg = json_object_get(json_object_get(v, "settings"), "pg_settings");
         if (json_is_object(pg) && json_object_size(pg) > 0)
             e->pg_settings = json_deep_copy(pg);

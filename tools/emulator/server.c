@@ -37,6 +37,7 @@ static const struct route {
     {"DELETE", "/projects/*/branches/*", emu_branch_delete},
     {"POST", "/projects/*/branches/*/set_as_default", emu_branch_set_default},
     {"POST", "/projects/*/branches/*/finalize_restore", emu_branch_finalize},
+    {"POST", "/projects/*/branches/*/restore", emu_branch_restore},
     {"GET", "/projects/*/branches/*/backup_schedule", emu_schedule_get},
     {"PUT", "/projects/*/branches/*/backup_schedule", emu_schedule_put},
     {"GET", "/projects/*/branches/*/endpoints", emu_branch_endpoints_list},
@@ -58,6 +59,10 @@ static const struct route {
     {"POST", "/projects/*/endpoints", emu_endpoint_create},
     {"GET", "/projects/*/endpoints/*", emu_endpoint_get},
     {"DELETE", "/projects/*/endpoints/*", emu_endpoint_delete},
+    {"PATCH", "/projects/*/endpoints/*", emu_endpoint_update},
+    {"POST", "/projects/*/endpoints/*/start", emu_endpoint_start},
+    {"POST", "/projects/*/endpoints/*/suspend", emu_endpoint_suspend},
+    {"POST", "/projects/*/endpoints/*/restart", emu_endpoint_restart},
     {"GET", "/projects/*/operations", emu_operations_list},
     {"GET", "/projects/*/operations/*", emu_operation_get},
 };
