@@ -1,0 +1,142 @@
+/* The request budget of the workflows does not grow with the project: setup,
+ * promote, refresh, rollback and a resumed promotion send exactly as many
+ * requests in a project with 1,200 other branches and 100 snapshots as in one
+ * with 10, and at most 15 (instant operations). The branches are made through
+ * the emulator's C API, so building the project costs no HTTP requests. */
+#include "test_workflow_common.h"
+
+#define BUDGET 15
+
+enum { W_SETUP, W_PROMOTE, W_REFRESH, W_ROLLBACK, W_RESUME, W_COUNT };
+static const char *const wf_names[W_COUNT] = {"setup", "promote", "refresh", "rollback", "resume"};
+
+/* A project with `extra` other branches (children of dev, as previews are)
+ * and `snapshots` manual snapshots of production. */
+static wf_fixture *big_fixture(int extra, int snapshots)
+{
+    wf_fixture *f = fixture_new(0, 1);
+    assert_int_equal(emu_set_limits(f->s, PROJECT, 1000, 1000), 0);
+    for (int i = 0; i < extra; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "feature-%05d", i);
+        assert_int_equal(emu_add_branch(f->s, PROJECT, name, f->dev_id, 0, NULL, NULL), 0);
+    }
+    for (int i = 0; i < snapshots; i++) {
+        neonflow_snapshot_create_options *so = NULL;
+        assert_int_equal(neonflow_snapshot_create_options_new(&so), NEONFLOW_OK);
+        char name[64];
+        snprintf(name, sizeof(name), "manual-%03d", i);
+        assert_int_equal(neonflow_snapshot_create_options_set_name(so, name), NEONFLOW_OK);
+        neonflow_snapshot *s = NULL;
+        neonflow_operation_list *ops = NULL;
+        assert_int_equal(neonflow_snapshot_create(&s, &ops, f->c, PROJECT, f->prod_id, so, NULL, NULL), NEONFLOW_OK);
+        neonflow_snapshot_free(s);
+        neonflow_operation_list_free(ops);
+        neonflow_snapshot_create_options_free(so);
+    }
+    return f;
+}
+
+static int64_t requests(wf_fixture *f) { return emu_requests(f->s, NULL, NULL); }
+
+static void check(int rc, neonflow_report *r, neonflow_error *err, const char *what)
+{
+    if (rc != NEONFLOW_OK)
+        fail_msg("%s: %s (%s)", what, neonflow_error_name(rc), neonflow_error_message(err));
+    if (getenv("BUDGET_STEPS"))
+        for (size_t i = 0; i < neonflow_report_step_count(r); i++)
+            print_message("#   %s %s: %lld\n", what, neonflow_step_name(neonflow_report_step_at(r, i)),
+                          (long long)neonflow_step_api_calls(neonflow_report_step_at(r, i)));
+    neonflow_report_free(r);
+    neonflow_error_free(err);
+}
+
+/* Runs the five workflows in order and records what each sent. */
+static void measure(wf_fixture *f, int64_t out[W_COUNT])
+{
+    neonflow_report *r = NULL;
+    neonflow_error *err = NULL;
+    int64_t before;
+    int rc;
+
+    neonflow_setup_options *so = NULL;
+    assert_int_equal(neonflow_setup_options_new(&so), NEONFLOW_OK);
+    assert_int_equal(neonflow_setup_options_set_dev_name(so, "staging"), NEONFLOW_OK);
+    neonflow_run_options_set_run_id(f->ro, "setup1");
+    before = requests(f);
+    rc = neonflow_setup(&r, f->c, f->ro, so, &err);
+    check(rc, r, err, "setup");
+    out[W_SETUP] = requests(f) - before;
+    neonflow_setup_options_free(so);
+
+    r = NULL;
+    err = NULL;
+    neonflow_run_options_set_run_id(f->ro, "promote1");
+    before = requests(f);
+    rc = neonflow_promote(&r, f->c, f->ro, NULL, &err);
+    check(rc, r, err, "promote");
+    out[W_PROMOTE] = requests(f) - before;
+
+    r = NULL;
+    err = NULL;
+    neonflow_run_options_set_run_id(f->ro, "refresh1");
+    before = requests(f);
+    rc = neonflow_refresh(&r, f->c, f->ro, NULL, &err);
+    check(rc, r, err, "refresh");
+    out[W_REFRESH] = requests(f) - before;
+
+    r = NULL;
+    err = NULL;
+    neonflow_run_options_set_run_id(f->ro, "rollback1");
+    before = requests(f);
+    rc = neonflow_rollback(&r, f->c, f->ro, NULL, &err);
+    check(rc, r, err, "rollback");
+    out[W_ROLLBACK] = requests(f) - before;
+
+    /* a promotion interrupted after its restore (step 3), then resumed: the
+     * resumed run finds the candidate and the preview by the run's names */
+    r = NULL;
+    err = NULL;
+    neonflow_run_options_set_run_id(f->ro, "resume1");
+    neonflow__workflow_set_interrupt_after(3);
+    rc = neonflow_promote(&r, f->c, f->ro, NULL, &err);
+    neonflow__workflow_set_interrupt_after(0);
+    assert_int_equal(rc, NEONFLOW_ECANCELLED);
+    neonflow_report_free(r);
+    neonflow_error_free(err);
+    r = NULL;
+    err = NULL;
+    before = requests(f);
+    rc = neonflow_promote(&r, f->c, f->ro, NULL, &err);
+    check(rc, r, err, "resumed promote");
+    out[W_RESUME] = requests(f) - before;
+}
+
+static void test_budget_independent_of_size(void **state)
+{
+    (void)state;
+    int64_t small[W_COUNT], big[W_COUNT];
+    wf_fixture *f = big_fixture(10, 100);
+    measure(f, small);
+    fixture_free(f);
+    f = big_fixture(1200, 100);
+    measure(f, big);
+    fixture_free(f);
+    for (int i = 0; i < W_COUNT; i++) {
+        print_message("# %-8s %lld requests at 10 branches, %lld at 1,200\n", wf_names[i], (long long)small[i],
+                      (long long)big[i]);
+    }
+    for (int i = 0; i < W_COUNT; i++) {
+        if (big[i] != small[i] || big[i] > BUDGET)
+            fail_msg("%s sent %lld requests with 1,200 branches, %lld with 10 (budget %d)", wf_names[i],
+                     (long long)big[i], (long long)small[i], BUDGET);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_budget_independent_of_size),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
