@@ -133,10 +133,45 @@ static void test_budget_independent_of_size(void **state)
     }
 }
 
+/* Neon's search is a substring match on name or ID: lookups must pick the
+ * exact name, and read every page when more than a page matches. Here 150
+ * branches contain "production", 150 contain "dev", and the run id "br"
+ * matches every branch ID ("br-..."): the promotion still acts on the right
+ * branches. */
+static void test_substring_matches_are_not_exact(void **state)
+{
+    (void)state;
+    wf_fixture *f = fixture_new(0, 1);
+    for (int i = 0; i < 150; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "production-shadow-%03d", i);
+        assert_int_equal(emu_add_branch(f->s, PROJECT, name, f->prod_id, 0, NULL, NULL), 0);
+        snprintf(name, sizeof(name), "dev-feature-%03d", i);
+        assert_int_equal(emu_add_branch(f->s, PROJECT, name, f->dev_id, 0, NULL, NULL), 0);
+    }
+    neonflow_run_options_set_run_id(f->ro, "br");
+    neonflow_report *r = NULL;
+    neonflow_error *err = NULL;
+    int64_t before = requests(f);
+    int rc = neonflow_promote(&r, f->c, f->ro, NULL, &err);
+    if (rc != NEONFLOW_OK)
+        fail_msg("promote: %s (%s)", neonflow_error_name(rc), neonflow_error_message(err));
+    assert_string_equal(neonflow_report_old_target_branch_id(r), f->prod_id);
+    assert_string_equal(neonflow_report_source_branch_id(r), f->dev_id);
+    /* more than a page for each lookup: every page was read */
+    assert_true(requests(f) - before > BUDGET);
+    char live[64];
+    state_lookup(f->s, "branches", "name", "production", "id", live, sizeof(live));
+    assert_string_equal(live, neonflow_report_target_branch_id(r));
+    neonflow_report_free(r);
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_budget_independent_of_size),
+        cmocka_unit_test(test_substring_matches_are_not_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
