@@ -167,11 +167,96 @@ static void test_substring_matches_are_not_exact(void **state)
     fixture_free(f);
 }
 
+/* A restore made by someone else, finalized with a backup name of its own:
+ * only the restored_as of the branch that replaced it says it is a backup. */
+static void foreign_restore(wf_fixture *f, const char *backup_name)
+{
+    char live[64];
+    state_lookup(f->s, "branches", "name", "production", "id", live, sizeof(live));
+    neonflow_snapshot *snap = NULL;
+    neonflow_operation_list *ops = NULL;
+    assert_int_equal(neonflow_snapshot_create(&snap, &ops, f->c, PROJECT, live, NULL, NULL, NULL), NEONFLOW_OK);
+    neonflow_operation_list_free(ops);
+    neonflow_snapshot_restore_options *ro = NULL;
+    assert_int_equal(neonflow_snapshot_restore_options_new(&ro), NEONFLOW_OK);
+    assert_int_equal(neonflow_snapshot_restore_options_set_target_branch_id(ro, live), NEONFLOW_OK);
+    neonflow_branch_result *res = NULL;
+    assert_int_equal(neonflow_snapshot_restore(&res, f->c, PROJECT, neonflow_snapshot_id(snap), ro, NULL, NULL),
+                     NEONFLOW_OK);
+    ops = NULL;
+    assert_int_equal(neonflow_branch_finalize_restore(&ops, f->c, PROJECT,
+                                                      neonflow_branch_id(neonflow_branch_result_branch(res)),
+                                                      backup_name, NULL, NULL),
+                     NEONFLOW_OK);
+    neonflow_operation_list_free(ops);
+    neonflow_branch_result_free(res);
+    neonflow_snapshot_restore_options_free(ro);
+    neonflow_snapshot_free(snap);
+}
+
+/* Requests of `backups list --target production`; checks it finds both the
+ * promotion's backup and the one named by someone else. */
+static int64_t list_target(wf_fixture *f)
+{
+    neonflow_backups_list_options *o = NULL;
+    assert_int_equal(neonflow_backups_list_options_new(&o), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_target(o, "production"), NEONFLOW_OK);
+    assert_int_equal(neonflow_backups_list_options_set_snapshots(o, 0), NEONFLOW_OK);
+    neonflow_report *r = NULL;
+    neonflow_error *err = NULL;
+    int64_t before = requests(f);
+    int rc = neonflow_backups_list(&r, f->c, f->ro, o, &err);
+    int64_t n = requests(f) - before;
+    if (rc != NEONFLOW_OK)
+        fail_msg("backups list: %s (%s)", neonflow_error_name(rc), neonflow_error_message(err));
+    const neonflow_step *st = neonflow_report_step_at(r, 0);
+    assert_int_equal(neonflow_step_resource_count(st), 2);
+    int ours = 0, foreign = 0;
+    for (size_t i = 0; i < 2; i++) {
+        const neonflow_resource *x = neonflow_step_resource_at(st, i);
+        assert_string_equal(neonflow_resource_target(x), "production");
+        assert_string_not_equal(neonflow_resource_replaced_by(x), "");
+        ours += strncmp(neonflow_resource_name(x), "nf/production/promote-backup/", 29) == 0;
+        foreign += strcmp(neonflow_resource_name(x), "keepsake") == 0;
+    }
+    assert_int_equal(ours, 1);
+    assert_int_equal(foreign, 1);
+    neonflow_report_free(r);
+    neonflow_backups_list_options_free(o);
+    return n;
+}
+
+/* A listing of one target's backups looks them up (the target's name, then
+ * along restored_as), whatever the size of the project. */
+static void test_backups_of_a_target_are_looked_up(void **state)
+{
+    (void)state;
+    int64_t n[2];
+    const int sizes[2] = {10, 1200};
+    for (int k = 0; k < 2; k++) {
+        wf_fixture *f = big_fixture(sizes[k], 0);
+        neonflow_report *r = NULL;
+        neonflow_error *err = NULL;
+        int rc = neonflow_promote(&r, f->c, f->ro, NULL, &err);
+        if (rc != NEONFLOW_OK)
+            fail_msg("promote: %s (%s)", neonflow_error_name(rc), neonflow_error_message(err));
+        neonflow_report_free(r);
+        foreign_restore(f, "keepsake");
+        n[k] = list_target(f);
+        fixture_free(f);
+    }
+    print_message("# backups list --target: %lld requests at 10 branches, %lld at 1,200\n", (long long)n[0],
+                  (long long)n[1]);
+    assert_int_equal(n[1], n[0]);
+    assert_true(n[1] <= 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_budget_independent_of_size),
         cmocka_unit_test(test_substring_matches_are_not_exact),
+        cmocka_unit_test(test_backups_of_a_target_are_looked_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
