@@ -60,6 +60,20 @@ static int map_limit(neonflow__run *r, neonflow_error **e)
 /* ---- reads -------------------------------------------------------------------------- */
 int neonflow__list_branches(neonflow__run *r, const char *search, neonflow_branch_list **out)
 {
+    if (search) { /* a lookup: a short page is the last one */
+        neonflow_error *e = NULL;
+        *out = NULL;
+        neonflow_branch_list *l = NULL;
+        int rc = neonflow__branch_list_new(&l, &e);
+        if (rc == NEONFLOW_OK)
+            rc = neonflow__branches_search_into(l, r->c, &r->ctx, r->project_id, search, &e);
+        if (rc != NEONFLOW_OK) {
+            neonflow_branch_list_free(l);
+            return neonflow__fail_with(r, &e, rc);
+        }
+        *out = l;
+        return NEONFLOW_OK;
+    }
     struct neonflow_branches_list_options o = {0};
     o.search = (char *)search;
     neonflow_error *e = NULL;
