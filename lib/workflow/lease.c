@@ -329,7 +329,7 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
         r->ctx.calls = ctx.calls;
         r->ctx.retries = ctx.retries;
         if (rc == NEONFLOW_OK) {
-            r->lease.fresh = 1;
+            r->lease.quiet = 1;
             neonflow__emit(r, NEONFLOW_EVENT_LEASE, "took the lease %s on \"%s\" (%s)", r->lease.name,
                            r->lease.target, r->lease.id);
             return 1;
@@ -396,6 +396,7 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
             }
             if (rc != NEONFLOW_OK)
                 return neonflow__fail_with(r, &e, rc);
+            r->lease.quiet = 1; /* the PATCH would have had a 423 too */
             neonflow__emit(r, NEONFLOW_EVENT_LEASE, "re-entered this run's lease %s on \"%s\" (%s)", r->lease.name,
                            r->lease.target, r->lease.id);
             if (seen)
@@ -434,7 +435,7 @@ int neonflow__lease_acquire(neonflow__run *r, const char *target)
                               target);
     L->id[0] = '\0';
     L->lost = 0;
-    L->fresh = 0;
+    L->quiet = 0;
     neonflow_branch_list_free(L->seen);
     L->seen = NULL;
     L->busy = 1;
@@ -593,7 +594,7 @@ neonflow_branch_list *neonflow__lease_seen_take(neonflow__run *r)
 int neonflow__lease_proves_quiet(const neonflow__run *r)
 {
     const neonflow__lease *L = &r->lease;
-    return L->held && L->fresh && !L->hook;
+    return L->held && L->quiet && !L->hook;
 }
 
 void neonflow__lease_release(neonflow__run *r)

@@ -190,7 +190,7 @@ typedef struct neonflow__lease {
     int64_t renewed_mono;
     int64_t expires_wall;
     neonflow__hook *hook;              /* the lock hook, referenced for the run */
-    int fresh;                         /* created by this run's POST (no 423: nothing was running) */
+    int quiet;                         /* taken by a POST/PATCH without a 423: nothing was running */
     neonflow_branch_list *seen;        /* re-entry: the search for the target that found the lease */
 } neonflow__lease;
 
@@ -273,9 +273,9 @@ void neonflow__lease_release(neonflow__run *r);
 /* The branches whose name or ID contains the lease's target, when re-entering
  * the run's own lease just searched them (else NULL); the caller owns it. */
 neonflow_branch_list *neonflow__lease_seen_take(neonflow__run *r);
-/* 1 when this run's Neon lease was created by its own POST just now: Neon
- * refuses a mutation with 423 while a conflicting operation runs (and the
- * lease's own operation was awaited), so the project was quiet. */
+/* 1 when this run's Neon lease was just taken by its own POST (or re-entered
+ * by a PATCH): Neon refuses a mutation with 423 while a conflicting operation
+ * runs (and the lease's own operation was awaited), so the project was quiet. */
 int neonflow__lease_proves_quiet(const neonflow__run *r);
 /* 1 when name is a lease branch name (nf/<target>/lease). */
 int neonflow__lease_name_is(const char *name);
