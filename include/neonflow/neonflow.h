@@ -20,5 +20,6 @@
 #include "snapshot.h"
 #include "backup_schedule.h"
 #include "workflow.h"
+#include "preview.h"
 
 #endif /* NEONFLOW_H */
