@@ -6,12 +6,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* limit/cursor honoured when given (Neon's CLI pages until a short page;
+ * the cursor is the last project's id); without limit, every project. */
 void emu_projects_list(emu_ctx *c)
 {
+    const char *lim = emu_query(c, "limit"), *cursor = emu_query(c, "cursor");
+    long limit = -1;
+    size_t start = 0;
+    if (lim) {
+        char *end;
+        errno = 0;
+        limit = strtol(lim, &end, 10);
+        if (errno || end == lim || *end || limit < 1 || limit > 400)
+            EMU_FAIL(c, 400, "", "limit must be an integer between 1 and 400");
+    }
+    if (cursor && *cursor) {
+        emu_project *after = emu_project_find(c->s, cursor);
+        if (!after)
+            EMU_FAIL(c, 400, "", "invalid cursor");
+        while (c->s->projects.v[start] != after)
+            start++;
+        start++;
+    }
     json_t *arr = json_array();
-    for (size_t i = 0; i < c->s->projects.n; i++)
-        json_array_append_new(arr, emu_json_project(c->s->projects.v[i]));
-    emu_ok(c, 200, json_pack("{s:o}", "projects", arr));
+    const emu_project *last = NULL;
+    for (size_t i = start; i < c->s->projects.n && (limit < 0 || (long)json_array_size(arr) < limit); i++) {
+        last = c->s->projects.v[i];
+        json_array_append_new(arr, emu_json_project(last));
+    }
+    json_t *out = json_pack("{s:o}", "projects", arr);
+    if (last)
+        json_object_set_new(out, "pagination", json_pack("{s:s}", "cursor", last->id));
+    emu_ok(c, 200, out);
 }
 
 void emu_project_get(emu_ctx *c)
