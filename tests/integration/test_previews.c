@@ -80,6 +80,33 @@ static void test_create_is_idempotent(void **state)
     neonflow_preview_free(p);
 }
 
+/* Asked for, the connection URI of the preview's own endpoint comes back. */
+static void test_create_with_connection_uri(void **state)
+{
+    wf_fixture *f = *state;
+    neonflow_preview_create_options *o = NULL;
+    neonflow_endpoint_create_options *eo = NULL;
+    neonflow_preview *p = NULL;
+    neonflow_error *err = NULL;
+    assert_int_equal(neonflow_endpoint_create_options_new(&eo), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_autoscaling_limit_max_cu(eo, 2), NEONFLOW_OK);
+    assert_int_equal(neonflow_preview_create_options_new(&o), NEONFLOW_OK);
+    assert_int_equal(neonflow_preview_create_options_set_label(o, "pr-uri"), NEONFLOW_OK);
+    assert_int_equal(neonflow_preview_create_options_set_endpoint_options(o, eo), NEONFLOW_OK);
+    assert_int_equal(neonflow_preview_create_options_set_connection_uri(o, 1), NEONFLOW_OK);
+    int rc = neonflow_preview_create(&p, f->c, PROJECT, o, NULL, &err);
+    if (rc != NEONFLOW_OK)
+        fail_msg("create: %s", neonflow_error_message(err));
+    const char *uri = neonflow_preview_connection_uri(p);
+    assert_non_null(uri);
+    assert_true(strncmp(uri, "postgres", 8) == 0);
+    assert_non_null(strstr(uri, neonflow_preview_host(p)));
+    assert_true(neonflow_endpoint_autoscaling_limit_max_cu(neonflow_preview_endpoint(p)) == 2.0);
+    neonflow_preview_free(p);
+    neonflow_preview_create_options_free(o);
+    neonflow_endpoint_create_options_free(eo);
+}
+
 static void test_create_conflicting_parent(void **state)
 {
     wf_fixture *f = *state;
@@ -470,6 +497,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_is_idempotent, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_create_with_connection_uri, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_create_conflicting_parent, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_create_repairs_missing_endpoint, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_create_after_lost_answers, setup_instant, teardown_fixture),
