@@ -145,8 +145,9 @@ NEONFLOW_API int neonflow_preview_create_options_set_expires_at(neonflow_preview
                                                                 const char *expires_at);
 /**
  * Settings of the read-write endpoint a create makes (borrowed: it must
- * outlive the create calls using these options; its type is ignored, the
- * endpoint is always read_write). NULL: Neon's defaults.
+ * outlive the create calls using these options). Its type must stay
+ * read_write (the default): NEONFLOW_EINVAL here, and from the create when it
+ * was changed afterwards. NULL: Neon's defaults.
  */
 NEONFLOW_API int neonflow_preview_create_options_set_endpoint_options(neonflow_preview_create_options *opts,
                                                                       const neonflow_endpoint_create_options *ep);
@@ -168,7 +169,7 @@ NEONFLOW_API int neonflow_preview_create_options_set_connection_uri(neonflow_pre
  * An existing preview is returned as it is (its expiry is not changed).
  * *out: the new preview (free with neonflow_preview_free()).
  * Errors: NEONFLOW_EINVAL (NULL argument, no or invalid label, malformed
- * project ID; nothing sent), NEONFLOW_EBRANCH_MISSING (no such parent),
+ * project ID, read_only endpoint options; nothing sent), NEONFLOW_EBRANCH_MISSING (no such parent),
  * NEONFLOW_ECONFLICT (the preview exists as a child of another branch:
  * delete it first), NEONFLOW_EBADREQUEST (Neon rejected a value, e.g. an
  * expiry in the past), operation errors, HTTP-layer codes, NEONFLOW_ETIMEOUT

@@ -182,6 +182,9 @@ NEONFLOW_API int neonflow_preview_create(neonflow_preview **out, neonflow_client
     if (!opts->label)
         return neonflow__error_set(err, NEONFLOW_EINVAL,
                                    "a preview needs a label (neonflow_preview_create_options_set_label)");
+    if (opts->ep && opts->ep->type != NEONFLOW_ENDPOINT_TYPE_READ_WRITE) /* changed after it was set */
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "a preview's endpoint is read_write: the endpoint "
+                                                         "options must keep that type");
     int rc = neonflow__id_check("project_id", project_id, err);
     if (rc != NEONFLOW_OK)
         return rc;

@@ -443,6 +443,9 @@ static void test_bad_input(void **state)
     assert_true(neonflow_preview_label_valid("123"));
     assert_true(neonflow_preview_label_valid("a.b_c-d"));
     neonflow_preview_create_options *o = NULL;
+    neonflow_preview *p = NULL;
+    neonflow_error *err = NULL;
+    emu_counters_reset(f->s);
     assert_int_equal(neonflow_preview_create_options_new(&o), NEONFLOW_OK);
     assert_int_equal(neonflow_preview_create_options_set_label(o, "a/b"), NEONFLOW_EINVAL);
     assert_int_equal(neonflow_preview_create_options_set_ttl_s(o, -1), NEONFLOW_EINVAL);
@@ -452,9 +455,15 @@ static void test_bad_input(void **state)
     assert_int_equal(neonflow_endpoint_create_options_new(&ro), NEONFLOW_OK);
     assert_int_equal(neonflow_endpoint_create_options_set_type(ro, NEONFLOW_ENDPOINT_TYPE_READ_ONLY), NEONFLOW_OK);
     assert_int_equal(neonflow_preview_create_options_set_endpoint_options(o, ro), NEONFLOW_EINVAL);
+    /* made read_only after it was set: refused at create, nothing sent */
+    assert_int_equal(neonflow_endpoint_create_options_set_type(ro, NEONFLOW_ENDPOINT_TYPE_READ_WRITE), NEONFLOW_OK);
+    assert_int_equal(neonflow_preview_create_options_set_endpoint_options(o, ro), NEONFLOW_OK);
+    assert_int_equal(neonflow_endpoint_create_options_set_type(ro, NEONFLOW_ENDPOINT_TYPE_READ_ONLY), NEONFLOW_OK);
+    assert_int_equal(neonflow_preview_create_options_set_label(o, "ro"), NEONFLOW_OK);
+    assert_int_equal(neonflow_preview_create(&p, f->c, PROJECT, o, NULL, NULL), NEONFLOW_EINVAL);
+    assert_int_equal(neonflow_preview_create_options_set_endpoint_options(o, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_preview_create_options_set_label(o, NULL), NEONFLOW_OK);
     neonflow_endpoint_create_options_free(ro);
-    neonflow_preview *p = NULL;
-    neonflow_error *err = NULL;
     emu_counters_reset(f->s);
     /* no label */
     assert_int_equal(neonflow_preview_create(&p, f->c, PROJECT, o, NULL, &err), NEONFLOW_EINVAL);
