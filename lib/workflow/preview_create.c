@@ -194,21 +194,24 @@ NEONFLOW_API int neonflow_preview_create(neonflow_preview **out, neonflow_client
 
 /* ---- delete ----------------------------------------------------------------------- */
 int neonflow__preview_delete_ctx(neonflow_client *c, neonflow__call_ctx *ctx, const char *pid, const char *name,
-                                 int *gone, neonflow_error **err)
+                                 const char *branch_id, int *gone, neonflow_error **err)
 {
     neonflow_branch *b = NULL;
     *gone = 0;
-    int rc = find_by_name(&b, c, ctx, pid, name, err);
-    if (rc != NEONFLOW_OK)
-        return rc;
-    if (!b) {
-        *gone = 1;
-        return NEONFLOW_OK;
+    int rc = NEONFLOW_OK;
+    if (!branch_id) {
+        if ((rc = find_by_name(&b, c, ctx, pid, name, err)) != NEONFLOW_OK)
+            return rc;
+        if (!b) {
+            *gone = 1;
+            return NEONFLOW_OK;
+        }
+        branch_id = neonflow_branch_id(b);
     }
     for (int attempt = 0; attempt < 2; attempt++) {
         neonflow_operation_list *ops = NULL;
         neonflow_error *e = NULL;
-        rc = neonflow__branch_delete_ctx(&ops, c, ctx, pid, neonflow_branch_id(b), NULL, &e);
+        rc = neonflow__branch_delete_ctx(&ops, c, ctx, pid, branch_id, NULL, &e);
         if (rc == NEONFLOW_OK) {
             neonflow_error_free(e);
             rc = neonflow__preview_await(c, ctx, pid, ops, err);
@@ -251,7 +254,7 @@ NEONFLOW_API int neonflow_preview_delete(neonflow_client *client, const char *pr
     snprintf(name, sizeof(name), "%s%s", NEONFLOW_PREVIEW_PREFIX, label);
     neonflow__call_ctx cctx, *ctx = neonflow__call_ctx_from(&cctx, client, call);
     int gone = 0;
-    rc = neonflow__preview_delete_ctx(client, ctx, project_id, name, &gone, err);
+    rc = neonflow__preview_delete_ctx(client, ctx, project_id, name, NULL, &gone, err);
     if (rc == NEONFLOW_OK && gone && opts && !opts->missing_ok)
         rc = neonflow__error_set(err, NEONFLOW_ENOTFOUND, "no preview \"%s\" in project %s", label, project_id);
     return neonflow__client_errors(client, rc, err);

@@ -66,8 +66,9 @@ int neonflow__preview_uri_fetch(neonflow_preview *p, neonflow_client *c, neonflo
 /* The previews of the project (newest first), with their endpoints. */
 int neonflow__previews_list_ctx(neonflow_preview_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
                                 const char *project_id, const char *label_prefix, neonflow_error **err);
-/* Deletes the preview branch named `name` (found by name); *gone = 1 when it was already absent. */
+/* Deletes the preview branch named `name`: branch_id when known (just listed), else found by
+ * name; *gone = 1 when it was already absent. */
 int neonflow__preview_delete_ctx(neonflow_client *c, neonflow__call_ctx *ctx, const char *project_id,
-                                 const char *name, int *gone, neonflow_error **err);
+                                 const char *name, const char *branch_id, int *gone, neonflow_error **err);
 
 #endif

@@ -135,7 +135,8 @@ NEONFLOW_API int neonflow_previews_prune(neonflow_preview_list **out, neonflow_c
             continue;
         if (!(opts && opts->dry_run)) {
             int gone = 0;
-            rc = neonflow__preview_delete_ctx(client, ctx, project_id, p->name, &gone, err);
+            rc = neonflow__preview_delete_ctx(client, ctx, project_id, p->name, neonflow_preview_branch_id(p), &gone,
+                                              err);
             if (rc != NEONFLOW_OK)
                 break;
         }

@@ -407,7 +407,11 @@ static void test_prune_keep_newest(void **state)
     assert_true(exists(f, "new"));
     /* keep 0 deletes every preview and nothing else */
     int others = emu_count_branches(f->s, PROJECT) - 1;
+    emu_counters_reset(f->s);
     check_pruned(f, prune(f, 1, 0, 0, 0, 0), (const char *const[]){"new", NULL}, "over-keep");
+    /* one listing, then one DELETE per preview: no look-up by name again */
+    assert_int_equal(count_requests(f, "GET", "/projects/*/branches"), 1);
+    assert_int_equal(count_requests(f, "DELETE", NULL), 1);
     assert_int_equal(emu_count_branches(f->s, PROJECT), others);
     char id[64];
     branch_id_by_name(f->s, "production", id, sizeof(id));
