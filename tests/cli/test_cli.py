@@ -3,7 +3,7 @@
 
     test_cli.py GROUP NEONFLOW_EXE EMULATOR_EXE
 
-GROUP is one of: workflow, resources, errors, tty, secrets. Prints TAP. Every command runs
+GROUP is one of: workflow, resources, errors, tty, secrets, fields, previews. Prints TAP. Every command runs
 with a time limit, the emulators bind 127.0.0.1 only and are killed on exit.
 Python standard library only.
 """
@@ -771,10 +771,92 @@ def group_fields():
     emu.stop()
 
 
+# ---------------------------------------------------------------------------
+def previews(emu):
+    r = run(emu, "preview", "list", "--json")
+    return {p["label"]: p for p in (r.json() or [])}
+
+
+def group_previews():
+    emu = Emulator()
+    prod_id = branches(emu)["production"]["id"]
+    dev_id = emu.ctl("POST", "branches", {"project_id": PROJECT, "name": "dev", "parent_id": prod_id,
+                                          "with_rw_endpoint": True})["branch_id"]
+    emu.ctl("POST", "branches", {"project_id": PROJECT, "name": "feature-x", "parent_id": prod_id})
+
+    r = run(emu, "preview", "create", "pr-1", "--ttl", "2h")
+    out = r.out.strip().splitlines()
+    tap(r.rc == 0 and len(out) == 1 and out[0].startswith("postgresql://") and "expires 20" in r.err,
+        "preview create: the connection string alone on stdout, the expiry on stderr", r)
+    p1 = branches(emu).get("nf/preview/pr-1", {})
+    exp1 = previews(emu).get("pr-1", {}).get("expires_at")
+    tap(p1.get("parent_id") == dev_id and exp1, "preview create: a child of dev with an expiry", p1)
+    n = len(branches(emu))
+    r = run(emu, "preview", "create", "pr-1", "--json")
+    j = r.json() or {}
+    tap(r.rc == 0 and j.get("branch_id") == p1.get("id") and len(branches(emu)) == n
+        and j.get("connection_uri", "").startswith("postgresql://") and j.get("expires_at") == exp1,
+        "preview create again: the same preview, nothing new", r)
+    r = run(emu, "preview", "create", "pr-2", "--parent", "production", "--no-uri", "--json")
+    j = r.json() or {}
+    tap(r.rc == 0 and j.get("parent_id") == prod_id and j.get("host") and "connection_uri" not in j
+        and j.get("expires_at") is None, "preview create --parent --no-uri --json", r)
+    r = run(emu, "preview", "create", "pr-2")
+    tap(r.rc == 1 and r.one_error_line() and "delete it first" in r.err,
+        "preview create with another parent than the existing one: exit 1", r)
+    r = run(emu, "preview", "create", "pr-3", "--parent", "no-such-branch")
+    tap(r.rc == 1 and r.one_error_line() and "nf/preview/pr-3" not in branches(emu),
+        "preview create with an unknown parent: exit 1, nothing made", r)
+    for args, what in ((["preview", "create", "Bad/Label"], "an invalid label"),
+                       (["preview", "create", "lease"], "the label 'lease'"),
+                       (["preview", "create", "pr-4", "--ttl", "2h", "--expires-at", "2030-01-01T00:00:00Z"],
+                        "--ttl with --expires-at"),
+                       (["preview", "create", "pr-4", "--ttl", "soon"], "a bad --ttl"),
+                       (["preview", "create", "pr-4", "--expires-at", "tomorrow"], "a bad --expires-at"),
+                       (["preview", "create"], "no label"),
+                       (["preview", "list", "--parent", "dev"], "--parent on list"),
+                       (["preview", "prune", "--unused", "x"], "a bad --unused")):
+        r = run(emu, *args)
+        tap(r.rc == 2 and r.one_error_line() and "nf/preview/pr-4" not in branches(emu),
+            "preview: %s is a usage error (exit 2)" % what, r)
+
+    r = run(emu, "preview", "list")
+    tap(r.rc == 0 and "LABEL" in r.out and "EXPIRES" in r.out and "pr-1" in r.out and "pr-2" in r.out
+        and "feature-x" not in r.out, "preview list text", r)
+    ps = previews(emu)
+    tap(sorted(ps) == ["pr-1", "pr-2"] and ps["pr-1"]["expired"] is False and ps["pr-1"]["expires_at"]
+        and ps["pr-1"]["host"], "preview list --json: label, host, expiry, expired", ps)
+
+    r = run(emu, "preview", "delete", "pr-2")
+    tap(r.rc == 2 and "pr-2" in previews(emu), "preview delete without --yes and no TTY is refused", r)
+    r = run(emu, "preview", "delete", "pr-2", "--dry-run")
+    tap(r.rc == 0 and "would delete" in r.out and "pr-2" in previews(emu), "preview delete --dry-run", r)
+    r = run(emu, "--yes", "preview", "delete", "pr-2")
+    tap(r.rc == 0 and "pr-2" not in previews(emu) and "nf/preview/pr-2" not in branches(emu),
+        "preview delete --yes", r)
+    r = run(emu, "--yes", "preview", "delete", "nf/preview/pr-2")
+    tap(r.rc == 0, "preview delete of a deleted preview (by name) succeeds", r)
+
+    r = run(emu, "preview", "prune", "--dry-run")
+    tap(r.rc == 0 and "nothing to prune" in r.out, "preview prune --dry-run: nothing expired", r)
+    r = run(emu, "preview", "prune", "--keep", "0", "--dry-run", "--json")
+    j = r.json() or []
+    tap(r.rc == 0 and [x["label"] for x in j] == ["pr-1"] and j[0].get("reason") == "over-keep"
+        and "pr-1" in previews(emu), "preview prune --keep 0 --dry-run --json: the plan, nothing deleted", r)
+    r = run(emu, "preview", "prune", "--keep", "0")
+    tap(r.rc == 2 and "pr-1" in previews(emu), "preview prune without --yes and no TTY is refused", r)
+    before = set(branches(emu))
+    r = run(emu, "--yes", "preview", "prune", "--keep", "0")
+    after = set(branches(emu))
+    tap(r.rc == 0 and "pr-1" in r.out and before - after == {"nf/preview/pr-1"}
+        and {"production", "dev", "feature-x"} <= after, "preview prune --keep 0 --yes deletes previews only", r)
+
+
 def main():
     try:
         {"workflow": group_workflow, "resources": group_resources, "errors": group_errors,
-         "tty": group_tty, "secrets": group_secrets, "fields": group_fields}[GROUP]()
+         "tty": group_tty, "secrets": group_secrets, "fields": group_fields,
+         "previews": group_previews}[GROUP]()
     except Exception as e:  # report, do not hang
         tap(False, "unexpected exception", repr(e))
     finally:

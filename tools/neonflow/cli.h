@@ -31,6 +31,10 @@ enum cli_cmd {
     CMD_BRANCHES_LIST,
     CMD_OPERATIONS_LIST,
     CMD_OPERATIONS_WAIT,
+    CMD_PREVIEW_CREATE,
+    CMD_PREVIEW_LIST,
+    CMD_PREVIEW_DELETE,
+    CMD_PREVIEW_PRUNE,
     CMD_COUNT
 };
 
@@ -70,6 +74,10 @@ typedef struct cli {
     const char *cursor; /* branches list --cursor */
     int64_t older_than_s;  /* -1: unset */
     int64_t expires_in_s;  /* -1: unset */
+    /* preview create / prune */
+    const char *parent, *expires_at;
+    int64_t ttl_s, unused_s; /* 0: unset */
+    int no_uri, expired;
     char **args;      /* positional arguments after the command words */
     int nargs;
     char **words;     /* owns the array args points into */
@@ -135,5 +143,8 @@ int cmd_workflow(cli *c);
 
 /* cmd_resources.c */
 int cmd_resources(cli *c);
+
+/* cmd_preview.c */
+int cmd_preview(cli *c);
 
 #endif /* NEONFLOW_CLI_H */

@@ -102,7 +102,7 @@ void cli_format_bytes(char *buf, size_t len, int64_t bytes)
 int cli_is_destructive(int cmd)
 {
     return cmd == CMD_PROMOTE || cmd == CMD_REFRESH || cmd == CMD_ROLLBACK || cmd == CMD_BACKUPS_PRUNE ||
-           cmd == CMD_SNAPSHOTS_DELETE;
+           cmd == CMD_SNAPSHOTS_DELETE || cmd == CMD_PREVIEW_DELETE || cmd == CMD_PREVIEW_PRUNE;
 }
 
 int cli_exit_for(int rc)
