@@ -18,7 +18,8 @@ enum opt_id {
     O_HELP, O_VERSION, O_SOURCE, O_TARGET, O_DEV_NAME, O_AUTO_ROLLBACK, O_VERIFY_CMD, O_AFTER_CMD,
     O_DELETE_BACKUP, O_SNAPSHOT, O_NO_SNAPSHOT_FIRST, O_KEEP, O_OLDER_THAN, O_BRANCHES_ONLY,
     O_SNAPSHOTS_ONLY, O_BRANCH, O_NAME, O_EXPIRES_IN, O_LIMIT, O_LEASE_WAIT, O_LEASE_TTL,
-    O_HOOK_API_KEY, O_SEARCH, O_CURSOR
+    O_HOOK_API_KEY, O_SEARCH, O_CURSOR,
+    O_POOLED, O_DATABASE, O_ROLE, O_ENDPOINT, O_VERIFY_COMPUTE
 };
 
 struct opt {
@@ -47,7 +48,7 @@ static const struct opt options[] = {
     {"target", 0, 1, O_TARGET, B(CMD_PROMOTE) | B(CMD_REFRESH) | B(CMD_ROLLBACK) | B(CMD_BACKUPS_LIST)},
     {"dev-name", 0, 1, O_DEV_NAME, B(CMD_SETUP)},
     {"auto-rollback", 0, 0, O_AUTO_ROLLBACK, B(CMD_PROMOTE)},
-    {"verify-cmd", 0, 1, O_VERIFY_CMD, B(CMD_PROMOTE)},
+    {"verify-cmd", 0, 1, O_VERIFY_CMD, B(CMD_PROMOTE) | B(CMD_REFRESH)},
     {"after-switch-cmd", 0, 1, O_AFTER_CMD, B(CMD_PROMOTE)},
     {"delete-backup", 0, 0, O_DELETE_BACKUP, B(CMD_REFRESH)},
     {"snapshot", 0, 1, O_SNAPSHOT, B(CMD_ROLLBACK)},
@@ -63,6 +64,11 @@ static const struct opt options[] = {
     {"hook-api-key", 0, 0, O_HOOK_API_KEY, B(CMD_PROMOTE)},
     {"search", 0, 1, O_SEARCH, B(CMD_BRANCHES_LIST)},
     {"cursor", 0, 1, O_CURSOR, B(CMD_BRANCHES_LIST)},
+    {"pooled", 0, 0, O_POOLED, B(CMD_CONNECTION_STRING)},
+    {"database", 0, 1, O_DATABASE, B(CMD_CONNECTION_STRING)},
+    {"role", 0, 1, O_ROLE, B(CMD_CONNECTION_STRING)},
+    {"endpoint", 0, 1, O_ENDPOINT, B(CMD_CONNECTION_STRING)},
+    {"verify-compute", 0, 0, O_VERIFY_COMPUTE, B(CMD_PROMOTE) | B(CMD_REFRESH)},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -83,6 +89,9 @@ static const struct {
     {"branches", "list", CMD_BRANCHES_LIST, 0, 0},
     {"operations", "list", CMD_OPERATIONS_LIST, 0, 0},
     {"operations", "wait", CMD_OPERATIONS_WAIT, 1, INT_MAX},
+    {"connection-string", NULL, CMD_CONNECTION_STRING, 0, 1},
+    {"roles", "list", CMD_ROLES_LIST, 0, 1},
+    {"databases", "list", CMD_DATABASES_LIST, 0, 1},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -96,9 +105,10 @@ static const char help_text[] =
     "  setup      [--source production] [--dev-name dev]\n"
     "             create dev as an independent root branch from a snapshot of the source\n"
     "  promote    [--source dev] [--target production] [--auto-rollback]\n"
-    "             [--verify-cmd CMD] [--after-switch-cmd CMD] [--hook-api-key]\n"
+    "             [--verify-cmd CMD [--verify-compute]] [--after-switch-cmd CMD] [--hook-api-key]\n"
     "             replace the target with a snapshot of the source (endpoint kept)\n"
     "  refresh    [--source production] [--target dev] [--delete-backup]\n"
+    "             [--verify-cmd CMD [--verify-compute]]\n"
     "             replace the target with a fresh snapshot of the source\n"
     "  rollback   [--target production] [--snapshot ID] [--no-snapshot-first]\n"
     "             restore a snapshot (default: the newest rollback point) onto the target\n"
@@ -111,6 +121,11 @@ static const char help_text[] =
     "             with --limit or --cursor: one page; the next page's cursor goes to stderr\n"
     "  operations list [--limit N]\n"
     "  operations wait ID [ID...]\n"
+    "  connection-string [BRANCH] [--pooled] [--database D] [--role R] [--endpoint E]\n"
+    "             print the branch's connection URI (it holds a password) on stdout\n"
+    "  roles list [BRANCH]\n"
+    "  databases list [BRANCH]\n"
+    "             BRANCH: a name or ID (default: the project's default branch)\n"
     "\n"
     "Global options (before or after the command words):\n"
     "  --api-key KEY        Neon API key (default: $NEON_API_KEY)\n"
@@ -137,7 +152,10 @@ static const char help_text[] =
     "--verify-cmd and --after-switch-cmd run through /bin/sh -c with NEONFLOW_BRANCH_ID,\n"
     "NEONFLOW_BRANCH_NAME and NEONFLOW_PROJECT_ID set; a non-zero exit vetoes. They get\n"
     "no open descriptor but stdin/stdout/stderr, and no NEON_API_KEY unless\n"
-    "--hook-api-key passes it.\n"
+    "--hook-api-key passes it. When the branch has a compute, DATABASE_URL and\n"
+    "NEONFLOW_CONNECTION_URI hold its connection URI: for --verify-cmd the preview's\n"
+    "temporary endpoint (--verify-compute gives it one, deleted before the switch),\n"
+    "for --after-switch-cmd the new target's.\n"
     "\n"
     "Exit status:\n"
     "  0  success\n"
@@ -226,6 +244,11 @@ static int apply_option(cli *c, const struct opt *o, const char *val, const char
             return usage_error("invalid --limit '%s': expected 1..1000 (operations), 1..10000 (branches)", val);
         break;
     case O_SEARCH: c->search = val; break;
+    case O_POOLED: c->pooled = 1; break;
+    case O_DATABASE: c->database = val; break;
+    case O_ROLE: c->role = val; break;
+    case O_ENDPOINT: c->endpoint = val; break;
+    case O_VERIFY_COMPUTE: c->verify_compute = 1; break;
     case O_CURSOR: c->cursor = val; break;
     case O_OLDER_THAN:
         if (cli_parse_duration(val, &c->older_than_s) != 0)
@@ -396,6 +419,11 @@ static int parse_args(cli *c, int argc, char **argv)
         c->args = NULL;
         return usage_error("invalid --limit '%d': expected 1..1000", (int)c->limit);
     }
+    if (c->verify_compute && !c->verify_cmd) {
+        free(words);
+        c->args = NULL;
+        return usage_error("--verify-compute needs --verify-cmd (the command it is for)");
+    }
     if (c->branches_only && c->snapshots_only) {
         free(words);
         c->args = NULL;
@@ -546,6 +574,11 @@ int main(int argc, char **argv)
     case CMD_BACKUPS_LIST:
     case CMD_BACKUPS_PRUNE:
         rc = cmd_workflow(&c);
+        break;
+    case CMD_CONNECTION_STRING:
+    case CMD_ROLES_LIST:
+    case CMD_DATABASES_LIST:
+        rc = cmd_connection(&c);
         break;
     default:
         rc = cmd_resources(&c);
