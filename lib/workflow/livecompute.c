@@ -155,7 +155,8 @@ int neonflow__live_compute_create(neonflow__run *r, neonflow_step *st, void *ws)
     }
     char name[64];
     vc_name(r, name, sizeof(name));
-    int f = vc_find(r, sw->preview_id, sw->vc_id); /* left by an interrupted attempt: reuse it */
+    /* one left by an interrupted attempt is reused (a fresh preview has none) */
+    int f = sw->preview_found ? vc_find(r, sw->preview_id, sw->vc_id) : 0;
     if (f < 0)
         return f;
     int rc = f ? NEONFLOW_OK : vc_create(r, sw, name);
@@ -175,7 +176,7 @@ int neonflow__live_compute_delete(neonflow__run *r, neonflow_step *st, void *ws)
         return NEONFLOW_OK;
     }
     if (!sw->vc_id[0]) {
-        int f = vc_find(r, sw->preview_id, sw->vc_id);
+        int f = sw->preview_found ? vc_find(r, sw->preview_id, sw->vc_id) : 0;
         if (f < 0)
             return f;
         if (!f) {
