@@ -157,22 +157,22 @@ NEONFLOW_API int neonflow_promote(neonflow_report **out, neonflow_client *client
     struct {
         neonflow_step *st;
         neonflow__step_fn fn;
-        int dry;
+        int dry, want; /* want: the step is in the plan (a NULL st then means out of memory) */
     } plan[] = {
-        {sw->st_pre, neonflow__swap_preflight, 1},
-        {sw->st_cand, neonflow__swap_snapshot_candidate, 0},
-        {sw->st_restore, neonflow__swap_restore, 0},
-        {sw->st_vc_create, neonflow__live_compute_create, 0},
-        {sw->st_verify, neonflow__swap_verify, 0},
-        {sw->st_vc_delete, neonflow__live_compute_delete, 0},
-        {sw->st_rb, neonflow__swap_snapshot_rollback, 0},
-        {sw->st_fin, neonflow__swap_finalize, 0},
-        {sw->st_resolve, neonflow__swap_resolve, 0},
-        {st_after, step_after_switch, 0},
+        {sw->st_pre, neonflow__swap_preflight, 1, 1},
+        {sw->st_cand, neonflow__swap_snapshot_candidate, 0, 1},
+        {sw->st_restore, neonflow__swap_restore, 0, 1},
+        {sw->st_vc_create, neonflow__live_compute_create, 0, sw->verify_compute},
+        {sw->st_verify, neonflow__swap_verify, 0, 1},
+        {sw->st_vc_delete, neonflow__live_compute_delete, 0, sw->verify_compute},
+        {sw->st_rb, neonflow__swap_snapshot_rollback, 0, 1},
+        {sw->st_fin, neonflow__swap_finalize, 0, 1},
+        {sw->st_resolve, neonflow__swap_resolve, 0, 1},
+        {st_after, step_after_switch, 0, 1},
     };
     char note[2048] = "";
     for (size_t i = 0; i < sizeof(plan) / sizeof(plan[0]) && rc == NEONFLOW_OK; i++)
-        if (plan[i].st) /* the verify-compute steps exist only with the option */
+        if (plan[i].want)
             rc = neonflow__run_step(&r, plan[i].st, plan[i].fn, &ps, plan[i].dry);
     if (rc != NEONFLOW_OK)
         neonflow__live_compute_release(&r, sw);

@@ -6,6 +6,7 @@
  * the after-switch hook gets the new target's URI; no password reaches a
  * trace or log record or the report; the option's extra requests. */
 #include "test_workflow_common.h"
+#include "core/alloc.h"
 
 #define VC_PREFIX "nf-verify-"
 
@@ -383,6 +384,37 @@ static void test_refresh_on_live_compute(void **state)
     neonflow_refresh_options_free(o);
 }
 
+/* Out of memory while a refresh with a verify hook and the option plans its
+ * steps (before any request): ENOMEM, never a run that skipped a step whose
+ * allocation failed (the plan loop once skipped steps it could not make). */
+static void test_refresh_planning_out_of_memory(void **state)
+{
+    wf_fixture *f = *state;
+    seen s;
+    memset(&s, 0, sizeof(s));
+    neonflow_refresh_options *o = NULL;
+    assert_int_equal(neonflow_refresh_options_new(&o), NEONFLOW_OK);
+    assert_int_equal(neonflow_refresh_options_set_verify_hook(o, record, &s, NULL), NEONFLOW_OK);
+    assert_int_equal(neonflow_refresh_options_set_verify_compute(o, 1), NEONFLOW_OK);
+    assert_int_equal(neonflow_run_options_set_dry_run(f->ro, 1), NEONFLOW_OK);
+    int tested = 0;
+    for (long k = 1; k < 400; k++) {
+        neonflow_report *r = NULL;
+        neonflow__alloc_fail_nth(k);
+        int rc = neonflow_refresh(&r, f->c, f->ro, o, NULL);
+        neonflow__alloc_fail_nth(-1);
+        int layer = neonflow__alloc_failed_layer();
+        neonflow_report_free(r);
+        if (layer != NEONFLOW__LAYER_LIB)
+            break; /* the first request: from here on the in-process emulator shares the seam */
+        tested++;
+        if (rc != NEONFLOW_ENOMEM)
+            fail_msg("allocation %ld failed: %s, not NEONFLOW_ENOMEM", k, neonflow_error_name(rc));
+    }
+    assert_true(tested >= 10); /* the report and its steps */
+    neonflow_refresh_options_free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_hook_no_compute, setup_instant, teardown_fixture),
         cmocka_unit_test(test_extra_requests),
         cmocka_unit_test_setup_teardown(test_refresh_on_live_compute, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_refresh_planning_out_of_memory, setup_instant, teardown_fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
