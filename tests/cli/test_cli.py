@@ -3,7 +3,7 @@
 
     test_cli.py GROUP NEONFLOW_EXE EMULATOR_EXE
 
-GROUP is one of: workflow, resources, errors, tty, secrets, fields, previews. Prints TAP. Every command runs
+GROUP is one of: workflow, resources, errors, tty, secrets, fields, previews, connection. Prints TAP. Every command runs
 with a time limit, the emulators bind 127.0.0.1 only and are killed on exit.
 Python standard library only.
 """
@@ -850,13 +850,99 @@ def group_previews():
     after = set(branches(emu))
     tap(r.rc == 0 and "pr-1" in r.out and before - after == {"nf/preview/pr-1"}
         and {"production", "dev", "feature-x"} <= after, "preview prune --keep 0 --yes deletes previews only", r)
+def group_connection():
+    """Issue 10 §3: connection-string, roles list, databases list; DATABASE_URL for hook commands."""
+    emu = Emulator()
+    r = run(emu, "connection-string")
+    uri = r.out.strip()
+    tap(r.rc == 0 and uri.startswith("postgresql://neondb_owner:") and "/neondb" in uri and r.out.endswith("\n"),
+        "connection-string: the default branch's URI on stdout", r)
+    pw = uri.split("://", 1)[1].split("@", 1)[0].split(":", 1)[-1] if "@" in uri else "?"
+    tap(len(pw) >= 8 and pw not in r.err, "the password is not on stderr", r)
+    r = run(emu, "connection-string", "production", "--pooled")
+    tap(r.rc == 0 and "-pooler" in r.out and r.out.strip() != uri, "connection-string BRANCH --pooled", r)
+    prod = branches(emu)["production"]
+    r = run(emu, "connection-string", prod["id"], "--database", "neondb", "--role", "neondb_owner", "--json")
+    tap(r.rc == 0 and (r.json() or {}).get("uri") == uri, "connection-string ID --database --role --json", r)
+    r = run(emu, "connection-string", "--endpoint", prod["endpoints"][0]["id"])
+    tap(r.rc == 0 and r.out.strip() == uri, "connection-string --endpoint", r)
+    r = run(emu, "connection-string", "no-such-branch")
+    tap(r.rc == 1 and r.one_error_line() and r.out == "", "connection-string of a missing branch: one error", r)
+    r = run(emu, "connection-string", "--database", "nope", "-v", "-v")
+    tap(r.rc != 0 and r.error_lines() and pw not in r.err and r.out == "", "missing database: error, no password", r)
+    r = run(emu, "connection-string", "--endpoint", "EP/../x")
+    tap(r.rc == 2 and r.one_error_line(), "a malformed --endpoint is a usage error", r)
+    r = run(emu, "branches", "list", "--pooled")
+    tap(r.rc == 2 and r.one_error_line(), "--pooled does not apply to other commands", r)
+    r = run(emu, "connection-string", "a", "b")
+    tap(r.rc == 2, "connection-string takes one BRANCH at most", r)
+    r = run(emu, "connection-string", "-v", "-v", "-v")
+    tap(r.rc == 0 and pw not in r.err, "verbose logs and traces hold no password", r)
+
+    r = run(emu, "roles", "list", "--json")
+    roles = r.json() or []
+    tap(r.rc == 0 and any(x.get("name") == "neondb_owner" for x in roles)
+        and all("password" not in x for x in roles) and pw not in r.out, "roles list --json (no passwords)", r)
+    r = run(emu, "roles", "list", "production")
+    tap(r.rc == 0 and "neondb_owner" in r.out and "NAME" in r.out, "roles list BRANCH prints a table", r)
+    r = run(emu, "databases", "list", "--json")
+    dbs = r.json() or []
+    tap(r.rc == 0 and [d.get("name") for d in dbs] == ["neondb"] and dbs[0].get("owner_name") == "neondb_owner"
+        and dbs[0].get("branch_id") == prod["id"], "databases list --json", r)
+    r = run(emu, "databases", "list", prod["id"])
+    tap(r.rc == 0 and "neondb" in r.out and "OWNER" in r.out, "databases list BRANCH prints a table", r)
+    r = run(emu, "databases", "list", "nope")
+    tap(r.rc == 1 and r.one_error_line(), "databases list of a missing branch: one error", r)
+
+    # hook commands get DATABASE_URL and NEONFLOW_CONNECTION_URI
+    r = run(emu, "setup", "--yes")
+    tap(r.rc == 0, "setup (dev for the promotions)", r)
+    r = run(emu, "promote", "--yes", "--verify-compute")
+    tap(r.rc == 2 and r.one_error_line(), "--verify-compute needs --verify-cmd", r)
+    venv, aenv = os.path.join(emu.dir, "verify.env"), os.path.join(emu.dir, "after.env")
+    dump = 'echo "DATABASE_URL=$DATABASE_URL" > %s; echo "NEONFLOW_CONNECTION_URI=$NEONFLOW_CONNECTION_URI" >> %s'
+
+    def env_of(path):
+        try:
+            return dict(l.rstrip("\n").split("=", 1) for l in open(path) if "=" in l)
+        except OSError:
+            return {}
+    host = prod["endpoints"][0]["host"]
+    r = run(emu, "promote", "--yes", "--json", "--verify-compute", "--verify-cmd", dump % (venv, venv),
+            "--after-switch-cmd", dump % (aenv, aenv), "-v", "-v", "-v", env={"DATABASE_URL": "postgres://stale"})
+    v, a = env_of(venv), env_of(aenv)
+    vu, au = v.get("DATABASE_URL", ""), a.get("DATABASE_URL", "")
+    tap(r.rc == 0, "promote --verify-compute", r)
+    tap(vu.startswith("postgresql://") and vu == v.get("NEONFLOW_CONNECTION_URI") and host not in vu,
+        "the verify command got the preview's temporary endpoint URI", v)
+    tap(au.startswith("postgresql://") and au == a.get("NEONFLOW_CONNECTION_URI") and host in au,
+        "the after-switch command got the target's URI", a)
+    apw = au.split("://", 1)[1].split("@", 1)[0].split(":", 1)[-1] if "@" in au else "?"
+    tap(len(apw) >= 8 and apw not in r.out and apw not in r.err, "the URI's password is in no output", r)
+    rep = r.json() or {}
+    steps = {s.get("name"): s.get("status") for s in rep.get("steps", [])}
+    tap(steps.get("verify-compute") == "done" and steps.get("verify-compute-delete") == "done",
+        "the report shows the temporary endpoint's steps", steps)
+    eps = [e for b in branches(emu).values() for e in (b.get("endpoints") or [])]
+    tap(len(eps) == 2, "the temporary endpoint is gone (production's and dev's remain)", eps)
+
+    os.unlink(venv)
+    r = run(emu, "promote", "--yes", "--verify-cmd", dump % (venv, venv))
+    v = env_of(venv)
+    tap(r.rc == 0 and v.get("DATABASE_URL") == "", "without --verify-compute the preview has no URI", (r, v))
+    r = run(emu, "refresh", "--yes", "--verify-compute", "--verify-cmd", dump % (venv, venv))
+    v = env_of(venv)
+    tap(r.rc == 0 and v.get("DATABASE_URL", "").startswith("postgresql://"), "refresh --verify-compute", (r, v))
+    r = run(emu, "refresh", "--yes", "--verify-cmd", "exit 4")
+    tap(r.rc == 3 and r.one_error_line(), "refresh --verify-cmd vetoes (exit 3)", r)
+    emu.stop()
 
 
 def main():
     try:
         {"workflow": group_workflow, "resources": group_resources, "errors": group_errors,
          "tty": group_tty, "secrets": group_secrets, "fields": group_fields,
-         "previews": group_previews}[GROUP]()
+         "previews": group_previews, "connection": group_connection}[GROUP]()
     except Exception as e:  # report, do not hang
         tap(False, "unexpected exception", repr(e))
     finally:

@@ -3,8 +3,10 @@
  * path and percent-encoding, the database/role defaults, and that the URI's
  * password reaches no trace record, log line or error message. Against a
  * scripted responder on loopback (http-fakes.h). */
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -357,6 +359,104 @@ static void test_named_database_and_role_is_one_request(void **state)
     mk_free_all();
 }
 
+/* ---- out of memory at every allocation in turn ------------------------------------------ */
+/* Answers every connection: the databases list or the URI, by the request's path. */
+typedef struct server {
+    int fd;
+    uint16_t port;
+    pthread_t th;
+    atomic_int stop;
+    const char *dbs, *uri;
+} server;
+
+static void *serve(void *arg)
+{
+    server *s = arg;
+    while (!atomic_load(&s->stop)) {
+        struct pollfd p = {s->fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int c = accept(s->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        char req[8192];
+        read_request_within(c, req, sizeof(req), 200);
+        const char *answer = strstr(req, "/databases ") ? s->dbs : s->uri;
+        size_t len = strlen(answer), off = 0;
+        while (off < len) {
+            ssize_t w = send(c, answer + off, len - off, MSG_NOSIGNAL);
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        shutdown(c, SHUT_RDWR);
+        close(c);
+    }
+    return NULL;
+}
+
+typedef struct uri_case {
+    neonflow_client *c;
+    neonflow_connection_uri_options *o;
+    char *uri;
+    neonflow_error *err;
+} uri_case;
+
+static void do_uri(uri_case *u, int *rc)
+{
+    *rc = neonflow_connection_uri_get(&u->uri, u->c, "p-1", u->o, NULL, &u->err);
+}
+
+/* A failure gives ENOMEM, never a shorter URI or a wrong database. */
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    server s;
+    memset(&s, 0, sizeof(s));
+    s.dbs = mk("200 OK", "Content-Type: application/json\r\n", ONE_DB);
+    s.uri = mk("200 OK", "Content-Type: application/json\r\n", "{\"uri\":\"" URI "\"}");
+    s.fd = listen_socket(&s.port, 1);
+    pthread_create(&s.th, NULL, serve, &s);
+    uri_case u = {make_client(s.port, NULL, 0, 0), NULL, NULL, NULL};
+    assert_int_equal(neonflow_connection_uri_options_new(&u.o), NEONFLOW_OK);
+    assert_int_equal(neonflow_connection_uri_options_set_branch_id(u.o, "br-a-1"), NEONFLOW_OK);
+    int rc;
+    neonflow__alloc_fail_nth(0);
+    do_uri(&u, &rc);
+    neonflow__alloc_fail_nth(-1);
+    assert_int_equal(rc, NEONFLOW_OK);
+    neonflow_free(u.uri);
+    long n = 0, enomem = 0;
+    for (int l = 0; l < NEONFLOW__LAYERS; l++)
+        n += neonflow__alloc_count(l);
+    assert_true(n > 0 && n < 5000);
+    for (long k = 1; k <= n; k++) {
+        neonflow__alloc_fail_nth(k);
+        do_uri(&u, &rc);
+        neonflow__alloc_fail_nth(-1);
+        if (rc == NEONFLOW_OK) {
+            assert_string_equal(u.uri, URI);
+        } else {
+            if (rc != NEONFLOW_ENOMEM)
+                fail_msg("k=%ld (layer %d): %s: %s", k, neonflow__alloc_failed_layer(), neonflow_error_name(rc),
+                         u.err ? neonflow_error_message(u.err) : "");
+            assert_null(u.uri);
+            enomem++;
+        }
+        neonflow_free(u.uri);
+        u.uri = NULL;
+        neonflow_error_free(u.err);
+        u.err = NULL;
+    }
+    assert_true(enomem > 0);
+    neonflow_connection_uri_options_free(u.o);
+    neonflow_client_free(u.c);
+    atomic_store(&s.stop, 1);
+    pthread_join(s.th, NULL);
+    close(s.fd);
+    mk_free_all();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_defaults_from_the_only_database),
         cmocka_unit_test(test_several_databases_ask_to_choose),
         cmocka_unit_test(test_named_database_and_role_is_one_request),
+        cmocka_unit_test(test_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

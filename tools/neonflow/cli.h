@@ -35,6 +35,9 @@ enum cli_cmd {
     CMD_PREVIEW_LIST,
     CMD_PREVIEW_DELETE,
     CMD_PREVIEW_PRUNE,
+    CMD_CONNECTION_STRING, /* cmd_connection.c */
+    CMD_ROLES_LIST,
+    CMD_DATABASES_LIST,
     CMD_COUNT
 };
 
@@ -78,6 +81,9 @@ typedef struct cli {
     const char *parent, *expires_at;
     int64_t ttl_s, unused_s; /* 0: unset */
     int no_uri, expired;
+    const char *endpoint, *database, *role; /* connection-string */
+    int pooled;
+    int verify_compute; /* promote, refresh --verify-compute */
     char **args;      /* positional arguments after the command words */
     int nargs;
     char **words;     /* owns the array args points into */
@@ -103,7 +109,9 @@ int cli_exit_for(int rc);
 /* The call options of the next API call: what is left of --timeout, and the
  * Ctrl-C token. The library enforces both; no watchdog is needed. */
 const neonflow_call_options *cli_call(cli *c);
-int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow_branch *b);
+/* uri (may be NULL): the branch's connection URI, given to the command as
+ * DATABASE_URL and NEONFLOW_CONNECTION_URI. */
+int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow_branch *b, const char *uri);
 
 /* signals.c: SIGINT/SIGTERM (the deadline is the library's: call and run options) */
 int cli_signals_start(cli *c);
@@ -146,5 +154,7 @@ int cmd_resources(cli *c);
 
 /* cmd_preview.c */
 int cmd_preview(cli *c);
+/* cmd_connection.c */
+int cmd_connection(cli *c);
 
 #endif /* NEONFLOW_CLI_H */

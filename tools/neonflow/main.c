@@ -18,7 +18,8 @@ enum opt_id {
     O_HELP, O_VERSION, O_SOURCE, O_TARGET, O_DEV_NAME, O_AUTO_ROLLBACK, O_VERIFY_CMD, O_AFTER_CMD,
     O_DELETE_BACKUP, O_SNAPSHOT, O_NO_SNAPSHOT_FIRST, O_KEEP, O_OLDER_THAN, O_BRANCHES_ONLY,
     O_SNAPSHOTS_ONLY, O_BRANCH, O_NAME, O_EXPIRES_IN, O_LIMIT, O_LEASE_WAIT, O_LEASE_TTL,
-    O_HOOK_API_KEY, O_SEARCH, O_CURSOR, O_PARENT, O_TTL, O_EXPIRES_AT, O_NO_URI, O_EXPIRED, O_UNUSED
+    O_HOOK_API_KEY, O_SEARCH, O_CURSOR, O_PARENT, O_TTL, O_EXPIRES_AT, O_NO_URI, O_EXPIRED, O_UNUSED,
+    O_POOLED, O_DATABASE, O_ROLE, O_ENDPOINT, O_VERIFY_COMPUTE
 };
 
 struct opt {
@@ -47,7 +48,7 @@ static const struct opt options[] = {
     {"target", 0, 1, O_TARGET, B(CMD_PROMOTE) | B(CMD_REFRESH) | B(CMD_ROLLBACK) | B(CMD_BACKUPS_LIST)},
     {"dev-name", 0, 1, O_DEV_NAME, B(CMD_SETUP)},
     {"auto-rollback", 0, 0, O_AUTO_ROLLBACK, B(CMD_PROMOTE)},
-    {"verify-cmd", 0, 1, O_VERIFY_CMD, B(CMD_PROMOTE)},
+    {"verify-cmd", 0, 1, O_VERIFY_CMD, B(CMD_PROMOTE) | B(CMD_REFRESH)},
     {"after-switch-cmd", 0, 1, O_AFTER_CMD, B(CMD_PROMOTE)},
     {"delete-backup", 0, 0, O_DELETE_BACKUP, B(CMD_REFRESH)},
     {"snapshot", 0, 1, O_SNAPSHOT, B(CMD_ROLLBACK)},
@@ -69,6 +70,11 @@ static const struct opt options[] = {
     {"no-uri", 0, 0, O_NO_URI, B(CMD_PREVIEW_CREATE)},
     {"expired", 0, 0, O_EXPIRED, B(CMD_PREVIEW_PRUNE)},
     {"unused", 0, 1, O_UNUSED, B(CMD_PREVIEW_PRUNE)},
+    {"pooled", 0, 0, O_POOLED, B(CMD_CONNECTION_STRING)},
+    {"database", 0, 1, O_DATABASE, B(CMD_CONNECTION_STRING)},
+    {"role", 0, 1, O_ROLE, B(CMD_CONNECTION_STRING)},
+    {"endpoint", 0, 1, O_ENDPOINT, B(CMD_CONNECTION_STRING)},
+    {"verify-compute", 0, 0, O_VERIFY_COMPUTE, B(CMD_PROMOTE) | B(CMD_REFRESH)},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -93,6 +99,9 @@ static const struct {
     {"preview", "list", CMD_PREVIEW_LIST, 0, 0},
     {"preview", "delete", CMD_PREVIEW_DELETE, 1, 1},
     {"preview", "prune", CMD_PREVIEW_PRUNE, 0, 0},
+    {"connection-string", NULL, CMD_CONNECTION_STRING, 0, 1},
+    {"roles", "list", CMD_ROLES_LIST, 0, 1},
+    {"databases", "list", CMD_DATABASES_LIST, 0, 1},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -106,9 +115,10 @@ static const char help_text[] =
     "  setup      [--source production] [--dev-name dev]\n"
     "             create dev as an independent root branch from a snapshot of the source\n"
     "  promote    [--source dev] [--target production] [--auto-rollback]\n"
-    "             [--verify-cmd CMD] [--after-switch-cmd CMD] [--hook-api-key]\n"
+    "             [--verify-cmd CMD [--verify-compute]] [--after-switch-cmd CMD] [--hook-api-key]\n"
     "             replace the target with a snapshot of the source (endpoint kept)\n"
     "  refresh    [--source production] [--target dev] [--delete-backup]\n"
+    "             [--verify-cmd CMD [--verify-compute]]\n"
     "             replace the target with a fresh snapshot of the source\n"
     "  rollback   [--target production] [--snapshot ID] [--no-snapshot-first]\n"
     "             restore a snapshot (default: the newest rollback point) onto the target\n"
@@ -128,6 +138,11 @@ static const char help_text[] =
     "  preview delete LABEL\n"
     "  preview prune [--expired] [--unused DURATION] [--keep N]\n"
     "             delete previews by policy (default --expired); never other branches\n"
+    "  connection-string [BRANCH] [--pooled] [--database D] [--role R] [--endpoint E]\n"
+    "             print the branch's connection URI (it holds a password) on stdout\n"
+    "  roles list [BRANCH]\n"
+    "  databases list [BRANCH]\n"
+    "             BRANCH: a name or ID (default: the project's default branch)\n"
     "\n"
     "Global options (before or after the command words):\n"
     "  --api-key KEY        Neon API key (default: $NEON_API_KEY)\n"
@@ -155,7 +170,10 @@ static const char help_text[] =
     "--verify-cmd and --after-switch-cmd run through /bin/sh -c with NEONFLOW_BRANCH_ID,\n"
     "NEONFLOW_BRANCH_NAME and NEONFLOW_PROJECT_ID set; a non-zero exit vetoes. They get\n"
     "no open descriptor but stdin/stdout/stderr, and no NEON_API_KEY unless\n"
-    "--hook-api-key passes it.\n"
+    "--hook-api-key passes it. When the branch has a compute, DATABASE_URL and\n"
+    "NEONFLOW_CONNECTION_URI hold its connection URI: for --verify-cmd the preview's\n"
+    "temporary endpoint (--verify-compute gives it one, deleted before the switch),\n"
+    "for --after-switch-cmd the new target's.\n"
     "\n"
     "Exit status:\n"
     "  0  success\n"
@@ -256,6 +274,11 @@ static int apply_option(cli *c, const struct opt *o, const char *val, const char
         if (cli_parse_duration(val, &c->unused_s) != 0 || c->unused_s <= 0)
             return usage_error("invalid --unused '%s': expected a duration like 30m, 12h, 7d", val);
         break;
+    case O_POOLED: c->pooled = 1; break;
+    case O_DATABASE: c->database = val; break;
+    case O_ROLE: c->role = val; break;
+    case O_ENDPOINT: c->endpoint = val; break;
+    case O_VERIFY_COMPUTE: c->verify_compute = 1; break;
     case O_CURSOR: c->cursor = val; break;
     case O_OLDER_THAN:
         if (cli_parse_duration(val, &c->older_than_s) != 0)
@@ -440,6 +463,11 @@ static int parse_args(cli *c, int argc, char **argv)
         c->args = NULL;
         return rc;
     }
+    if (c->verify_compute && !c->verify_cmd) {
+        free(words);
+        c->args = NULL;
+        return usage_error("--verify-compute needs --verify-cmd (the command it is for)");
+    }
     if (c->branches_only && c->snapshots_only) {
         free(words);
         c->args = NULL;
@@ -596,6 +624,11 @@ int main(int argc, char **argv)
     case CMD_PREVIEW_DELETE:
     case CMD_PREVIEW_PRUNE:
         rc = cmd_preview(&c);
+        break;
+    case CMD_CONNECTION_STRING:
+    case CMD_ROLES_LIST:
+    case CMD_DATABASES_LIST:
+        rc = cmd_connection(&c);
         break;
     default:
         rc = cmd_resources(&c);
