@@ -280,8 +280,11 @@ void emu_snapshot_restore(emu_ctx *c)
     emu_branch *b = emu_branch_new(c->s, p, name, NULL);
     if (!b)
         EMU_FAIL(c, 500, "", "out of memory");
+    /* roles and databases: the snapshot's source branch's (same passwords), else the target's */
+    emu_branch *rsrc = emu_branch_find(p, sn->source_branch_id);
     char *content = strdup(sn->content ? sn->content : "");
-    if (!content) {
+    if (!content || emu_branch_copy_roles(b, rsrc ? rsrc : t) != 0) {
+        free(content);
         emu_branch_remove(p, b);
         EMU_FAIL(c, 500, "", "out of memory");
     }
