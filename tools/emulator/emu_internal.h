@@ -66,6 +66,8 @@ typedef struct emu_endpoint {
     int disabled;
     char *provisioner; /* NULL: k8s-neonvm */
     json_t *pg_settings; /* owned; NULL: {} */
+    uint16_t pg_port;    /* --postgres: the server's port, fixed for the endpoint's life */
+    int pg_suspended;    /* --postgres: server stopped on request */
 } emu_endpoint;
 
 /* Frees what an endpoint owns, and the endpoint. */
@@ -105,6 +107,7 @@ typedef struct emu_project {
      * Neon drops a deprecated field (POST /__emulator/omit_fields) */
     char omit[EMU_MAX_OMIT][48];
     int nomit;
+    char pg_password[24]; /* --postgres: neondb_owner's password */
 } emu_project;
 
 #define EMU_DELETED_MAX 64
@@ -140,6 +143,7 @@ typedef struct emu_counter_entry {
 #define EMU_MAX_FAULT_RULES 1000 /* HTTP faults and operation faults, each */
 
 typedef struct emu_conns emu_conns; /* conns.c: request deadlines */
+typedef struct emu_pg emu_pg;       /* pgproc.c: --postgres mode; NULL otherwise */
 
 struct emu_server {
     pthread_mutex_t mu; /* guards everything below except `connections` */
@@ -167,6 +171,7 @@ struct emu_server {
     atomic_int stopping;
     char *save_path; /* the only file POST /__emulator/save writes; NULL = refused */
     emu_conns *conns;
+    emu_pg *pg;
 };
 
 /* ---- util.c ---- */
@@ -320,6 +325,20 @@ void emu_conn_opened(emu_conns *g, struct MHD_Connection *conn, void **socket_co
 void emu_conn_closed(emu_conns *g, void **socket_context);
 void emu_conn_busy(emu_conns *g, struct MHD_Connection *conn); /* request complete: no deadline */
 void emu_conn_idle(emu_conns *g, struct MHD_Connection *conn); /* response sent: next deadline */
+
+/* ---- pgbackend.c (--postgres; each is a no-op when s->pg is NULL) ---- */
+void emu_pgb_project_init(emu_server *s, emu_project *p);
+void emu_pgb_endpoint_init(emu_server *s, emu_endpoint *e);
+int emu_pgb_branch_root(emu_server *s, emu_project *p, emu_branch *b);
+int emu_pgb_branch_child(emu_server *s, emu_project *p, emu_branch *b, const emu_branch *parent);
+int emu_pgb_branch_restore(emu_server *s, emu_project *p, emu_branch *b, const emu_snapshot *sn);
+int emu_pgb_snapshot(emu_server *s, emu_project *p, const emu_branch *b, emu_snapshot *sn);
+int emu_pgb_branch_lsn(emu_server *s, emu_project *p, emu_branch *b);
+/* 400 set and -1 when lsn/timestamp name a point other than the branch's present. */
+int emu_pgb_check_point(emu_ctx *c, emu_branch *b, const char *lsn_s, const char *ts_s);
+/* Servers follow the endpoints; directories the state dropped are removed. */
+void emu_pgb_reconcile(emu_server *s);
+int emu_pgb_after_load(emu_server *s);
 
 /* ---- fixture.c ---- */
 json_t *emu_state_locked(emu_server *s);

@@ -54,6 +54,8 @@ json_t *emu_state_locked(emu_server *s)
         json_object_set_new(pj, "deleted_branches", del);
         json_object_set_new(pj, "max_root_branches", json_integer(p->max_roots));
         json_object_set_new(pj, "max_snapshots", json_integer(p->max_snaps));
+        if (p->pg_password[0])
+            json_object_set_new(pj, "pg_password", json_string(p->pg_password));
         json_object_set_new(pj, "branches", br);
         json_object_set_new(pj, "endpoints", eps);
         json_object_set_new(pj, "snapshots", snaps);
@@ -140,6 +142,8 @@ static int load_project(emu_server *s, json_t *pj)
     json_t *lim = json_object_get(pj, "max_root_branches");
     if (json_is_integer(lim) && json_integer_value(lim) > 0)
         p->max_roots = (int32_t)json_integer_value(lim);
+    if (str_of(pj, "pg_password") && strlen(str_of(pj, "pg_password")) < sizeof(p->pg_password))
+        snprintf(p->pg_password, sizeof(p->pg_password), "%s", str_of(pj, "pg_password"));
     lim = json_object_get(pj, "max_snapshots");
     if (json_is_integer(lim) && json_integer_value(lim) > 0)
         p->max_snaps = (int32_t)json_integer_value(lim);

@@ -38,6 +38,10 @@ static void usage(FILE *f)
           "  --max-connections N   connections served at once (default 4096)\n"
           "  --connection-timeout S  seconds a connection has to send a complete request,\n"
           "                        from connecting or its previous response (default 10)\n"
+          "  --postgres            real PostgreSQL: a branch is a data directory, an endpoint a\n"
+          "                        postgres server on 127.0.0.1:PORT (its `host`)\n"
+          "  --data-dir DIR        with --postgres: keep the data directories in DIR (default:\n"
+          "                        a temporary directory removed on exit)\n"
           "  --help                show this help\n"
           "Control routes: /__emulator/ (see tools/emulator/README.md).\n",
           f);
@@ -66,6 +70,9 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(a, "--postgres") == 0) {
+            cfg.postgres = 1;
+            takes = 0;
         } else if (strcmp(a, "--no-rate-limit") == 0) {
             cfg.rate_per_minute = cfg.rate_per_second_route = 0;
             takes = 0;
@@ -101,6 +108,8 @@ int main(int argc, char **argv)
             if (parse_num(val, 1, 3600, &v) != 0)
                 goto bad;
             cfg.connection_timeout_s = (int32_t)v;
+        } else if (strcmp(a, "--data-dir") == 0) {
+            cfg.pg_data_dir = val;
         } else if (strcmp(a, "--project-id") == 0) {
             project = val;
         } else if (strcmp(a, "--branch") == 0) {
@@ -126,9 +135,15 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (cfg.pg_data_dir && !cfg.postgres) {
+        fprintf(stderr, "neonflow-emulator: --data-dir needs --postgres\n");
+        return 2;
+    }
     raise_nofile(cfg.max_connections);
     emu_server *s = NULL;
     if (emu_start(&s, &cfg) != 0) {
+        if (cfg.postgres)
+            fprintf(stderr, "neonflow-emulator: --postgres needs PostgreSQL 15 (scripts/install-deps)\n");
         fprintf(stderr, "neonflow-emulator: cannot start (host must be loopback; port free; fixture readable)\n");
         return 1;
     }
@@ -141,6 +156,8 @@ int main(int argc, char **argv)
         else
             fprintf(stderr, "neonflow-emulator: project %s not seeded (exists or invalid id)\n", project);
     }
+    if (cfg.postgres)
+        fprintf(stderr, "neonflow-emulator: PostgreSQL data in %s\n", emu_pg_data_root(s));
     printf("listening on %s\n", emu_base_url(s));
     fflush(stdout);
 

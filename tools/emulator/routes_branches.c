@@ -286,9 +286,17 @@ void emu_branch_create(emu_ctx *c)
         EMU_FAIL(c, parent_id ? 404 : 400, "", parent_id ? "parent branch not found" : "project has no default branch");
     if (name && emu_branch_find_name(p, name))
         EMU_FAIL(c, 409, "", "branch already exists: a branch with name \"%s\" already exists", name);
+    const char *plsn = NULL, *pts = NULL;
+    if (emu_get_str(c, bo, "parent_lsn", &plsn) < 0 || emu_get_str(c, bo, "parent_timestamp", &pts) < 0 ||
+        emu_pgb_check_point(c, parent, plsn, pts) != 0)
+        return;
     emu_branch *b = emu_branch_new(c->s, p, name, parent);
     if (!b)
         EMU_FAIL(c, 500, "", "out of memory");
+    if (emu_pgb_branch_child(c->s, p, b, parent) != 0) {
+        emu_branch_remove(p, b);
+        EMU_FAIL(c, 500, "", "cannot copy the parent branch's data directory");
+    }
     b->is_protected = prot;
     emu_set_str(&b->expires_at, expires);
     if (ann && json_is_object(ann))

@@ -28,6 +28,7 @@ emu_project *emu_project_new(emu_server *s, const char *id, const char *name)
     p->created_ms = emu_now_ms();
     p->max_roots = s->max_roots_default;
     p->max_snaps = s->max_snaps_default;
+    emu_pgb_project_init(s, p);
     if (!p->name || emu_vec_push(&s->projects, p) != 0) {
         free(p->name);
         free(p);
@@ -300,6 +301,7 @@ emu_endpoint *emu_endpoint_new(emu_server *s, emu_project *p, const char *branch
     e->read_write = read_write;
     e->min_cu = e->max_cu = 0.25;
     e->created_ms = e->updated_ms = emu_now_ms();
+    emu_pgb_endpoint_init(s, e);
     if (emu_vec_push(&p->endpoints, e) != 0) {
         free(e);
         return NULL;

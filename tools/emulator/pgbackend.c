@@ -1,0 +1,250 @@
+/* --postgres mode: the emulator's branches, snapshots and endpoints backed by
+ * PostgreSQL data directories and servers (pgproc.c).
+ *   branch   = directory p/<project>/b/<branch id>
+ *   snapshot = directory p/<project>/s/<snapshot id>
+ *   endpoint = a server on 127.0.0.1:<port fixed at creation> for its branch
+ * Copies happen at the instant of the transition (branch create, snapshot,
+ * restore). Servers and leftover directories follow the state after every
+ * mutation (emu_pgb_reconcile), so finalize, deletes and endpoint changes
+ * need no code of their own. All calls hold the state mutex. */
+#include "emu_internal.h"
+#include "pgproc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dirent.h>
+
+static void branch_rel(const emu_project *p, const char *branch_id, char *out, size_t len)
+{
+    snprintf(out, len, "p/%s/b/%s", p->id, branch_id);
+}
+
+static void snap_rel(const emu_project *p, const char *snap_id, char *out, size_t len)
+{
+    snprintf(out, len, "p/%s/s/%s", p->id, snap_id);
+}
+
+void emu_pgb_project_init(emu_server *s, emu_project *p)
+{
+    static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    size_t i;
+    if (!s->pg)
+        return;
+    for (i = 0; i < 16; i++) /* npg_ + 12 characters, Neon's shape */
+        p->pg_password[i] = i < 4 ? "npg_"[i] : al[emu_rand(s) % (sizeof(al) - 1)];
+    p->pg_password[i] = '\0';
+}
+
+void emu_pgb_endpoint_init(emu_server *s, emu_endpoint *e)
+{
+    if (!s->pg)
+        return;
+    e->pg_port = emu_pg_free_port();
+    snprintf(e->host, sizeof(e->host), "127.0.0.1:%u", (unsigned)e->pg_port);
+}
+
+int emu_pgb_branch_root(emu_server *s, emu_project *p, emu_branch *b)
+{
+    char rel[200];
+    if (!s->pg)
+        return 0;
+    branch_rel(p, b->id, rel, sizeof(rel));
+    if (emu_pg_init_dir(s->pg, rel) != 0 || emu_pg_lsn(s->pg, rel, &b->lsn) != 0)
+        return -1;
+    return 0;
+}
+
+int emu_pgb_branch_child(emu_server *s, emu_project *p, emu_branch *b, const emu_branch *parent)
+{
+    char src[200], dst[200];
+    uint64_t lsn;
+    if (!s->pg)
+        return 0;
+    branch_rel(p, parent->id, src, sizeof(src));
+    branch_rel(p, b->id, dst, sizeof(dst));
+    if (emu_pg_copy_dir(s->pg, src, dst, &lsn) != 0)
+        return -1;
+    b->lsn = b->parent_lsn = lsn;
+    return 0;
+}
+
+int emu_pgb_branch_restore(emu_server *s, emu_project *p, emu_branch *b, const emu_snapshot *sn)
+{
+    char src[200], dst[200];
+    uint64_t lsn;
+    if (!s->pg)
+        return 0;
+    snap_rel(p, sn->id, src, sizeof(src));
+    branch_rel(p, b->id, dst, sizeof(dst));
+    return emu_pg_copy_dir(s->pg, src, dst, &lsn);
+}
+
+int emu_pgb_snapshot(emu_server *s, emu_project *p, const emu_branch *b, emu_snapshot *sn)
+{
+    char src[200], dst[200];
+    if (!s->pg)
+        return 0;
+    branch_rel(p, b->id, src, sizeof(src));
+    snap_rel(p, sn->id, dst, sizeof(dst));
+    return emu_pg_copy_dir(s->pg, src, dst, &sn->lsn);
+}
+
+int emu_pgb_branch_lsn(emu_server *s, emu_project *p, emu_branch *b)
+{
+    char rel[200];
+    if (!s->pg)
+        return 0;
+    branch_rel(p, b->id, rel, sizeof(rel));
+    return emu_pg_lsn(s->pg, rel, &b->lsn);
+}
+
+/* lsn/timestamp targets: only the branch's present is kept. */
+int emu_pgb_check_point(emu_ctx *c, emu_branch *b, const char *lsn_s, const char *ts_s)
+{
+    char cur[40];
+    uint64_t want;
+    if (!c->s->pg || (!lsn_s && !ts_s))
+        return 0;
+    if (emu_pgb_branch_lsn(c->s, c->proj, b) != 0) {
+        emu_err(c, 500, "", "cannot read the LSN of branch %s", b->id);
+        return -1;
+    }
+    emu_fmt_lsn(b->lsn, cur, sizeof(cur));
+    if (lsn_s && emu_parse_lsn(lsn_s, &want) == 0 && want == b->lsn)
+        return 0;
+    emu_err(c, 400, "",
+            "point-in-time history is not kept for branch %s in --postgres mode: only its current LSN %s "
+            "can be used (%s %s given)",
+            b->id, cur, lsn_s ? "lsn" : "timestamp", lsn_s ? lsn_s : ts_s);
+    return -1;
+}
+
+/* Sets the owner role's password to the project's (cheap; keeps copies and
+ * fixtures loaded from another run in line with the state). */
+static void sync_roles(emu_server *s, const emu_project *p, uint16_t port)
+{
+    char sql[200];
+    snprintf(sql, sizeof(sql), "ALTER ROLE neondb_owner WITH PASSWORD '%s'", p->pg_password);
+    emu_pg_exec(s->pg, port, NULL, sql, NULL, 0);
+}
+
+static int wanted_port(emu_server *s, uint16_t port)
+{
+    for (size_t i = 0; i < s->projects.n; i++) {
+        emu_project *p = s->projects.v[i];
+        for (size_t k = 0; k < p->endpoints.n; k++) {
+            emu_endpoint *e = p->endpoints.v[k];
+            if (e->pg_port == port && e->read_write && !e->disabled && !e->pg_suspended)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int referenced(emu_project *p, const char *kind, const char *id)
+{
+    if (strcmp(kind, "b") == 0)
+        return emu_branch_find(p, id) != NULL;
+    return emu_snapshot_find(p, id) != NULL;
+}
+
+/* Removes directories of branches and snapshots the state no longer has. */
+static void sweep_dirs(emu_server *s)
+{
+    char path[700], rel[400];
+    static const char *kinds[] = {"b", "s"};
+    snprintf(path, sizeof(path), "%s/p", emu_pg_root(s->pg));
+    DIR *pd = opendir(path);
+    struct dirent *pe;
+    while (pd && (pe = readdir(pd))) {
+        if (pe->d_name[0] == '.')
+            continue;
+        emu_project *p = emu_project_find(s, pe->d_name);
+        if (!p) {
+            snprintf(rel, sizeof(rel), "p/%s", pe->d_name);
+            emu_pg_remove_dir(s->pg, rel);
+            continue;
+        }
+        for (int k = 0; k < 2; k++) {
+            snprintf(path, sizeof(path), "%s/p/%s/%s", emu_pg_root(s->pg), p->id, kinds[k]);
+            DIR *d = opendir(path);
+            struct dirent *de;
+            while (d && (de = readdir(d))) {
+                if (de->d_name[0] == '.' || referenced(p, kinds[k], de->d_name))
+                    continue;
+                snprintf(rel, sizeof(rel), "p/%s/%s/%s", p->id, kinds[k], de->d_name);
+                emu_pg_remove_dir(s->pg, rel);
+            }
+            if (d)
+                closedir(d);
+        }
+    }
+    if (pd)
+        closedir(pd);
+}
+
+void emu_pgb_reconcile(emu_server *s)
+{
+    uint16_t ports[512];
+    if (!s->pg)
+        return;
+    /* stop what no endpoint wants any more, first: frees directories and ports */
+    size_t n = emu_pg_ports(s->pg, ports, sizeof(ports) / sizeof(ports[0]));
+    for (size_t i = 0; i < n; i++)
+        if (!wanted_port(s, ports[i]))
+            emu_pg_stop(s->pg, ports[i]);
+    for (size_t i = 0; i < s->projects.n; i++) {
+        emu_project *p = s->projects.v[i];
+        for (size_t k = 0; k < p->endpoints.n; k++) {
+            emu_endpoint *e = p->endpoints.v[k];
+            char rel[200];
+            if (!e->pg_port || !e->read_write || e->disabled || e->pg_suspended)
+                continue;
+            branch_rel(p, e->branch_id, rel, sizeof(rel));
+            const char *cur = emu_pg_serving(s->pg, e->pg_port);
+            if (cur && strcmp(cur, rel) == 0)
+                continue;
+            /* finalize lands here: same port, the restored branch's directory */
+            if (emu_pg_start(s->pg, rel, e->pg_port) == 0)
+                sync_roles(s, p, e->pg_port);
+            else
+                fprintf(stderr, "neonflow-emulator: endpoint %s: server for %s did not start (see %s/log/pg-%u.log)\n",
+                        e->id, rel, emu_pg_root(s->pg), (unsigned)e->pg_port);
+        }
+    }
+    sweep_dirs(s);
+}
+
+/* After a fixture load: directories that are missing start from the template,
+ * endpoints keep the port of their saved host. */
+int emu_pgb_after_load(emu_server *s)
+{
+    if (!s->pg)
+        return 0;
+    for (size_t i = 0; i < s->projects.n; i++) {
+        emu_project *p = s->projects.v[i];
+        if (!p->pg_password[0])
+            emu_pgb_project_init(s, p);
+        for (size_t k = 0; k < p->branches.n; k++) {
+            emu_branch *b = p->branches.v[k];
+            char rel[200];
+            branch_rel(p, b->id, rel, sizeof(rel));
+            if (!emu_pg_dir_exists(s->pg, rel) && emu_pg_init_dir(s->pg, rel) != 0)
+                return -1;
+            emu_pgb_branch_lsn(s, p, b);
+        }
+        for (size_t k = 0; k < p->endpoints.n; k++) {
+            emu_endpoint *e = p->endpoints.v[k];
+            unsigned port = 0;
+            if (sscanf(e->host, "127.0.0.1:%u", &port) == 1 && port > 0 && port < 65536) {
+                e->pg_port = (uint16_t)port;
+            } else {
+                emu_pgb_endpoint_init(s, e);
+            }
+        }
+    }
+    emu_pgb_reconcile(s);
+    return 0;
+}

@@ -1,0 +1,67 @@
+/* PostgreSQL data directories and server processes for `--postgres` mode.
+ * Knows nothing of the emulator's model: paths, ports and processes only.
+ * Not thread-safe: the emulator calls it under its state mutex. */
+#ifndef NEONFLOW_EMU_PGPROC_H
+#define NEONFLOW_EMU_PGPROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct emu_pg emu_pg;
+
+/* The cluster's superuser, reachable only over the unix socket (trust). */
+#define EMU_PG_SUPERUSER "cloud_admin"
+
+/* 1 when the PostgreSQL binaries are installed (EMU_PG_BINDIR or Debian's
+ * /usr/lib/postgresql/15/bin). */
+int emu_pg_available(void);
+
+/* Opens the data root: `data_dir` (created if missing, kept on close) or a
+ * temporary directory removed on close and by the reaper when this process
+ * dies. Runs initdb once into a template. Starts the reaper process, which
+ * stops every server under the root (and removes a temporary root) when this
+ * process exits or is killed. When euid is 0, servers and helpers run as the
+ * `postgres` user (else `nobody`). Writes a reason to err on failure. */
+int emu_pg_open(emu_pg **out, const char *data_dir, char *err, size_t errlen);
+/* Stops every server, removes a temporary root, ends the reaper. NULL-safe. */
+void emu_pg_close(emu_pg *pg);
+const char *emu_pg_root(const emu_pg *pg);
+
+/* A loopback port that was free a moment ago (0 on failure). */
+uint16_t emu_pg_free_port(void);
+
+/* dir relative to the root, e.g. "p/proj/b/br-x": the absolute path. */
+void emu_pg_path(const emu_pg *pg, const char *rel, char *out, size_t len);
+
+/* New data directory `dst` (relative) copied from the template. */
+int emu_pg_init_dir(emu_pg *pg, const char *dst);
+/* Copy of `src` into `dst` (both relative): online with pg_basebackup when a
+ * server runs on src, a plain copy otherwise. *lsn = the copy's LSN. */
+int emu_pg_copy_dir(emu_pg *pg, const char *src, const char *dst, uint64_t *lsn);
+int emu_pg_remove_dir(emu_pg *pg, const char *rel);
+int emu_pg_dir_exists(const emu_pg *pg, const char *rel);
+
+/* Starts a server for `rel` on 127.0.0.1:port and waits until it accepts
+ * connections. A server already running there on another directory is
+ * stopped first (fast shutdown). */
+int emu_pg_start(emu_pg *pg, const char *rel, uint16_t port);
+/* Fast shutdown of the server on port, waiting for it to exit (0 if none). */
+int emu_pg_stop(emu_pg *pg, uint16_t port);
+/* The relative dir served on port, or NULL. */
+const char *emu_pg_serving(const emu_pg *pg, uint16_t port);
+/* The port serving rel, or 0. */
+uint16_t emu_pg_port_of(const emu_pg *pg, const char *rel);
+/* Ports with a server, for reconciliation: fills up to max, returns the count. */
+size_t emu_pg_ports(const emu_pg *pg, uint16_t *ports, size_t max);
+
+/* Current LSN: pg_current_wal_lsn() of a running server, else the control
+ * file's latest checkpoint. */
+int emu_pg_lsn(emu_pg *pg, const char *rel, uint64_t *lsn);
+/* Runs SQL as the superuser on the server on port (database `db`). */
+int emu_pg_exec(emu_pg *pg, uint16_t port, const char *db, const char *sql, char *err, size_t errlen);
+/* Sum of the resident set (kB) of the server on port and its children. */
+long emu_pg_rss_kb(const emu_pg *pg, uint16_t port);
+/* The postmaster's pid on port, or 0. */
+long emu_pg_pid(const emu_pg *pg, uint16_t port);
+
+#endif
