@@ -99,6 +99,8 @@ static void child_exec(const emu_pg *pg, int drop, char *const argv[], const cha
     if (in >= 0)
         dup2(in, 0);
     int out = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (out < 0)
+        out = open("/dev/null", O_WRONLY); /* never the emulator's stdout */
     if (out >= 0) {
         dup2(out, 1);
         dup2(out, 2);
@@ -368,8 +370,15 @@ static int control_lsn(emu_pg *pg, const char *rel, uint64_t *lsn)
 int emu_pg_lsn(emu_pg *pg, const char *rel, uint64_t *lsn)
 {
     uint16_t port = emu_pg_port_of(pg, rel);
-    if (!port)
+    if (!port) {
+        char d[512], label[560];
+        emu_pg_path(pg, rel, d, sizeof(d));
+        snprintf(label, sizeof(label), "%s/backup_label", d);
+        /* a base backup never started yet: it ends where its WAL ends */
+        if (access(label, F_OK) == 0 && manifest_lsn(d, lsn) == 0)
+            return 0;
         return control_lsn(pg, rel, lsn);
+    }
     PGconn *c = connect_su(pg, port, NULL);
     PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, "SELECT pg_current_wal_lsn()") : NULL;
     int rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? parse_lsn(PQgetvalue(r, 0, 0), lsn) : -1;
@@ -732,6 +741,13 @@ int emu_pg_open(emu_pg **out, const char *data_dir, char *err, size_t errlen)
     char p[300];
     if (pg->drop && chown(pg->root, pg->uid, pg->gid) != 0) {
         snprintf(err, errlen, "cannot give %s to the server user: %s", pg->root, strerror(errno));
+        goto fail;
+    }
+    char test[] = "/usr/bin/test", w[] = "-w";
+    char *targv[] = {test, w, pg->root, NULL};
+    if (run(pg, targv, NULL) != 0) {
+        snprintf(err, errlen, "%s is not writable by the server user%s", pg->root,
+                 pg->drop ? " (as root the servers run as `postgres`: every parent directory must be searchable by it)" : "");
         goto fail;
     }
     if (start_reaper(pg) != 0) {
