@@ -106,20 +106,28 @@ static inline json_t *pg_project(emu_server *s, const char *pid)
     return p;
 }
 
-/* postgresql:// URI of an endpoint as the project's owner role (no TLS needed). */
+/* The endpoint's connection string as the owner role, from the API's
+ * GET /projects/{p}/connection_uri (what an application is given). */
 static inline void pg_uri(emu_server *s, const char *pid, const char *ep_id, char *out, size_t len)
 {
-    json_t *p = pg_project(s, pid), *x;
+    json_t *p = pg_project(s, pid), *x, *r = NULL;
     size_t i;
-    const char *host = NULL;
+    const char *bid = NULL;
     json_array_foreach(json_object_get(p, "endpoints"), i, x) {
         if (strcmp(json_string_value(json_object_get(x, "id")), ep_id) == 0)
-            host = json_string_value(json_object_get(x, "host"));
+            bid = json_string_value(json_object_get(x, "branch_id"));
     }
-    assert_non_null(host);
-    snprintf(out, len, "postgresql://neondb_owner:%s@%s/neondb?connect_timeout=10",
-             json_string_value(json_object_get(p, "pg_password")), host);
+    assert_non_null(bid);
+    char path[512];
+    snprintf(path, sizeof(path),
+             "/projects/%s/connection_uri?branch_id=%s&endpoint_id=%s&database_name=neondb&role_name=neondb_owner", pid,
+             bid, ep_id);
     json_decref(p);
+    assert_int_equal(pg_http(s, "GET", path, NULL, &r), 200);
+    const char *uri = json_string_value(json_object_get(r, "uri"));
+    assert_non_null(uri);
+    snprintf(out, len, "%s%sconnect_timeout=10", uri, strchr(uri, '?') ? "&" : "?");
+    json_decref(r);
 }
 
 /* Runs SQL; fails the test on an error. */

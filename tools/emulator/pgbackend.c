@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <dirent.h>
+#include <libpq-fe.h>
 
 static void branch_rel(const emu_project *p, const char *branch_id, char *out, size_t len)
 {
@@ -24,17 +25,6 @@ static void branch_rel(const emu_project *p, const char *branch_id, char *out, s
 static void snap_rel(const emu_project *p, const char *snap_id, char *out, size_t len)
 {
     snprintf(out, len, "p/%s/s/%s", p->id, snap_id);
-}
-
-void emu_pgb_project_init(emu_server *s, emu_project *p)
-{
-    static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    size_t i;
-    if (!s->pg)
-        return;
-    for (i = 0; i < 16; i++) /* npg_ + 12 characters, Neon's shape */
-        p->pg_password[i] = i < 4 ? "npg_"[i] : al[emu_rand(s) % (sizeof(al) - 1)];
-    p->pg_password[i] = '\0';
 }
 
 void emu_pgb_endpoint_init(emu_server *s, emu_endpoint *e)
@@ -121,13 +111,151 @@ int emu_pgb_check_point(emu_ctx *c, emu_branch *b, const char *lsn_s, const char
     return -1;
 }
 
-/* Sets the owner role's password to the project's (cheap; keeps copies and
- * fixtures loaded from another run in line with the state). */
-static void sync_roles(emu_server *s, const emu_project *p, uint16_t port)
+/* FNV-1a over the branch's roles and databases: what the cluster must hold. */
+static uint64_t roles_sig(const emu_branch *b)
 {
-    char sql[200];
-    snprintf(sql, sizeof(sql), "ALTER ROLE neondb_owner WITH PASSWORD '%s'", p->pg_password);
-    emu_pg_exec(s->pg, port, NULL, sql, NULL, 0);
+    uint64_t h = 1469598103934665603ull;
+    const char *parts[3];
+    for (size_t i = 0; i < b->roles.n + b->dbs.n; i++) {
+        if (i < b->roles.n) {
+            const emu_role *r = b->roles.v[i];
+            parts[0] = "r", parts[1] = r->name, parts[2] = r->password;
+        } else {
+            const emu_db *d = b->dbs.v[i - b->roles.n];
+            parts[0] = "d", parts[1] = d->name, parts[2] = d->owner;
+        }
+        for (int k = 0; k < 3; k++)
+            for (const unsigned char *q = (const unsigned char *)parts[k]; ; q++) {
+                h = (h ^ *q) * 1099511628211ull;
+                if (!*q)
+                    break;
+            }
+    }
+    return h ? h : 1;
+}
+
+static int exec_ok(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "neonflow-emulator: --postgres: %s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static int in_cluster(PGconn *c, const char *query, const char *name)
+{
+    const char *vals[1] = {name};
+    PGresult *r = PQexecParams(c, query, 1, NULL, vals, NULL, NULL, 0);
+    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+    PQclear(r);
+    return n > 0;
+}
+
+/* Makes the cluster's login roles and databases those of the state: created
+ * or given the state's password; those the state dropped are dropped. */
+static void sync_roles(emu_server *s, const emu_branch *b, uint16_t port)
+{
+    uint64_t sig = roles_sig(b);
+    if (emu_pg_tag(s->pg, port) == sig)
+        return;
+    PGconn *c = emu_pg_connect(s->pg, port, NULL);
+    if (!c)
+        return;
+    char sql[1024];
+    for (size_t i = 0; i < b->roles.n; i++) {
+        const emu_role *r = b->roles.v[i];
+        char *id = PQescapeIdentifier(c, r->name, strlen(r->name)), *pw = PQescapeLiteral(c, r->password, strlen(r->password));
+        if (id && pw) {
+            int exists = in_cluster(c, "SELECT 1 FROM pg_roles WHERE rolname = $1", r->name);
+            snprintf(sql, sizeof(sql), "%s ROLE %s WITH LOGIN PASSWORD %s%s", exists ? "ALTER" : "CREATE", id, pw,
+                     exists ? "" : " CREATEDB CREATEROLE IN ROLE pg_read_all_data, pg_write_all_data");
+            exec_ok(c, sql);
+        }
+        PQfreemem(id);
+        PQfreemem(pw);
+    }
+    for (size_t i = 0; i < b->dbs.n; i++) {
+        const emu_db *d = b->dbs.v[i];
+        if (in_cluster(c, "SELECT 1 FROM pg_database WHERE datname = $1", d->name))
+            continue;
+        char *id = PQescapeIdentifier(c, d->name, strlen(d->name)), *own = PQescapeIdentifier(c, d->owner, strlen(d->owner));
+        if (id && own) {
+            snprintf(sql, sizeof(sql), "CREATE DATABASE %s OWNER %s", id, own);
+            exec_ok(c, sql);
+        }
+        PQfreemem(id);
+        PQfreemem(own);
+    }
+    /* what the state no longer has: databases first, they may be owned by a role */
+    PGresult *r = PQexec(c, "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')");
+    for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++) {
+        const char *name = PQgetvalue(r, i, 0);
+        if (emu_db_find(b, name))
+            continue;
+        char *id = PQescapeIdentifier(c, name, strlen(name));
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", id ? id : "\"\"");
+        if (id)
+            exec_ok(c, sql);
+        PQfreemem(id);
+    }
+    PQclear(r);
+    r = PQexec(c, "SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname <> '" EMU_PG_SUPERUSER "'");
+    for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++) {
+        const char *name = PQgetvalue(r, i, 0);
+        if (emu_role_find(b, name))
+            continue;
+        char *id = PQescapeIdentifier(c, name, strlen(name));
+        if (id) { /* its objects in the maintenance database go with it; elsewhere the drop may fail */
+            snprintf(sql, sizeof(sql), "DROP OWNED BY %s", id);
+            exec_ok(c, sql);
+            snprintf(sql, sizeof(sql), "DROP ROLE IF EXISTS %s", id);
+            exec_ok(c, sql);
+        }
+        PQfreemem(id);
+    }
+    PQclear(r);
+    PQfinish(c);
+    emu_pg_set_tag(s->pg, port, sig);
+}
+
+/* PATCH and restart: the server stops here and the reconcile starts it again. */
+void emu_pgb_endpoint_restart(emu_server *s, emu_endpoint *e)
+{
+    if (s->pg && e->pg_port)
+        emu_pg_stop(s->pg, e->pg_port);
+}
+
+/* POST .../branches/{b}/restore: b's directory becomes a copy of src's (its
+ * present); with a backup bk, bk takes b's old directory. Servers on b stop
+ * first; the reconcile starts them on the new data. */
+int emu_pgb_branch_replace(emu_server *s, emu_project *p, emu_branch *b, const emu_branch *src, emu_branch *bk)
+{
+    char rel[200], srel[200], krel[200], from[600], to[600];
+    uint64_t lsn;
+    if (!s->pg)
+        return 0;
+    branch_rel(p, b->id, rel, sizeof(rel));
+    branch_rel(p, src->id, srel, sizeof(srel));
+    uint16_t port = emu_pg_port_of(s->pg, rel);
+    if (port)
+        emu_pg_stop(s->pg, port);
+    if (bk) {
+        branch_rel(p, bk->id, krel, sizeof(krel));
+        emu_pg_path(s->pg, rel, from, sizeof(from));
+        emu_pg_path(s->pg, krel, to, sizeof(to));
+        if (rename(from, to) != 0)
+            return -1;
+        if (src == b)
+            snprintf(srel, sizeof(srel), "%s", krel);
+    } else if (emu_pg_remove_dir(s->pg, rel) != 0) {
+        return -1;
+    }
+    if (emu_pg_copy_dir(s->pg, srel, rel, &lsn) != 0)
+        return -1;
+    b->lsn = b->parent_lsn = lsn;
+    return 0;
 }
 
 static int wanted_port(emu_server *s, uint16_t port)
@@ -136,7 +264,7 @@ static int wanted_port(emu_server *s, uint16_t port)
         emu_project *p = s->projects.v[i];
         for (size_t k = 0; k < p->endpoints.n; k++) {
             emu_endpoint *e = p->endpoints.v[k];
-            if (e->pg_port == port && e->read_write && !e->disabled && !e->pg_suspended)
+            if (e->pg_port == port && e->read_write && !e->disabled && !e->suspended)
                 return 1;
         }
     }
@@ -200,15 +328,14 @@ void emu_pgb_reconcile(emu_server *s)
         for (size_t k = 0; k < p->endpoints.n; k++) {
             emu_endpoint *e = p->endpoints.v[k];
             char rel[200];
-            if (!e->pg_port || !e->read_write || e->disabled || e->pg_suspended)
+            emu_branch *b = emu_branch_find(p, e->branch_id);
+            if (!e->pg_port || !e->read_write || e->disabled || e->suspended || !b)
                 continue;
             branch_rel(p, e->branch_id, rel, sizeof(rel));
             const char *cur = emu_pg_serving(s->pg, e->pg_port);
-            if (cur && strcmp(cur, rel) == 0)
-                continue;
             /* finalize lands here: same port, the restored branch's directory */
-            if (emu_pg_start(s->pg, rel, e->pg_port) == 0)
-                sync_roles(s, p, e->pg_port);
+            if ((cur && strcmp(cur, rel) == 0) || emu_pg_start(s->pg, rel, e->pg_port) == 0)
+                sync_roles(s, b, e->pg_port); /* at once after a start; else only when roles changed */
             else
                 fprintf(stderr, "neonflow-emulator: endpoint %s: server for %s did not start (see %s/log/pg-%u.log)\n",
                         e->id, rel, emu_pg_root(s->pg), (unsigned)e->pg_port);
@@ -225,8 +352,6 @@ int emu_pgb_after_load(emu_server *s)
         return 0;
     for (size_t i = 0; i < s->projects.n; i++) {
         emu_project *p = s->projects.v[i];
-        if (!p->pg_password[0])
-            emu_pgb_project_init(s, p);
         for (size_t k = 0; k < p->branches.n; k++) {
             emu_branch *b = p->branches.v[k];
             char rel[200];

@@ -33,6 +33,7 @@
 typedef struct pg_server {
     uint16_t port;
     pid_t pid;
+    uint64_t tag;
     char rel[256];
 } pg_server;
 
@@ -315,6 +316,29 @@ static PGconn *connect_su(const emu_pg *pg, uint16_t port, const char *db)
     return PQconnectdbParams(keys, vals, 0);
 }
 
+PGconn *emu_pg_connect(emu_pg *pg, uint16_t port, const char *db)
+{
+    PGconn *c = connect_su(pg, port, db);
+    if (PQstatus(c) != CONNECTION_OK) {
+        PQfinish(c);
+        return NULL;
+    }
+    return c;
+}
+
+uint64_t emu_pg_tag(const emu_pg *pg, uint16_t port)
+{
+    const pg_server *sv = server_on(pg, port);
+    return sv ? sv->tag : 0;
+}
+
+void emu_pg_set_tag(emu_pg *pg, uint16_t port, uint64_t tag)
+{
+    pg_server *sv = server_on(pg, port);
+    if (sv)
+        sv->tag = tag;
+}
+
 int emu_pg_exec(emu_pg *pg, uint16_t port, const char *db, const char *sql, char *err, size_t errlen)
 {
     PGconn *c = connect_su(pg, port, db);
@@ -448,6 +472,7 @@ int emu_pg_start(emu_pg *pg, const char *rel, uint16_t port)
     pg_server *sv = &pg->servers[pg->nservers++];
     sv->port = port;
     sv->pid = pid;
+    sv->tag = 0;
     snprintf(sv->rel, sizeof(sv->rel), "%s", rel);
     char conn[400];
     snprintf(conn, sizeof(conn), "host=%s port=%u user=" EMU_PG_SUPERUSER " dbname=postgres connect_timeout=5", sd,

@@ -61,6 +61,13 @@ int emu_pg_lsn(emu_pg *pg, const char *rel, uint64_t *lsn);
 int emu_pg_exec(emu_pg *pg, uint16_t port, const char *db, const char *sql, char *err, size_t errlen);
 /* Sum of the resident set (kB) of the server on port and its children. */
 long emu_pg_rss_kb(const emu_pg *pg, uint16_t port);
+/* A value the caller keeps with the running server (0 after each start):
+ * pgbackend.c stores the signature of the roles it last synced there. */
+uint64_t emu_pg_tag(const emu_pg *pg, uint16_t port);
+void emu_pg_set_tag(emu_pg *pg, uint16_t port, uint64_t tag);
+/* A superuser connection to the server on port (NULL when it fails). */
+struct pg_conn;
+struct pg_conn *emu_pg_connect(emu_pg *pg, uint16_t port, const char *db);
 /* The postmaster's pid on port, or 0. */
 long emu_pg_pid(const emu_pg *pg, uint16_t port);
 

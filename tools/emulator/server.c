@@ -27,7 +27,9 @@ static const struct route {
     emu_handler h;
 } routes[] = {
     {"GET", "/projects", emu_projects_list},
+    {"GET", "/projects/shared", emu_projects_shared}, /* matched before the project route */
     {"GET", "/projects/*", emu_project_get},
+    {"GET", "/projects/*/connection_uri", emu_connection_uri},
     {"GET", "/projects/*/branches", emu_branches_list},
     {"POST", "/projects/*/branches", emu_branch_create},
     {"GET", "/projects/*/branches/count", emu_branches_count},
@@ -36,9 +38,19 @@ static const struct route {
     {"DELETE", "/projects/*/branches/*", emu_branch_delete},
     {"POST", "/projects/*/branches/*/set_as_default", emu_branch_set_default},
     {"POST", "/projects/*/branches/*/finalize_restore", emu_branch_finalize},
+    {"POST", "/projects/*/branches/*/restore", emu_branch_restore},
     {"GET", "/projects/*/branches/*/backup_schedule", emu_schedule_get},
     {"PUT", "/projects/*/branches/*/backup_schedule", emu_schedule_put},
     {"GET", "/projects/*/branches/*/endpoints", emu_branch_endpoints_list},
+    {"GET", "/projects/*/branches/*/roles", emu_roles_list},
+    {"POST", "/projects/*/branches/*/roles", emu_role_create},
+    {"GET", "/projects/*/branches/*/roles/*", emu_role_get},
+    {"DELETE", "/projects/*/branches/*/roles/*", emu_role_delete},
+    {"GET", "/projects/*/branches/*/roles/*/reveal_password", emu_role_reveal_password},
+    {"GET", "/projects/*/branches/*/databases", emu_databases_list},
+    {"POST", "/projects/*/branches/*/databases", emu_database_create},
+    {"GET", "/projects/*/branches/*/databases/*", emu_database_get},
+    {"DELETE", "/projects/*/branches/*/databases/*", emu_database_delete},
     {"POST", "/projects/*/branches/*/snapshot", emu_snapshot_create},
     {"GET", "/projects/*/snapshots", emu_snapshots_list},
     {"PATCH", "/projects/*/snapshots/*", emu_snapshot_update},
@@ -48,6 +60,10 @@ static const struct route {
     {"POST", "/projects/*/endpoints", emu_endpoint_create},
     {"GET", "/projects/*/endpoints/*", emu_endpoint_get},
     {"DELETE", "/projects/*/endpoints/*", emu_endpoint_delete},
+    {"PATCH", "/projects/*/endpoints/*", emu_endpoint_update},
+    {"POST", "/projects/*/endpoints/*/start", emu_endpoint_start},
+    {"POST", "/projects/*/endpoints/*/suspend", emu_endpoint_suspend},
+    {"POST", "/projects/*/endpoints/*/restart", emu_endpoint_restart},
     {"GET", "/projects/*/operations", emu_operations_list},
     {"GET", "/projects/*/operations/*", emu_operation_get},
 };
@@ -336,9 +352,10 @@ static enum MHD_Result handle(emu_server *s, struct MHD_Connection *conn, const 
     } else if (bad_body) {
         emu_err(&c, 400, "", "%s", bad_body);
     } else {
-        if (c.nseg >= 2 && strcmp(c.seg[0], "projects") == 0)
+        int account = routes[route].h == emu_projects_shared; /* /projects/shared names no project */
+        if (!account && c.nseg >= 2 && strcmp(c.seg[0], "projects") == 0)
             c.proj = emu_project_find(s, c.seg[1]);
-        if (c.nseg >= 2 && !c.proj)
+        if (!account && c.nseg >= 2 && !c.proj)
             emu_err(&c, 404, "", "project not found");
         else if (c.proj && strcmp(method, "GET") != 0 && emu_project_busy(c.proj))
             emu_err(&c, 423, "",
