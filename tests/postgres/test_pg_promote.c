@@ -39,6 +39,7 @@ static void *app_main(void *arg)
             PQfinish(c);
             c = PQconnectdb(a->uri);
             if (PQstatus(c) != CONNECTION_OK) { /* refused, starting up, shutting down */
+                snprintf(a->last_error, sizeof(a->last_error), "%s", PQerrorMessage(c));
                 usleep(2000);
                 continue;
             }
@@ -131,8 +132,10 @@ static void test_promote_with_application(void **state)
 
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, app_main, a), 0);
-    while (atomic_load(&a->ok_queries) < 20) /* the application is up on the old schema */
+    int64_t deadline = now_ms() + 60000; /* every wait below is bounded by it */
+    while (atomic_load(&a->ok_queries) < 20 && now_ms() < deadline) /* the application is up on the old schema */
         usleep(2000);
+    assert_true(atomic_load(&a->ok_queries) >= 20);
     assert_int_equal(atomic_load(&a->new_schema_seen), 0);
 
     if (neonflow_promote(&r, c, ro, NULL, &err) != NEONFLOW_OK)
@@ -140,14 +143,18 @@ static void test_promote_with_application(void **state)
     assert_int_equal(neonflow_report_result(r), NEONFLOW_OK);
     neonflow_report_free(r);
 
-    /* bounded by the test's timeout: the application reconnects by itself */
-    while (!atomic_load(&a->new_schema_seen))
+    /* the application reconnects by itself */
+    deadline = now_ms() + 60000;
+    while (!atomic_load(&a->new_schema_seen) && now_ms() < deadline)
         usleep(2000);
     int seen = atomic_load(&a->ok_queries);
-    while (atomic_load(&a->ok_queries) < seen + 20)
+    while (atomic_load(&a->ok_queries) < seen + 20 && now_ms() < deadline)
         usleep(2000);
     atomic_store(&a->stop, 1);
     pthread_join(th, NULL);
+    if (!atomic_load(&a->new_schema_seen))
+        fail_msg("the application never saw the new schema through the same connection string (last error: %s)",
+                 a->last_error);
 
     printf("# application: %d queries, %d dropped connections, longest gap %lld ms\n", atomic_load(&a->ok_queries),
            atomic_load(&a->drops), (long long)a->longest_gap_ms);
