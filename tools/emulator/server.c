@@ -362,8 +362,7 @@ static enum MHD_Result handle(emu_server *s, struct MHD_Connection *conn, const 
                     "project already has running conflicting operations, scheduling of some are blocked");
         else
             routes[route].h(&c);
-        if (strcmp(method, "GET") != 0)
-            emu_pgb_reconcile(s);
+        emu_pgb_reconcile(s); /* --postgres; GETs too: they purge expired branches */
         if (!c.out && c.status != 204)
             emu_err(&c, 500, "", "internal error");
     }
