@@ -717,6 +717,62 @@ fail:
     return -1;
 }
 
+/* initdb takes a second or two: the template is kept between runs in
+ * TMPDIR/nfemu-tmpl-<server uid>-<hash of the binaries and settings>, a
+ * 0700 directory of the server user (anything else there is ignored). */
+static void cache_path(const emu_pg *pg, char *out, size_t len)
+{
+    char bin[512];
+    struct stat st;
+    uint64_t h = 1469598103934665603ull;
+    const char *parts[] = {bindir(), conf_extra, hba, "v1"};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        for (const unsigned char *q = (const unsigned char *)parts[i]; *q; q++)
+            h = (h ^ *q) * 1099511628211ull;
+    fmt_bin(bin, sizeof(bin), "postgres");
+    if (stat(bin, &st) == 0)
+        h = (h ^ (uint64_t)st.st_mtime) * 1099511628211ull;
+    const char *t = getenv("TMPDIR");
+    snprintf(out, len, "%s/nfemu-tmpl-%u-%016llx", t && *t && strlen(t) < 60 ? t : "/tmp",
+             (unsigned)(pg->drop ? pg->uid : geteuid()), (unsigned long long)h);
+}
+
+static int cache_usable(const emu_pg *pg, const char *dir)
+{
+    struct stat st;
+    char pv[600];
+    snprintf(pv, sizeof(pv), "%s/PG_VERSION", dir);
+    return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 077) == 0 &&
+           st.st_uid == (pg->drop ? pg->uid : geteuid()) && access(pv, F_OK) == 0;
+}
+
+static int template_from_cache(emu_pg *pg)
+{
+    char cache[300], d[512], cp[] = "/bin/cp", a[] = "-a";
+    cache_path(pg, cache, sizeof(cache));
+    if (getenv("EMU_PG_NO_TEMPLATE_CACHE") || !cache_usable(pg, cache))
+        return -1;
+    emu_pg_path(pg, "tmpl", d, sizeof(d));
+    char *argv[] = {cp, a, cache, d, NULL};
+    return run(pg, argv, NULL);
+}
+
+static void template_to_cache(emu_pg *pg)
+{
+    char cache[300], tmp[340], d[512], cp[] = "/bin/cp", a[] = "-a";
+    cache_path(pg, cache, sizeof(cache));
+    if (getenv("EMU_PG_NO_TEMPLATE_CACHE"))
+        return;
+    snprintf(tmp, sizeof(tmp), "%s.%ld", cache, (long)getpid());
+    emu_pg_path(pg, "tmpl", d, sizeof(d));
+    char *argv[] = {cp, a, d, tmp, NULL};
+    if (run(pg, argv, NULL) == 0 && rename(tmp, cache) == 0) /* atomic: readers see all or nothing */
+        return;
+    char rm[] = "/bin/rm", rf[] = "-rf";
+    char *rargv[] = {rm, rf, tmp, NULL};
+    run(pg, rargv, NULL);
+}
+
 int emu_pg_open(emu_pg **out, const char *data_dir, char *err, size_t errlen)
 {
     *out = NULL;
@@ -787,8 +843,12 @@ int emu_pg_open(emu_pg **out, const char *data_dir, char *err, size_t errlen)
         goto fail_dir;
     if (!emu_pg_dir_exists(pg, "tmpl")) {
         emu_pg_remove_dir(pg, "tmpl"); /* a half-made one */
-        if (make_template(pg, err, errlen) != 0)
-            goto fail;
+        if (template_from_cache(pg) != 0) {
+            emu_pg_remove_dir(pg, "tmpl");
+            if (make_template(pg, err, errlen) != 0)
+                goto fail;
+            template_to_cache(pg);
+        }
     }
     *out = pg;
     return 0;
