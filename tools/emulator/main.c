@@ -47,6 +47,32 @@ static void usage(FILE *f)
           f);
 }
 
+/* --postgres: the seeded endpoint's connection string, for psql (stderr). */
+static void print_seeded_uri(emu_server *s, const char *project, const char *branch_id, const char *endpoint_id)
+{
+    json_t *st = emu_state(s), *p = NULL, *x, *b = NULL, *e = NULL;
+    size_t i;
+    json_array_foreach(json_object_get(st, "projects"), i, x) {
+        if (strcmp(json_string_value(json_object_get(x, "id")), project) == 0)
+            p = x;
+    }
+    json_array_foreach(json_object_get(p, "branches"), i, x) {
+        if (strcmp(json_string_value(json_object_get(x, "id")), branch_id) == 0)
+            b = x;
+    }
+    json_array_foreach(json_object_get(p, "endpoints"), i, x) {
+        if (strcmp(json_string_value(json_object_get(x, "id")), endpoint_id) == 0)
+            e = x;
+    }
+    json_t *role = json_array_get(json_object_get(b, "roles"), 0), *db = json_array_get(json_object_get(b, "databases"), 0);
+    const char *user = json_string_value(json_object_get(role, "name")), *pw = json_string_value(json_object_get(role, "password"));
+    const char *host = json_string_value(json_object_get(e, "host")), *dbn = json_string_value(json_object_get(db, "name"));
+    if (user && pw && host && dbn)
+        fprintf(stderr, "neonflow-emulator: connection string: postgresql://%s:%s@%s/%s?sslmode=require\n", user, pw,
+                host, dbn);
+    json_decref(st);
+}
+
 static int parse_num(const char *s, long long lo, long long hi, long long *out)
 {
     char *end;
@@ -151,9 +177,11 @@ int main(int argc, char **argv)
         char bid[64], eid[64];
         if (!project)
             project = "demo-project";
-        if (emu_add_project(s, project, branch, bid, eid) == 0)
+        if (emu_add_project(s, project, branch, bid, eid) == 0) {
             fprintf(stderr, "neonflow-emulator: project %s, branch %s (%s), endpoint %s\n", project, branch, bid, eid);
-        else
+            if (cfg.postgres)
+                print_seeded_uri(s, project, bid, eid);
+        } else
             fprintf(stderr, "neonflow-emulator: project %s not seeded (exists or invalid id)\n", project);
     }
     if (cfg.postgres)
