@@ -67,7 +67,7 @@ int emu_add_branch_locked(emu_server *s, const char *project_id, const char *nam
     emu_branch *b = emu_branch_new(s, p, name, parent);
     if (!b)
         return -1;
-    if ((parent ? emu_pgb_branch_child(s, p, b, parent) : emu_pgb_branch_root(s, p, b)) != 0) {
+    if ((parent ? emu_pgb_branch_child(NULL, s, p, b, parent) : emu_pgb_branch_root(s, p, b)) != 0) {
         emu_branch_remove(p, b);
         return -1;
     }

@@ -288,6 +288,8 @@ typedef struct emu_ctx {
     const char *request_id;
     emu_project *proj; /* seg[1] resolved for /projects/{id}/... */
     int no_query;      /* EMU_FAULT_DROP_QUERY: emu_query sees nothing */
+    char pg_lsn[32], pg_ts[48]; /* --postgres: the past point a copy must replay to */
+    int64_t pg_ts_ms;
     /* output */
     int status;
     json_t *out;
@@ -404,13 +406,16 @@ void emu_conn_idle(emu_conns *g, struct MHD_Connection *conn); /* response sent:
 /* ---- pgbackend.c (--postgres; each is a no-op when s->pg is NULL) ---- */
 void emu_pgb_endpoint_init(emu_server *s, emu_endpoint *e);
 int emu_pgb_branch_root(emu_server *s, emu_project *p, emu_branch *b);
-int emu_pgb_branch_child(emu_server *s, emu_project *p, emu_branch *b, const emu_branch *parent);
+/* c (NULL-safe) carries the point emu_pgb_check_point accepted. */
+int emu_pgb_branch_child(emu_ctx *c, emu_server *s, emu_project *p, emu_branch *b, const emu_branch *parent);
 int emu_pgb_branch_restore(emu_server *s, emu_project *p, emu_branch *b, const emu_snapshot *sn);
-int emu_pgb_snapshot(emu_server *s, emu_project *p, const emu_branch *b, emu_snapshot *sn);
+int emu_pgb_snapshot(emu_ctx *c, emu_server *s, emu_project *p, const emu_branch *b, emu_snapshot *sn);
 int emu_pgb_branch_lsn(emu_server *s, emu_project *p, emu_branch *b);
 void emu_pgb_endpoint_restart(emu_server *s, emu_endpoint *e);
-int emu_pgb_branch_replace(emu_server *s, emu_project *p, emu_branch *b, const emu_branch *src, emu_branch *bk);
-/* 400 set and -1 when lsn/timestamp name a point other than the branch's present. */
+int emu_pgb_branch_replace(emu_ctx *c, emu_server *s, emu_project *p, emu_branch *b, const emu_branch *src,
+                           emu_branch *bk);
+/* lsn/timestamp on b: 0 when usable (a past point is left in c->pg_lsn /
+ * c->pg_ts for the copy), else -1 with 400 set (no history kept, ahead, ...). */
 int emu_pgb_check_point(emu_ctx *c, emu_branch *b, const char *lsn_s, const char *ts_s);
 /* Servers follow the endpoints; directories the state dropped are removed. */
 void emu_pgb_reconcile(emu_server *s);

@@ -56,6 +56,10 @@ typedef struct emu_config {
     /* With postgres: where the data directories live (kept on exit). NULL: a
      * temporary directory removed on exit, even when the process is killed. */
     const char *pg_data_dir;
+    /* With postgres: keep each branch's history (its first state and its
+     * archived WAL), so lsn/timestamp points are honoured by WAL replay rather
+     * than refused. Costs a second copy per branch. */
+    int pg_history;
 } emu_config;
 
 #define EMU_DEFAULT_MAX_CONNECTIONS 4096

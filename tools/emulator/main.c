@@ -42,6 +42,8 @@ static void usage(FILE *f)
           "                        postgres server on 127.0.0.1:PORT (its `host`)\n"
           "  --data-dir DIR        with --postgres: keep the data directories in DIR (default:\n"
           "                        a temporary directory removed on exit)\n"
+          "  --pg-history          with --postgres: keep each branch's WAL so lsn/timestamp\n"
+          "                        points are honoured by replay (else they are refused)\n"
           "  --help                show this help\n"
           "Control routes: /__emulator/ (see tools/emulator/README.md).\n",
           f);
@@ -98,6 +100,9 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--postgres") == 0) {
             cfg.postgres = 1;
+            takes = 0;
+        } else if (strcmp(a, "--pg-history") == 0) {
+            cfg.pg_history = 1;
             takes = 0;
         } else if (strcmp(a, "--no-rate-limit") == 0) {
             cfg.rate_per_minute = cfg.rate_per_second_route = 0;
@@ -161,8 +166,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (cfg.pg_data_dir && !cfg.postgres) {
-        fprintf(stderr, "neonflow-emulator: --data-dir needs --postgres\n");
+    if ((cfg.pg_data_dir || cfg.pg_history) && !cfg.postgres) {
+        fprintf(stderr, "neonflow-emulator: --data-dir and --pg-history need --postgres\n");
         return 2;
     }
     raise_nofile(cfg.max_connections);

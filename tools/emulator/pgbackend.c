@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <dirent.h>
+#include <time.h>
 #include <libpq-fe.h>
 
 static void branch_rel(const emu_project *p, const char *branch_id, char *out, size_t len)
@@ -35,6 +36,12 @@ void emu_pgb_endpoint_init(emu_server *s, emu_endpoint *e)
     snprintf(e->host, sizeof(e->host), "127.0.0.1:%u", (unsigned)e->pg_port);
 }
 
+/* A new branch directory: with history kept, its present is its base. */
+static int created(emu_server *s, const char *rel)
+{
+    return emu_pg_history_start(s->pg, rel);
+}
+
 int emu_pgb_branch_root(emu_server *s, emu_project *p, emu_branch *b)
 {
     char rel[200];
@@ -43,10 +50,24 @@ int emu_pgb_branch_root(emu_server *s, emu_project *p, emu_branch *b)
     branch_rel(p, b->id, rel, sizeof(rel));
     if (emu_pg_init_dir(s->pg, rel) != 0 || emu_pg_lsn(s->pg, rel, &b->lsn) != 0)
         return -1;
-    return 0;
+    return created(s, rel);
 }
 
-int emu_pgb_branch_child(emu_server *s, emu_project *p, emu_branch *b, const emu_branch *parent)
+/* dst = src now, or at the point check_point left in c: 0, or -1 (400 set
+ * when the point is outside the history). */
+static int copy_branch(emu_ctx *c, emu_server *s, const char *src, const char *dst, uint64_t *lsn)
+{
+    if (!c || (!c->pg_lsn[0] && !c->pg_ts[0]))
+        return emu_pg_copy_dir(s->pg, src, dst, lsn);
+    char why[300];
+    int rc = emu_pg_copy_at(s->pg, src, dst, c->pg_lsn[0] ? c->pg_lsn : NULL, c->pg_ts[0] ? c->pg_ts : NULL, lsn, why,
+                            sizeof(why));
+    if (rc > 0)
+        emu_err(c, 400, "", "%s", why);
+    return rc == 0 ? 0 : -1;
+}
+
+int emu_pgb_branch_child(emu_ctx *c, emu_server *s, emu_project *p, emu_branch *b, const emu_branch *parent)
 {
     char src[200], dst[200];
     uint64_t lsn;
@@ -54,10 +75,12 @@ int emu_pgb_branch_child(emu_server *s, emu_project *p, emu_branch *b, const emu
         return 0;
     branch_rel(p, parent->id, src, sizeof(src));
     branch_rel(p, b->id, dst, sizeof(dst));
-    if (emu_pg_copy_dir(s->pg, src, dst, &lsn) != 0)
+    if (copy_branch(c, s, src, dst, &lsn) != 0)
         return -1;
     b->lsn = b->parent_lsn = lsn;
-    return 0;
+    if (c && c->pg_ts[0])
+        b->parent_ts_ms = c->pg_ts_ms;
+    return created(s, dst);
 }
 
 int emu_pgb_branch_restore(emu_server *s, emu_project *p, emu_branch *b, const emu_snapshot *sn)
@@ -68,17 +91,23 @@ int emu_pgb_branch_restore(emu_server *s, emu_project *p, emu_branch *b, const e
         return 0;
     snap_rel(p, sn->id, src, sizeof(src));
     branch_rel(p, b->id, dst, sizeof(dst));
-    return emu_pg_copy_dir(s->pg, src, dst, &lsn);
+    if (emu_pg_copy_dir(s->pg, src, dst, &lsn) != 0)
+        return -1;
+    return created(s, dst);
 }
 
-int emu_pgb_snapshot(emu_server *s, emu_project *p, const emu_branch *b, emu_snapshot *sn)
+int emu_pgb_snapshot(emu_ctx *c, emu_server *s, emu_project *p, const emu_branch *b, emu_snapshot *sn)
 {
     char src[200], dst[200];
     if (!s->pg)
         return 0;
     branch_rel(p, b->id, src, sizeof(src));
     snap_rel(p, sn->id, dst, sizeof(dst));
-    return emu_pg_copy_dir(s->pg, src, dst, &sn->lsn);
+    if (copy_branch(c, s, src, dst, &sn->lsn) != 0)
+        return -1;
+    if (c && c->pg_ts[0])
+        sn->ts_ms = c->pg_ts_ms;
+    return 0;
 }
 
 int emu_pgb_branch_lsn(emu_server *s, emu_project *p, emu_branch *b)
@@ -90,25 +119,68 @@ int emu_pgb_branch_lsn(emu_server *s, emu_project *p, emu_branch *b)
     return emu_pg_lsn(s->pg, rel, &b->lsn);
 }
 
-/* lsn/timestamp targets: only the branch's present is kept. */
+/* lsn/timestamp targets. Without history only the branch's present can be
+ * given. With it, a past point is left in c for the copy that follows. */
 int emu_pgb_check_point(emu_ctx *c, emu_branch *b, const char *lsn_s, const char *ts_s)
 {
     char cur[40];
-    uint64_t want;
+    uint64_t want = 0;
+    c->pg_lsn[0] = c->pg_ts[0] = '\0';
     if (!c->s->pg || (!lsn_s && !ts_s))
         return 0;
+    if (lsn_s && ts_s) {
+        emu_err(c, 400, "", "lsn and timestamp are mutually exclusive");
+        return -1;
+    }
     if (emu_pgb_branch_lsn(c->s, c->proj, b) != 0) {
         emu_err(c, 500, "", "cannot read the LSN of branch %s", b->id);
         return -1;
     }
     emu_fmt_lsn(b->lsn, cur, sizeof(cur));
-    if (lsn_s && emu_parse_lsn(lsn_s, &want) == 0 && want == b->lsn)
-        return 0;
-    emu_err(c, 400, "",
-            "point-in-time history is not kept for branch %s in --postgres mode: only its current LSN %s "
-            "can be used (%s %s given)",
-            b->id, cur, lsn_s ? "lsn" : "timestamp", lsn_s ? lsn_s : ts_s);
-    return -1;
+    if (lsn_s && emu_parse_lsn(lsn_s, &want) != 0) {
+        emu_err(c, 400, "", "lsn must look like 0/1DE2850");
+        return -1;
+    }
+    if (lsn_s && want == b->lsn)
+        return 0; /* the present: a plain copy */
+    if (!emu_pg_history(c->s->pg)) {
+        emu_err(c, 400, "",
+                "point-in-time history is not kept for branch %s in --postgres mode (start the emulator with "
+                "--pg-history): only its current LSN %s can be used (%s %s given)",
+                b->id, cur, lsn_s ? "lsn" : "timestamp", lsn_s ? lsn_s : ts_s);
+        return -1;
+    }
+    if (lsn_s && want > b->lsn) {
+        emu_err(c, 400, "", "lsn %s is ahead of branch %s (its current LSN is %s)", lsn_s, b->id, cur);
+        return -1;
+    }
+    if (ts_s) {
+        int64_t t = emu_parse_time_ms(ts_s);
+        if (t < 0) {
+            emu_err(c, 400, "", "timestamp must be an RFC 3339 timestamp");
+            return -1;
+        }
+        if (t > emu_now_ms() + 1000) {
+            emu_err(c, 400, "", "timestamp %s is in the future", ts_s);
+            return -1;
+        }
+        if (t / 1000 < b->created_ms / 1000) {
+            char t0[40];
+            emu_fmt_time(b->created_ms, t0, sizeof(t0));
+            emu_err(c, 400, "", "timestamp %s precedes the history kept for branch %s (it starts at %s)", ts_s, b->id,
+                    t0);
+            return -1;
+        }
+    }
+    snprintf(c->pg_lsn, sizeof(c->pg_lsn), "%s", lsn_s ? lsn_s : "");
+    if (ts_s) { /* recovery_target_time takes no RFC 3339 "T...Z" */
+        time_t secs = (time_t)((c->pg_ts_ms = emu_parse_time_ms(ts_s)) / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        snprintf(c->pg_ts, sizeof(c->pg_ts), "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(c->pg_ts_ms % 1000));
+    }
+    return 0;
 }
 
 /* FNV-1a over the branch's roles and databases: what the cluster must hold. */
@@ -230,32 +302,40 @@ void emu_pgb_endpoint_restart(emu_server *s, emu_endpoint *e)
 /* POST .../branches/{b}/restore: b's directory becomes a copy of src's (its
  * present); with a backup bk, bk takes b's old directory. Servers on b stop
  * first; the reconcile starts them on the new data. */
-int emu_pgb_branch_replace(emu_server *s, emu_project *p, emu_branch *b, const emu_branch *src, emu_branch *bk)
+int emu_pgb_branch_replace(emu_ctx *c, emu_server *s, emu_project *p, emu_branch *b, const emu_branch *src,
+                           emu_branch *bk)
 {
-    char rel[200], srel[200], krel[200], from[600], to[600];
+    char rel[200], srel[200], krel[200], tmp[220], from[600], to[600];
     uint64_t lsn;
     if (!s->pg)
         return 0;
     branch_rel(p, b->id, rel, sizeof(rel));
     branch_rel(p, src->id, srel, sizeof(srel));
+    snprintf(tmp, sizeof(tmp), "%s.new", rel);
     uint16_t port = emu_pg_port_of(s->pg, rel);
     if (port)
-        emu_pg_stop(s->pg, port);
+        emu_pg_stop(s->pg, port); /* the reconcile starts it again, on whichever data is there */
+    /* the copy first: when it fails (a point outside the history), nothing changed */
+    emu_pg_remove_dir(s->pg, tmp);
+    if (copy_branch(c, s, srel, tmp, &lsn) != 0) {
+        emu_pg_remove_dir(s->pg, tmp);
+        return -1;
+    }
     if (bk) {
         branch_rel(p, bk->id, krel, sizeof(krel));
         emu_pg_path(s->pg, rel, from, sizeof(from));
         emu_pg_path(s->pg, krel, to, sizeof(to));
-        if (rename(from, to) != 0)
+        if (rename(from, to) != 0 || emu_pg_history_move(s->pg, rel, krel) != 0)
             return -1;
-        if (src == b)
-            snprintf(srel, sizeof(srel), "%s", krel);
     } else if (emu_pg_remove_dir(s->pg, rel) != 0) {
         return -1;
     }
-    if (emu_pg_copy_dir(s->pg, srel, rel, &lsn) != 0)
+    emu_pg_path(s->pg, tmp, from, sizeof(from));
+    emu_pg_path(s->pg, rel, to, sizeof(to));
+    if (rename(from, to) != 0)
         return -1;
     b->lsn = b->parent_lsn = lsn;
-    return 0;
+    return created(s, rel);
 }
 
 static int wanted_port(emu_server *s, uint16_t port)
@@ -271,8 +351,11 @@ static int wanted_port(emu_server *s, uint16_t port)
     return 0;
 }
 
-static int referenced(emu_project *p, const char *kind, const char *id)
+static int referenced(emu_project *p, const char *kind, const char *name)
 {
+    char id[EMU_ID_LEN];
+    const char *dot = strchr(name, '.'); /* "<id>.base", "<id>.wal": a branch's history */
+    snprintf(id, sizeof(id), "%.*s", dot ? (int)(dot - name) : (int)strlen(name), name);
     if (strcmp(kind, "b") == 0)
         return emu_branch_find(p, id) != NULL;
     return emu_snapshot_find(p, id) != NULL;
@@ -356,7 +439,11 @@ int emu_pgb_after_load(emu_server *s)
             emu_branch *b = p->branches.v[k];
             char rel[200];
             branch_rel(p, b->id, rel, sizeof(rel));
+            char base[220];
+            snprintf(base, sizeof(base), "%s.base", rel);
             if (!emu_pg_dir_exists(s->pg, rel) && emu_pg_init_dir(s->pg, rel) != 0)
+                return -1;
+            if (emu_pg_history(s->pg) && !emu_pg_dir_exists(s->pg, base) && created(s, rel) != 0)
                 return -1;
             emu_pgb_branch_lsn(s, p, b);
         }

@@ -54,6 +54,22 @@ uint16_t emu_pg_port_of(const emu_pg *pg, const char *rel);
 /* Ports with a server, for reconciliation: fills up to max, returns the count. */
 size_t emu_pg_ports(const emu_pg *pg, uint16_t *ports, size_t max);
 
+/* ---- history (pghistory.c) ----
+ * With history kept, every branch directory `rel` gets `rel.base` (its first
+ * state) and `rel.wal` (its servers' archived WAL), so copies at a past LSN or
+ * time work by WAL replay. -1 when the root's path holds characters that
+ * cannot go into archive_command (only [A-Za-z0-9/._-] can). */
+int emu_pg_set_history(emu_pg *pg, int on);
+int emu_pg_history(const emu_pg *pg);
+/* Records rel's present as its base and starts an empty archive. */
+int emu_pg_history_start(emu_pg *pg, const char *rel);
+/* Moves rel's base and archive to those of `to` (a backup taking rel's data). */
+int emu_pg_history_move(emu_pg *pg, const char *rel, const char *to);
+/* dst = src as of lsn_s or ts_s (one of them). 0 done; 1 the point is
+ * outside src's history (why in err); -1 another failure. */
+int emu_pg_copy_at(emu_pg *pg, const char *src, const char *dst, const char *lsn_s, const char *ts_s, uint64_t *lsn,
+                   char *err, size_t errlen);
+
 /* Current LSN: pg_current_wal_lsn() of a running server, else the control
  * file's latest checkpoint. */
 int emu_pg_lsn(emu_pg *pg, const char *rel, uint64_t *lsn);

@@ -310,8 +310,10 @@ void emu_branch_create(emu_ctx *c)
         emu_branch_remove(p, b); /* nothing was emitted yet */
         return;
     }
-    if (emu_pgb_branch_child(c->s, p, b, parent) != 0) {
+    if (emu_pgb_branch_child(c, c->s, p, b, parent) != 0) {
         emu_branch_remove(p, b);
+        if (c->status == 400) /* the point is outside the kept history */
+            return;
         EMU_FAIL(c, 500, "", "cannot copy the parent branch's data directory");
     }
     b->is_protected = prot;

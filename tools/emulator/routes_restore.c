@@ -206,9 +206,11 @@ void emu_branch_restore(emu_ctx *c)
         EMU_FAIL(c, 500, "", "out of memory");
     }
     free(content);
-    if (emu_pgb_branch_replace(c->s, p, b, src, bk) != 0) {
+    if (emu_pgb_branch_replace(c, c->s, p, b, src, bk) != 0) {
         if (bk)
             emu_branch_remove(p, bk);
+        if (c->status == 400) /* the point is outside the kept history */
+            return;
         EMU_FAIL(c, 500, "", "cannot replace the branch's data directory");
     }
     int64_t now = emu_now_ms();

@@ -99,9 +99,11 @@ void emu_snapshot_create(emu_ctx *c)
     sn->ts_ms = ts;
     sn->created_ms = now;
     sn->manual = 1;
-    if (!sn->name || !sn->content || emu_pgb_snapshot(c->s, p, b, sn) != 0 ||
+    if (!sn->name || !sn->content || emu_pgb_snapshot(c, c->s, p, b, sn) != 0 ||
         emu_vec_push(&p->snapshots, sn) != 0) {
         emu_snapshot_free(sn);
+        if (c->status == 400) /* the point is outside the kept history */
+            return;
         EMU_FAIL(c, 500, "", "cannot take the snapshot");
     }
     json_t *ops = json_array();

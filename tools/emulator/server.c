@@ -518,6 +518,10 @@ int emu_start(emu_server **out, const emu_config *cfg)
             fprintf(stderr, "neonflow-emulator: --postgres: %s\n", why);
             goto fail;
         }
+        if (cfg->pg_history && emu_pg_set_history(s->pg, 1) != 0) {
+            fprintf(stderr, "neonflow-emulator: --pg-history: the data directory's path may only hold [A-Za-z0-9/._-]\n");
+            goto fail;
+        }
     }
     if (cfg->fixture_path) {
         json_error_t jerr;
