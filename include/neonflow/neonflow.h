@@ -19,6 +19,8 @@
 #include "branch.h"
 #include "snapshot.h"
 #include "backup_schedule.h"
+#include "connection.h"
 #include "workflow.h"
+#include "preview.h"
 
 #endif /* NEONFLOW_H */

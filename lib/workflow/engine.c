@@ -370,6 +370,7 @@ int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_repo
     }
     if (!r->interrupted) /* a crash leaves the lease: it expires, or the same run id re-enters it */
         neonflow__lease_release(r);
+    neonflow_branch_list_free(neonflow__lease_seen_take(r));
     neonflow__hook_unref(r->lease.hook);
     r->lease.hook = NULL;
     /* Everything the caller gets is scrubbed of the key, then cut. */

@@ -148,6 +148,14 @@ NEONFLOW_API int neonflow_promote_options_set_auto_rollback(neonflow_promote_opt
     return NEONFLOW_OK;
 }
 
+NEONFLOW_API int neonflow_promote_options_set_verify_compute(neonflow_promote_options *o, int enable)
+{
+    if (!o)
+        return NEONFLOW_EINVAL;
+    o->verify_compute = enable != 0;
+    return NEONFLOW_OK;
+}
+
 NEONFLOW_API int neonflow_promote_options_set_rollback_expiry_s(neonflow_promote_options *o, int64_t seconds)
 {
     if (!o || seconds < 0 || seconds > 100LL * 365 * 24 * 3600)
@@ -177,7 +185,18 @@ NEONFLOW_API void neonflow_refresh_options_free(neonflow_refresh_options *o)
         return;
     neonflow__free(o->source);
     neonflow__free(o->target);
+    neonflow__hook_unref(o->verify_hook);
     neonflow__free(o);
+}
+
+HOOK_SETTER(neonflow_refresh_options_set_verify_hook, neonflow_refresh_options, verify_hook, neonflow_branch_check_fn)
+
+NEONFLOW_API int neonflow_refresh_options_set_verify_compute(neonflow_refresh_options *o, int enable)
+{
+    if (!o)
+        return NEONFLOW_EINVAL;
+    o->verify_compute = enable != 0;
+    return NEONFLOW_OK;
 }
 
 NEONFLOW_API int neonflow_refresh_options_set_source(neonflow_refresh_options *o, const char *name_or_id)

@@ -134,6 +134,27 @@ static void test_child_copies_roles_with_same_password(void **state)
     http_free(&r);
 }
 
+static void test_snapshot_restore_keeps_passwords(void **state)
+{
+    emu_fixture *fx = *state;
+    http_resp r;
+    char path[300], pw[64], rpw[64], snap[64], restored[64];
+    snprintf(path, sizeof(path), "/projects/proj/branches/%s/snapshot", fx->bid);
+    json_t *j = http_expect(fx->s, "POST", path, NULL, 200, &r);
+    snprintf(snap, sizeof(snap), "%s", jstr(j, "snapshot.id"));
+    http_free(&r);
+    wait_ops(fx->s, "proj");
+    snprintf(path, sizeof(path), "/projects/proj/snapshots/%s/restore", snap);
+    j = http_expect(fx->s, "POST", path, "{\"finalize_restore\":true}", 200, &r);
+    snprintf(restored, sizeof(restored), "%s", jstr(j, "branch.id"));
+    http_free(&r);
+    wait_ops(fx->s, "proj");
+    /* the app's credentials stay valid across a restore, as on Neon */
+    password_of(fx, fx->bid, "neondb_owner", pw, sizeof(pw));
+    password_of(fx, restored, "neondb_owner", rpw, sizeof(rpw));
+    assert_string_equal(pw, rpw);
+}
+
 static void test_role_database_create_delete(void **state)
 {
     emu_fixture *fx = *state;
@@ -327,6 +348,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_seed_roles_and_databases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_child_copies_roles_with_same_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_restore_keeps_passwords, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_database_create_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_uri, setup, teardown),
         cmocka_unit_test_setup_teardown(test_projects_shared_and_list_fields, setup, teardown),

@@ -287,21 +287,18 @@ void emu_snapshot_restore(emu_ctx *c)
     emu_branch *b = emu_branch_new(c->s, p, name, NULL);
     if (!b)
         EMU_FAIL(c, 500, "", "out of memory");
-    /* the roles of the snapshot's branch, with their passwords, as on Neon: a
-     * promoted branch keeps the connection string */
-    emu_branch *src = emu_branch_find(p, sn->source_branch_id);
-    if (src && emu_branch_copy_roles(b, src) != 0) {
+    /* roles and databases: the snapshot's source branch's (same passwords), else the target's */
+    emu_branch *rsrc = emu_branch_find(p, sn->source_branch_id);
+    char *content = strdup(sn->content ? sn->content : "");
+    if (!content || emu_branch_copy_roles(b, rsrc ? rsrc : t) != 0) {
+        free(content);
         emu_branch_remove(p, b);
         EMU_FAIL(c, 500, "", "out of memory");
     }
     if (emu_pgb_branch_restore(c->s, p, b, sn) != 0) {
+        free(content);
         emu_branch_remove(p, b);
         EMU_FAIL(c, 500, "", "cannot copy the snapshot's data directory");
-    }
-    char *content = strdup(sn->content ? sn->content : "");
-    if (!content) {
-        emu_branch_remove(p, b);
-        EMU_FAIL(c, 500, "", "out of memory");
     }
     free(b->content);
     b->content = content;
