@@ -5,6 +5,8 @@
  * old data under preserve_under_name. */
 #include "pg_test_common.h"
 
+#include <unistd.h>
+
 #define P "pg-compute"
 
 typedef struct fx {
@@ -154,6 +156,42 @@ static void test_branch_restore_replaces_data(void **state)
     json_decref(r);
 }
 
+static void test_read_only_endpoint_follows(void **state)
+{
+    fx *f = *state;
+    char body[256], ro_uri[512], v[128];
+    json_t *r = NULL;
+    snprintf(body, sizeof(body), "{\"endpoint\":{\"branch_id\":\"%s\",\"type\":\"read_only\"}}", f->prod);
+    assert_int_equal(pg_http(f->s, "POST", "/projects/" P "/endpoints", body, &r), 201);
+    pg_uri(f->s, P, pg_str(r, "endpoint", "id"), ro_uri, sizeof(ro_uri));
+    json_decref(r);
+    assert_string_not_equal(ro_uri, f->uri);
+    pg_scalar(ro_uri, "SELECT string_agg(x::text, ',' ORDER BY x) FROM t", v, sizeof(v));
+    assert_string_equal(v, "1");
+    /* a hot standby: the primary's writes arrive */
+    pg_sql(f->uri, "INSERT INTO t VALUES (2)");
+    for (int i = 0; i < 1000; i++) { /* at most 10 s */
+        pg_scalar(ro_uri, "SELECT count(*) FROM t", v, sizeof(v));
+        if (strcmp(v, "2") == 0)
+            break;
+        usleep(10000);
+    }
+    assert_string_equal(v, "2");
+    pg_scalar(ro_uri, "SELECT pg_is_in_recovery()::text", v, sizeof(v));
+    assert_string_equal(v, "true");
+    pg_scalar(ro_uri, "INSERT INTO t VALUES (3) RETURNING x", v, sizeof(v));
+    assert_non_null(strstr(v, "read-only"));
+    /* with the primary suspended it serves a read-only copy */
+    char path[256];
+    snprintf(path, sizeof(path), "/projects/" P "/endpoints/%s/suspend", f->ep);
+    assert_int_equal(pg_http(f->s, "POST", path, NULL, &r), 200);
+    json_decref(r);
+    pg_scalar(ro_uri, "SELECT count(*) FROM t", v, sizeof(v));
+    assert_string_equal(v, "2");
+    pg_scalar(ro_uri, "INSERT INTO t VALUES (3) RETURNING x", v, sizeof(v));
+    assert_non_null(strstr(v, "read-only"));
+}
+
 int main(void)
 {
     pg_require();
@@ -162,6 +200,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roles_and_databases_are_real, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suspend_start_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_branch_restore_replaces_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_endpoint_follows, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -89,6 +89,9 @@ typedef struct emu_endpoint {
     char prev_state[8];      /* shown until ready_at_mono: "" = init */
     json_t *pg_settings; /* owned; NULL: {} */
     uint16_t pg_port;    /* --postgres: the server's port, fixed for the endpoint's life */
+    /* --postgres, read_only: the branch and primary port its standby follows (0: a copy) */
+    char pg_follows[EMU_ID_LEN];
+    uint16_t pg_follows_port;
 } emu_endpoint;
 
 /* Frees what an endpoint owns, and the endpoint. */

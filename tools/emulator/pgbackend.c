@@ -236,6 +236,7 @@ static void sync_roles(emu_server *s, const emu_branch *b, uint16_t port)
     if (!c)
         return;
     char sql[1024];
+    exec_ok(c, "SET default_transaction_read_only = off"); /* a read-only endpoint's copy */
     for (size_t i = 0; i < b->roles.n; i++) {
         const emu_role *r = b->roles.v[i];
         char *id = PQescapeIdentifier(c, r->name, strlen(r->name)), *pw = PQescapeLiteral(c, r->password, strlen(r->password));
@@ -344,7 +345,7 @@ static int wanted_port(emu_server *s, uint16_t port)
         emu_project *p = s->projects.v[i];
         for (size_t k = 0; k < p->endpoints.n; k++) {
             emu_endpoint *e = p->endpoints.v[k];
-            if (e->pg_port == port && e->read_write && !e->disabled && !e->suspended)
+            if (e->pg_port == port && !e->disabled && !e->suspended)
                 return 1;
         }
     }
@@ -358,6 +359,8 @@ static int referenced(emu_project *p, const char *kind, const char *name)
     snprintf(id, sizeof(id), "%.*s", dot ? (int)(dot - name) : (int)strlen(name), name);
     if (strcmp(kind, "b") == 0)
         return emu_branch_find(p, id) != NULL;
+    if (strcmp(kind, "r") == 0)
+        return emu_endpoint_find(p, id) != NULL;
     return emu_snapshot_find(p, id) != NULL;
 }
 
@@ -365,7 +368,7 @@ static int referenced(emu_project *p, const char *kind, const char *name)
 static void sweep_dirs(emu_server *s)
 {
     char path[700], rel[400];
-    static const char *kinds[] = {"b", "s"};
+    static const char *kinds[] = {"b", "s", "r"};
     snprintf(path, sizeof(path), "%s/p", emu_pg_root(s->pg));
     DIR *pd = opendir(path);
     struct dirent *pe;
@@ -378,7 +381,7 @@ static void sweep_dirs(emu_server *s)
             emu_pg_remove_dir(s->pg, rel);
             continue;
         }
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 3; k++) {
             snprintf(path, sizeof(path), "%s/p/%s/%s", emu_pg_root(s->pg), p->id, kinds[k]);
             DIR *d = opendir(path);
             struct dirent *de;
@@ -394,6 +397,30 @@ static void sweep_dirs(emu_server *s)
     }
     if (pd)
         closedir(pd);
+}
+
+/* A read_only endpoint: a hot standby of its branch's running primary, or a
+ * read-only copy when none runs; rebuilt whenever what it follows changes
+ * (finalize moves it, the primary stops or starts). */
+static void reconcile_ro(emu_server *s, emu_project *p, emu_endpoint *e, emu_branch *b)
+{
+    char rel[200], brel[200];
+    snprintf(rel, sizeof(rel), "p/%s/r/%s", p->id, e->id);
+    branch_rel(p, b->id, brel, sizeof(brel));
+    uint16_t prim = emu_pg_port_of(s->pg, brel);
+    const char *cur = emu_pg_serving(s->pg, e->pg_port);
+    if (cur && strcmp(cur, rel) == 0 && strcmp(e->pg_follows, b->id) == 0 && e->pg_follows_port == prim)
+        return;
+    emu_pg_stop(s->pg, e->pg_port);
+    if (emu_pg_standby_dir(s->pg, brel, rel) != 0 || emu_pg_start_ro(s->pg, rel, e->pg_port) != 0) {
+        fprintf(stderr, "neonflow-emulator: read-only endpoint %s did not start (see %s/log/)\n", e->id,
+                emu_pg_root(s->pg));
+        return;
+    }
+    snprintf(e->pg_follows, sizeof(e->pg_follows), "%s", b->id);
+    e->pg_follows_port = prim;
+    if (!prim)
+        sync_roles(s, b, e->pg_port); /* a copy: a standby gets its roles from the primary */
 }
 
 void emu_pgb_reconcile(emu_server *s)
@@ -412,7 +439,9 @@ void emu_pgb_reconcile(emu_server *s)
             emu_endpoint *e = p->endpoints.v[k];
             char rel[200];
             emu_branch *b = emu_branch_find(p, e->branch_id);
-            if (!e->pg_port || !e->read_write || e->disabled || e->suspended || !b)
+            if (!e->pg_port || e->disabled || e->suspended || !b)
+                continue;
+            if (!e->read_write) /* after the primaries: it may follow one */
                 continue;
             branch_rel(p, e->branch_id, rel, sizeof(rel));
             const char *cur = emu_pg_serving(s->pg, e->pg_port);
@@ -422,6 +451,15 @@ void emu_pgb_reconcile(emu_server *s)
             else
                 fprintf(stderr, "neonflow-emulator: endpoint %s: server for %s did not start (see %s/log/pg-%u.log)\n",
                         e->id, rel, emu_pg_root(s->pg), (unsigned)e->pg_port);
+        }
+    }
+    for (size_t i = 0; i < s->projects.n; i++) {
+        emu_project *p = s->projects.v[i];
+        for (size_t k = 0; k < p->endpoints.n; k++) {
+            emu_endpoint *e = p->endpoints.v[k];
+            emu_branch *b = emu_branch_find(p, e->branch_id);
+            if (e->pg_port && !e->read_write && !e->disabled && !e->suspended && b)
+                reconcile_ro(s, p, e, b);
         }
     }
     sweep_dirs(s);

@@ -208,6 +208,8 @@ void pgp_sockdir(const emu_pg *pg, char *out, size_t len)
     snprintf(out, len, "%s/sock", pg->root);
 }
 
+static int basebackup(emu_pg *pg, uint16_t port, const char *dst, int standby, uint64_t *lsn);
+
 int emu_pg_copy_dir(emu_pg *pg, const char *src, const char *dst, uint64_t *lsn)
 {
     uint16_t port = emu_pg_port_of(pg, src);
@@ -216,6 +218,32 @@ int emu_pg_copy_dir(emu_pg *pg, const char *src, const char *dst, uint64_t *lsn)
             return -1;
         return emu_pg_lsn(pg, dst, lsn);
     }
+    return basebackup(pg, port, dst, 0, lsn);
+}
+
+int emu_pg_standby_dir(emu_pg *pg, const char *src, const char *dst)
+{
+    uint64_t lsn;
+    uint16_t port = emu_pg_port_of(pg, src);
+    emu_pg_remove_dir(pg, dst);
+    if (!port) /* nothing to follow: a copy, served read-only */
+        return pgp_plain_copy(pg, src, dst);
+    return basebackup(pg, port, dst, 1, &lsn);
+}
+
+int emu_pg_start_ro(emu_pg *pg, const char *rel, uint16_t port)
+{
+    char ro[] = "default_transaction_read_only=on";
+    char *extra[] = {ro, NULL};
+    if (emu_pg_serving(pg, port))
+        emu_pg_stop(pg, port);
+    return pgp_spawn(pg, rel, port, extra, 0);
+}
+
+/* pg_basebackup from the server on port; standby: with -R (standby.signal and
+ * primary_conninfo over the unix socket), so the copy follows it. */
+static int basebackup(emu_pg *pg, uint16_t port, const char *dst, int standby, uint64_t *lsn)
+{
     char bin[512], d[512], sd[256], ps[8], log[512];
     char opt_d[] = "-D", opt_h[] = "-h", opt_p[] = "-p", opt_u[] = "-U", su[] = EMU_PG_SUPERUSER, x[] = "-Xstream",
          cf[] = "-cfast", ns[] = "--no-sync", w[] = "-w";
@@ -226,7 +254,8 @@ int emu_pg_copy_dir(emu_pg *pg, const char *src, const char *dst, uint64_t *lsn)
     pgp_logpath(pg, "basebackup", log, sizeof(log));
     if (pgp_make_parents(pg, dst) != 0)
         return -1;
-    char *argv[] = {bin, opt_d, d, opt_h, sd, opt_p, ps, opt_u, su, x, cf, ns, w, NULL};
+    char r[] = "-R";
+    char *argv[] = {bin, opt_d, d, opt_h, sd, opt_p, ps, opt_u, su, x, cf, ns, w, standby ? r : NULL, NULL};
     if (pgp_run(pg, argv, log) != 0)
         return -1;
     return pgp_manifest_lsn(d, lsn);

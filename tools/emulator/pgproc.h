@@ -45,6 +45,12 @@ int emu_pg_dir_exists(const emu_pg *pg, const char *rel);
  * connections. A server already running there on another directory is
  * stopped first (fast shutdown). */
 int emu_pg_start(emu_pg *pg, const char *rel, uint16_t port);
+/* Read-only endpoints: dst becomes a hot standby of the server running on
+ * src (pg_basebackup -R), or a plain copy when none runs. */
+int emu_pg_standby_dir(emu_pg *pg, const char *src, const char *dst);
+/* Starts a server on rel:port with default_transaction_read_only (a standby
+ * is read-only anyway), stopping whatever ran there. */
+int emu_pg_start_ro(emu_pg *pg, const char *rel, uint16_t port);
 /* Fast shutdown of the server on port, waiting for it to exit (0 if none). */
 int emu_pg_stop(emu_pg *pg, uint16_t port);
 /* The relative dir served on port, or NULL. */
