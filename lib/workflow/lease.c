@@ -315,31 +315,61 @@ static int held_error(neonflow__run *r, const holder_info *h)
  * A 423 with no lease in place means the project is busy (other operations,
  * or a proxy's lock): retried with backoff up to the run's busy wait, like
  * any 423. A 409 with no lease in place is a race with a release: retried a
- * few times. */
-static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **ops, neonflow_branch_list **seen)
+ * few times.
+ *
+ * look_first (a run id the caller gave, which may be a resume): the target's
+ * search comes first. It finds this run's own lease, re-entered by a PATCH
+ * without a create that answers 409; it finds no lease, and the create that
+ * follows at once is answered 201: the search serves the preflight (no run
+ * held the target when it was made; one that took and released the lease in
+ * the moment before the create is caught by the re-check before finalize);
+ * anything else, and it is only the read a 409 would have made. */
+static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **ops, neonflow_branch_list **seen,
+                    int look_first)
 {
-    int races = 0, first_read = 1;
+    int races = 0, first_read = 1, rc;
     int64_t busy_until = mono(r) + r->ro->busy_wait_ms, pause = 100;
-    for (;;) {
-        /* a 423 means another run's operations are running: likely its lease is there, so read
-         * it at once instead of retrying until that run is done */
-        neonflow__call_ctx ctx = r->ctx;
-        ctx.locked_no_retry = 1;
-        int rc = lease_create(r, &ctx, ops);
-        r->ctx.calls = ctx.calls;
-        r->ctx.retries = ctx.retries;
-        if (rc == NEONFLOW_OK) {
-            r->lease.quiet = 1;
-            neonflow__emit(r, NEONFLOW_EVENT_LEASE, "took the lease %s on \"%s\" (%s)", r->lease.name,
-                           r->lease.target, r->lease.id);
-            return 1;
-        }
-        if (rc != NEONFLOW_ECONFLICT && rc != NEONFLOW_EUNCERTAIN && rc != NEONFLOW_ELOCKED)
+    neonflow_branch_list *pre = NULL, *read = NULL; /* the first search: no lease in it / a lease in it */
+    if (look_first && seen) {
+        rc = lease_read(r, &r->ctx, h, &pre);
+        if (rc != NEONFLOW_OK)
             return rc;
-        int locked = rc == NEONFLOW_ELOCKED;
-        neonflow_branch_list *l = NULL; /* the first read of a call that wants it: the target's search */
-        rc = lease_read(r, &r->ctx, h, seen && first_read ? &l : NULL);
         first_read = 0;
+        if (h->found) {
+            read = pre;
+            pre = NULL;
+        }
+    }
+    for (;;) {
+        int locked = 0;
+        neonflow_branch_list *l = read; /* the first read of a call that wants it: the target's search */
+        if (read) { /* handled as the read after a 409 would be */
+            read = NULL;
+            rc = NEONFLOW_OK;
+        } else {
+            /* a 423 means another run's operations are running: likely its lease is there, so read
+             * it at once instead of retrying until that run is done */
+            neonflow__call_ctx ctx = r->ctx;
+            ctx.locked_no_retry = 1;
+            rc = lease_create(r, &ctx, ops);
+            r->ctx.calls = ctx.calls;
+            r->ctx.retries = ctx.retries;
+            if (rc == NEONFLOW_OK) {
+                r->lease.quiet = 1;
+                neonflow__emit(r, NEONFLOW_EVENT_LEASE, "took the lease %s on \"%s\" (%s)", r->lease.name,
+                               r->lease.target, r->lease.id);
+                if (pre)
+                    *seen = pre; /* no lease when searched, and the create right after it was the first */
+                return 1;
+            }
+            neonflow_branch_list_free(pre); /* someone came in between: searched again when needed */
+            pre = NULL;
+            if (rc != NEONFLOW_ECONFLICT && rc != NEONFLOW_EUNCERTAIN && rc != NEONFLOW_ELOCKED)
+                return rc;
+            locked = rc == NEONFLOW_ELOCKED;
+            rc = lease_read(r, &r->ctx, h, seen && first_read ? &l : NULL);
+            first_read = 0;
+        }
         if (rc == NEONFLOW_OK && !(h->found && strcmp(h->run_id, r->rep->run_id) == 0)) {
             neonflow_branch_list_free(l); /* kept only when this read ends in re-entering */
             l = NULL;
@@ -417,7 +447,7 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
     }
 }
 
-int neonflow__lease_acquire(neonflow__run *r, const char *target)
+static int acquire(neonflow__run *r, const char *target, int look_first)
 {
     neonflow__lease *L = &r->lease;
     if (neonflow__run_dry(r))
@@ -450,7 +480,8 @@ int neonflow__lease_acquire(neonflow__run *r, const char *target)
             if (rc)
                 emit_lease(r, "took the lock on \"%s\" through the lock hook", L->target);
         } else {
-            rc = try_neon(r, &h, &ops, waited ? NULL : &L->seen); /* a search made after a wait is stale */
+            /* a search made after a wait is stale; a given run id may be a resume: look first */
+            rc = try_neon(r, &h, &ops, waited ? NULL : &L->seen, look_first && r->ro->run_id != NULL);
         }
         if (rc < 0)
             break;
@@ -487,6 +518,11 @@ int neonflow__lease_acquire(neonflow__run *r, const char *target)
     return rc;
 }
 
+int neonflow__lease_acquire(neonflow__run *r, const char *target)
+{
+    return acquire(r, target, 0);
+}
+
 int neonflow__lease_target_of(neonflow__run *r, const char *ref, char *out, size_t len)
 {
     snprintf(out, len, "%s", ref);
@@ -512,13 +548,13 @@ int neonflow__lease_target_of(neonflow__run *r, const char *ref, char *out, size
     return NEONFLOW_OK;
 }
 
-int neonflow__lease_take(neonflow__run *r, const char *ref)
+int neonflow__lease_take(neonflow__run *r, const char *ref, int look_first)
 {
     char name[NEONFLOW__NAME_MAX + 1];
     if (neonflow__run_dry(r))
         return NEONFLOW_OK;
     int rc = neonflow__lease_target_of(r, ref, BUF(name));
-    return rc == NEONFLOW_OK ? neonflow__lease_acquire(r, name) : rc;
+    return rc == NEONFLOW_OK ? acquire(r, name, look_first) : rc;
 }
 
 int neonflow__target_recheck(neonflow__run *r, const char *name, const char *id)
