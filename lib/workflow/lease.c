@@ -174,6 +174,22 @@ static void copy_member(const json_t *obj, const char *key, char *out, size_t le
     snprintf(out, len, "%s", v ? v : "");
 }
 
+/* The holder recorded in lease branch id's annotation, which is in the page
+ * of the list that holds the branch. */
+static void annotation_of(const neonflow_branch_list *l, const char *id, holder_info *h)
+{
+    for (size_t i = 0; i < l->v.nroots; i++) {
+        const json_t *val = json_object_get(json_object_get(json_object_get(l->v.roots[i], "annotations"), id),
+                                            "value");
+        if (!val)
+            continue;
+        copy_member(val, KEY_RUN, BUF(h->run_id));
+        copy_member(val, KEY_WF, BUF(h->workflow));
+        copy_member(val, KEY_AT, BUF(h->taken_at));
+        return;
+    }
+}
+
 /* Reads the lease branch by name with its annotation: a search for the
  * lease's name or, with seen, for the target's name (which every nf/<target>/
  * name contains: the preflight then looks the target up in *seen without
@@ -199,17 +215,7 @@ static int lease_read(neonflow__run *r, neonflow__call_ctx *ctx, holder_info *h,
         snprintf(BUF(h->expires_at), "%s", exp ? exp : "");
         if (h->expires_at[0] && neonflow__rfc3339_ms(h->expires_at, &h->expires_ms) != 0)
             h->expires_ms = -1;
-        /* the annotation is in the page that holds the branch */
-        for (size_t i = 0; i < l->v.nroots; i++) {
-            const json_t *val = json_object_get(json_object_get(json_object_get(l->v.roots[i], "annotations"), id),
-                                                "value");
-            if (!val)
-                continue;
-            copy_member(val, KEY_RUN, BUF(h->run_id));
-            copy_member(val, KEY_WF, BUF(h->workflow));
-            copy_member(val, KEY_AT, BUF(h->taken_at));
-            break;
-        }
+        annotation_of(l, id, h);
     }
     if (seen)
         *seen = l;
@@ -618,6 +624,35 @@ int neonflow__lease_check(neonflow__run *r)
     L->renewed_mono = now;
     emit_lease(r, "renewed the lease on \"%s\"", L->target);
     return rc;
+}
+
+void neonflow__lease_release_stale(neonflow__run *r, const neonflow_branch_list *l)
+{
+    if (neonflow__run_dry(r))
+        return;
+    const char *wf = wf_name(r->rep->workflow);
+    for (size_t i = 0; i < neonflow_branch_list_count(l); i++) {
+        const neonflow_branch *b = neonflow_branch_list_at(l, i);
+        const char *id = neonflow_branch_id(b);
+        if (!neonflow__lease_name_is(neonflow_branch_name(b)) || (r->lease.held && strcmp(id, r->lease.id) == 0))
+            continue;
+        holder_info h;
+        memset(&h, 0, sizeof(h));
+        annotation_of(l, id, &h);
+        if (strcmp(h.run_id, r->rep->run_id) != 0 || strcmp(h.workflow, wf) != 0)
+            continue;
+        neonflow_error *e = NULL;
+        int rc = lease_delete(r, &r->ctx, id, &e);
+        if (rc != NEONFLOW_OK)
+            neonflow__emit(r, NEONFLOW_EVENT_WARNING,
+                           "releasing the lease %s (%s) an earlier attempt of this run left failed (%s): it expires "
+                           "by itself", neonflow_branch_name(b), id,
+                           e ? neonflow_error_message(e) : neonflow_strerror(rc));
+        else
+            emit_lease(r, "released the lease %s (%s) an earlier attempt of this run left", neonflow_branch_name(b),
+                       id);
+        neonflow_error_free(e);
+    }
 }
 
 neonflow_branch_list *neonflow__lease_seen_take(neonflow__run *r)

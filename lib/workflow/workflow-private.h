@@ -279,6 +279,11 @@ neonflow_branch_list *neonflow__lease_seen_take(neonflow__run *r);
  * by a PATCH): Neon refuses a mutation with 423 while a conflicting operation
  * runs (and the lease's own operation was awaited), so the project was quiet. */
 int neonflow__lease_proves_quiet(const neonflow__run *r);
+/* Deletes the leases in l (a listing of every branch) that an earlier,
+ * killed attempt of this run and workflow left: a resumed prune re-enters
+ * only the leases of targets it still deletes from. Failures are warnings
+ * (such a lease expires by itself). Nothing in a dry run. */
+void neonflow__lease_release_stale(neonflow__run *r, const neonflow_branch_list *l);
 /* 1 when name is a lease branch name (nf/<target>/lease). */
 int neonflow__lease_name_is(const char *name);
 
