@@ -174,6 +174,8 @@ const neonflow_client *neonflow__hook_enter(const neonflow__run *r)
 
 void neonflow__hook_leave(const neonflow_client *prev) { hook_client = prev; }
 
+int neonflow__hook_active(const neonflow_client *c) { return c && hook_client == c; }
+
 /* ---- begin / step / end ---------------------------------------------------------------------- */
 int neonflow__run_begin(neonflow__run *r, neonflow_client *c, const neonflow_run_options *ro, int32_t workflow,
                         neonflow_error **err)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/ratelimit.h"
 #include "workflow-private.h"
 
 #define BUF(x) x, sizeof(x)
@@ -137,7 +138,10 @@ static neonflow__call_ctx side_ctx(const neonflow__run *r, int cleanup)
     ctx.calls = ctx.retries = 0;
     if (cleanup) { /* not bound by the run's cancel token or passed deadline */
         ctx.cancel = NULL;
-        ctx.deadline_ms = mono(r) + 30000;
+        /* a saturated client rate limiter may hold the call for a whole
+         * minute window: a shorter bound failed the release at once and left
+         * the target locked for the lease's TTL (a fleet's next round) */
+        ctx.deadline_ms = mono(r) + 30000 + NEONFLOW__RL_MINUTE_WINDOW_MS;
     }
     return ctx;
 }

@@ -63,6 +63,7 @@ static int discover(neonflow__run *r, neonflow__swap *sw)
         if (strcmp(p.kind, sw->preview_kind) == 0 || strcmp(p.kind, NEONFLOW__KIND_LEGACY_PREVIEW) == 0) {
             snprintf(BUF(sw->preview_id), "%s", neonflow_branch_id(b));
             snprintf(BUF(sw->preview_name), "%s", neonflow_branch_name(b));
+            sw->preview_found = 1;
             take_stamp(r, p.stamp, &have);
         } else if (strcmp(p.kind, sw->backup_kind) == 0 || strcmp(p.kind, NEONFLOW__KIND_LEGACY_BACKUP) == 0) {
             snprintf(BUF(sw->backup_id), "%s", neonflow_branch_id(b));
@@ -365,8 +366,8 @@ int neonflow__swap_verify(neonflow__run *r, neonflow_step *st, void *ws)
         return NEONFLOW_OK;
     }
     int vetoed;
-    int rc = neonflow__call_branch_hook(r, NEONFLOW_HOOK_VERIFY, sw->verify, sw->target_name, sw->preview_id,
-                                        &vetoed);
+    int rc = neonflow__call_branch_hook_ep(r, NEONFLOW_HOOK_VERIFY, sw->verify, sw->target_name, sw->preview_id,
+                                           sw->vc_id[0] ? sw->vc_id : NULL, &vetoed);
     if (rc != NEONFLOW_OK)
         return rc;
     if (vetoed) {
@@ -399,6 +400,8 @@ int neonflow__swap_finalize(neonflow__run *r, neonflow_step *st, void *ws)
         return NEONFLOW_OK;
     int64_t done = 0;
     int rc = neonflow__target_recheck(r, sw->target_name, sw->target_id);
+    if (rc == NEONFLOW_OK && sw->preview_found) /* an interrupted attempt may have left a verify compute */
+        rc = neonflow__live_compute_sweep(r, sw);
     if (rc == NEONFLOW_OK)
         rc = neonflow__finalize_make(r, sw->preview_id, sw->backup_name, sw->target_name, &done);
     if (rc != NEONFLOW_OK)

@@ -35,11 +35,14 @@ struct neonflow_promote_options {
     neonflow__hook *verify_hook, *after_switch_hook;
     int auto_rollback;
     int64_t rollback_expiry_s, candidate_expiry_s;
+    int verify_compute; /* livecompute.c */
 };
 
 struct neonflow_refresh_options {
     char *source, *target;
     int delete_backup;
+    neonflow__hook *verify_hook; /* livecompute.c */
+    int verify_compute;
 };
 
 struct neonflow_rollback_options {
@@ -132,6 +135,13 @@ neonflow_resource *neonflow__resource_add(neonflow_step *s, int32_t kind, int32_
 int neonflow__resource_set(char **slot, const char *value);
 /* Sets the id of the first resource of `s` with this role (if any). */
 void neonflow__step_set_resource_id(neonflow_step *s, const char *role, const char *id);
+/* The report as the JSON object of neonflow_report_to_json (a new
+ * reference), or NULL when memory ran out; the fleet report embeds it. */
+struct json_t *neonflow__report_json(const neonflow_report *r);
+/* A copy of run options: strings duplicated, hooks shared (referenced). */
+int neonflow__run_options_dup(neonflow_run_options **out, const neonflow_run_options *src);
+/* 1 when this thread is inside a hook of a run on client c. */
+int neonflow__hook_active(const neonflow_client *c);
 
 /* ---- naming (naming.c) ---------------------------------------------------- */
 /* 1 when id is a valid run id: 1-32 of [a-z0-9-]. */
@@ -397,6 +407,11 @@ typedef struct neonflow__swap {
     neonflow_snapshot_list *snaps;
     /* steps (NULL when the workflow has no such step) */
     neonflow_step *st_pre, *st_cand, *st_restore, *st_verify, *st_rb, *st_fin, *st_resolve;
+    /* verify on a live compute (livecompute.c): the preview's temporary endpoint */
+    int verify_compute, preview_found; /* preview_found: an earlier attempt made the preview */
+    int vc_swept;                      /* no temporary endpoint is left on the preview */
+    char vc_id[NEONFLOW__ID_LEN];
+    neonflow_step *st_vc_create, *st_vc_delete;
 } neonflow__swap;
 
 int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *sw);
@@ -413,6 +428,28 @@ void neonflow__swap_free(neonflow__swap *sw);
 /* Calls a branch hook on the current state of branch_id; 0 = go on. */
 int neonflow__call_branch_hook(neonflow__run *r, int32_t hook, neonflow__hook *h, const char *target,
                                const char *branch_id, int *vetoed);
+/* The same; the hook's connection URI (fetched only when the hook asks)
+ * goes through endpoint_id (NULL: the branch's read-write endpoint). */
+int neonflow__call_branch_hook_ep(neonflow__run *r, int32_t hook, neonflow__hook *h, const char *target,
+                                  const char *branch_id, const char *endpoint_id, int *vetoed);
+
+/* ---- verify on a live compute (livecompute.c) ------------------------------------
+ * The preview's temporary read-write endpoint is named nf-verify-<run id>, so
+ * a resumed run finds one an interrupted attempt left behind. Steps: */
+/* Adds the verify step (sw->st_verify) and, when sw->verify_compute, the
+ * endpoint's create step before it and its delete step after it. */
+void neonflow__verify_steps(neonflow_report *rep, neonflow__swap *sw);
+/* Creates (or finds again) the endpoint on the preview and waits for it. */
+int neonflow__live_compute_create(neonflow__run *r, neonflow_step *st, void *sw);
+/* Deletes it (or one a crashed attempt left) and waits: before the switch. */
+int neonflow__live_compute_delete(neonflow__run *r, neonflow_step *st, void *sw);
+/* After a veto or failure (not an interruption): deletes the endpoint when
+ * the run made one and it is still there. Best effort: a failure is a
+ * warning event (deleting the preview branch removes it too). */
+void neonflow__live_compute_release(neonflow__run *r, neonflow__swap *sw);
+/* Before the switch of a resumed run without the option: deletes a
+ * temporary endpoint an interrupted attempt left on the preview. */
+int neonflow__live_compute_sweep(neonflow__run *r, neonflow__swap *sw);
 
 /* When the switch that made new_target_id the target was complete, never
  * early: the finalize's operations (the endpoint ep_id restarting on the new

@@ -88,6 +88,10 @@ typedef struct emu_endpoint {
     int suspended;           /* target state idle (POST .../suspend) */
     char prev_state[8];      /* shown until ready_at_mono: "" = init */
     json_t *pg_settings; /* owned; NULL: {} */
+    uint16_t pg_port;    /* --postgres: the server's port, fixed for the endpoint's life */
+    /* --postgres, read_only: the branch and primary port its standby follows (0: a copy) */
+    char pg_follows[EMU_ID_LEN];
+    uint16_t pg_follows_port;
 } emu_endpoint;
 
 /* Frees what an endpoint owns, and the endpoint. */
@@ -162,6 +166,7 @@ typedef struct emu_counter_entry {
 #define EMU_MAX_FAULT_RULES 1000 /* HTTP faults and operation faults, each */
 
 typedef struct emu_conns emu_conns; /* conns.c: request deadlines */
+typedef struct emu_pg emu_pg;       /* pgproc.c: --postgres mode; NULL otherwise */
 
 struct emu_server {
     pthread_mutex_t mu; /* guards everything below except `connections` */
@@ -189,6 +194,7 @@ struct emu_server {
     atomic_int stopping;
     char *save_path; /* the only file POST /__emulator/save writes; NULL = refused */
     emu_conns *conns;
+    emu_pg *pg;
 };
 
 /* ---- util.c ---- */
@@ -285,6 +291,8 @@ typedef struct emu_ctx {
     const char *request_id;
     emu_project *proj; /* seg[1] resolved for /projects/{id}/... */
     int no_query;      /* EMU_FAULT_DROP_QUERY: emu_query sees nothing */
+    char pg_lsn[32], pg_ts[48]; /* --postgres: the past point a copy must replay to */
+    int64_t pg_ts_ms;
     /* output */
     int status;
     json_t *out;
@@ -397,6 +405,24 @@ void emu_conn_opened(emu_conns *g, struct MHD_Connection *conn, void **socket_co
 void emu_conn_closed(emu_conns *g, void **socket_context);
 void emu_conn_busy(emu_conns *g, struct MHD_Connection *conn); /* request complete: no deadline */
 void emu_conn_idle(emu_conns *g, struct MHD_Connection *conn); /* response sent: next deadline */
+
+/* ---- pgbackend.c (--postgres; each is a no-op when s->pg is NULL) ---- */
+void emu_pgb_endpoint_init(emu_server *s, emu_endpoint *e);
+int emu_pgb_branch_root(emu_server *s, emu_project *p, emu_branch *b);
+/* c (NULL-safe) carries the point emu_pgb_check_point accepted. */
+int emu_pgb_branch_child(emu_ctx *c, emu_server *s, emu_project *p, emu_branch *b, const emu_branch *parent);
+int emu_pgb_branch_restore(emu_server *s, emu_project *p, emu_branch *b, const emu_snapshot *sn);
+int emu_pgb_snapshot(emu_ctx *c, emu_server *s, emu_project *p, const emu_branch *b, emu_snapshot *sn);
+int emu_pgb_branch_lsn(emu_server *s, emu_project *p, emu_branch *b);
+void emu_pgb_endpoint_restart(emu_server *s, emu_endpoint *e);
+int emu_pgb_branch_replace(emu_ctx *c, emu_server *s, emu_project *p, emu_branch *b, const emu_branch *src,
+                           emu_branch *bk);
+/* lsn/timestamp on b: 0 when usable (a past point is left in c->pg_lsn /
+ * c->pg_ts for the copy), else -1 with 400 set (no history kept, ahead, ...). */
+int emu_pgb_check_point(emu_ctx *c, emu_branch *b, const char *lsn_s, const char *ts_s);
+/* Servers follow the endpoints; directories the state dropped are removed. */
+void emu_pgb_reconcile(emu_server *s);
+int emu_pgb_after_load(emu_server *s);
 
 /* ---- fixture.c ---- */
 json_t *emu_state_locked(emu_server *s);

@@ -293,6 +293,13 @@ void emu_branch_create(emu_ctx *c)
         EMU_FAIL(c, parent_id ? 404 : 400, "", parent_id ? "parent branch not found" : "project has no default branch");
     if (name && emu_branch_find_name(p, name))
         EMU_FAIL(c, 409, "", "branch already exists: a branch with name \"%s\" already exists", name);
+    if (c->s->pg) { /* --postgres: the present only, and whole copies */
+        if (emu_pgb_check_point(c, parent, plsn, pts) != 0)
+            return;
+        if (init && strcmp(init, "schema-only") == 0)
+            EMU_FAIL(c, 400, "", "init_source schema-only is not supported in --postgres mode");
+        plsn = pts = NULL; /* checked: the parent's present */
+    }
     if (init && strcmp(init, "schema-only") == 0 && emu_count_roots(p) >= p->max_roots)
         EMU_FAIL(c, 422, "ROOT_BRANCHES_LIMIT_EXCEEDED", "root branches limit exceeded: the project already has %d",
                  (int)p->max_roots);
@@ -302,6 +309,12 @@ void emu_branch_create(emu_ctx *c)
     if (emu_branch_init_point(c, b, parent, plsn, pts, init) != 0) {
         emu_branch_remove(p, b); /* nothing was emitted yet */
         return;
+    }
+    if (emu_pgb_branch_child(c, c->s, p, b, parent) != 0) {
+        emu_branch_remove(p, b);
+        if (c->status == 400) /* the point is outside the kept history */
+            return;
+        EMU_FAIL(c, 500, "", "cannot copy the parent branch's data directory");
     }
     b->is_protected = prot;
     emu_set_str(&b->expires_at, expires);

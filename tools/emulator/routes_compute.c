@@ -169,6 +169,7 @@ void emu_endpoint_update(emu_ctx *c)
     int64_t end = emu_emit(c, ops, "apply_config", e->branch_id, e->id);
     if (!e->suspended)
         e->ready_at_mono = end;
+    emu_pgb_endpoint_restart(c->s, e); /* --postgres: the new configuration means a restart */
     reply(c, e, ops);
 }
 
@@ -208,6 +209,7 @@ void emu_endpoint_restart(emu_ctx *c)
     json_t *ops = json_array();
     remember_state(e);
     emu_emit(c, ops, "suspend_compute", e->branch_id, e->id);
+    emu_pgb_endpoint_restart(c->s, e); /* --postgres: stopped here, started again by the reconcile */
     e->suspended = 0;
     e->ready_at_mono = emu_emit(c, ops, "start_compute", e->branch_id, e->id);
     reply(c, e, ops);

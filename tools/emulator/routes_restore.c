@@ -188,6 +188,11 @@ void emu_branch_restore(emu_ctx *c)
         EMU_FAIL(c, 422, "ROOT_BRANCHES_LIMIT_EXCEEDED", "root branches limit exceeded: the project already has %d",
                  (int)p->max_roots);
     point pt;
+    if (c->s->pg) { /* --postgres: the source's present only */
+        if (emu_pgb_check_point(c, src, lsn_s, ts_s) != 0)
+            return;
+        lsn_s = ts_s = NULL;
+    }
     if (find_point(c, src, lsn_s, ts_s, "source_lsn", "source_timestamp", &pt) != 0)
         return;
     char *content = strdup(pt.content); /* src's history changes below when src == b */
@@ -201,6 +206,13 @@ void emu_branch_restore(emu_ctx *c)
         EMU_FAIL(c, 500, "", "out of memory");
     }
     free(content);
+    if (emu_pgb_branch_replace(c, c->s, p, b, src, bk) != 0) {
+        if (bk)
+            emu_branch_remove(p, bk);
+        if (c->status == 400) /* the point is outside the kept history */
+            return;
+        EMU_FAIL(c, 500, "", "cannot replace the branch's data directory");
+    }
     int64_t now = emu_now_ms();
     if (bk)
         snprintf(b->parent_id, sizeof(b->parent_id), "%s", bk->id); /* the CLI prints it as the backup */

@@ -3,6 +3,7 @@
  * faults, rate limiting and counters. Handlers run under the one state mutex;
  * JSON is serialised after it is released. */
 #include "emu_internal.h"
+#include "pgproc.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -361,6 +362,7 @@ static enum MHD_Result handle(emu_server *s, struct MHD_Connection *conn, const 
                     "project already has running conflicting operations, scheduling of some are blocked");
         else
             routes[route].h(&c);
+        emu_pgb_reconcile(s); /* --postgres; GETs too: they purge expired branches */
         if (!c.out && c.status != 204)
             emu_err(&c, 500, "", "internal error");
     }
@@ -510,12 +512,23 @@ int emu_start(emu_server **out, const emu_config *cfg)
     int32_t timeout_s = cfg->connection_timeout_s > 0 ? cfg->connection_timeout_s : EMU_DEFAULT_CONNECTION_TIMEOUT_S;
     if (!(s->conns = emu_conns_start((int64_t)timeout_s * 1000)))
         goto fail;
+    if (cfg->postgres) {
+        char why[512];
+        if (emu_pg_open(&s->pg, cfg->pg_data_dir, why, sizeof(why)) != 0) {
+            fprintf(stderr, "neonflow-emulator: --postgres: %s\n", why);
+            goto fail;
+        }
+        if (cfg->pg_history && emu_pg_set_history(s->pg, 1) != 0) {
+            fprintf(stderr, "neonflow-emulator: --pg-history: the data directory's path may only hold [A-Za-z0-9/._-]\n");
+            goto fail;
+        }
+    }
     if (cfg->fixture_path) {
         json_error_t jerr;
         json_t *root = json_load_file(cfg->fixture_path, 0, &jerr);
         int rc = root ? emu_load_fixture_locked(s, root) : -1;
         json_decref(root);
-        if (rc != 0)
+        if (rc != 0 || emu_pgb_after_load(s) != 0)
             goto fail;
     }
     int tls = cfg->tls_cert_pem && cfg->tls_key_pem;
@@ -570,6 +583,7 @@ void emu_stop(emu_server *s)
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     emu_conns_stop(s->conns);
+    emu_pg_close(s->pg); /* after the daemon: no handler runs any more */
     free(s->save_path);
     for (size_t i = 0; i < s->projects.n; i++)
         emu_project_free(s->projects.v[i]);
@@ -587,6 +601,16 @@ void emu_stop(emu_server *s)
     free(s->api_key);
     pthread_mutex_destroy(&s->mu);
     free(s);
+}
+
+int emu_postgres_available(void)
+{
+    return emu_pg_available();
+}
+
+const char *emu_pg_data_root(const emu_server *s)
+{
+    return s ? emu_pg_root(s->pg) : NULL;
 }
 
 int emu_tls_supported(void) { return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES; }

@@ -303,6 +303,7 @@ emu_endpoint *emu_endpoint_new(emu_server *s, emu_project *p, const char *branch
     e->read_write = read_write;
     e->min_cu = e->max_cu = 0.25;
     e->created_ms = e->updated_ms = emu_now_ms();
+    emu_pgb_endpoint_init(s, e);
     if (emu_vec_push(&p->endpoints, e) != 0) {
         free(e);
         return NULL;
