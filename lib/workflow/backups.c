@@ -455,6 +455,7 @@ static int step_plan(neonflow__run *r, neonflow_step *st, void *ws)
     int rc = inventory_load(r, inv, NULL, 0, 0);
     if (rc != NEONFLOW_OK)
         return rc;
+    neonflow__lease_release_stale(r, inv->bl); /* a resume may have nothing left on those targets */
     item **order = neonflow__calloc(inv->n + 1, sizeof(*order));
     if (!order)
         return neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory");

@@ -178,6 +178,22 @@ static void copy_member(const json_t *obj, const char *key, char *out, size_t le
     snprintf(out, len, "%s", v ? v : "");
 }
 
+/* The holder recorded in lease branch id's annotation, which is in the page
+ * of the list that holds the branch. */
+static void annotation_of(const neonflow_branch_list *l, const char *id, holder_info *h)
+{
+    for (size_t i = 0; i < l->v.nroots; i++) {
+        const json_t *val = json_object_get(json_object_get(json_object_get(l->v.roots[i], "annotations"), id),
+                                            "value");
+        if (!val)
+            continue;
+        copy_member(val, KEY_RUN, BUF(h->run_id));
+        copy_member(val, KEY_WF, BUF(h->workflow));
+        copy_member(val, KEY_AT, BUF(h->taken_at));
+        return;
+    }
+}
+
 /* Reads the lease branch by name with its annotation: a search for the
  * lease's name or, with seen, for the target's name (which every nf/<target>/
  * name contains: the preflight then looks the target up in *seen without
@@ -203,17 +219,7 @@ static int lease_read(neonflow__run *r, neonflow__call_ctx *ctx, holder_info *h,
         snprintf(BUF(h->expires_at), "%s", exp ? exp : "");
         if (h->expires_at[0] && neonflow__rfc3339_ms(h->expires_at, &h->expires_ms) != 0)
             h->expires_ms = -1;
-        /* the annotation is in the page that holds the branch */
-        for (size_t i = 0; i < l->v.nroots; i++) {
-            const json_t *val = json_object_get(json_object_get(json_object_get(l->v.roots[i], "annotations"), id),
-                                                "value");
-            if (!val)
-                continue;
-            copy_member(val, KEY_RUN, BUF(h->run_id));
-            copy_member(val, KEY_WF, BUF(h->workflow));
-            copy_member(val, KEY_AT, BUF(h->taken_at));
-            break;
-        }
+        annotation_of(l, id, h);
     }
     if (seen)
         *seen = l;
@@ -319,31 +325,61 @@ static int held_error(neonflow__run *r, const holder_info *h)
  * A 423 with no lease in place means the project is busy (other operations,
  * or a proxy's lock): retried with backoff up to the run's busy wait, like
  * any 423. A 409 with no lease in place is a race with a release: retried a
- * few times. */
-static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **ops, neonflow_branch_list **seen)
+ * few times.
+ *
+ * look_first (a run id the caller gave, which may be a resume): the target's
+ * search comes first. It finds this run's own lease, re-entered by a PATCH
+ * without a create that answers 409; it finds no lease, and the create that
+ * follows at once is answered 201: the search serves the preflight (no run
+ * held the target when it was made; one that took and released the lease in
+ * the moment before the create is caught by the re-check before finalize);
+ * anything else, and it is only the read a 409 would have made. */
+static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **ops, neonflow_branch_list **seen,
+                    int look_first)
 {
-    int races = 0, first_read = 1;
+    int races = 0, first_read = 1, rc;
     int64_t busy_until = mono(r) + r->ro->busy_wait_ms, pause = 100;
-    for (;;) {
-        /* a 423 means another run's operations are running: likely its lease is there, so read
-         * it at once instead of retrying until that run is done */
-        neonflow__call_ctx ctx = r->ctx;
-        ctx.locked_no_retry = 1;
-        int rc = lease_create(r, &ctx, ops);
-        r->ctx.calls = ctx.calls;
-        r->ctx.retries = ctx.retries;
-        if (rc == NEONFLOW_OK) {
-            r->lease.quiet = 1;
-            neonflow__emit(r, NEONFLOW_EVENT_LEASE, "took the lease %s on \"%s\" (%s)", r->lease.name,
-                           r->lease.target, r->lease.id);
-            return 1;
-        }
-        if (rc != NEONFLOW_ECONFLICT && rc != NEONFLOW_EUNCERTAIN && rc != NEONFLOW_ELOCKED)
+    neonflow_branch_list *pre = NULL, *read = NULL; /* the first search: no lease in it / a lease in it */
+    if (look_first && seen) {
+        rc = lease_read(r, &r->ctx, h, &pre);
+        if (rc != NEONFLOW_OK)
             return rc;
-        int locked = rc == NEONFLOW_ELOCKED;
-        neonflow_branch_list *l = NULL; /* the first read of a call that wants it: the target's search */
-        rc = lease_read(r, &r->ctx, h, seen && first_read ? &l : NULL);
         first_read = 0;
+        if (h->found) {
+            read = pre;
+            pre = NULL;
+        }
+    }
+    for (;;) {
+        int locked = 0;
+        neonflow_branch_list *l = read; /* the first read of a call that wants it: the target's search */
+        if (read) { /* handled as the read after a 409 would be */
+            read = NULL;
+            rc = NEONFLOW_OK;
+        } else {
+            /* a 423 means another run's operations are running: likely its lease is there, so read
+             * it at once instead of retrying until that run is done */
+            neonflow__call_ctx ctx = r->ctx;
+            ctx.locked_no_retry = 1;
+            rc = lease_create(r, &ctx, ops);
+            r->ctx.calls = ctx.calls;
+            r->ctx.retries = ctx.retries;
+            if (rc == NEONFLOW_OK) {
+                r->lease.quiet = 1;
+                neonflow__emit(r, NEONFLOW_EVENT_LEASE, "took the lease %s on \"%s\" (%s)", r->lease.name,
+                               r->lease.target, r->lease.id);
+                if (pre)
+                    *seen = pre; /* no lease when searched, and the create right after it was the first */
+                return 1;
+            }
+            neonflow_branch_list_free(pre); /* someone came in between: searched again when needed */
+            pre = NULL;
+            if (rc != NEONFLOW_ECONFLICT && rc != NEONFLOW_EUNCERTAIN && rc != NEONFLOW_ELOCKED)
+                return rc;
+            locked = rc == NEONFLOW_ELOCKED;
+            rc = lease_read(r, &r->ctx, h, seen && first_read ? &l : NULL);
+            first_read = 0;
+        }
         if (rc == NEONFLOW_OK && !(h->found && strcmp(h->run_id, r->rep->run_id) == 0)) {
             neonflow_branch_list_free(l); /* kept only when this read ends in re-entering */
             l = NULL;
@@ -421,7 +457,7 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
     }
 }
 
-int neonflow__lease_acquire(neonflow__run *r, const char *target)
+static int acquire(neonflow__run *r, const char *target, int look_first)
 {
     neonflow__lease *L = &r->lease;
     if (neonflow__run_dry(r))
@@ -454,7 +490,8 @@ int neonflow__lease_acquire(neonflow__run *r, const char *target)
             if (rc)
                 emit_lease(r, "took the lock on \"%s\" through the lock hook", L->target);
         } else {
-            rc = try_neon(r, &h, &ops, waited ? NULL : &L->seen); /* a search made after a wait is stale */
+            /* a search made after a wait is stale; a given run id may be a resume: look first */
+            rc = try_neon(r, &h, &ops, waited ? NULL : &L->seen, look_first && r->ro->run_id != NULL);
         }
         if (rc < 0)
             break;
@@ -491,6 +528,11 @@ int neonflow__lease_acquire(neonflow__run *r, const char *target)
     return rc;
 }
 
+int neonflow__lease_acquire(neonflow__run *r, const char *target)
+{
+    return acquire(r, target, 0);
+}
+
 int neonflow__lease_target_of(neonflow__run *r, const char *ref, char *out, size_t len)
 {
     snprintf(out, len, "%s", ref);
@@ -516,13 +558,13 @@ int neonflow__lease_target_of(neonflow__run *r, const char *ref, char *out, size
     return NEONFLOW_OK;
 }
 
-int neonflow__lease_take(neonflow__run *r, const char *ref)
+int neonflow__lease_take(neonflow__run *r, const char *ref, int look_first)
 {
     char name[NEONFLOW__NAME_MAX + 1];
     if (neonflow__run_dry(r))
         return NEONFLOW_OK;
     int rc = neonflow__lease_target_of(r, ref, BUF(name));
-    return rc == NEONFLOW_OK ? neonflow__lease_acquire(r, name) : rc;
+    return rc == NEONFLOW_OK ? acquire(r, name, look_first) : rc;
 }
 
 int neonflow__target_recheck(neonflow__run *r, const char *name, const char *id)
@@ -586,6 +628,35 @@ int neonflow__lease_check(neonflow__run *r)
     L->renewed_mono = now;
     emit_lease(r, "renewed the lease on \"%s\"", L->target);
     return rc;
+}
+
+void neonflow__lease_release_stale(neonflow__run *r, const neonflow_branch_list *l)
+{
+    if (neonflow__run_dry(r))
+        return;
+    const char *wf = wf_name(r->rep->workflow);
+    for (size_t i = 0; i < neonflow_branch_list_count(l); i++) {
+        const neonflow_branch *b = neonflow_branch_list_at(l, i);
+        const char *id = neonflow_branch_id(b);
+        if (!neonflow__lease_name_is(neonflow_branch_name(b)) || (r->lease.held && strcmp(id, r->lease.id) == 0))
+            continue;
+        holder_info h;
+        memset(&h, 0, sizeof(h));
+        annotation_of(l, id, &h);
+        if (strcmp(h.run_id, r->rep->run_id) != 0 || strcmp(h.workflow, wf) != 0)
+            continue;
+        neonflow_error *e = NULL;
+        int rc = lease_delete(r, &r->ctx, id, &e);
+        if (rc != NEONFLOW_OK)
+            neonflow__emit(r, NEONFLOW_EVENT_WARNING,
+                           "releasing the lease %s (%s) an earlier attempt of this run left failed (%s): it expires "
+                           "by itself", neonflow_branch_name(b), id,
+                           e ? neonflow_error_message(e) : neonflow_strerror(rc));
+        else
+            emit_lease(r, "released the lease %s (%s) an earlier attempt of this run left", neonflow_branch_name(b),
+                       id);
+        neonflow_error_free(e);
+    }
 }
 
 neonflow_branch_list *neonflow__lease_seen_take(neonflow__run *r)

@@ -30,7 +30,7 @@ static int step_preflight(neonflow__run *r, neonflow_step *st, void *ws)
     setup_state *ss = ws;
     neonflow__bview bv = {0};
     neonflow_snapshot_list *sl = NULL;
-    int rc = neonflow__lease_take(r, ss->dev_name); /* the lease is on the dev name being created */
+    int rc = neonflow__lease_take(r, ss->dev_name, 0); /* the lease is on the dev name being created */
     /* looked up, not listed: the source, the dev name and the run's resources */
     if (rc == NEONFLOW_OK)
         rc = neonflow__bview_adopt(r, &bv, neonflow__lease_seen_take(r), r->lease.target);

@@ -185,7 +185,7 @@ static int gather(neonflow__run *r, neonflow__swap *sw)
 int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
 {
     neonflow__swap *sw = ws;
-    int rc = neonflow__lease_take(r, sw->target_ref); /* before the lookups the run acts on */
+    int rc = neonflow__lease_take(r, sw->target_ref, 1); /* before the lookups the run acts on */
     if (rc == NEONFLOW_OK)
         rc = gather(r, sw);
     if (rc != NEONFLOW_OK)

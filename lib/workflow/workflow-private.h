@@ -273,20 +273,27 @@ int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, con
  * check: renews when a third of the TTL has passed; NEONFLOW_ESTATE once the
  * lease is lost (called by run_check). release: gives it up (run_end). */
 int neonflow__lease_acquire(neonflow__run *r, const char *target);
-/* target_of + acquire (nothing in a dry run). */
-int neonflow__lease_take(neonflow__run *r, const char *ref);
+/* target_of + acquire (nothing in a dry run). look_first: the caller re-checks
+ * the target before it switches (promote, refresh, rollback), so with a run id
+ * given the target's search may come before the lease's create (lease.c). */
+int neonflow__lease_take(neonflow__run *r, const char *ref, int look_first);
 /* One lookup by name: the branch named `name` must still be `id` (ESTATE otherwise). */
 int neonflow__target_recheck(neonflow__run *r, const char *name, const char *id);
 int neonflow__lease_target_of(neonflow__run *r, const char *ref, char *out, size_t len);
 int neonflow__lease_check(neonflow__run *r);
 void neonflow__lease_release(neonflow__run *r);
-/* The branches whose name or ID contains the lease's target, when re-entering
- * the run's own lease just searched them (else NULL); the caller owns it. */
+/* The branches whose name or ID contains the lease's target, when taking or
+ * re-entering the lease just searched them (else NULL); the caller owns it. */
 neonflow_branch_list *neonflow__lease_seen_take(neonflow__run *r);
 /* 1 when this run's Neon lease was just taken by its own POST (or re-entered
  * by a PATCH): Neon refuses a mutation with 423 while a conflicting operation
  * runs (and the lease's own operation was awaited), so the project was quiet. */
 int neonflow__lease_proves_quiet(const neonflow__run *r);
+/* Deletes the leases in l (a listing of every branch) that an earlier,
+ * killed attempt of this run and workflow left: a resumed prune re-enters
+ * only the leases of targets it still deletes from. Failures are warnings
+ * (such a lease expires by itself). Nothing in a dry run. */
+void neonflow__lease_release_stale(neonflow__run *r, const neonflow_branch_list *l);
 /* 1 when name is a lease branch name (nf/<target>/lease). */
 int neonflow__lease_name_is(const char *name);
 

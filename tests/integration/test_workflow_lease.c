@@ -167,15 +167,19 @@ static void test_crashed_run_resumes_its_lease(void **state)
     neonflow_refresh_options_free(rfo);
 
     /* the same run id re-enters its own lease and finishes, also when the
-     * answer to the lease's renewal is lost once (the soak saw EUNCERTAIN) */
+     * answer to the lease's renewal is lost once (the soak saw EUNCERTAIN);
+     * a given run id looks its lease up before creating one */
     emu_fault lost;
     emu_fault_init(&lost);
     lost.method = "PATCH";
     lost.path = "/projects/" PROJECT "/branches/*";
     lost.kind = EMU_FAULT_DROP_AFTER;
     assert_int_equal(emu_fault_add(f->s, &lost), 0);
+    emu_counters_reset(f->s);
     RUN_OK(neonflow_promote(&r, f->c, ro, NULL, &err_));
     assert_int_equal(log.reentered, 1);
+    /* looked up and extended: no create of the lease that answers 409 */
+    assert_int_equal(emu_responses_with_status(f->s, 409), 0);
     assert_int_equal(log.released, 1);
     assert_int_equal(neonflow_step_status(step_named(r, "snapshot-candidate")), NEONFLOW_STEP_RESUMED);
     neonflow_report_free(r);
@@ -315,8 +319,10 @@ static void test_lost_lease_stops_before_next_change(void **state)
     neonflow_client_free(x.c);
 }
 
-/* The holder's operations keep the project busy (423): the loser reads the
- * lease at once instead of retrying its create until the holder is done. */
+/* The holder's operations keep the project busy (423): the loser (a fresh
+ * run id: it creates first) reads the lease at once instead of retrying its
+ * create until the holder is done. A loser given a run id looks the lease up
+ * first and sends no create at all. */
 static void test_busy_project_fails_fast(void **state)
 {
     wf_fixture *f = *state;
@@ -332,12 +338,22 @@ static void test_busy_project_fails_fast(void **state)
     assert_int_equal(neonflow_snapshot_create(&sn, NULL, f->c, PROJECT, f->dev_id, NULL, NULL, NULL), NEONFLOW_OK);
     neonflow_snapshot_free(sn);
     emu_counters_reset(f->s);
-    neonflow_run_options *other = run_opts("other", 0, NULL);
+    neonflow_run_options *other = run_opts(NULL, 0, NULL);
     neonflow_error *err = NULL;
     assert_int_equal(neonflow_promote(&r, f->c, other, NULL, &err), NEONFLOW_ELEASE_HELD);
     assert_non_null(strstr(neonflow_error_message(err), "holder"));
     assert_int_equal(emu_requests(f->s, "POST", "/projects/" PROJECT "/branches"), 1); /* not retried */
     assert_int_equal(emu_responses_with_status(f->s, 423), 1);
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    r = NULL;
+    err = NULL;
+    emu_counters_reset(f->s);
+    assert_int_equal(neonflow_run_options_set_run_id(other, "other"), NEONFLOW_OK);
+    assert_int_equal(neonflow_promote(&r, f->c, other, NULL, &err), NEONFLOW_ELEASE_HELD);
+    assert_non_null(strstr(neonflow_error_message(err), "holder"));
+    assert_int_equal(emu_requests(f->s, "POST", "/projects/" PROJECT "/branches"), 0);
+    assert_int_equal(emu_responses_with_status(f->s, 423), 0);
     neonflow_error_free(err);
     neonflow_report_free(r);
     neonflow_run_options_free(holder);

@@ -253,6 +253,40 @@ static void test_prune_keeps_backup_with_lease_child(void **state)
     neonflow_run_options_free(crash);
 }
 
+/* A prune killed right after its last delete on production holds production's
+ * lease; resumed, it has nothing left to delete there, so it never re-enters
+ * that lease: it releases it from its listing. Another prune's run id does not. */
+static void test_resumed_prune_releases_its_old_lease(void **state)
+{
+    wf_fixture *f = *state;
+    promote_as(f, "p1");
+    neonflow_prune_options *po = NULL;
+    neonflow_prune_options_new(&po);
+    neonflow_prune_options_set_keep_newest(po, 0);
+    neonflow_prune_options_set_snapshots(po, 0);
+    neonflow_run_options *pr = run_opts("prune-k", 0, NULL);
+    neonflow_report *r = NULL;
+    neonflow__workflow_set_interrupt_after(2); /* plan, then the one delete: as if the process died */
+    assert_int_equal(neonflow_prune(&r, f->c, pr, po, NULL), NEONFLOW_ECANCELLED);
+    neonflow__workflow_set_interrupt_after(0);
+    neonflow_report_free(r);
+    assert_int_equal(backups_of(f->s, "production"), 0);
+    char holder[64], lid[64];
+    lease_holder(f, "production", holder, sizeof(holder), lid, sizeof(lid));
+    assert_string_equal(holder, "prune-k");
+
+    neonflow_run_options *other = run_opts("prune-o", 0, NULL);
+    RUN_OK(neonflow_prune(&r, f->c, other, po, &err_));
+    neonflow_report_free(r);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 1); /* not its lease */
+    RUN_OK(neonflow_prune(&r, f->c, pr, po, &err_));
+    neonflow_report_free(r);
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    neonflow_run_options_free(other);
+    neonflow_run_options_free(pr);
+    neonflow_prune_options_free(po);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_setup_takes_lease, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_prune_takes_lease, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_prune_keeps_backup_with_lease_child, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_resumed_prune_releases_its_old_lease, setup_instant, teardown_fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
