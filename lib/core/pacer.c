@@ -129,7 +129,8 @@ static route *route_find(neonflow__pacer *p, const char *key, int64_t now_us)
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-int64_t neonflow__pacer_reserve(neonflow__pacer *p, const char *route_key, int64_t now_ms, int *which)
+int64_t neonflow__pacer_reserve(neonflow__pacer *p, const char *route_key, int64_t now_ms, int64_t max_wait_ms,
+                                int *which)
 {
     if (which)
         *which = 0;
@@ -155,10 +156,14 @@ int64_t neonflow__pacer_reserve(neonflow__pacer *p, const char *route_key, int64
         start = r->s.tat - r->s.tolerance;
         why = 2;
     }
-    if (p->global_on)
-        p->global.tat = max64(p->global.tat, start) + p->global.interval;
-    if (r)
-        r->s.tat = max64(r->s.tat, start) + r->s.interval;
+    /* A caller that cannot wait that long takes nothing: refused calls
+     * must not push the schedule back for the ones that do wait. */
+    if (max_wait_ms < 0 || start - now <= max_wait_ms * 1000) {
+        if (p->global_on)
+            p->global.tat = max64(p->global.tat, start) + p->global.interval;
+        if (r)
+            r->s.tat = max64(r->s.tat, start) + r->s.interval;
+    }
     pthread_mutex_unlock(&p->lock);
     if (which)
         *which = why;

@@ -26,12 +26,15 @@ void neonflow__pacer_free(neonflow__pacer *p);
 
 /*
  * Reserves the next slot for one request to route_key asked at now_ms and
- * returns when it may start (>= now_ms), or -1 on allocation failure. The
- * slot is spent even if the caller gives up waiting for it. *which (may be
- * NULL) says what set the slot: 0 nothing (now), 1 the per-minute budget,
- * 2 the route's, 3 a server's Retry-After.
+ * returns when it may start (>= now_ms), or -1 on allocation failure. When
+ * that is more than max_wait_ms away (>= 0; -1 = no bound) nothing is
+ * reserved: the time is returned for the caller's error. A reserved slot is
+ * spent even if the caller gives up waiting for it. *which (may be NULL)
+ * says what set the slot: 0 nothing (now), 1 the per-minute budget, 2 the
+ * route's, 3 a server's Retry-After.
  */
-int64_t neonflow__pacer_reserve(neonflow__pacer *p, const char *route_key, int64_t now_ms, int *which);
+int64_t neonflow__pacer_reserve(neonflow__pacer *p, const char *route_key, int64_t now_ms, int64_t max_wait_ms,
+                                int *which);
 
 /* A 429 arrived at now_ms: no slot of any route starts before now_ms +
  * retry_after_ms (1 s when the answer had none, i.e. -1; at most 60 s). */

@@ -313,8 +313,11 @@ static int rate_admit(call *k, neonflow__rl_slot *slot, neonflow_error **err)
     neonflow__pacer *p = k->c->transport->pacer;
     if (p) {
         int64_t now = k->sys->now_ms(k->sys->ctx);
+        int64_t max_wait = -1;
+        if (k->ctx && k->ctx->deadline_ms > 0)
+            max_wait = k->ctx->deadline_ms > now ? k->ctx->deadline_ms - now : 0;
         int which = 0;
-        int64_t start = neonflow__pacer_reserve(p, k->route_key, now, &which);
+        int64_t start = neonflow__pacer_reserve(p, k->route_key, now, max_wait, &which);
         if (start < 0)
             return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory in the rate limiter");
         if (start > now) {

@@ -53,7 +53,7 @@ static void test_burst_then_even_slots(void **state)
     int64_t t = 1000000, prev = 0;
     for (int i = 0; i < 2000; i++) {
         int which = -1;
-        int64_t s = neonflow__pacer_reserve(p, "GET /a", t, &which);
+        int64_t s = neonflow__pacer_reserve(p, "GET /a", t, -1, &which);
         if (i < b) {
             assert_int_equal(s, t);
             assert_int_equal(which, 0);
@@ -67,15 +67,15 @@ static void test_burst_then_even_slots(void **state)
     /* idle time gives the burst back */
     int64_t later = prev + 10 * MIN;
     for (int i = 0; i < b; i++)
-        assert_int_equal(neonflow__pacer_reserve(p, "GET /a", later, NULL), later);
-    assert_true(neonflow__pacer_reserve(p, "GET /a", later, NULL) > later);
+        assert_int_equal(neonflow__pacer_reserve(p, "GET /a", later, -1, NULL), later);
+    assert_true(neonflow__pacer_reserve(p, "GET /a", later, -1, NULL) > later);
     neonflow__pacer_free(p);
     /* off: never waits; NULL admits too */
     p = neonflow__pacer_new(0, 0);
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(neonflow__pacer_reserve(p, "GET /a", 5, NULL), 5);
+        assert_int_equal(neonflow__pacer_reserve(p, "GET /a", 5, -1, NULL), 5);
     neonflow__pacer_free(p);
-    assert_int_equal(neonflow__pacer_reserve(NULL, "GET /a", 5, NULL), 5);
+    assert_int_equal(neonflow__pacer_reserve(NULL, "GET /a", 5, -1, NULL), 5);
     neonflow__pacer_throttle(NULL, 5, 100);
 }
 
@@ -99,7 +99,7 @@ static void test_never_over_the_limit_in_any_window(void **state)
             int pause = (int)(x % 100);
             now += pause < 60 ? 0 : pause < 95 ? (int64_t)(x % 50) : (int64_t)(x % 90000);
             int route = (int)((x >> 20) & 1);
-            int64_t s = neonflow__pacer_reserve(p, route ? "GET /b" : "GET /a", now, NULL);
+            int64_t s = neonflow__pacer_reserve(p, route ? "GET /b" : "GET /a", now, -1, NULL);
             assert_true(s >= now);
             all[i] = s;
             if (route)
@@ -123,16 +123,33 @@ static void test_throttle_pushes_everyone(void **state)
 {
     (void)state;
     neonflow__pacer *p = neonflow__pacer_new(700, 40);
-    assert_int_equal(neonflow__pacer_reserve(p, "GET /a", 100, NULL), 100);
+    assert_int_equal(neonflow__pacer_reserve(p, "GET /a", 100, -1, NULL), 100);
     neonflow__pacer_throttle(p, 200, 3000);
     int which = 0;
-    assert_int_equal(neonflow__pacer_reserve(p, "GET /other", 300, &which), 3200);
+    assert_int_equal(neonflow__pacer_reserve(p, "GET /other", 300, -1, &which), 3200);
     assert_int_equal(which, 3);
-    assert_true(neonflow__pacer_reserve(p, "GET /a", 300, NULL) > 3200);
+    assert_true(neonflow__pacer_reserve(p, "GET /a", 300, -1, NULL) > 3200);
     neonflow__pacer_throttle(p, 100000, -1);
-    assert_int_equal(neonflow__pacer_reserve(p, "GET /c", 100000, NULL), 101000);
+    assert_int_equal(neonflow__pacer_reserve(p, "GET /c", 100000, -1, NULL), 101000);
     neonflow__pacer_throttle(p, 200000, 3600 * 1000);
-    assert_int_equal(neonflow__pacer_reserve(p, "GET /d", 200000, NULL), 260000);
+    assert_int_equal(neonflow__pacer_reserve(p, "GET /d", 200000, -1, NULL), 260000);
+    neonflow__pacer_free(p);
+}
+
+/* A caller that cannot wait for its slot (its deadline is closer) takes
+ * none: a loop of such calls must not push the schedule back forever. */
+static void test_refused_wait_takes_no_slot(void **state)
+{
+    (void)state;
+    neonflow__pacer *p = neonflow__pacer_new(60, 0); /* burst 1, about 1 s apart */
+    int64_t iv = neonflow__pacer_interval_us(60, 1, MIN);
+    assert_int_equal(neonflow__pacer_reserve(p, "GET /a", 0, -1, NULL), 0);
+    int64_t next = (iv + 999) / 1000;
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(neonflow__pacer_reserve(p, "GET /a", 0, 10, NULL), next);
+    /* exactly enough time is enough */
+    assert_int_equal(neonflow__pacer_reserve(p, "GET /a", 0, next, NULL), next);
+    assert_int_equal(neonflow__pacer_reserve(p, "GET /a", 0, -1, NULL), (2 * iv + 999) / 1000);
     neonflow__pacer_free(p);
 }
 
@@ -166,7 +183,7 @@ static void *ask(void *arg)
         while (r->turn != my)
             pthread_cond_wait(&r->cv, &r->mu);
         pthread_mutex_unlock(&r->mu);
-        r->starts[my] = neonflow__pacer_reserve(r->p, a->id % 2 ? "GET /a" : "GET /b", 0, NULL);
+        r->starts[my] = neonflow__pacer_reserve(r->p, a->id % 2 ? "GET /a" : "GET /b", 0, -1, NULL);
         pthread_mutex_lock(&r->mu);
         r->turn++;
         pthread_cond_broadcast(&r->cv);
@@ -271,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_burst_then_even_slots),
         cmocka_unit_test(test_never_over_the_limit_in_any_window),
         cmocka_unit_test(test_throttle_pushes_everyone),
+        cmocka_unit_test(test_refused_wait_takes_no_slot),
         cmocka_unit_test(test_fifo_across_threads),
         cmocka_unit_test(test_saturated_calls_wait_evenly),
         cmocka_unit_test(test_project_from_path),

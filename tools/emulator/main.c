@@ -83,7 +83,8 @@ int main(int argc, char **argv)
                 goto bad;
             memcpy(head, val, (size_t)(colon - val));
             head[colon - val] = '\0';
-            if (parse_num(head, 0, 100000000, &m) != 0 || parse_num(colon + 1, 0, 100000000, &sec) != 0)
+            /* the control route's bounds: each limit keeps a log that long */
+            if (parse_num(head, 0, 1000000, &m) != 0 || parse_num(colon + 1, 0, 100000, &sec) != 0)
                 goto bad;
             cfg.rate_per_minute = (int32_t)m;
             cfg.rate_per_second_route = (int32_t)sec;
