@@ -244,7 +244,8 @@ typedef struct neonflow_rate_limit_request neonflow_rate_limit_request;
  * neonflow_rate_limit_request_set_wait_ms, after which the client waits and
  * asks again); THROTTLED: return 0 to go on with the client's own retry
  * policy. Non-zero fails the request with NEONFLOW_EHOOK_FAILED (ACQUIRE: it
- * was not sent). The hook may be called from many threads at once.
+ * was not sent). The hook may be called from many threads at once; it must
+ * not make calls on the client it limits (they would ask it again).
  */
 typedef int (*neonflow_rate_limit_fn)(neonflow_rate_limit_request *req, void *payload);
 

@@ -36,6 +36,7 @@ typedef struct call {
     char last_desc[600]; /* the last failure, for ETIMEOUT / ECANCELLED messages */
     int32_t last_status;
     int64_t retry_after_ms; /* Retry-After of the latest answer, -1 when none */
+    const char *rid;        /* X-Request-ID of the current attempt, NULL before the first */
 } call;
 
 /* What a log line is about: this call (and attempt, when rid is set). */
@@ -257,7 +258,7 @@ static int limiter_wait(call *k, int64_t wait, const char *why, neonflow_error *
     if (k->ctx && k->ctx->deadline_ms > 0 && now + wait > k->ctx->deadline_ms)
         return deadline_error(k, err, "for the client-side rate limit");
     notify(k, NEONFLOW__NOTE_RATE_LIMIT_WAIT, 0, wait);
-    struct neonflow_log_record ab = about(k, NULL, 0);
+    struct neonflow_log_record ab = about(k, k->rid, 0);
     neonflow__log(k->c, &ab, wait >= 1000 ? NEONFLOW_LOG_INFO : NEONFLOW_LOG_DEBUG,
                   "rate limit: holding %s %s for %lld ms (%s)", k->req->method, k->req->path,
                   (long long)wait, why);
@@ -289,9 +290,9 @@ static int hook_ask(call *k, int32_t kind, neonflow_error **err)
                                                 kind == NEONFLOW_RATE_LIMIT_THROTTLED ? k->retry_after_ms : -1, 0};
         if (fn(&q, h->payload) != 0) {
             if (kind == NEONFLOW_RATE_LIMIT_THROTTLED)
-                return fail_with(k, err, NEONFLOW_EHOOK_FAILED, 429, 0, NULL, NULL,
+                return fail_with(k, err, NEONFLOW_EHOOK_FAILED, 429, 0, NULL, k->rid,
                                  "HTTP 429, and the rate-limit hook failed when told so");
-            return fail_with(k, err, NEONFLOW_EHOOK_FAILED, 0, 0, NULL, NULL,
+            return fail_with(k, err, NEONFLOW_EHOOK_FAILED, 0, 0, NULL, k->rid,
                              "the rate-limit hook failed: the request was not sent");
         }
         if (kind != NEONFLOW_RATE_LIMIT_ACQUIRE || q.wait_ms <= 0)
@@ -414,11 +415,6 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
         if (k->ctx && k->ctx->deadline_ms > 0 &&
             k->sys->now_ms(k->sys->ctx) >= k->ctx->deadline_ms)
             return deadline_error(k, err, "for another attempt");
-        neonflow__rl_slot slot;
-        int rc = rate_admit(k, &slot, err);
-        if (rc != NEONFLOW_OK)
-            return rc;
-
         attempt a;
         memset(&a, 0, sizeof(a));
         a.body.max = (size_t)k->c->cfg.max_response_bytes;
@@ -427,6 +423,11 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
         else
             neonflow__request_id_make(a.rid, sizeof(a.rid), k->sys->random(k->sys->ctx),
                                       k->sys->random(k->sys->ctx));
+        k->rid = a.rid; /* the limiter's and the hook's records name the attempt they hold */
+        neonflow__rl_slot slot;
+        int rc = rate_admit(k, &slot, err);
+        if (rc != NEONFLOW_OK)
+            return rc;
         int64_t t0 = k->sys->now_ms(k->sys->ctx);
         rc = attempt_once(k, &a);
         int64_t t1 = k->sys->now_ms(k->sys->ctx);
