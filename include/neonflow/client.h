@@ -217,8 +217,8 @@ NEONFLOW_API int neonflow_client_options_set_retry_backoff(neonflow_client_optio
  * free slot, with a burst of about 1% of the per-minute limit and an eighth
  * of the per-route one after idle time), so no
  * thread stalls for a minute after a burst; a 429 pushes every thread's next
- * slot past its Retry-After (1 s without one; at most a minute; not at all
- * for one over the 5 minutes the library waits, which the caller gets). A rate-limit hook
+ * slot past its Retry-After (at most a minute; not at all for one over the 5
+ * minutes the library waits, which the caller gets) and spends the burst. A rate-limit hook
  * (neonflow_client_options_set_rate_limit_hook) replaces this limiter. On
  * top of the pacing, a request holds its slot from just before it is sent
  * until its answer has arrived, and the windows are
