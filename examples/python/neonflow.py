@@ -123,6 +123,7 @@ _PROTOS = {
     "neonflow_promote_options_set_verify_hook": (_I, [_P, BRANCH_CHECK_FN, _P, DESTROY_FN]),
     "neonflow_promote_options_set_after_switch_hook": (_I, [_P, BRANCH_CHECK_FN, _P, DESTROY_FN]),
     "neonflow_promote_options_set_auto_rollback": (_I, [_P, _I]),
+    "neonflow_promote_options_set_verify_compute": (_I, [_P, _I]),
     "neonflow_promote": (_I, [_c.POINTER(_P), _P, _P, _P, _c.POINTER(_P)]),
     # rollback
     "neonflow_rollback_options_new": (_I, [_c.POINTER(_P)]),
@@ -142,6 +143,17 @@ _PROTOS = {
     "neonflow_refresh_options_set_source": (_I, [_P, _S]),
     "neonflow_refresh_options_set_target": (_I, [_P, _S]),
     "neonflow_refresh_options_set_delete_backup": (_I, [_P, _I]),
+    "neonflow_refresh_options_set_verify_hook": (_I, [_P, BRANCH_CHECK_FN, _P, DESTROY_FN]),
+    "neonflow_refresh_options_set_verify_compute": (_I, [_P, _I]),
+    # connection URIs (connection.h)
+    "neonflow_connection_uri_options_new": (_I, [_c.POINTER(_P)]),
+    "neonflow_connection_uri_options_free": (None, [_P]),
+    "neonflow_connection_uri_options_set_branch_id": (_I, [_P, _S]),
+    "neonflow_connection_uri_options_set_endpoint_id": (_I, [_P, _S]),
+    "neonflow_connection_uri_options_set_database_name": (_I, [_P, _S]),
+    "neonflow_connection_uri_options_set_role_name": (_I, [_P, _S]),
+    "neonflow_connection_uri_options_set_pooled": (_I, [_P, _I]),
+    "neonflow_connection_uri_get": (_I, [_c.POINTER(_P), _P, _S, _P, _P, _c.POINTER(_P)]),
     "neonflow_refresh": (_I, [_c.POINTER(_P), _P, _P, _P, _c.POINTER(_P)]),
     "neonflow_backups_list_options_new": (_I, [_c.POINTER(_P)]),
     "neonflow_backups_list_options_free": (None, [_P]),
@@ -210,6 +222,7 @@ _PROTOS = {
     "neonflow_branch_hook_ctx_endpoint_count": (_SZ, [_P]),
     "neonflow_branch_hook_ctx_endpoint_at": (_P, [_P, _SZ]),
     "neonflow_branch_hook_ctx_host": (_S, [_P]),
+    "neonflow_branch_hook_ctx_connection_uri": (_P, [_P]),
     "neonflow_endpoint_json": (_S, [_P]),
     "neonflow_branch_id": (_S, [_P]),
     "neonflow_branch_name": (_S, [_P]),
@@ -411,12 +424,16 @@ class Branch:
     """The branch handed to verify / after_switch hooks (copied). `raw` is
     the whole branch object as Neon sent it (a dict), for any other field;
     `hook` is "verify" or "after_switch"; `host` the read-write endpoint's
-    host (None when the branch has none: always so for verify today);
-    `endpoints` the branch's endpoints as Neon sent them (dicts)."""
-    __slots__ = ("id", "name", "project_id", "raw", "hook", "run_id", "target", "host", "endpoints")
+    host (None when the branch has none: so for verify unless the run was
+    given verify_compute=True); `endpoints` the branch's endpoints as Neon
+    sent them (dicts). connection_uri() gives the branch's connection URI
+    (it holds a password; None when the branch has no compute), during the
+    hook call only: it is fetched when asked (two requests)."""
+    __slots__ = ("id", "name", "project_id", "raw", "hook", "run_id", "target", "host", "endpoints", "_ctx")
 
     def __init__(self, ctx):
         lib = _lib
+        self._ctx = ctx
         self.hook = _s(lib.neonflow_hook_name(lib.neonflow_branch_hook_ctx_hook(ctx)))
         self.run_id = _s(lib.neonflow_branch_hook_ctx_run_id(ctx))
         self.target = _s(lib.neonflow_branch_hook_ctx_target(ctx))
@@ -436,6 +453,12 @@ class Branch:
         if text is None:
             raise MemoryError("neonflow_branch_json")
         self.raw = json.loads(_s(text))
+
+    def connection_uri(self):
+        if self._ctx is None:
+            raise RuntimeError("connection_uri() is only valid during the hook call")
+        p = _lib.neonflow_branch_hook_ctx_connection_uri(self._ctx)
+        return ctypes.string_at(p).decode() if p else None
 
     def __repr__(self):
         return "Branch(%r, %r)" % (self.id, self.name)
@@ -567,12 +590,17 @@ class _Run:
     def branch_hook(self, fn):
         """A C branch-check hook calling fn(Branch) -> truthy to accept."""
         def hook(b, _payload):
+            branch = None
             try:
-                verdict = fn(Branch(b))
+                branch = Branch(b)
+                verdict = fn(branch)
                 return 0 if verdict is None or verdict else 1
             except Exception as e:  # pylint: disable=broad-except
                 self.errors.append(e)
                 return 1  # an exception vetoes
+            finally:
+                if branch is not None:
+                    branch._ctx = None  # pylint: disable=protected-access
         cb = BRANCH_CHECK_FN(hook)
         self.keep.append(cb)
         return cb
@@ -661,13 +689,16 @@ class Client(_Owned):
 
     def promote(self, project_id, source="dev", target="production", on_event=None, verify=None,
                 after_switch=None, auto_rollback=False, dry_run=False, run_id=None, timeout=None,
-                cancel=None):
+                cancel=None, verify_compute=False):
         """Promotes source onto target. verify(Branch) / after_switch(Branch)
         return True (or None) to go on, False to veto; an exception vetoes too
-        and becomes the NeonflowError's __cause__."""
+        and becomes the NeonflowError's __cause__. verify_compute=True gives
+        the preview a temporary endpoint for verify (Branch.host,
+        Branch.connection_uri()), deleted before the switch."""
         return self._workflow("promote", "promote",
                               [("source", _b(source)), ("target", _b(target)),
-                               ("auto_rollback", 1 if auto_rollback else None)],
+                               ("auto_rollback", 1 if auto_rollback else None),
+                               ("verify_compute", 1 if verify_compute else None)],
                               project_id, run_id, dry_run, timeout, cancel, on_event,
                               hooks=[("verify_hook", verify), ("after_switch_hook", after_switch)])
 
@@ -679,12 +710,36 @@ class Client(_Owned):
                                ("snapshot_first", 1 if snapshot_first else 0)],
                               project_id, **_run_args(run))
 
-    def refresh(self, project_id, source="production", target="dev", delete_backup=False, **run):
-        """Replaces target (dev) with a fresh snapshot of source (production)."""
+    def refresh(self, project_id, source="production", target="dev", delete_backup=False, verify=None,
+                verify_compute=False, **run):
+        """Replaces target (dev) with a fresh snapshot of source (production);
+        verify and verify_compute as for promote."""
         return self._workflow("refresh", "refresh",
                               [("source", _b(source)), ("target", _b(target)),
-                               ("delete_backup", 1 if delete_backup else None)],
-                              project_id, **_run_args(run))
+                               ("delete_backup", 1 if delete_backup else None),
+                               ("verify_compute", 1 if verify_compute else None)],
+                              project_id, hooks=[("verify_hook", verify)], **_run_args(run))
+
+    def connection_uri(self, project_id, branch_id=None, endpoint_id=None, database=None, role=None,
+                       pooled=False):
+        """The connection URI (str, holding a password) of a branch: by
+        default the project's default branch, its only database and that
+        database's owner (see neonflow_connection_uri_get)."""
+        opts = _with_options("connection_uri", [
+            ("branch_id", _b(branch_id)), ("endpoint_id", _b(endpoint_id)),
+            ("database_name", _b(database)), ("role_name", _b(role)), ("pooled", 1 if pooled else None)])
+        try:
+            out, errp = _P(), _P()
+            rc = _lib.neonflow_connection_uri_get(ctypes.byref(out), self._alive(), _b(project_id), opts, None,
+                                                  ctypes.byref(errp))
+            if rc != OK:
+                raise NeonflowError._take(rc, errp)  # pylint: disable=protected-access
+            try:
+                return ctypes.string_at(out.value).decode()
+            finally:
+                _lib.neonflow_free(out.value)
+        finally:
+            _lib.neonflow_connection_uri_options_free(opts)
 
     def backups(self, project_id, target=None, kind=None, older_than_s=None, branches=True, snapshots=True,
                 **run):

@@ -95,6 +95,25 @@ with neonflow.Client() as client:
         kept = rep
     check(repr(kept) == "Report(closed)", "the report is freed when the with block ends")
 
+    uri = client.connection_uri(project)
+    check(uri.startswith("postgresql://neondb_owner:") and "/neondb" in uri, "connection_uri() of the default branch")
+    check("-pooler" in client.connection_uri(project, pooled=True), "connection_uri(pooled=True)")
+    e = expect_error(lambda: client.connection_uri(project, database="nope"), "NEONFLOW_ENOTFOUND")
+    check(e is not None and "postgresql://" not in str(e), "connection_uri of a missing database raises ENOTFOUND")
+    seen = []
+    with client.promote(project, verify_compute=True,
+                        verify=lambda b: seen.append((b.host, b.connection_uri())),
+                        after_switch=lambda b: seen.append((b.host, b.connection_uri()))) as rep:
+        check(len(seen) == 2 and all(h and u and u.startswith("postgresql://") and h in u for h, u in seen),
+              "promote(verify_compute=True): the hooks get a host and a connection URI")
+    with client.refresh(project, verify=lambda b: seen.append(b)) as rep:
+        check(rep.workflow == "refresh" and len(seen) == 3 and seen[2].host is None, "refresh(verify=...)")
+    try:
+        seen[2].connection_uri()
+        check(False, "connection_uri() after the hook raises")
+    except RuntimeError:
+        check(True, "connection_uri() after the hook raises")
+
     with client.backups(project) as rep:
         res = [r for s in rep.steps for r in s.resources]
         check(any(r.role == "backup" for r in res), "backups lists the backup branch")

@@ -75,6 +75,7 @@ NEONFLOW_BEGIN_DECLS
 #define NEONFLOW_ESTATE           -409 /**< Neon's state is not what the step expected */
 #define NEONFLOW_ERUN_MISMATCH    -410 /**< a run id was reused with different inputs */
 #define NEONFLOW_ELEASE_HELD      -411 /**< another run holds the target's lease: nothing was changed */
+#define NEONFLOW_EFLEET_FAILED    -412 /**< a fleet call: at least one entry failed (see the fleet report) */
 
 /* ---- callbacks (-500 .. -599) ---------------------------------------- */
 #define NEONFLOW_ECALLBACK     -500    /**< a hook or gate returned non-zero: stopped safely */

@@ -19,6 +19,9 @@
 #include "branch.h"
 #include "snapshot.h"
 #include "backup_schedule.h"
+#include "connection.h"
 #include "workflow.h"
+#include "preview.h"
+#include "fleet.h"
 
 #endif /* NEONFLOW_H */

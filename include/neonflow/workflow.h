@@ -164,8 +164,9 @@ NEONFLOW_API const char *neonflow_branch_hook_ctx_target(const neonflow_branch_h
 NEONFLOW_API const neonflow_branch *neonflow_branch_hook_ctx_branch(const neonflow_branch_hook_ctx *ctx);
 /**
  * The number of endpoints (computes) on that branch, as read just before the
- * call. The restored preview a verify hook sees has none today (a snapshot
- * restore creates no compute), so this is 0 there; the new live target of an
+ * call. The restored preview a verify hook sees has none (a snapshot
+ * restore creates no compute) unless the run verifies on a live compute
+ * (neonflow_promote_options_set_verify_compute); the new live target of an
  * after-switch hook has the endpoints moved over from the old target.
  */
 NEONFLOW_API size_t neonflow_branch_hook_ctx_endpoint_count(const neonflow_branch_hook_ctx *ctx);
@@ -173,9 +174,23 @@ NEONFLOW_API size_t neonflow_branch_hook_ctx_endpoint_count(const neonflow_branc
 NEONFLOW_API const neonflow_endpoint *neonflow_branch_hook_ctx_endpoint_at(const neonflow_branch_hook_ctx *ctx, size_t i);
 /**
  * The host of the branch's read-write endpoint, the one to connect to; NULL
- * when the branch has none (always so for the verify hook today, see above).
+ * when the branch has none (so for the verify hook without a live compute).
  */
 NEONFLOW_API const char *neonflow_branch_hook_ctx_host(const neonflow_branch_hook_ctx *ctx);
+/**
+ * A connection URI to the checked branch (postgresql://role:password@host/
+ * db?sslmode=require): for the verify hook the preview's temporary endpoint
+ * (see neonflow_promote_options_set_verify_compute; NULL without it, as the
+ * preview has no compute), for the after-switch hook the new target's
+ * read-write endpoint. The database is the branch's only one and the role
+ * its owner. Fetched on the first call (two requests, counted in the step),
+ * so a hook that does not ask costs nothing; later calls give the same
+ * string. NULL for a NULL ctx, when the branch has no read-write endpoint,
+ * or when it cannot be had (several databases, an API error): a WARNING
+ * event says why. Borrowed until the hook returns, then wiped. It holds a
+ * password: keep it out of logs. Thread-safety: call it on the hook's thread.
+ */
+NEONFLOW_API const char *neonflow_branch_hook_ctx_connection_uri(const neonflow_branch_hook_ctx *ctx);
 
 /* ======================================================================== */
 /* Run options: shared by every workflow                                    */
@@ -301,6 +316,19 @@ NEONFLOW_API int neonflow_promote_options_set_verify_hook(neonflow_promote_optio
 NEONFLOW_API int neonflow_promote_options_set_after_switch_hook(neonflow_promote_options *opts, neonflow_branch_check_fn fn, void *payload, neonflow_destroy_fn destroy);
 /** 1: when the after-switch gate fails, restore the rollback snapshot at once (default 0). */
 NEONFLOW_API int neonflow_promote_options_set_auto_rollback(neonflow_promote_options *opts, int enable);
+/**
+ * 1: verify on a live compute (default 0). Before the verify hook runs, the
+ * restored preview gets a temporary read-write endpoint named
+ * nf-verify-<run id> (steps "verify-compute" and, after the hook,
+ * "verify-compute-delete"), so the hook can connect to it
+ * (neonflow_branch_hook_ctx_host, neonflow_branch_hook_ctx_connection_uri).
+ * The endpoint is deleted before the switch, after a veto or failure, and by
+ * a run resumed with the same run id that finds it left behind. Without a
+ * verify hook nothing is created. Costs about 4 requests more (create,
+ * delete, their operations), plus 2 when the hook asks for the URI.
+ * Errors: NEONFLOW_EINVAL (opts NULL).
+ */
+NEONFLOW_API int neonflow_promote_options_set_verify_compute(neonflow_promote_options *opts, int enable);
 /** Expiry of the rollback snapshot in seconds from now (default 30 days; 0 = never). */
 NEONFLOW_API int neonflow_promote_options_set_rollback_expiry_s(neonflow_promote_options *opts, int64_t seconds);
 /** Expiry of the candidate snapshot in seconds from now (default 7 days; 0 = never). */
@@ -333,6 +361,16 @@ NEONFLOW_API int neonflow_refresh_options_set_source(neonflow_refresh_options *o
 NEONFLOW_API int neonflow_refresh_options_set_target(neonflow_refresh_options *opts, const char *name_or_id);
 /** 1: delete the replaced target (backup branch) once the refresh succeeded (default 0). */
 NEONFLOW_API int neonflow_refresh_options_set_delete_backup(neonflow_refresh_options *opts, int enable);
+/**
+ * Verify gate on the restored preview before it replaces the target (fn NULL
+ * removes it), as neonflow_promote_options_set_verify_hook; with it the
+ * refresh has a "verify" step after "restore-preview" (and a veto removes
+ * what the run created, leaving the target untouched). Errors:
+ * NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM.
+ */
+NEONFLOW_API int neonflow_refresh_options_set_verify_hook(neonflow_refresh_options *opts, neonflow_branch_check_fn fn, void *payload, neonflow_destroy_fn destroy);
+/** 1: verify on a live compute, as neonflow_promote_options_set_verify_compute (default 0). */
+NEONFLOW_API int neonflow_refresh_options_set_verify_compute(neonflow_refresh_options *opts, int enable);
 
 /** Refreshes the target from a fresh snapshot of the source. Errors as neonflow_promote. */
 NEONFLOW_API int neonflow_refresh(neonflow_report **out, neonflow_client *client, const neonflow_run_options *run, const neonflow_refresh_options *opts, neonflow_error **err);

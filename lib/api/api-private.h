@@ -252,6 +252,10 @@ int neonflow__snapshot_restore_ctx(neonflow_branch_result **out, neonflow_client
                                    const char *project_id, const char *snapshot_id,
                                    const neonflow_snapshot_restore_options *opts, neonflow_error **err);
 
+/* Appends every page of the branches whose name or ID contains search (Neon's
+ * partial match: callers filter for the exact name or ID) to l. */
+int neonflow__branches_search_into(neonflow_branch_list *l, neonflow_client *c, neonflow__call_ctx *ctx,
+                                   const char *project_id, const char *search, neonflow_error **err);
 int neonflow__branches_list_ctx(neonflow_branch_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
                                 const char *project_id, const neonflow_branches_list_options *opts,
                                 neonflow_error **err);

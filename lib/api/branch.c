@@ -9,6 +9,7 @@
 #include "core/text.h"
 
 #define BRANCH_PAGE_LIMIT "100"
+#define BRANCH_PAGE_SIZE 100 /* Neon's cap, and what BRANCH_PAGE_LIMIT asks for */
 #define BRANCH_MAX_PAGES 100000
 #define NEONFLOW__BRANCH_LIMIT_MAX 10000 /* the spec's range; Neon caps a page at 100 */
 #define NEONFLOW__CURSOR_MAX 1024
@@ -240,6 +241,10 @@ static int take_ops(json_t *root, neonflow_operation_list **ops_out, neonflow_er
 /* ---- list / get / find -------------------------------------------------------------------- */
 /* One page when the caller set a limit or a cursor (its next cursor kept on
  * the list), else every page. */
+static int list_pages(neonflow_branch_list *l, neonflow_client *c, neonflow__call_ctx *ctx, const char *project_id,
+                      const char *search, const char *sort_by, const char *sort_order, const char *first_cursor,
+                      int32_t limit, int short_page_ends, neonflow_error **err);
+
 static int list_all(neonflow_branch_list **out, neonflow_client *c, neonflow__call_ctx *ctx,
                     const char *project_id, const char *search, const char *sort_by, const char *sort_order,
                     const char *first_cursor, int32_t limit, neonflow_error **err)
@@ -248,14 +253,37 @@ static int list_all(neonflow_branch_list **out, neonflow_client *c, neonflow__ca
     int rc = neonflow__branch_list_new(&l, err);
     if (rc != NEONFLOW_OK)
         return rc;
+    rc = list_pages(l, c, ctx, project_id, search, sort_by, sort_order, first_cursor, limit, 0, err);
+    if (rc != NEONFLOW_OK) {
+        neonflow_branch_list_free(l);
+        return rc;
+    }
+    *out = l;
+    return NEONFLOW_OK;
+}
+
+int neonflow__branches_search_into(neonflow_branch_list *l, neonflow_client *c, neonflow__call_ctx *ctx,
+                                   const char *project_id, const char *search, neonflow_error **err)
+{
+    if (!l || !search || !*search)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "a list and a non-empty search term are required");
+    int rc = check_common(c, project_id, NULL, err);
+    return rc != NEONFLOW_OK ? rc : list_pages(l, c, ctx, project_id, search, NULL, NULL, NULL, 0, 1, err);
+}
+
+/* Appends the pages to l; on failure l may hold part of them. short_page_ends:
+ * a page shorter than the page size is the last (no request for an empty one). */
+static int list_pages(neonflow_branch_list *l, neonflow_client *c, neonflow__call_ctx *ctx, const char *project_id,
+                      const char *search, const char *sort_by, const char *sort_order, const char *first_cursor,
+                      int32_t limit, int short_page_ends, neonflow_error **err)
+{
+    int rc = NEONFLOW_OK;
     int one_page = first_cursor != NULL || limit > 0;
     char limit_text[16];
     snprintf(limit_text, sizeof(limit_text), "%d", (int)limit);
     char *cursor = NULL;
-    if (first_cursor && !(cursor = neonflow__strdup(first_cursor))) {
-        neonflow_branch_list_free(l);
+    if (first_cursor && !(cursor = neonflow__strdup(first_cursor)))
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
-    }
     for (int page = 0;; page++) {
         if (page >= BRANCH_MAX_PAGES) {
             rc = neonflow__error_set(err, NEONFLOW_EPROTOCOL, "branch pagination did not end after %d pages", page);
@@ -288,7 +316,7 @@ static int list_all(neonflow_branch_list **out, neonflow_client *c, neonflow__ca
         if (rc == NEONFLOW_OK && next && cursor && strcmp(next, cursor) == 0)
             rc = neonflow__error_set(err, NEONFLOW_EPROTOCOL, "branch pagination returned the same cursor twice");
         char *next_copy = (rc == NEONFLOW_OK && next && items > 0) ? neonflow__strdup(next) : NULL;
-        int more = rc == NEONFLOW_OK && next && items > 0;
+        int more = rc == NEONFLOW_OK && next && items > 0 && !(short_page_ends && items < BRANCH_PAGE_SIZE);
         json_decref(root); /* the list holds its own reference */
         if (more && !next_copy)
             rc = neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
@@ -298,12 +326,7 @@ static int list_all(neonflow_branch_list **out, neonflow_client *c, neonflow__ca
             break;
     }
     neonflow__free(cursor);
-    if (rc != NEONFLOW_OK) {
-        neonflow_branch_list_free(l);
-        return rc;
-    }
-    *out = l;
-    return NEONFLOW_OK;
+    return rc;
 }
 
 int neonflow__branches_list_ctx(neonflow_branch_list **out, neonflow_client *c, neonflow__call_ctx *ctx,

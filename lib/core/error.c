@@ -57,6 +57,7 @@ static const struct code_info codes[] = {
     {NEONFLOW_ESTATE, "NEONFLOW_ESTATE", "unexpected state"},
     {NEONFLOW_ERUN_MISMATCH, "NEONFLOW_ERUN_MISMATCH", "run id reused with different inputs"},
     {NEONFLOW_ELEASE_HELD, "NEONFLOW_ELEASE_HELD", "another run holds the target's lease"},
+    {NEONFLOW_EFLEET_FAILED, "NEONFLOW_EFLEET_FAILED", "entries of the fleet failed"},
     {NEONFLOW_ECALLBACK, "NEONFLOW_ECALLBACK", "stopped by a hook"},
 };
 

@@ -322,6 +322,17 @@ char *neonflow__trace_redact(const char *data, size_t len, const char *secret, i
     return out;
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int neonflow__route_holds_secret(const char *route)
+{
+    return route && (ends_with(route, "/connection_uri") || ends_with(route, "/reveal_password"));
+}
+
 int neonflow__trace_kind(curl_infotype type)
 {
     switch (type) {

@@ -196,9 +196,11 @@ static int succeed(call *k, attempt *a, neonflow__response *resp, neonflow_error
                          "HTTP %d: out of memory parsing the response%s", (int)a->status,
                          neonflow__method_idempotent(k->req->method) ? ""
                                                                      : "; the request was applied");
+    /* jansson quotes the text near the fault: not for a body holding a password. */
     return fail_with(k, err, NEONFLOW_EPROTOCOL, a->status, 0, NULL, a->resp_rid[0] ? a->resp_rid : a->rid,
                      "HTTP %d: the response is not valid JSON: %s (line %d, column %d)%s",
-                     (int)a->status, je.text, je.line, je.column,
+                     (int)a->status, neonflow__route_holds_secret(k->req->route) ? "malformed" : je.text,
+                     je.line, je.column,
                      neonflow__method_idempotent(k->req->method) ? ""
                                                                  : "; the request was applied");
 }

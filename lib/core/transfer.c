@@ -104,6 +104,13 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
      * the key, and nothing else may echo it to the hook either. */
     int headers = kind == NEONFLOW_TRACE_HEADER_OUT || kind == NEONFLOW_TRACE_HEADER_IN;
     size_t n = 0;
+    char withheld[96];
+    if (kind == NEONFLOW_TRACE_DATA_IN && neonflow__route_holds_secret(tc->k->route)) {
+        /* A connection URI or password: the key scrubber cannot know it. */
+        snprintf(withheld, sizeof(withheld), "[%zu bytes withheld: the response holds credentials]", size);
+        data = withheld;
+        size = strlen(withheld);
+    }
     char *copy = neonflow__trace_redact(data, size, c->cfg.api_key, headers, &n);
     if (copy) {
         long status = 0;

@@ -73,6 +73,11 @@ int64_t neonflow__backoff_ms(int64_t base_ms, int64_t cap_ms, int32_t retry_inde
  * the past gives 0. -1 when value is NULL, empty or unparsable. */
 int64_t neonflow__retry_after_ms(const char *value, int64_t wall_now_ms);
 
+/* 1 when the route's successful responses hold credentials (a connection
+ * URI, a revealed password): their body is withheld from trace records and
+ * never quoted in error messages. NULL gives 0. */
+int neonflow__route_holds_secret(const char *route);
+
 /* "nf-" + 32 lowercase hex digits from two random words; out >= 36 bytes. */
 void neonflow__request_id_make(char *out, size_t outlen, uint64_t a, uint64_t b);
 

@@ -91,10 +91,52 @@ static void set_when(item *it, const char *stamp, const char *fallback, int64_t 
     }
 }
 
-static int inventory_load(neonflow__run *r, inventory *inv)
+/* The branches a listing of target's backups needs, without listing the
+ * project: every name with target in it (the live target, nf/<target>/...,
+ * "<target> (old)"), then along the finalized restores' restored_as (the
+ * backups the live target and its backups replaced, whatever their names). */
+static int target_view(neonflow__run *r, const char *target, neonflow_branch_list **out)
 {
-    int rc = neonflow__list_branches(r, NULL, &inv->bl);
-    if (rc == NEONFLOW_OK)
+    neonflow__bview v = {0};
+    int rc = neonflow__bview_search(r, &v, target);
+    for (int more = 1; rc == NEONFLOW_OK && more;) {
+        /* collected first: a search moves the branches of v */
+        char need[8][NEONFLOW__ID_LEN];
+        size_t n = 0;
+        for (size_t i = 0; i < neonflow_branch_list_count(v.l) && n < 8; i++) {
+            const neonflow_branch *a = neonflow_branch_list_at(v.l, i);
+            const char *ra = neonflow_branch_restored_as(a);
+            if (ra && *ra && neonflow_branch_restore_status(a) == NEONFLOW_RESTORE_STATUS_FINALIZED &&
+                !neonflow__branch_by_id(v.l, ra) && !neonflow__bview_covers(&v, ra))
+                snprintf(need[n++], sizeof(need[0]), "%s", ra);
+        }
+        more = n > 0;
+        for (size_t i = 0; i < n && rc == NEONFLOW_OK; i++)
+            rc = neonflow__bview_search(r, &v, need[i]);
+    }
+    if (rc == NEONFLOW_OK) {
+        *out = v.l;
+        v.l = NULL;
+    }
+    neonflow__bview_free(&v);
+    return rc;
+}
+
+/* target: only that target's backups are wanted (looked up, not listed);
+ * no_branches / no_snapshots: only the other half is wanted. Otherwise every branch is listed:
+ * a backup named by someone else is known only by the finalized branch whose
+ * restored_as points to it, and prune must know every backup's children. */
+static int inventory_load(neonflow__run *r, inventory *inv, const char *target, int no_branches, int no_snapshots)
+{
+    int rc;
+    neonflow_error *e = NULL;
+    if (no_branches)
+        rc = (rc = neonflow__branch_list_new(&inv->bl, &e)) == NEONFLOW_OK ? rc : neonflow__fail_with(r, &e, rc);
+    else if (target)
+        rc = target_view(r, target, &inv->bl);
+    else
+        rc = neonflow__list_branches(r, NULL, &inv->bl);
+    if (rc == NEONFLOW_OK && !no_snapshots) /* else inv->sl stays NULL: an empty list */
         rc = neonflow__list_snapshots(r, &inv->sl);
     if (rc != NEONFLOW_OK)
         return rc;
@@ -105,6 +147,8 @@ static int inventory_load(neonflow__run *r, inventory *inv)
     neonflow__name_parts p;
     for (size_t i = 0; i < nb; i++) {
         const neonflow_branch *b = neonflow_branch_list_at(inv->bl, i);
+        if (target && neonflow__branch_by_id(inv->bl, neonflow_branch_id(b)) != b)
+            continue; /* found by two searches */
         const neonflow_branch *by = replacer_of(inv->bl, b);
         item *it = &inv->v[inv->n];
         memset(it, 0, sizeof(*it));
@@ -310,7 +354,8 @@ static int wanted(const neonflow_backups_list_options *o, const item *it, int64_
 static int step_list(neonflow__run *r, neonflow_step *st, void *ws)
 {
     list_state *ls = ws;
-    int rc = inventory_load(r, &ls->inv);
+    int rc = inventory_load(r, &ls->inv, ls->o ? ls->o->target : NULL, ls->o && !ls->o->branches,
+                            ls->o && !ls->o->snapshots);
     int64_t now = neonflow__run_wall_ms(r);
     for (size_t i = 0; rc == NEONFLOW_OK && i < ls->inv.n; i++) {
         const item *it = &ls->inv.v[i];
@@ -407,7 +452,7 @@ static int step_plan(neonflow__run *r, neonflow_step *st, void *ws)
 {
     prune_state *ps = ws;
     inventory *inv = &ps->inv;
-    int rc = inventory_load(r, inv);
+    int rc = inventory_load(r, inv, NULL, 0, 0);
     if (rc != NEONFLOW_OK)
         return rc;
     item **order = neonflow__calloc(inv->n + 1, sizeof(*order));

@@ -174,6 +174,8 @@ const neonflow_client *neonflow__hook_enter(const neonflow__run *r)
 
 void neonflow__hook_leave(const neonflow_client *prev) { hook_client = prev; }
 
+int neonflow__hook_active(const neonflow_client *c) { return c && hook_client == c; }
+
 /* ---- begin / step / end ---------------------------------------------------------------------- */
 int neonflow__run_begin(neonflow__run *r, neonflow_client *c, const neonflow_run_options *ro, int32_t workflow,
                         neonflow_error **err)
@@ -370,6 +372,7 @@ int neonflow__run_end(neonflow__run *r, int rc, const char *extra, neonflow_repo
     }
     if (!r->interrupted) /* a crash leaves the lease: it expires, or the same run id re-enters it */
         neonflow__lease_release(r);
+    neonflow_branch_list_free(neonflow__lease_seen_take(r));
     neonflow__hook_unref(r->lease.hook);
     r->lease.hook = NULL;
     /* Everything the caller gets is scrubbed of the key, then cut. */

@@ -1,7 +1,10 @@
 /* The verify and after-switch hooks: the run reads the branch and its
  * endpoints, then hands the hook one context (workflow.h). */
 #include <stddef.h>
+#include <string.h>
 
+#include "api/connection-private.h"
+#include "core/alloc.h"
 #include "workflow-private.h"
 
 struct neonflow_branch_hook_ctx {
@@ -9,6 +12,11 @@ struct neonflow_branch_hook_ctx {
     const char *run_id, *project_id, *target;
     const neonflow_branch *branch;
     const neonflow_endpoint_list *endpoints;
+    /* the connection URI, fetched on the first request (it costs requests) */
+    neonflow__run *run;
+    const char *uri_endpoint_id; /* NULL: the branch's read-write endpoint */
+    int uri_tried;
+    char *uri;
 };
 
 NEONFLOW_API int32_t neonflow_branch_hook_ctx_hook(const neonflow_branch_hook_ctx *x)
@@ -65,8 +73,37 @@ NEONFLOW_API const char *neonflow_branch_hook_ctx_host(const neonflow_branch_hoo
     return NULL;
 }
 
+NEONFLOW_API const char *neonflow_branch_hook_ctx_connection_uri(const neonflow_branch_hook_ctx *x)
+{
+    if (!x)
+        return NULL;
+    /* The context is the hook's own for the call: the cache is filled once. */
+    struct neonflow_branch_hook_ctx *m = (struct neonflow_branch_hook_ctx *)x;
+    if (m->uri_tried)
+        return m->uri;
+    m->uri_tried = 1;
+    if (!neonflow_branch_hook_ctx_host(x)) /* no compute to connect to: spare the requests */
+        return NULL;
+    struct neonflow_connection_uri_options o = {0};
+    o.branch_id = (char *)neonflow_branch_id(x->branch);
+    o.endpoint_id = (char *)x->uri_endpoint_id;
+    neonflow_error *e = NULL;
+    int rc = neonflow__connection_uri_get_ctx(&m->uri, m->run->c, &m->run->ctx, x->project_id, &o, &e);
+    if (rc != NEONFLOW_OK)
+        neonflow__emit(m->run, NEONFLOW_EVENT_WARNING, "no connection URI for the %s hook: %s",
+                       neonflow_hook_name(x->hook), e ? neonflow_error_message(e) : neonflow_strerror(rc));
+    neonflow_error_free(e);
+    return m->uri;
+}
+
 int neonflow__call_branch_hook(neonflow__run *r, int32_t hook, neonflow__hook *h,
                                const char *target, const char *branch_id, int *vetoed)
+{
+    return neonflow__call_branch_hook_ep(r, hook, h, target, branch_id, NULL, vetoed);
+}
+
+int neonflow__call_branch_hook_ep(neonflow__run *r, int32_t hook, neonflow__hook *h, const char *target,
+                                  const char *branch_id, const char *endpoint_id, int *vetoed)
 {
     *vetoed = 0;
     neonflow_branch *b = NULL;
@@ -80,10 +117,14 @@ int neonflow__call_branch_hook(neonflow__run *r, int32_t hook, neonflow__hook *h
         return neonflow__fail_with(r, &e, rc);
     }
     neonflow_branch_hook_ctx x = {hook, r->rep->workflow, r->rep->run_id, r->project_id, target, b,
-                                  eps};
+                                  eps, r, endpoint_id, 0, NULL};
     const neonflow_client *prev = neonflow__hook_enter(r);
     int v = ((neonflow_branch_check_fn)h->fn)(&x, h->payload);
     neonflow__hook_leave(prev);
+    if (x.uri) { /* it holds a password: leave no copy in freed memory */
+        memset(x.uri, 0, strlen(x.uri));
+        neonflow__free(x.uri);
+    }
     neonflow_endpoint_list_free(eps);
     neonflow_branch_free(b);
     if (v != 0)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/ratelimit.h"
 #include "workflow-private.h"
 
 #define BUF(x) x, sizeof(x)
@@ -137,7 +138,10 @@ static neonflow__call_ctx side_ctx(const neonflow__run *r, int cleanup)
     ctx.calls = ctx.retries = 0;
     if (cleanup) { /* not bound by the run's cancel token or passed deadline */
         ctx.cancel = NULL;
-        ctx.deadline_ms = mono(r) + 30000;
+        /* a saturated client rate limiter may hold the call for a whole
+         * minute window: a shorter bound failed the release at once and left
+         * the target locked for the lease's TTL (a fleet's next round) */
+        ctx.deadline_ms = mono(r) + 30000 + NEONFLOW__RL_MINUTE_WINDOW_MS;
     }
     return ctx;
 }
@@ -174,43 +178,47 @@ static void copy_member(const json_t *obj, const char *key, char *out, size_t le
     snprintf(out, len, "%s", v ? v : "");
 }
 
-/* Reads the lease branch by name (one search request) with its annotation. */
-static int lease_read(neonflow__run *r, neonflow__call_ctx *ctx, holder_info *h)
+/* Reads the lease branch by name with its annotation: a search for the
+ * lease's name or, with seen, for the target's name (which every nf/<target>/
+ * name contains: the preflight then looks the target up in *seen without
+ * another request). Every page of a full answer is read. */
+static int lease_read(neonflow__run *r, neonflow__call_ctx *ctx, holder_info *h, neonflow_branch_list **seen)
 {
     memset(h, 0, sizeof(*h));
     h->expires_ms = -1;
-    neonflow__sb b = {0};
-    neonflow__sb_add(&b, "/projects/");
-    neonflow__sb_add_enc(&b, r->project_id);
-    neonflow__sb_add(&b, "/branches");
-    neonflow__sb_query(&b, "search", r->lease.name);
-    neonflow__sb_query(&b, "limit", "100");
-    char *path = neonflow__sb_take(&b);
-    json_t *root = NULL;
+    neonflow_branch_list *l = NULL;
     neonflow_error *e = NULL;
-    int rc = neonflow__api_call(r->c, ctx, "GET", path, "/projects/{project_id}/branches", NULL, &root, NULL, &e);
-    neonflow__free(path);
-    if (rc != NEONFLOW_OK)
+    int rc = neonflow__branch_list_new(&l, &e);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__branches_search_into(l, r->c, ctx, r->project_id, seen ? r->lease.target : r->lease.name, &e);
+    if (rc != NEONFLOW_OK) {
+        neonflow_branch_list_free(l);
         return neonflow__fail_with(r, &e, rc);
-    const json_t *arr = json_object_get(root, "branches"), *br;
-    size_t i;
-    json_array_foreach(arr, i, br) {
-        const char *name = json_string_value(json_object_get(br, "name"));
-        const char *id = json_string_value(json_object_get(br, "id"));
-        if (!name || !id || strcmp(name, r->lease.name) != 0)
-            continue;
+    }
+    const neonflow_branch *b = neonflow__branch_by_name(l, r->lease.name);
+    if (b) {
+        const char *id = neonflow_branch_id(b), *exp = neonflow_branch_expires_at(b);
         h->found = 1;
         snprintf(BUF(h->id), "%s", id);
-        copy_member(br, "expires_at", BUF(h->expires_at));
+        snprintf(BUF(h->expires_at), "%s", exp ? exp : "");
         if (h->expires_at[0] && neonflow__rfc3339_ms(h->expires_at, &h->expires_ms) != 0)
             h->expires_ms = -1;
-        const json_t *val = json_object_get(json_object_get(json_object_get(root, "annotations"), id), "value");
-        copy_member(val, KEY_RUN, BUF(h->run_id));
-        copy_member(val, KEY_WF, BUF(h->workflow));
-        copy_member(val, KEY_AT, BUF(h->taken_at));
-        break;
+        /* the annotation is in the page that holds the branch */
+        for (size_t i = 0; i < l->v.nroots; i++) {
+            const json_t *val = json_object_get(json_object_get(json_object_get(l->v.roots[i], "annotations"), id),
+                                                "value");
+            if (!val)
+                continue;
+            copy_member(val, KEY_RUN, BUF(h->run_id));
+            copy_member(val, KEY_WF, BUF(h->workflow));
+            copy_member(val, KEY_AT, BUF(h->taken_at));
+            break;
+        }
     }
-    json_decref(root);
+    if (seen)
+        *seen = l;
+    else
+        neonflow_branch_list_free(l);
     return NEONFLOW_OK;
 }
 
@@ -312,9 +320,9 @@ static int held_error(neonflow__run *r, const holder_info *h)
  * or a proxy's lock): retried with backoff up to the run's busy wait, like
  * any 423. A 409 with no lease in place is a race with a release: retried a
  * few times. */
-static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **ops)
+static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **ops, neonflow_branch_list **seen)
 {
-    int races = 0;
+    int races = 0, first_read = 1;
     int64_t busy_until = mono(r) + r->ro->busy_wait_ms, pause = 100;
     for (;;) {
         /* a 423 means another run's operations are running: likely its lease is there, so read
@@ -325,6 +333,7 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
         r->ctx.calls = ctx.calls;
         r->ctx.retries = ctx.retries;
         if (rc == NEONFLOW_OK) {
+            r->lease.quiet = 1;
             neonflow__emit(r, NEONFLOW_EVENT_LEASE, "took the lease %s on \"%s\" (%s)", r->lease.name,
                            r->lease.target, r->lease.id);
             return 1;
@@ -332,7 +341,14 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
         if (rc != NEONFLOW_ECONFLICT && rc != NEONFLOW_EUNCERTAIN && rc != NEONFLOW_ELOCKED)
             return rc;
         int locked = rc == NEONFLOW_ELOCKED;
-        if ((rc = lease_read(r, &r->ctx, h)) != NEONFLOW_OK)
+        neonflow_branch_list *l = NULL; /* the first read of a call that wants it: the target's search */
+        rc = lease_read(r, &r->ctx, h, seen && first_read ? &l : NULL);
+        first_read = 0;
+        if (rc == NEONFLOW_OK && !(h->found && strcmp(h->run_id, r->rep->run_id) == 0)) {
+            neonflow_branch_list_free(l); /* kept only when this read ends in re-entering */
+            l = NULL;
+        }
+        if (rc != NEONFLOW_OK)
             return rc;
         if (!h->found) {
             /* released in between, an uncertain create that did not happen, or a
@@ -356,15 +372,22 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
             continue;
         }
         if (strcmp(h->run_id, r->rep->run_id) == 0 && h->workflow[0] &&
-            strcmp(h->workflow, wf_name(r->rep->workflow)) != 0) /* the run id is another workflow's: leave its lease */
+            strcmp(h->workflow, wf_name(r->rep->workflow)) != 0) { /* the run id is another workflow's: leave its lease */
+            neonflow_branch_list_free(l);
             return neonflow__fail(r, NEONFLOW_ERUN_MISMATCH,
                                   "run id %s holds the lease on \"%s\" for a %s run, not for this %s: resume that run "
                                   "with the same workflow, or start this one with another run id; nothing was changed",
                                   r->rep->run_id, r->lease.target, h->workflow, wf_name(r->rep->workflow));
+        }
         if (strcmp(h->run_id, r->rep->run_id) == 0) { /* ours: a resumed run, or our own uncertain create */
             snprintf(BUF(r->lease.id), "%s", h->id);
             neonflow_error *e = NULL;
-            if ((rc = lease_extend(r, &r->ctx, &e)) == NEONFLOW_ENOTFOUND && ++races <= 4) {
+            rc = lease_extend(r, &r->ctx, &e);
+            if (rc != NEONFLOW_OK) {
+                neonflow_branch_list_free(l);
+                l = NULL;
+            }
+            if (rc == NEONFLOW_ENOTFOUND && ++races <= 4) {
                 neonflow_error_free(e);
                 continue; /* expired and deleted in between: take it anew */
             }
@@ -377,8 +400,11 @@ static int try_neon(neonflow__run *r, holder_info *h, neonflow_operation_list **
             }
             if (rc != NEONFLOW_OK)
                 return neonflow__fail_with(r, &e, rc);
+            r->lease.quiet = 1; /* the PATCH would have had a 423 too */
             neonflow__emit(r, NEONFLOW_EVENT_LEASE, "re-entered this run's lease %s on \"%s\" (%s)", r->lease.name,
                            r->lease.target, r->lease.id);
+            if (seen)
+                *seen = l;
             return 1;
         }
         if (h->expires_ms >= 0 && h->expires_ms <= neonflow__run_wall_ms(r)) {
@@ -413,6 +439,9 @@ int neonflow__lease_acquire(neonflow__run *r, const char *target)
                               target);
     L->id[0] = '\0';
     L->lost = 0;
+    L->quiet = 0;
+    neonflow_branch_list_free(L->seen);
+    L->seen = NULL;
     L->busy = 1;
     int64_t until = mono(r) + r->ro->lease_wait_ms, pause = 250;
     int waited = 0, rc;
@@ -425,7 +454,7 @@ int neonflow__lease_acquire(neonflow__run *r, const char *target)
             if (rc)
                 emit_lease(r, "took the lock on \"%s\" through the lock hook", L->target);
         } else {
-            rc = try_neon(r, &h, &ops);
+            rc = try_neon(r, &h, &ops, waited ? NULL : &L->seen); /* a search made after a wait is stale */
         }
         if (rc < 0)
             break;
@@ -559,9 +588,24 @@ int neonflow__lease_check(neonflow__run *r)
     return rc;
 }
 
+neonflow_branch_list *neonflow__lease_seen_take(neonflow__run *r)
+{
+    neonflow_branch_list *l = r->lease.seen;
+    r->lease.seen = NULL;
+    return l;
+}
+
+int neonflow__lease_proves_quiet(const neonflow__run *r)
+{
+    const neonflow__lease *L = &r->lease;
+    return L->held && L->quiet && !L->hook;
+}
+
 void neonflow__lease_release(neonflow__run *r)
 {
     neonflow__lease *L = &r->lease;
+    neonflow_branch_list_free(L->seen);
+    L->seen = NULL;
     if (L->held && !L->lost) {
         L->busy = 1;
         if (L->hook) {

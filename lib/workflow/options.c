@@ -43,6 +43,27 @@ NEONFLOW_API void neonflow_run_options_free(neonflow_run_options *o)
     neonflow__free(o);
 }
 
+int neonflow__run_options_dup(neonflow_run_options **out, const neonflow_run_options *src)
+{
+    neonflow_run_options *o = neonflow__calloc(1, sizeof(*o));
+    if (!o)
+        return NEONFLOW_ENOMEM;
+    *o = *src;
+    o->project_id = o->run_id = NULL;
+    if (neonflow__set_str(&o->project_id, src->project_id) != NEONFLOW_OK ||
+        neonflow__set_str(&o->run_id, src->run_id) != NEONFLOW_OK) {
+        neonflow__free(o->project_id);
+        neonflow__free(o->run_id);
+        neonflow__free(o);
+        return NEONFLOW_ENOMEM;
+    }
+    o->event_hook = neonflow__hook_ref(src->event_hook);
+    o->gate_hook = neonflow__hook_ref(src->gate_hook);
+    o->lock_hook = neonflow__hook_ref(src->lock_hook);
+    *out = o;
+    return NEONFLOW_OK;
+}
+
 NEONFLOW_API int neonflow_run_options_set_project_id(neonflow_run_options *o, const char *project_id)
 {
     if (!o || !neonflow__id_valid(project_id))
@@ -148,6 +169,14 @@ NEONFLOW_API int neonflow_promote_options_set_auto_rollback(neonflow_promote_opt
     return NEONFLOW_OK;
 }
 
+NEONFLOW_API int neonflow_promote_options_set_verify_compute(neonflow_promote_options *o, int enable)
+{
+    if (!o)
+        return NEONFLOW_EINVAL;
+    o->verify_compute = enable != 0;
+    return NEONFLOW_OK;
+}
+
 NEONFLOW_API int neonflow_promote_options_set_rollback_expiry_s(neonflow_promote_options *o, int64_t seconds)
 {
     if (!o || seconds < 0 || seconds > 100LL * 365 * 24 * 3600)
@@ -177,7 +206,18 @@ NEONFLOW_API void neonflow_refresh_options_free(neonflow_refresh_options *o)
         return;
     neonflow__free(o->source);
     neonflow__free(o->target);
+    neonflow__hook_unref(o->verify_hook);
     neonflow__free(o);
+}
+
+HOOK_SETTER(neonflow_refresh_options_set_verify_hook, neonflow_refresh_options, verify_hook, neonflow_branch_check_fn)
+
+NEONFLOW_API int neonflow_refresh_options_set_verify_compute(neonflow_refresh_options *o, int enable)
+{
+    if (!o)
+        return NEONFLOW_EINVAL;
+    o->verify_compute = enable != 0;
+    return NEONFLOW_OK;
 }
 
 NEONFLOW_API int neonflow_refresh_options_set_source(neonflow_refresh_options *o, const char *name_or_id)

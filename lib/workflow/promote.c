@@ -137,6 +137,7 @@ NEONFLOW_API int neonflow_promote(neonflow_report **out, neonflow_client *client
     sw->rb_expiry_s = opts ? opts->rollback_expiry_s : 30LL * 24 * 3600;
     sw->verify = opts ? opts->verify_hook : NULL;
     sw->after_switch = opts ? opts->after_switch_hook : NULL;
+    sw->verify_compute = opts ? opts->verify_compute : 0;
     neonflow_report *rep = r.rep;
     sw->st_pre = neonflow__step_add(rep, "preflight",
                                     "resolve source and target; check roots, endpoint, restrictions, running "
@@ -145,7 +146,7 @@ NEONFLOW_API int neonflow_promote(neonflow_report **out, neonflow_client *client
     sw->st_restore = neonflow__step_add(rep, "restore-preview",
                                         "restore the candidate as a new branch aimed at the target (not "
                                         "finalized)", 1);
-    sw->st_verify = neonflow__step_add(rep, "verify", "call the verify hook on the preview branch", 0);
+    neonflow__verify_steps(rep, sw);
     sw->st_rb = neonflow__step_add(rep, "snapshot-rollback", "snapshot the target (the rollback point)", 1);
     sw->st_fin = neonflow__step_add(rep, "finalize",
                                     "switch: the preview takes the target's name and endpoint; the old target "
@@ -156,20 +157,25 @@ NEONFLOW_API int neonflow_promote(neonflow_report **out, neonflow_client *client
     struct {
         neonflow_step *st;
         neonflow__step_fn fn;
-        int dry;
+        int dry, want; /* want: the step is in the plan (a NULL st then means out of memory) */
     } plan[] = {
-        {sw->st_pre, neonflow__swap_preflight, 1},
-        {sw->st_cand, neonflow__swap_snapshot_candidate, 0},
-        {sw->st_restore, neonflow__swap_restore, 0},
-        {sw->st_verify, neonflow__swap_verify, 0},
-        {sw->st_rb, neonflow__swap_snapshot_rollback, 0},
-        {sw->st_fin, neonflow__swap_finalize, 0},
-        {sw->st_resolve, neonflow__swap_resolve, 0},
-        {st_after, step_after_switch, 0},
+        {sw->st_pre, neonflow__swap_preflight, 1, 1},
+        {sw->st_cand, neonflow__swap_snapshot_candidate, 0, 1},
+        {sw->st_restore, neonflow__swap_restore, 0, 1},
+        {sw->st_vc_create, neonflow__live_compute_create, 0, sw->verify_compute},
+        {sw->st_verify, neonflow__swap_verify, 0, 1},
+        {sw->st_vc_delete, neonflow__live_compute_delete, 0, sw->verify_compute},
+        {sw->st_rb, neonflow__swap_snapshot_rollback, 0, 1},
+        {sw->st_fin, neonflow__swap_finalize, 0, 1},
+        {sw->st_resolve, neonflow__swap_resolve, 0, 1},
+        {st_after, step_after_switch, 0, 1},
     };
     char note[2048] = "";
     for (size_t i = 0; i < sizeof(plan) / sizeof(plan[0]) && rc == NEONFLOW_OK; i++)
-        rc = neonflow__run_step(&r, plan[i].st, plan[i].fn, &ps, plan[i].dry);
+        if (plan[i].want)
+            rc = neonflow__run_step(&r, plan[i].st, plan[i].fn, &ps, plan[i].dry);
+    if (rc != NEONFLOW_OK)
+        neonflow__live_compute_release(&r, sw);
     if (rc == NEONFLOW_ECALLBACK && !sw->finalized && !r.interrupted) {
         neonflow__swap_cleanup(&r, sw, BUF(note));
     } else if (rc == NEONFLOW_ECALLBACK && st_after && st_after->status == NEONFLOW_STEP_VETOED) {

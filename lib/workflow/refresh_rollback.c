@@ -35,6 +35,8 @@ static void add_steps(neonflow_report *rep, neonflow__swap *sw, const char *what
     sw->st_restore = neonflow__step_add(rep, "restore-preview",
                                         "restore the snapshot as a new branch aimed at the target (not finalized)",
                                         1);
+    if (sw->verify) /* only then: plans without a hook stay as they were */
+        neonflow__verify_steps(rep, sw);
     sw->st_fin = neonflow__step_add(rep, "finalize",
                                     "switch: the new branch takes the target's name and endpoints; the old target "
                                     "becomes the backup", 1);
@@ -48,19 +50,24 @@ static int run_swap(neonflow__run *r, neonflow__swap *sw, void *ws)
     struct {
         neonflow_step *st;
         neonflow__step_fn fn;
-        int dry;
+        int dry, want; /* want: the step is in the plan (a NULL st then means out of memory) */
     } plan[] = {
-        {sw->st_pre, neonflow__swap_preflight, 1},
-        {sw->st_cand, neonflow__swap_snapshot_candidate, 0},
-        {sw->st_rb, neonflow__swap_snapshot_rollback, 0},
-        {sw->st_restore, neonflow__swap_restore, 0},
-        {sw->st_fin, neonflow__swap_finalize, 0},
-        {sw->st_resolve, neonflow__swap_resolve, 0},
+        {sw->st_pre, neonflow__swap_preflight, 1, 1},
+        {sw->st_cand, neonflow__swap_snapshot_candidate, 0, sw->cand_kind != NULL},
+        {sw->st_rb, neonflow__swap_snapshot_rollback, 0, sw->rb_kind != NULL},
+        {sw->st_restore, neonflow__swap_restore, 0, 1},
+        {sw->st_vc_create, neonflow__live_compute_create, 0, sw->verify && sw->verify_compute},
+        {sw->st_verify, neonflow__swap_verify, 0, sw->verify != NULL},
+        {sw->st_vc_delete, neonflow__live_compute_delete, 0, sw->verify && sw->verify_compute},
+        {sw->st_fin, neonflow__swap_finalize, 0, 1},
+        {sw->st_resolve, neonflow__swap_resolve, 0, 1},
     };
     int rc = NEONFLOW_OK;
     for (size_t i = 0; i < sizeof(plan) / sizeof(plan[0]) && rc == NEONFLOW_OK; i++)
-        if (plan[i].st)
+        if (plan[i].want)
             rc = neonflow__run_step(r, plan[i].st, plan[i].fn, ws, plan[i].dry);
+    if (rc != NEONFLOW_OK)
+        neonflow__live_compute_release(r, sw);
     return rc;
 }
 
@@ -84,6 +91,8 @@ NEONFLOW_API int neonflow_refresh(neonflow_report **out, neonflow_client *client
     sw->backup_kind = "refresh-backup";
     sw->cand_expiry_s = 7LL * 24 * 3600;
     rs.delete_backup = opts ? opts->delete_backup : 0;
+    sw->verify = opts ? opts->verify_hook : NULL;
+    sw->verify_compute = opts ? opts->verify_compute : 0;
     add_steps(r.rep, sw, "snapshot the source");
     neonflow_step *st_del = neonflow__step_add(r.rep, "delete-backup", "delete the replaced target", 1);
     rc = run_swap(&r, sw, &rs);

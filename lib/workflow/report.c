@@ -303,16 +303,8 @@ static json_t *step_json(const neonflow_step *s)
     return o;
 }
 
-NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, uint32_t flags, neonflow_error **err)
+json_t *neonflow__report_json(const neonflow_report *r)
 {
-    NEONFLOW__ERR_ENTRY(err);
-    if (out)
-        *out = NULL;
-    if (!out || !r)
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "out and report must not be NULL");
-    if (flags & ~(uint32_t)NEONFLOW_REPORT_JSON_COMPACT)
-        return neonflow__error_set(err, NEONFLOW_EINVAL, "unknown report JSON flags 0x%x",
-                                   (unsigned)(flags & ~(uint32_t)NEONFLOW_REPORT_JSON_COMPACT));
     json_t *o = json_object(), *steps = json_array(), *lw = json_object();
     int bad = !o || !steps || !lw;
     for (size_t i = 0; !bad && i < r->nsteps; i++)
@@ -344,7 +336,25 @@ NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, u
         bad = json_object_set(o, "lost_writes", lw) != 0 || json_object_set(o, "steps", steps) != 0;
     json_decref(lw);
     json_decref(steps);
-    char *text = bad ? NULL : neonflow__json_dumps(o, ((flags & NEONFLOW_REPORT_JSON_COMPACT) ? JSON_COMPACT : JSON_INDENT(2)) |
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+NEONFLOW_API int neonflow_report_to_json(char **out, const neonflow_report *r, uint32_t flags, neonflow_error **err)
+{
+    NEONFLOW__ERR_ENTRY(err);
+    if (out)
+        *out = NULL;
+    if (!out || !r)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "out and report must not be NULL");
+    if (flags & ~(uint32_t)NEONFLOW_REPORT_JSON_COMPACT)
+        return neonflow__error_set(err, NEONFLOW_EINVAL, "unknown report JSON flags 0x%x",
+                                   (unsigned)(flags & ~(uint32_t)NEONFLOW_REPORT_JSON_COMPACT));
+    json_t *o = neonflow__report_json(r);
+    char *text = !o ? NULL : neonflow__json_dumps(o, ((flags & NEONFLOW_REPORT_JSON_COMPACT) ? JSON_COMPACT : JSON_INDENT(2)) |
                                                       JSON_PRESERVE_ORDER, NULL);
     json_decref(o);
     if (!text)

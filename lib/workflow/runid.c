@@ -161,3 +161,37 @@ int neonflow__run_id_claim(neonflow__run *r, const neonflow_branch_list *bl, con
                               run, target, neonflow__workflow_label(self));
     return NEONFLOW_OK;
 }
+
+#define PREFETCH_ROUND 8
+
+int neonflow__run_id_prefetch(neonflow__run *r, neonflow__bview *v, const neonflow_snapshot_list *sl)
+{
+    const char *run = r->rep->run_id;
+    neonflow__name_parts p;
+    for (;;) {
+        /* collected first: a search moves the branches of v */
+        char need[PREFETCH_ROUND][NEONFLOW__NAME_MAX + 1];
+        size_t n = 0;
+        for (size_t i = 0; i < neonflow_snapshot_list_count(sl) && n < PREFETCH_ROUND; i++) {
+            const neonflow_snapshot *s = neonflow_snapshot_list_at(sl, i);
+            const char *src = neonflow_snapshot_source_branch_id(s);
+            if (neonflow__name_parse(neonflow_snapshot_name(s), &p) && strcmp(p.run_id, run) == 0 &&
+                neonflow__kind_workflow(p.kind) >= 0 && records_source(p.kind) && src && *src &&
+                !neonflow__branch_by_id(v->l, src) && !neonflow__bview_covers(v, src))
+                snprintf(need[n++], sizeof(need[0]), "%s", src);
+        }
+        for (size_t i = 0; i < neonflow_branch_list_count(v->l) && n < PREFETCH_ROUND; i++) {
+            if (neonflow__name_parse(neonflow_branch_name(neonflow_branch_list_at(v->l, i)), &p) &&
+                strcmp(p.run_id, run) == 0 && neonflow__kind_workflow(p.kind) == 0 &&
+                !neonflow__bview_covers(v, p.target))
+                snprintf(need[n++], sizeof(need[0]), "%s", p.target);
+        }
+        if (n == 0)
+            return NEONFLOW_OK;
+        for (size_t i = 0; i < n; i++) {
+            int rc = neonflow__bview_search(r, v, need[i]);
+            if (rc != NEONFLOW_OK)
+                return rc;
+        }
+    }
+}

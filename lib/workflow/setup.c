@@ -28,13 +28,23 @@ static void mark(neonflow_step *st, int32_t status)
 static int step_preflight(neonflow__run *r, neonflow_step *st, void *ws)
 {
     setup_state *ss = ws;
-    neonflow_branch_list *bl = NULL;
+    neonflow__bview bv = {0};
     neonflow_snapshot_list *sl = NULL;
     int rc = neonflow__lease_take(r, ss->dev_name); /* the lease is on the dev name being created */
+    /* looked up, not listed: the source, the dev name and the run's resources */
     if (rc == NEONFLOW_OK)
-        rc = neonflow__list_branches(r, NULL, &bl);
+        rc = neonflow__bview_adopt(r, &bv, neonflow__lease_seen_take(r), r->lease.target);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__bview_search(r, &bv, ss->source_ref);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__bview_search(r, &bv, ss->dev_name);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__bview_search(r, &bv, r->rep->run_id);
     if (rc == NEONFLOW_OK)
         rc = neonflow__list_snapshots(r, &sl);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__run_id_prefetch(r, &bv, sl);
+    const neonflow_branch_list *bl = bv.l; /* no more searches: pointers into it stay valid */
     const neonflow_branch *src = rc == NEONFLOW_OK ? neonflow__branch_lookup(bl, ss->source_ref) : NULL;
     const neonflow_branch *dev = rc == NEONFLOW_OK ? neonflow__branch_by_name(bl, ss->dev_name) : NULL;
     if (rc != NEONFLOW_OK) {
@@ -79,7 +89,7 @@ static int step_preflight(neonflow__run *r, neonflow_step *st, void *ws)
                 ss->already = 1;
         }
     }
-    if (rc == NEONFLOW_OK && !ss->already && !neonflow__run_dry(r))
+    if (rc == NEONFLOW_OK && !ss->already && !neonflow__run_dry(r) && !neonflow__lease_proves_quiet(r))
         rc = neonflow__wait_quiet(r, r->ro->busy_wait_ms, NEONFLOW_EBUSY);
     if (rc == NEONFLOW_OK) {
         neonflow_report *rep = r->rep;
@@ -107,7 +117,7 @@ static int step_preflight(neonflow__run *r, neonflow_step *st, void *ws)
                 mark(ss->st_restore, NEONFLOW_STEP_RESUMED);
         }
     }
-    neonflow_branch_list_free(bl);
+    neonflow__bview_free(&bv);
     neonflow_snapshot_list_free(sl);
     return rc;
 }

@@ -20,7 +20,7 @@ static void expiry(neonflow__run *r, int64_t seconds, char *out, size_t len)
 
 void neonflow__swap_free(neonflow__swap *sw)
 {
-    neonflow_branch_list_free(sw->branches);
+    neonflow__bview_free(&sw->bv);
     neonflow_snapshot_list_free(sw->snaps);
     sw->branches = NULL;
     sw->snaps = NULL;
@@ -63,6 +63,7 @@ static int discover(neonflow__run *r, neonflow__swap *sw)
         if (strcmp(p.kind, sw->preview_kind) == 0 || strcmp(p.kind, NEONFLOW__KIND_LEGACY_PREVIEW) == 0) {
             snprintf(BUF(sw->preview_id), "%s", neonflow_branch_id(b));
             snprintf(BUF(sw->preview_name), "%s", neonflow_branch_name(b));
+            sw->preview_found = 1;
             take_stamp(r, p.stamp, &have);
         } else if (strcmp(p.kind, sw->backup_kind) == 0 || strcmp(p.kind, NEONFLOW__KIND_LEGACY_BACKUP) == 0) {
             snprintf(BUF(sw->backup_id), "%s", neonflow_branch_id(b));
@@ -162,14 +163,31 @@ static int pick_rollback_snapshot(neonflow__run *r, neonflow__swap *sw, const ne
     return NEONFLOW_OK;
 }
 
+/* What the run acts on, looked up instead of listed: the branches matching
+ * the target and source references and the run id (a constant number of
+ * requests at any project size), and the snapshots (one request). A lease
+ * re-entered just now brings the target's search along. */
+static int gather(neonflow__run *r, neonflow__swap *sw)
+{
+    int rc = neonflow__bview_adopt(r, &sw->bv, neonflow__lease_seen_take(r), r->lease.target);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__bview_search(r, &sw->bv, sw->target_ref);
+    if (rc == NEONFLOW_OK && sw->source_ref)
+        rc = neonflow__bview_search(r, &sw->bv, sw->source_ref);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__bview_search(r, &sw->bv, r->rep->run_id);
+    if (rc == NEONFLOW_OK)
+        rc = neonflow__list_snapshots(r, &sw->snaps);
+    sw->branches = sw->bv.l;
+    return rc;
+}
+
 int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
 {
     neonflow__swap *sw = ws;
-    int rc = neonflow__lease_take(r, sw->target_ref); /* before the listing the run acts on */
+    int rc = neonflow__lease_take(r, sw->target_ref); /* before the lookups the run acts on */
     if (rc == NEONFLOW_OK)
-        rc = neonflow__list_branches(r, NULL, &sw->branches);
-    if (rc == NEONFLOW_OK)
-        rc = neonflow__list_snapshots(r, &sw->snaps);
+        rc = gather(r, sw);
     if (rc != NEONFLOW_OK)
         return rc;
     /* the target, possibly given by the ID it had before an interrupted switch */
@@ -179,17 +197,25 @@ int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
                               sw->target_ref, r->project_id,
                               sw->source_ref ? "" : ": pass the name or ID of the branch to roll back");
     neonflow__name_parts np;
+    int by_old_id = 0;
     if (neonflow__name_parse(neonflow_branch_name(t), &np) && neonflow__kind_is_backup(np.kind) &&
         strcmp(np.kind, "undo-backup") != 0 && strcmp(np.run_id, r->rep->run_id) == 0) {
+        by_old_id = 1;
         snprintf(BUF(sw->target_name), "%s", np.target);
-        t = neonflow__branch_by_name(sw->branches, np.target);
-        if (!t)
-            return neonflow__fail(r, NEONFLOW_ESTATE, "no branch is named \"%s\" any more", np.target);
+        if ((rc = neonflow__bview_search(r, &sw->bv, sw->target_name)) != NEONFLOW_OK)
+            return rc;
     } else {
         snprintf(BUF(sw->target_name), "%s", neonflow_branch_name(t));
     }
     if (!neonflow__run_dry(r) && (rc = neonflow__lease_acquire(r, sw->target_name)) != NEONFLOW_OK)
         return rc; /* the ref resolved to another name than the lease's (no-op when the same) */
+    if ((rc = neonflow__run_id_prefetch(r, &sw->bv, sw->snaps)) != NEONFLOW_OK)
+        return rc;
+    sw->branches = sw->bv.l; /* no more searches: pointers into it stay valid from here on */
+    t = by_old_id ? neonflow__branch_by_name(sw->branches, sw->target_name)
+                  : neonflow__branch_lookup(sw->branches, sw->target_ref);
+    if (!t)
+        return neonflow__fail(r, NEONFLOW_ESTATE, "no branch is named \"%s\" any more", sw->target_name);
     /* before anything else: this run id must not belong to another workflow, target or source */
     {
         const neonflow_branch *s0 = sw->source_ref ? neonflow__branch_lookup(sw->branches, sw->source_ref) : NULL;
@@ -260,7 +286,8 @@ int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
     }
     /* the lost-write window's divergence: when dev was last copied from the other side */
     divergence_of(sw, sw->cand_kind && strcmp(sw->cand_kind, "refresh") == 0 ? t : src);
-    if (!neonflow__run_dry(r) && (rc = neonflow__wait_quiet(r, r->ro->busy_wait_ms, NEONFLOW_EBUSY)) != 0)
+    if (!neonflow__run_dry(r) && !neonflow__lease_proves_quiet(r) &&
+        (rc = neonflow__wait_quiet(r, r->ro->busy_wait_ms, NEONFLOW_EBUSY)) != 0)
         return rc;
 
     /* the plan, with what an earlier attempt already did */
@@ -339,8 +366,8 @@ int neonflow__swap_verify(neonflow__run *r, neonflow_step *st, void *ws)
         return NEONFLOW_OK;
     }
     int vetoed;
-    int rc = neonflow__call_branch_hook(r, NEONFLOW_HOOK_VERIFY, sw->verify, sw->target_name, sw->preview_id,
-                                        &vetoed);
+    int rc = neonflow__call_branch_hook_ep(r, NEONFLOW_HOOK_VERIFY, sw->verify, sw->target_name, sw->preview_id,
+                                           sw->vc_id[0] ? sw->vc_id : NULL, &vetoed);
     if (rc != NEONFLOW_OK)
         return rc;
     if (vetoed) {
@@ -373,6 +400,8 @@ int neonflow__swap_finalize(neonflow__run *r, neonflow_step *st, void *ws)
         return NEONFLOW_OK;
     int64_t done = 0;
     int rc = neonflow__target_recheck(r, sw->target_name, sw->target_id);
+    if (rc == NEONFLOW_OK && sw->preview_found) /* an interrupted attempt may have left a verify compute */
+        rc = neonflow__live_compute_sweep(r, sw);
     if (rc == NEONFLOW_OK)
         rc = neonflow__finalize_make(r, sw->preview_id, sw->backup_name, sw->target_name, &done);
     if (rc != NEONFLOW_OK)

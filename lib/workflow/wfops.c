@@ -60,11 +60,88 @@ static int map_limit(neonflow__run *r, neonflow_error **e)
 /* ---- reads -------------------------------------------------------------------------- */
 int neonflow__list_branches(neonflow__run *r, const char *search, neonflow_branch_list **out)
 {
+    if (search) { /* a lookup: a short page is the last one */
+        neonflow_error *e = NULL;
+        *out = NULL;
+        neonflow_branch_list *l = NULL;
+        int rc = neonflow__branch_list_new(&l, &e);
+        if (rc == NEONFLOW_OK)
+            rc = neonflow__branches_search_into(l, r->c, &r->ctx, r->project_id, search, &e);
+        if (rc != NEONFLOW_OK) {
+            neonflow_branch_list_free(l);
+            return neonflow__fail_with(r, &e, rc);
+        }
+        *out = l;
+        return NEONFLOW_OK;
+    }
     struct neonflow_branches_list_options o = {0};
     o.search = (char *)search;
     neonflow_error *e = NULL;
     int rc = neonflow__branches_list_ctx(out, r->c, &r->ctx, r->project_id, search ? &o : NULL, &e);
     return rc == NEONFLOW_OK ? rc : neonflow__fail_with(r, &e, rc);
+}
+
+static int bview_record(neonflow__run *r, neonflow__bview *v, const char *term)
+{
+    char *copy = neonflow__strdup(term);
+    char **t = copy ? neonflow__realloc(v->terms, (v->nterms + 1) * sizeof(*t)) : NULL;
+    if (!t) {
+        neonflow__free(copy);
+        return neonflow__fail(r, NEONFLOW_ENOMEM, "out of memory");
+    }
+    t[v->nterms++] = copy;
+    v->terms = t;
+    return NEONFLOW_OK;
+}
+
+static int bview_ensure_list(neonflow__run *r, neonflow__bview *v)
+{
+    neonflow_error *e = NULL;
+    int rc = v->l ? NEONFLOW_OK : neonflow__branch_list_new(&v->l, &e);
+    return rc == NEONFLOW_OK ? rc : neonflow__fail_with(r, &e, rc);
+}
+
+int neonflow__bview_covers(const neonflow__bview *v, const char *term)
+{
+    for (size_t i = 0; i < v->nterms; i++)
+        if (strstr(term, v->terms[i])) /* everything containing term contains that one: already here */
+            return 1;
+    return 0;
+}
+
+int neonflow__bview_search(neonflow__run *r, neonflow__bview *v, const char *term)
+{
+    if (neonflow__bview_covers(v, term))
+        return NEONFLOW_OK;
+    int rc = bview_ensure_list(r, v);
+    if (rc != NEONFLOW_OK)
+        return rc;
+    neonflow_error *e = NULL;
+    rc = neonflow__branches_search_into(v->l, r->c, &r->ctx, r->project_id, term, &e);
+    if (rc != NEONFLOW_OK)
+        return neonflow__fail_with(r, &e, rc);
+    return bview_record(r, v, term);
+}
+
+int neonflow__bview_adopt(neonflow__run *r, neonflow__bview *v, neonflow_branch_list *list, const char *term)
+{
+    if (!list)
+        return NEONFLOW_OK;
+    if (v->l) { /* only a fresh view adopts: its term is searched again when needed */
+        neonflow_branch_list_free(list);
+        return NEONFLOW_OK;
+    }
+    v->l = list;
+    return bview_record(r, v, term);
+}
+
+void neonflow__bview_free(neonflow__bview *v)
+{
+    neonflow_branch_list_free(v->l);
+    for (size_t i = 0; i < v->nterms; i++)
+        neonflow__free(v->terms[i]);
+    neonflow__free(v->terms);
+    memset(v, 0, sizeof(*v));
 }
 
 int neonflow__list_snapshots(neonflow__run *r, neonflow_snapshot_list **out)

@@ -35,11 +35,14 @@ struct neonflow_promote_options {
     neonflow__hook *verify_hook, *after_switch_hook;
     int auto_rollback;
     int64_t rollback_expiry_s, candidate_expiry_s;
+    int verify_compute; /* livecompute.c */
 };
 
 struct neonflow_refresh_options {
     char *source, *target;
     int delete_backup;
+    neonflow__hook *verify_hook; /* livecompute.c */
+    int verify_compute;
 };
 
 struct neonflow_rollback_options {
@@ -132,6 +135,13 @@ neonflow_resource *neonflow__resource_add(neonflow_step *s, int32_t kind, int32_
 int neonflow__resource_set(char **slot, const char *value);
 /* Sets the id of the first resource of `s` with this role (if any). */
 void neonflow__step_set_resource_id(neonflow_step *s, const char *role, const char *id);
+/* The report as the JSON object of neonflow_report_to_json (a new
+ * reference), or NULL when memory ran out; the fleet report embeds it. */
+struct json_t *neonflow__report_json(const neonflow_report *r);
+/* A copy of run options: strings duplicated, hooks shared (referenced). */
+int neonflow__run_options_dup(neonflow_run_options **out, const neonflow_run_options *src);
+/* 1 when this thread is inside a hook of a run on client c. */
+int neonflow__hook_active(const neonflow_client *c);
 
 /* ---- naming (naming.c) ---------------------------------------------------- */
 /* 1 when id is a valid run id: 1-32 of [a-z0-9-]. */
@@ -190,6 +200,8 @@ typedef struct neonflow__lease {
     int64_t renewed_mono;
     int64_t expires_wall;
     neonflow__hook *hook;              /* the lock hook, referenced for the run */
+    int quiet;                         /* taken by a POST/PATCH without a 423: nothing was running */
+    neonflow_branch_list *seen;        /* re-entry: the search for the target that found the lease */
 } neonflow__lease;
 
 typedef int (*neonflow__step_fn)(neonflow__run *r, neonflow_step *st, void *ws);
@@ -268,6 +280,13 @@ int neonflow__target_recheck(neonflow__run *r, const char *name, const char *id)
 int neonflow__lease_target_of(neonflow__run *r, const char *ref, char *out, size_t len);
 int neonflow__lease_check(neonflow__run *r);
 void neonflow__lease_release(neonflow__run *r);
+/* The branches whose name or ID contains the lease's target, when re-entering
+ * the run's own lease just searched them (else NULL); the caller owns it. */
+neonflow_branch_list *neonflow__lease_seen_take(neonflow__run *r);
+/* 1 when this run's Neon lease was just taken by its own POST (or re-entered
+ * by a PATCH): Neon refuses a mutation with 423 while a conflicting operation
+ * runs (and the lease's own operation was awaited), so the project was quiet. */
+int neonflow__lease_proves_quiet(const neonflow__run *r);
 /* 1 when name is a lease branch name (nf/<target>/lease). */
 int neonflow__lease_name_is(const char *name);
 
@@ -296,6 +315,30 @@ typedef struct neonflow__snapinfo {
 } neonflow__snapinfo;
 
 int neonflow__list_branches(neonflow__run *r, const char *search, neonflow_branch_list **out);
+
+/* The branches a run looks at, gathered by Neon's `search` (a substring of
+ * the name or ID) instead of a listing of the whole project: every branch
+ * whose name or ID contains one of terms[] is in l (maybe more than once).
+ * Lookups in l must match exactly (neonflow__branch_lookup/by_name/by_id).
+ * Appending moves the branches: take pointers into l after the last search. */
+typedef struct neonflow__bview {
+    neonflow_branch_list *l;
+    char **terms;
+    size_t nterms;
+} neonflow__bview;
+/* 1 when an earlier search of v found every branch whose name or ID contains term. */
+int neonflow__bview_covers(const neonflow__bview *v, const char *term);
+/* Searches term into v->l unless an earlier search of v covered it. */
+int neonflow__bview_search(neonflow__run *r, neonflow__bview *v, const char *term);
+/* Takes list (the result of searching term) as v's list when v has none yet
+ * (else frees it); NULL does nothing. */
+int neonflow__bview_adopt(neonflow__run *r, neonflow__bview *v, neonflow_branch_list *list, const char *term);
+void neonflow__bview_free(neonflow__bview *v);
+/* (runid.c) Searches into v what neonflow__run_id_claim needs beyond the branches
+ * carrying the run id (which v must hold already): the sources recorded by the
+ * run's snapshots, and for a 0.1.0 backup the branches named after its target
+ * (its replacer). Nothing in the usual case. */
+int neonflow__run_id_prefetch(neonflow__run *r, neonflow__bview *v, const neonflow_snapshot_list *sl);
 int neonflow__list_snapshots(neonflow__run *r, neonflow_snapshot_list **out);
 const neonflow_branch *neonflow__branch_by_name(const neonflow_branch_list *l, const char *name);
 const neonflow_branch *neonflow__branch_by_id(const neonflow_branch_list *l, const char *id);
@@ -352,10 +395,16 @@ typedef struct neonflow__swap {
     int finalized;
     int64_t switch_ms;          /* the switch was complete (never early); 0 unknown */
     const char *switch_how;     /* where switch_ms comes from (neonflow_report_lost_writes_end_source) */
-    neonflow_branch_list *branches;
+    neonflow__bview bv;             /* the branches looked up (not the whole project) */
+    neonflow_branch_list *branches; /* bv.l once the preflight's lookups are done */
     neonflow_snapshot_list *snaps;
     /* steps (NULL when the workflow has no such step) */
     neonflow_step *st_pre, *st_cand, *st_restore, *st_verify, *st_rb, *st_fin, *st_resolve;
+    /* verify on a live compute (livecompute.c): the preview's temporary endpoint */
+    int verify_compute, preview_found; /* preview_found: an earlier attempt made the preview */
+    int vc_swept;                      /* no temporary endpoint is left on the preview */
+    char vc_id[NEONFLOW__ID_LEN];
+    neonflow_step *st_vc_create, *st_vc_delete;
 } neonflow__swap;
 
 int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *sw);
@@ -372,6 +421,28 @@ void neonflow__swap_free(neonflow__swap *sw);
 /* Calls a branch hook on the current state of branch_id; 0 = go on. */
 int neonflow__call_branch_hook(neonflow__run *r, int32_t hook, neonflow__hook *h, const char *target,
                                const char *branch_id, int *vetoed);
+/* The same; the hook's connection URI (fetched only when the hook asks)
+ * goes through endpoint_id (NULL: the branch's read-write endpoint). */
+int neonflow__call_branch_hook_ep(neonflow__run *r, int32_t hook, neonflow__hook *h, const char *target,
+                                  const char *branch_id, const char *endpoint_id, int *vetoed);
+
+/* ---- verify on a live compute (livecompute.c) ------------------------------------
+ * The preview's temporary read-write endpoint is named nf-verify-<run id>, so
+ * a resumed run finds one an interrupted attempt left behind. Steps: */
+/* Adds the verify step (sw->st_verify) and, when sw->verify_compute, the
+ * endpoint's create step before it and its delete step after it. */
+void neonflow__verify_steps(neonflow_report *rep, neonflow__swap *sw);
+/* Creates (or finds again) the endpoint on the preview and waits for it. */
+int neonflow__live_compute_create(neonflow__run *r, neonflow_step *st, void *sw);
+/* Deletes it (or one a crashed attempt left) and waits: before the switch. */
+int neonflow__live_compute_delete(neonflow__run *r, neonflow_step *st, void *sw);
+/* After a veto or failure (not an interruption): deletes the endpoint when
+ * the run made one and it is still there. Best effort: a failure is a
+ * warning event (deleting the preview branch removes it too). */
+void neonflow__live_compute_release(neonflow__run *r, neonflow__swap *sw);
+/* Before the switch of a resumed run without the option: deletes a
+ * temporary endpoint an interrupted attempt left on the preview. */
+int neonflow__live_compute_sweep(neonflow__run *r, neonflow__swap *sw);
 
 /* When the switch that made new_target_id the target was complete, never
  * early: the finalize's operations (the endpoint ep_id restarting on the new

@@ -3,7 +3,7 @@
 
     test_cli.py GROUP NEONFLOW_EXE EMULATOR_EXE
 
-GROUP is one of: workflow, resources, errors, tty, secrets. Prints TAP. Every command runs
+GROUP is one of: workflow, resources, errors, tty, secrets, fields, previews, connection. Prints TAP. Every command runs
 with a time limit, the emulators bind 127.0.0.1 only and are killed on exit.
 Python standard library only.
 """
@@ -771,10 +771,313 @@ def group_fields():
     emu.stop()
 
 
+# ---------------------------------------------------------------------------
+def previews(emu):
+    r = run(emu, "preview", "list", "--json")
+    return {p["label"]: p for p in (r.json() or [])}
+
+
+def group_previews():
+    emu = Emulator()
+    prod_id = branches(emu)["production"]["id"]
+    dev_id = emu.ctl("POST", "branches", {"project_id": PROJECT, "name": "dev", "parent_id": prod_id,
+                                          "with_rw_endpoint": True})["branch_id"]
+    emu.ctl("POST", "branches", {"project_id": PROJECT, "name": "feature-x", "parent_id": prod_id})
+
+    r = run(emu, "preview", "create", "pr-1", "--ttl", "2h")
+    out = r.out.strip().splitlines()
+    tap(r.rc == 0 and len(out) == 1 and out[0].startswith("postgresql://") and "expires 20" in r.err,
+        "preview create: the connection string alone on stdout, the expiry on stderr", r)
+    p1 = branches(emu).get("nf/preview/pr-1", {})
+    exp1 = previews(emu).get("pr-1", {}).get("expires_at")
+    tap(p1.get("parent_id") == dev_id and exp1, "preview create: a child of dev with an expiry", p1)
+    n = len(branches(emu))
+    r = run(emu, "preview", "create", "pr-1", "--json")
+    j = r.json() or {}
+    tap(r.rc == 0 and j.get("branch_id") == p1.get("id") and len(branches(emu)) == n
+        and j.get("connection_uri", "").startswith("postgresql://") and j.get("expires_at") == exp1,
+        "preview create again: the same preview, nothing new", r)
+    r = run(emu, "preview", "create", "pr-2", "--parent", "production", "--no-uri", "--json")
+    j = r.json() or {}
+    tap(r.rc == 0 and j.get("parent_id") == prod_id and j.get("host") and "connection_uri" not in j
+        and j.get("expires_at") is None, "preview create --parent --no-uri --json", r)
+    r = run(emu, "preview", "create", "pr-2")
+    tap(r.rc == 1 and r.one_error_line() and "delete it first" in r.err,
+        "preview create with another parent than the existing one: exit 1", r)
+    r = run(emu, "preview", "create", "pr-3", "--parent", "no-such-branch")
+    tap(r.rc == 1 and r.one_error_line() and "nf/preview/pr-3" not in branches(emu),
+        "preview create with an unknown parent: exit 1, nothing made", r)
+    for args, what in ((["preview", "create", "Bad/Label"], "an invalid label"),
+                       (["preview", "create", "lease"], "the label 'lease'"),
+                       (["preview", "create", "pr-4", "--ttl", "2h", "--expires-at", "2030-01-01T00:00:00Z"],
+                        "--ttl with --expires-at"),
+                       (["preview", "create", "pr-4", "--ttl", "soon"], "a bad --ttl"),
+                       (["preview", "create", "pr-4", "--expires-at", "tomorrow"], "a bad --expires-at"),
+                       (["preview", "create"], "no label"),
+                       (["preview", "list", "--parent", "dev"], "--parent on list"),
+                       (["preview", "prune", "--unused", "x"], "a bad --unused")):
+        r = run(emu, *args)
+        tap(r.rc == 2 and r.one_error_line() and "nf/preview/pr-4" not in branches(emu),
+            "preview: %s is a usage error (exit 2)" % what, r)
+
+    r = run(emu, "preview", "list")
+    tap(r.rc == 0 and "LABEL" in r.out and "EXPIRES" in r.out and "pr-1" in r.out and "pr-2" in r.out
+        and "feature-x" not in r.out, "preview list text", r)
+    ps = previews(emu)
+    tap(sorted(ps) == ["pr-1", "pr-2"] and ps["pr-1"]["expired"] is False and ps["pr-1"]["expires_at"]
+        and ps["pr-1"]["host"], "preview list --json: label, host, expiry, expired", ps)
+
+    r = run(emu, "preview", "delete", "pr-2")
+    tap(r.rc == 2 and "pr-2" in previews(emu), "preview delete without --yes and no TTY is refused", r)
+    r = run(emu, "preview", "delete", "pr-2", "--dry-run")
+    tap(r.rc == 0 and "would delete" in r.out and "pr-2" in previews(emu), "preview delete --dry-run", r)
+    r = run(emu, "--yes", "preview", "delete", "pr-2")
+    tap(r.rc == 0 and "pr-2" not in previews(emu) and "nf/preview/pr-2" not in branches(emu),
+        "preview delete --yes", r)
+    r = run(emu, "--yes", "preview", "delete", "nf/preview/pr-2")
+    tap(r.rc == 0, "preview delete of a deleted preview (by name) succeeds", r)
+
+    r = run(emu, "preview", "prune", "--dry-run")
+    tap(r.rc == 0 and "nothing to prune" in r.out, "preview prune --dry-run: nothing expired", r)
+    r = run(emu, "preview", "prune", "--keep", "0", "--dry-run", "--json")
+    j = r.json() or []
+    tap(r.rc == 0 and [x["label"] for x in j] == ["pr-1"] and j[0].get("reason") == "over-keep"
+        and "pr-1" in previews(emu), "preview prune --keep 0 --dry-run --json: the plan, nothing deleted", r)
+    r = run(emu, "preview", "prune", "--keep", "0")
+    tap(r.rc == 2 and "pr-1" in previews(emu), "preview prune without --yes and no TTY is refused", r)
+    before = set(branches(emu))
+    r = run(emu, "--yes", "preview", "prune", "--keep", "0")
+    after = set(branches(emu))
+    tap(r.rc == 0 and "pr-1" in r.out and before - after == {"nf/preview/pr-1"}
+        and {"production", "dev", "feature-x"} <= after, "preview prune --keep 0 --yes deletes previews only", r)
+def group_connection():
+    """Issue 10 §3: connection-string, roles list, databases list; DATABASE_URL for hook commands."""
+    emu = Emulator()
+    r = run(emu, "connection-string")
+    uri = r.out.strip()
+    tap(r.rc == 0 and uri.startswith("postgresql://neondb_owner:") and "/neondb" in uri and r.out.endswith("\n"),
+        "connection-string: the default branch's URI on stdout", r)
+    pw = uri.split("://", 1)[1].split("@", 1)[0].split(":", 1)[-1] if "@" in uri else "?"
+    tap(len(pw) >= 8 and pw not in r.err, "the password is not on stderr", r)
+    r = run(emu, "connection-string", "production", "--pooled")
+    tap(r.rc == 0 and "-pooler" in r.out and r.out.strip() != uri, "connection-string BRANCH --pooled", r)
+    prod = branches(emu)["production"]
+    r = run(emu, "connection-string", prod["id"], "--database", "neondb", "--role", "neondb_owner", "--json")
+    tap(r.rc == 0 and (r.json() or {}).get("uri") == uri, "connection-string ID --database --role --json", r)
+    r = run(emu, "connection-string", "--endpoint", prod["endpoints"][0]["id"])
+    tap(r.rc == 0 and r.out.strip() == uri, "connection-string --endpoint", r)
+    r = run(emu, "connection-string", "no-such-branch")
+    tap(r.rc == 1 and r.one_error_line() and r.out == "", "connection-string of a missing branch: one error", r)
+    r = run(emu, "connection-string", "--database", "nope", "-v", "-v")
+    tap(r.rc != 0 and r.error_lines() and pw not in r.err and r.out == "", "missing database: error, no password", r)
+    r = run(emu, "connection-string", "--endpoint", "EP/../x")
+    tap(r.rc == 2 and r.one_error_line(), "a malformed --endpoint is a usage error", r)
+    r = run(emu, "branches", "list", "--pooled")
+    tap(r.rc == 2 and r.one_error_line(), "--pooled does not apply to other commands", r)
+    r = run(emu, "connection-string", "a", "b")
+    tap(r.rc == 2, "connection-string takes one BRANCH at most", r)
+    r = run(emu, "connection-string", "-v", "-v", "-v")
+    tap(r.rc == 0 and pw not in r.err, "verbose logs and traces hold no password", r)
+
+    r = run(emu, "roles", "list", "--json")
+    roles = r.json() or []
+    tap(r.rc == 0 and any(x.get("name") == "neondb_owner" for x in roles)
+        and all("password" not in x for x in roles) and pw not in r.out, "roles list --json (no passwords)", r)
+    r = run(emu, "roles", "list", "production")
+    tap(r.rc == 0 and "neondb_owner" in r.out and "NAME" in r.out, "roles list BRANCH prints a table", r)
+    r = run(emu, "databases", "list", "--json")
+    dbs = r.json() or []
+    tap(r.rc == 0 and [d.get("name") for d in dbs] == ["neondb"] and dbs[0].get("owner_name") == "neondb_owner"
+        and dbs[0].get("branch_id") == prod["id"], "databases list --json", r)
+    r = run(emu, "databases", "list", prod["id"])
+    tap(r.rc == 0 and "neondb" in r.out and "OWNER" in r.out, "databases list BRANCH prints a table", r)
+    r = run(emu, "databases", "list", "nope")
+    tap(r.rc == 1 and r.one_error_line(), "databases list of a missing branch: one error", r)
+
+    # hook commands get DATABASE_URL and NEONFLOW_CONNECTION_URI
+    r = run(emu, "setup", "--yes")
+    tap(r.rc == 0, "setup (dev for the promotions)", r)
+    r = run(emu, "promote", "--yes", "--verify-compute")
+    tap(r.rc == 2 and r.one_error_line(), "--verify-compute needs --verify-cmd", r)
+    venv, aenv = os.path.join(emu.dir, "verify.env"), os.path.join(emu.dir, "after.env")
+    dump = 'echo "DATABASE_URL=$DATABASE_URL" > %s; echo "NEONFLOW_CONNECTION_URI=$NEONFLOW_CONNECTION_URI" >> %s'
+
+    def env_of(path):
+        try:
+            return dict(l.rstrip("\n").split("=", 1) for l in open(path) if "=" in l)
+        except OSError:
+            return {}
+    host = prod["endpoints"][0]["host"]
+    r = run(emu, "promote", "--yes", "--json", "--verify-compute", "--verify-cmd", dump % (venv, venv),
+            "--after-switch-cmd", dump % (aenv, aenv), "-v", "-v", "-v", env={"DATABASE_URL": "postgres://stale"})
+    v, a = env_of(venv), env_of(aenv)
+    vu, au = v.get("DATABASE_URL", ""), a.get("DATABASE_URL", "")
+    tap(r.rc == 0, "promote --verify-compute", r)
+    tap(vu.startswith("postgresql://") and vu == v.get("NEONFLOW_CONNECTION_URI") and host not in vu,
+        "the verify command got the preview's temporary endpoint URI", v)
+    tap(au.startswith("postgresql://") and au == a.get("NEONFLOW_CONNECTION_URI") and host in au,
+        "the after-switch command got the target's URI", a)
+    apw = au.split("://", 1)[1].split("@", 1)[0].split(":", 1)[-1] if "@" in au else "?"
+    tap(len(apw) >= 8 and apw not in r.out and apw not in r.err, "the URI's password is in no output", r)
+    rep = r.json() or {}
+    steps = {s.get("name"): s.get("status") for s in rep.get("steps", [])}
+    tap(steps.get("verify-compute") == "done" and steps.get("verify-compute-delete") == "done",
+        "the report shows the temporary endpoint's steps", steps)
+    eps = [e for b in branches(emu).values() for e in (b.get("endpoints") or [])]
+    tap(len(eps) == 2, "the temporary endpoint is gone (production's and dev's remain)", eps)
+
+    os.unlink(venv)
+    r = run(emu, "promote", "--yes", "--verify-cmd", dump % (venv, venv))
+    v = env_of(venv)
+    tap(r.rc == 0 and v.get("DATABASE_URL") == "", "without --verify-compute the preview has no URI", (r, v))
+    r = run(emu, "refresh", "--yes", "--verify-compute", "--verify-cmd", dump % (venv, venv))
+    v = env_of(venv)
+    tap(r.rc == 0 and v.get("DATABASE_URL", "").startswith("postgresql://"), "refresh --verify-compute", (r, v))
+    r = run(emu, "refresh", "--yes", "--verify-cmd", "exit 4")
+    tap(r.rc == 3 and r.one_error_line(), "refresh --verify-cmd vetoes (exit 3)", r)
+def fleet_project(emu, pid, dev=True):
+    """A project with root production (and root dev with its own endpoint); returns production's id."""
+    if pid != PROJECT:
+        emu.ctl("POST", "projects", {"project_id": pid, "branch_name": "production"})
+    if dev:
+        emu.ctl("POST", "branches", {"project_id": pid, "name": "dev", "with_rw_endpoint": True})
+    return {b["name"]: b["id"] for b in api(emu, "GET", "/projects/%s/branches" % pid)["branches"]}["production"]
+
+
+def fleet_file(emu, name, text):
+    path = os.path.join(emu.dir, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def group_fleet():
+    """Issue 12 item 2: neonflow fleet promote|refresh|rollback --projects-file FILE."""
+    emu = Emulator()
+    pids = [PROJECT, "proj-f2", "proj-f3"]
+    prod = {p: fleet_project(emu, p) for p in pids}
+    lines = fleet_file(emu, "fleet.txt", "# the fleet\n\n%s dev production\n  proj-f2\tdev production  # two\n"
+                                          "proj-f3 dev production\n" % PROJECT)
+
+    r = run(emu, "fleet", "promote", "--projects-file", lines, project=False)
+    tap(r.rc == 2 and r.one_error_line() and "--yes" in r.err, "fleet promote without --yes and no TTY is refused",
+        r)
+    r = run(emu, "fleet", "promote", "--projects-file", lines, "--yes", "--json", "--run-id", "fl-1",
+            "--concurrency", "2", project=False)
+    rep = r.json() or {}
+    ents = rep.get("entries", [])
+    ok = (r.rc == 0 and rep.get("kind") == "fleet" and rep.get("schema_version") == 1 and rep.get("run_id") == "fl-1"
+          and rep.get("counts", {}).get("done") == 3 and [e["project_id"] for e in ents] == pids
+          and all(e["run_id"].startswith("fl-1-") and e["report"]["run_id"] == e["run_id"] for e in ents))
+    tap(ok, "fleet promote --json: every project done, derived run ids, one report each", r)
+    now = {p: {b["name"]: b["id"] for b in api(emu, "GET", "/projects/%s/branches" % p)["branches"]}["production"]
+           for p in pids}
+    tap(all(now[p] != prod[p] for p in pids), "every project's production was replaced", now)
+    tap("fleet run id fl-1" in r.err and r.err.count(": done") == 3, "progress on stderr: one line per project", r)
+
+    r2 = run(emu, "fleet", "promote", "--projects-file", lines, "--yes", "--json", "--run-id", "fl-1",
+             project=False)
+    rep2 = r2.json() or {}
+    tap(r2.rc == 0 and [e["run_id"] for e in rep2.get("entries", [])] == [e["run_id"] for e in ents]
+        and all(s["status"] in ("resumed", "skipped") for e in rep2.get("entries", [])
+                for s in e["report"]["steps"] if s["name"] == "finalize"),
+        "the same --run-id resumes: same entry run ids, finalize resumed", r2)
+
+    # a project without dev fails; the others are done; exit 1; text table
+    fleet_project(emu, "proj-f4", dev=False)
+    mixed = fleet_file(emu, "mixed.txt", "proj-f4 dev production\n%s production dev\n" % PROJECT)
+    r = run(emu, "fleet", "refresh", "--projects-file", mixed, "--yes", "--concurrency", "1", project=False)
+    tap(r.rc == 1 and r.error_lines() and r.lines[-1].startswith("neonflow: fleet refresh failed")
+        and "--run-id" in r.lines[-1], "a failing project: exit 1, one summary error line naming --run-id", r)
+    tap("failed" in r.out and "NEONFLOW_EBRANCH_MISSING" in r.out and "done" in r.out,
+        "the text table shows the failed and the done project", r)
+    r = run(emu, "fleet", "refresh", "--projects-file", mixed, "--yes", "--stop-on-failure", "--concurrency", "1",
+            "--json", project=False)
+    rep = r.json() or {}
+    tap(r.rc == 1 and [e["status"] for e in rep.get("entries", [])] == ["failed", "not_started"],
+        "--stop-on-failure: nothing starts after the failure", r)
+
+    # JSON file; rollback lines `project target` (and 3-field lines: the source is ignored)
+    js = fleet_file(emu, "fleet.json", json.dumps([{"project": p, "target": "production"} for p in pids[:2]]))
+    r = run(emu, "fleet", "rollback", "--projects-file", js, "--yes", "--json", project=False)
+    rep = r.json() or {}
+    tap(r.rc == 0 and rep.get("workflow") == "rollback" and rep.get("counts", {}).get("done") == 2,
+        "fleet rollback from a JSON file", r)
+    rb = fleet_file(emu, "rb.txt", "proj-f3 production\n")
+    r = run(emu, "fleet", "rollback", "--projects-file", rb, "--yes", project=False)
+    tap(r.rc == 0 and "fleet rollback: ok" in r.out, "fleet rollback from 'project target' lines", r)
+
+    # parse errors name the line (or the JSON entry); nothing runs
+    snaps0 = len(snapshots(emu))
+    for name, text, want in [
+            ("short.txt", "%s dev production\n\n# x\n%s dev\n" % (PROJECT, PROJECT), "line 4"),
+            ("long.txt", "%s dev production extra\n" % PROJECT, "line 1"),
+            ("bad-id.txt", "%s dev production\nno/such dev production\n" % PROJECT, "line 2"),
+            ("dup.txt", "%s dev production\nproj-f2 dev production\n%s x production\n" % (PROJECT, PROJECT),
+             "line 3 repeats"),
+            ("syntax.json", '[\n  {"project": "a",, }\n]\n', "line 2"),
+            ("nosrc.json", '[{"project": "%s", "target": "production"}]' % PROJECT, "entry 1"),
+            ("object.json", '{"project": "x"}', "JSON array"),
+            ("empty.txt", "# nothing\n\n", "no projects")]:
+        path = fleet_file(emu, name, text)
+        r = run(emu, "fleet", "promote", "--projects-file", path, "--yes", project=False)
+        tap(r.rc == 2 and r.one_error_line() and want in r.err and name in r.err,
+            "bad projects file %s: exit 2 naming '%s'" % (name, want), r)
+    tap(len(snapshots(emu)) == snaps0, "bad files changed nothing")
+    r = run(emu, "fleet", "promote", "--yes", project=False)
+    tap(r.rc == 2 and "--projects-file" in r.err, "fleet promote needs --projects-file", r)
+    r = run(emu, "fleet", "promote", "--projects-file", lines, "--concurrency", "0", "--yes", project=False)
+    tap(r.rc == 2 and r.one_error_line(), "--concurrency 0 is a usage error", r)
+    r = run(emu, "fleet", "promote", "--projects-file", os.path.join(emu.dir, "missing"), "--yes", project=False)
+    tap(r.rc == 2 and r.one_error_line() and "cannot open" in r.err, "a missing projects file is a usage error", r)
+    r = run(emu, "promote", "--stop-on-failure", "--yes")
+    tap(r.rc == 2 and "does not apply" in r.err, "--stop-on-failure applies to fleet commands only", r)
+    emu.stop()
+    fleet_interrupt_cases()
+
+
+def fleet_interrupt_cases():
+    """Ctrl-C mid-fleet stops every project at a safe point (exit 4); the same --run-id finishes them."""
+    emu = Emulator("--op-duration-ms", "150")
+    pids = [PROJECT, "proj-i2", "proj-i3", "proj-i4"]
+    for p in pids:
+        fleet_project(emu, p)
+    path = fleet_file(emu, "int.txt", "".join("%s dev production\n" % p for p in pids))
+    cmd = [CLI, "--api-key", KEY, "--api-host", emu.base, "fleet", "promote", "--projects-file", path, "--yes",
+           "--json", "--run-id", "fl-int", "--concurrency", "1"]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=clean_env())
+    err_lines = []
+    timer = threading.Timer(60, p.kill)  # bounds the test if the CLI never reports
+    timer.start()
+    for raw in p.stderr:
+        err_lines.append(raw.decode(errors="replace"))
+        if ": done" in err_lines[-1]:
+            p.send_signal(signal.SIGINT)
+            break
+    out, rest = p.communicate(timeout=60)
+    timer.cancel()
+    err = "".join(err_lines) + rest.decode(errors="replace")
+    try:
+        rep = json.loads(out)
+    except ValueError:
+        rep = {}
+    st = [e["status"] for e in rep.get("entries", [])]
+    tap(p.returncode == 4 and st and st[0] == "done" and "failed" not in st and "not_started" in st
+        and set(st) <= {"done", "cancelled", "not_started"},
+        "Ctrl-C mid-fleet: exit 4, entries done, cancelled or not started", "rc=%s %s\n%s" % (p.returncode, st, err))
+    r = run(emu, "fleet", "promote", "--projects-file", path, "--yes", "--json", "--run-id", "fl-int",
+            project=False)
+    rep = r.json() or {}
+    tap(r.rc == 0 and rep.get("counts", {}).get("done") == len(pids), "the same --run-id completes the fleet", r)
+    emu.stop()
+
+
 def main():
     try:
         {"workflow": group_workflow, "resources": group_resources, "errors": group_errors,
-         "tty": group_tty, "secrets": group_secrets, "fields": group_fields}[GROUP]()
+         "tty": group_tty, "secrets": group_secrets, "fields": group_fields,
+         "previews": group_previews, "connection": group_connection, "fleet": group_fleet}[GROUP]()
     except Exception as e:  # report, do not hang
         tap(False, "unexpected exception", repr(e))
     finally:

@@ -454,5 +454,105 @@ t "the CLI printed the emulator's error message" stderr_has sn429 "^ERROR: ."
 t "the CLI did not retry the 429: one POST" count_is POST '/projects/*/branches/*/snapshot' 1
 ctl DELETE /faults >/dev/null 2>&1 || true
 
+# ---- 10. connection strings, branch restore / reset, projects list -------------------
+# api METHOD PATH [JSON] : the emulator's own answer (for cross-checks), like ctl.
+api() { CTL_URL="$base$2" CTL_METHOD=$1 CTL_BODY=${3:-} CTL_KEY=$api_key timeout 15 python3 -c '
+import os, sys, urllib.request
+body = os.environ["CTL_BODY"].encode() or None
+req = urllib.request.Request(os.environ["CTL_URL"], data=body, method=os.environ["CTL_METHOD"],
+    headers={"Authorization": "Bearer " + os.environ["CTL_KEY"], "Content-Type": "application/json"})
+sys.stdout.write(urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10).read().decode())
+'; }
+# text NAME : the CLI's raw stdout (connection-string prints a URI, not JSON)
+t "branches list (for the current main)" run_cli br10 branches list
+main10=$(val "print(by_name(load('br10'))['main']['id'])")
+api GET "/projects/$project/branches/$main10/endpoints" >"$work/ep10.json" 2>"$work/ep10.err" || true
+api GET "/projects/$project/branches/$main10/roles/neondb_owner/reveal_password" >"$work/pw10.json" 2>/dev/null || true
+api GET "/projects/$project/connection_uri?branch_id=$main10&database_name=neondb&role_name=neondb_owner" \
+  >"$work/uri10.json" 2>/dev/null || true
+api GET "/projects/$project/connection_uri?branch_id=$main10&database_name=neondb&role_name=neondb_owner&pooled=true" \
+  >"$work/urip10.json" 2>/dev/null || true
+cs_check() { # NAME POOLED(0/1): the CLI's URI = the emulator's connection_uri (+ channel_binding)
+  py "
+from urllib.parse import urlsplit, parse_qs
+got = urlsplit(open(os.path.join(os.environ['WORK'], '$1.json')).read().strip())
+want = urlsplit(load('$( [ "$2" = 1 ] && echo urip10 || echo uri10 )')['uri'])
+ep = load('ep10')['endpoints'][0]
+assert got.scheme == 'postgresql' and got.username == 'neondb_owner', got
+assert got.password == load('pw10')['password'] and got.password.startswith('npg_'), got
+host = ep['host'].replace(ep['id'], ep['id'] + '-pooler') if $2 else ep['host']
+assert got.hostname == host == want.hostname, (got.hostname, host, want.hostname)
+assert (got.username, got.password, got.path) == (want.username, want.password, want.path) == (got.username, got.password, '/neondb'), (got, want)
+assert parse_qs(got.query)['sslmode'] == ['require'] and parse_qs(want.query)['sslmode'] == ['require'], (got, want)
+"
+}
+t "connection-string main" run_cli cs10 connection-string main
+t "connection-string: neondb_owner, its revealed password, the endpoint host, neondb = connection_uri" cs_check cs10 0
+t "connection-string main --pooled" run_cli csp10 connection-string main --pooled
+t "pooled: the -pooler host, as connection_uri?pooled=true gives" cs_check csp10 1
+t "connection-string --role-name ghost fails (404 on reveal_password)" \
+  exits 1 cli csBad connection-string main --role-name ghost
+t "roles create --name app --branch main" run_cli role10 roles create --name app --branch main
+t "roles list --branch main: neondb_owner and app" run_cli roles10 roles list --branch main
+t "role names" py "assert sorted(r['name'] for r in load('roles10')) == ['app', 'neondb_owner'], load('roles10')"
+t "databases create --name shop --owner-name app --branch main" \
+  run_cli db10 databases create --name shop --owner-name app --branch main
+t "connection-string main --role-name app --database-name shop" \
+  run_cli csApp connection-string main --role-name app --database-name shop
+t "the app URI names app, shop and app's password" py "
+from urllib.parse import urlsplit
+u = urlsplit(open(os.path.join(os.environ['WORK'], 'csApp.json')).read().strip())
+assert u.username == 'app' and u.path == '/shop' and u.password.startswith('npg_'), u
+"
+t "connection-string with two roles and no --role-name fails (the CLI asks for one)" \
+  exits 1 cli csTwo connection-string main
+
+# Point in time: a branch at an old LSN, then restore main from its own history.
+lsn_before=$(ctl POST /write "{\"project_id\":\"$project\",\"branch_id\":\"$main10\",\"content\":\"before\"}" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["lsn"])')
+ctl POST /write "{\"project_id\":\"$project\",\"branch_id\":\"$main10\",\"content\":\"after\"}" >/dev/null
+read_content() { ctl GET "/read?project_id=$project&branch_id=$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["content"])'; }
+content_is() { local got; got=$(read_content "$1") || return 1; [ "$got" = "$2" ] || { echo "branch $1 holds '$got', expected '$2'"; return 1; }; }
+t "branches create --name pit --parent $lsn_before (an LSN on the default branch)" \
+  run_cli pit branches create --name pit --parent "$lsn_before"
+pit=$(val "d = load('pit'); print((d.get('branch') or d)['id'])")
+t "the LSN branch holds the data of that LSN, not the head" content_is "$pit" before
+t "branches delete pit" run_cli pitDel branches delete "$pit"
+t "branches restore main ^self@$lsn_before --preserve-under-name main-backup" \
+  run_cli rsSelf branches restore main "^self@$lsn_before" --preserve-under-name main-backup
+t "restore output: main restored in place, the backup branch listed" py "
+d = load('rsSelf')
+txt = json.dumps(d)
+assert '$main10' in txt and 'main-backup' in txt, d
+"
+t "main holds the data of that LSN again" content_is "$main10" before
+t "branches list shows main-backup" run_cli br11 branches list
+backup=$(val "print(by_name(load('br11'))['main-backup']['id'])")
+t "main-backup holds the data from before the restore" content_is "$backup" after
+
+# Reset from parent: a child with its own writes goes back to its parent's head.
+t "branches create --name feature --parent main" run_cli feat branches create --name feature --parent main
+feat=$(val "d = load('feat'); print((d.get('branch') or d)['id'])")
+ctl POST /write "{\"project_id\":\"$project\",\"branch_id\":\"$feat\",\"content\":\"feature-work\"}" >/dev/null
+ctl POST /write "{\"project_id\":\"$project\",\"branch_id\":\"$main10\",\"content\":\"main-moved-on\"}" >/dev/null
+t "branches reset feature --parent" run_cli reset10 branches reset feature --parent
+t "reset output is the feature branch" py "d = load('reset10'); b = d.get('branch') or d; assert b['id'] == '$feat' and b['name'] == 'feature', d"
+t "feature now holds main's head" content_is "$feat" main-moved-on
+t "branches restore feature main-backup (another branch's head)" run_cli rsOther branches restore feature main-backup
+t "feature holds main-backup's data" content_is "$feat" after
+t "branches reset of a root branch fails (no parent)" exits 1 cli resetRoot branches reset main-backup --parent
+t "branches restore at an LSN outside the kept history fails with the emulator's 400" \
+  exits 1 cli rsOld branches restore feature main@0/10
+t "the CLI printed the emulator's message" stderr_has rsOld "outside the history kept"
+
+# projects list: GET /projects and GET /projects/shared, paged with limit/cursor.
+t "projects list" run_cli prj projects list
+t "projects list: the project, with the list fields; nothing shared" py "
+d = load('prj')
+owned = d['projects'] if isinstance(d, dict) else d
+assert any(p['id'] == '$project' for p in owned), d
+if isinstance(d, dict) and 'shared_with_you' in d: assert d['shared_with_you'] == [], d
+"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api-private.h"
+#include "api/connection-private.h"
 #include "core/alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -90,6 +91,25 @@ static void check_all(json_t *root)
         json_decref(back);
     }
     neonflow_backup_schedule_free(bs);
+    neonflow_error_free(e), e = NULL;
+
+    neonflow_role_list *rl = NULL;
+    neonflow__parse_roles_response(root, &rl, &e);
+    for (size_t i = 0; i < neonflow_role_list_count(rl); i++)
+        (void)strlen(neonflow_role_name(neonflow_role_list_at(rl, i)));
+    neonflow_role_list_free(rl);
+    neonflow_error_free(e), e = NULL;
+
+    neonflow_database_list *dl = NULL;
+    neonflow__parse_databases_response(root, &dl, &e);
+    for (size_t i = 0; i < neonflow_database_list_count(dl); i++)
+        (void)strlen(neonflow_database_owner_name(neonflow_database_list_at(dl, i)));
+    neonflow_database_list_free(dl);
+    neonflow_error_free(e), e = NULL;
+
+    char *uri = NULL;
+    neonflow__parse_uri_response(root, &uri, &e);
+    neonflow__free(uri);
     neonflow_error_free(e), e = NULL;
 }
 

@@ -28,6 +28,8 @@ int emu_add_project_locked(emu_server *s, const char *project_id, const char *br
     if (!p)
         return -1;
     emu_branch *b = emu_branch_new(s, p, branch_name ? branch_name : "main", NULL);
+    if (b && emu_pgb_branch_root(s, p, b) != 0)
+        b = NULL;
     emu_endpoint *e = b ? emu_endpoint_new(s, p, b->id, 1) : NULL;
     if (!e) {
         s->projects.n--;
@@ -37,6 +39,7 @@ int emu_add_project_locked(emu_server *s, const char *project_id, const char *br
     b->is_default = 1;
     copy_out(branch_id_out, b->id);
     copy_out(endpoint_id_out, e->id);
+    emu_pgb_reconcile(s);
     return 0;
 }
 
@@ -64,6 +67,10 @@ int emu_add_branch_locked(emu_server *s, const char *project_id, const char *nam
     emu_branch *b = emu_branch_new(s, p, name, parent);
     if (!b)
         return -1;
+    if ((parent ? emu_pgb_branch_child(NULL, s, p, b, parent) : emu_pgb_branch_root(s, p, b)) != 0) {
+        emu_branch_remove(p, b);
+        return -1;
+    }
     if (!emu_branch_default(p))
         b->is_default = 1;
     copy_out(branch_id_out, b->id);
@@ -73,6 +80,7 @@ int emu_add_branch_locked(emu_server *s, const char *project_id, const char *nam
             return -1;
         copy_out(endpoint_id_out, e->id);
     }
+    emu_pgb_reconcile(s);
     return 0;
 }
 

@@ -28,6 +28,23 @@ typedef struct emu_hist {
     char *content;
 } emu_hist;
 
+/* Postgres roles and databases of a branch (roles.c). Names are Postgres
+ * identifiers (at most 63 bytes). The password is synthetic in the in-memory
+ * mode; --postgres makes it real. */
+#define EMU_PG_NAME 64
+typedef struct emu_role {
+    char name[EMU_PG_NAME];
+    char password[48];
+    int is_protected;
+    int64_t created_ms, updated_ms;
+} emu_role;
+
+typedef struct emu_db {
+    int64_t id;
+    char name[EMU_PG_NAME], owner[EMU_PG_NAME];
+    int64_t created_ms, updated_ms;
+} emu_db;
+
 typedef struct emu_branch {
     char id[EMU_ID_LEN], parent_id[EMU_ID_LEN];
     char *name;
@@ -48,6 +65,9 @@ typedef struct emu_branch {
     /* restricted_actions, e.g. {"restore", "..."}: seeded by tests */
     char restrict_name[2][32], restrict_reason[2][128];
     int nrestrict;
+    int schema_only; /* init_source "schema-only": the parent's schema, no data */
+    int64_t last_reset_ms; /* 0 = never restored in place */
+    emu_vec roles, dbs; /* emu_role*, emu_db* */
 } emu_branch;
 
 /* Adds a restriction (action NULL clears them all); -1 when full or too long. */
@@ -65,7 +85,13 @@ typedef struct emu_endpoint {
     double min_cu, max_cu;
     int disabled;
     char *provisioner; /* NULL: k8s-neonvm */
+    int suspended;           /* target state idle (POST .../suspend) */
+    char prev_state[8];      /* shown until ready_at_mono: "" = init */
     json_t *pg_settings; /* owned; NULL: {} */
+    uint16_t pg_port;    /* --postgres: the server's port, fixed for the endpoint's life */
+    /* --postgres, read_only: the branch and primary port its standby follows (0: a copy) */
+    char pg_follows[EMU_ID_LEN];
+    uint16_t pg_follows_port;
 } emu_endpoint;
 
 /* Frees what an endpoint owns, and the endpoint. */
@@ -136,10 +162,11 @@ typedef struct emu_counter_entry {
 
 #define EMU_COUNTER_BUCKETS 1024
 #define EMU_COUNTER_MAX_KEYS 4096 /* then new paths count as "<METHOD> (overflow)" */
-#define EMU_NROUTES 40
+#define EMU_NROUTES 48
 #define EMU_MAX_FAULT_RULES 1000 /* HTTP faults and operation faults, each */
 
 typedef struct emu_conns emu_conns; /* conns.c: request deadlines */
+typedef struct emu_pg emu_pg;       /* pgproc.c: --postgres mode; NULL otherwise */
 
 struct emu_server {
     pthread_mutex_t mu; /* guards everything below except `connections` */
@@ -167,6 +194,7 @@ struct emu_server {
     atomic_int stopping;
     char *save_path; /* the only file POST /__emulator/save writes; NULL = refused */
     emu_conns *conns;
+    emu_pg *pg;
 };
 
 /* ---- util.c ---- */
@@ -228,6 +256,28 @@ json_t *emu_json_endpoint(const emu_endpoint *e, const emu_project *p);
 json_t *emu_json_snapshot(const emu_snapshot *sn);
 json_t *emu_json_project(const emu_project *p);
 
+/* ---- roles.c: roles and databases of a branch ----
+ * A branch's roles and databases are b->roles / b->dbs (emu_role* / emu_db*,
+ * in creation order); these functions keep them consistent. */
+emu_role *emu_role_find(const emu_branch *b, const char *name);
+/* Adds a role; password NULL = a generated one. NULL if it exists or on OOM. */
+emu_role *emu_role_add(emu_server *s, emu_branch *b, const char *name, const char *password);
+void emu_role_remove(emu_branch *b, emu_role *r);
+emu_db *emu_db_find(const emu_branch *b, const char *name);
+emu_db *emu_db_add(emu_server *s, emu_branch *b, const char *name, const char *owner);
+void emu_db_remove(emu_branch *b, emu_db *d);
+/* Neon's seed of a new project: role neondb_owner (random password) owning database neondb. */
+int emu_branch_seed_roles(emu_server *s, emu_branch *b);
+/* Replaces dst's roles and databases by copies of src's (same passwords, as on Neon). */
+int emu_branch_copy_roles(emu_branch *dst, const emu_branch *src);
+void emu_branch_free_roles(emu_branch *b);
+/* Role / Database objects of the spec; the password only when with_password. */
+json_t *emu_json_role(const emu_role *r, const emu_branch *b, int with_password);
+json_t *emu_json_db(const emu_db *d, const emu_branch *b);
+/* Fixture form {"roles": [...with password], "databases": [...]} <-> state. */
+void emu_roles_dump(const emu_branch *b, json_t *branch_obj);
+int emu_roles_load(emu_branch *b, json_t *branch_obj); /* 0 loaded, 1 absent, -1 bad */
+
 /* ---- request context and routes ---- */
 #define EMU_MAX_SEGS 12
 
@@ -241,6 +291,8 @@ typedef struct emu_ctx {
     const char *request_id;
     emu_project *proj; /* seg[1] resolved for /projects/{id}/... */
     int no_query;      /* EMU_FAULT_DROP_QUERY: emu_query sees nothing */
+    char pg_lsn[32], pg_ts[48]; /* --postgres: the past point a copy must replay to */
+    int64_t pg_ts_ms;
     /* output */
     int status;
     json_t *out;
@@ -294,6 +346,39 @@ void emu_endpoint_create(emu_ctx *c);
 void emu_endpoint_delete(emu_ctx *c);
 void emu_operations_list(emu_ctx *c);
 void emu_operation_get(emu_ctx *c);
+void emu_projects_shared(emu_ctx *c);
+void emu_roles_list(emu_ctx *c);
+void emu_role_create(emu_ctx *c);
+void emu_role_get(emu_ctx *c);
+void emu_role_delete(emu_ctx *c);
+void emu_role_reveal_password(emu_ctx *c);
+void emu_databases_list(emu_ctx *c);
+void emu_database_create(emu_ctx *c);
+void emu_database_get(emu_ctx *c);
+void emu_database_delete(emu_ctx *c);
+void emu_connection_uri(emu_ctx *c);
+void emu_branch_restore(emu_ctx *c);
+void emu_endpoint_update(emu_ctx *c);
+void emu_endpoint_start(emu_ctx *c);
+void emu_endpoint_suspend(emu_ctx *c);
+void emu_endpoint_restart(emu_ctx *c);
+/* Compute settings of an endpoint request object (create, PATCH, branch
+ * create's endpoints[]): parsed and checked first, applied after. */
+typedef struct emu_ep_settings {
+    int has_min, has_max, has_st, has_prov, has_pg, has_disabled, has_name;
+    double min_cu, max_cu;
+    int64_t suspend_timeout_s;
+    const char *provisioner, *name;
+    json_t *pg; /* borrowed */
+    int disabled;
+} emu_ep_settings;
+int emu_ep_settings_parse(emu_ctx *c, json_t *eo, const char *where, emu_ep_settings *out);
+/* Applies parsed settings; -1 when min > max results (400 set, nothing changed). */
+int emu_ep_settings_apply(emu_ctx *c, emu_endpoint *e, const emu_ep_settings *st);
+/* Branch create's parent_lsn / parent_timestamp / init_source: sets b's data
+ * from parent's remembered history. 0, or -1 with 400 set. */
+int emu_branch_init_point(emu_ctx *c, emu_branch *b, const emu_branch *parent, const char *lsn_s,
+                          const char *ts_s, const char *init_source);
 /* Finalize shared by restore and finalize_restore; ops appended to `ops`.
  * 0, or -1 with the error response set (nothing changed). */
 int emu_do_finalize(emu_ctx *c, emu_branch *b, const char *old_name, json_t *ops);
@@ -320,6 +405,24 @@ void emu_conn_opened(emu_conns *g, struct MHD_Connection *conn, void **socket_co
 void emu_conn_closed(emu_conns *g, void **socket_context);
 void emu_conn_busy(emu_conns *g, struct MHD_Connection *conn); /* request complete: no deadline */
 void emu_conn_idle(emu_conns *g, struct MHD_Connection *conn); /* response sent: next deadline */
+
+/* ---- pgbackend.c (--postgres; each is a no-op when s->pg is NULL) ---- */
+void emu_pgb_endpoint_init(emu_server *s, emu_endpoint *e);
+int emu_pgb_branch_root(emu_server *s, emu_project *p, emu_branch *b);
+/* c (NULL-safe) carries the point emu_pgb_check_point accepted. */
+int emu_pgb_branch_child(emu_ctx *c, emu_server *s, emu_project *p, emu_branch *b, const emu_branch *parent);
+int emu_pgb_branch_restore(emu_server *s, emu_project *p, emu_branch *b, const emu_snapshot *sn);
+int emu_pgb_snapshot(emu_ctx *c, emu_server *s, emu_project *p, const emu_branch *b, emu_snapshot *sn);
+int emu_pgb_branch_lsn(emu_server *s, emu_project *p, emu_branch *b);
+void emu_pgb_endpoint_restart(emu_server *s, emu_endpoint *e);
+int emu_pgb_branch_replace(emu_ctx *c, emu_server *s, emu_project *p, emu_branch *b, const emu_branch *src,
+                           emu_branch *bk);
+/* lsn/timestamp on b: 0 when usable (a past point is left in c->pg_lsn /
+ * c->pg_ts for the copy), else -1 with 400 set (no history kept, ahead, ...). */
+int emu_pgb_check_point(emu_ctx *c, emu_branch *b, const char *lsn_s, const char *ts_s);
+/* Servers follow the endpoints; directories the state dropped are removed. */
+void emu_pgb_reconcile(emu_server *s);
+int emu_pgb_after_load(emu_server *s);
 
 /* ---- fixture.c ---- */
 json_t *emu_state_locked(emu_server *s);

@@ -49,6 +49,17 @@ typedef struct emu_config {
     /* With HTTPS: a GnuTLS priority string limiting what the server speaks,
      * e.g. "NORMAL:-VERS-TLS1.3" for TLS 1.2 only. NULL = GnuTLS's default. */
     const char *tls_priorities;
+    /* --postgres mode: each branch is a PostgreSQL data directory and each
+     * read_write endpoint a real `postgres` on 127.0.0.1:<port fixed at its
+     * creation> (tools/emulator/README.md, "PostgreSQL mode"). */
+    int postgres;
+    /* With postgres: where the data directories live (kept on exit). NULL: a
+     * temporary directory removed on exit, even when the process is killed. */
+    const char *pg_data_dir;
+    /* With postgres: keep each branch's history (its first state and its
+     * archived WAL), so lsn/timestamp points are honoured by WAL replay rather
+     * than refused. Costs a second copy per branch. */
+    int pg_history;
 } emu_config;
 
 #define EMU_DEFAULT_MAX_CONNECTIONS 4096
@@ -56,6 +67,11 @@ typedef struct emu_config {
 
 /* 1 when this build of libmicrohttpd can serve HTTPS. */
 int emu_tls_supported(void);
+
+/* 1 when PostgreSQL's binaries are installed, so emu_config.postgres can work. */
+int emu_postgres_available(void);
+/* The data root of a --postgres emulator (NULL otherwise). */
+const char *emu_pg_data_root(const emu_server *s);
 
 /* Fills cfg with the defaults above (fields added later stay zero = default,
  * so a config built without this call keeps working). */

@@ -22,6 +22,7 @@ json_t *emu_state_locked(emu_server *s)
             json_object_set_new(o, "content", json_string(b->content));
             json_object_set_new(o, "lsn", json_string(buf));
             json_object_set(o, "backup_schedule", b->schedule);
+            emu_roles_dump(b, o);
             json_array_append_new(br, o);
         }
         for (size_t k = 0; k < p->endpoints.n; k++)
@@ -118,6 +119,12 @@ static int load_branch(emu_server *s, emu_project *p, json_t *bj)
     if (!b->content || !b->hist[0].content)
         return -1;
     b->hist[0].ts_ms = b->created_ms;
+    /* roles: as saved; a fixture without them keeps the seed (a child gets its
+     * parent's in load_project, once every branch is loaded) */
+    if (emu_roles_load(b, bj) < 0)
+        return -1;
+    b->schema_only = str_of(bj, "init_source") && strcmp(str_of(bj, "init_source"), "schema-only") == 0;
+    b->last_reset_ms = time_of(bj, "last_reset_at", 0);
     json_t *sch = json_object_get(bj, "backup_schedule");
     if (json_is_array(sch)) {
         json_decref(b->schedule);
@@ -146,6 +153,12 @@ static int load_project(emu_server *s, json_t *pj)
     json_array_foreach(json_object_get(pj, "branches"), i, v)
         if (load_branch(s, p, v) != 0)
             return -1;
+    json_array_foreach(json_object_get(pj, "branches"), i, v) {
+        emu_branch *b = p->branches.v[i], *parent = emu_branch_find(p, b->parent_id);
+        if (!json_object_get(v, "roles") && !json_object_get(v, "databases") && parent &&
+            emu_branch_copy_roles(b, parent) != 0)
+            return -1;
+    }
     if (p->branches.n && !emu_branch_default(p)) /* a project always has a default */
         ((emu_branch *)p->branches.v[0])->is_default = 1;
     json_array_foreach(json_object_get(pj, "endpoints"), i, v) {
@@ -170,6 +183,10 @@ static int load_project(emu_server *s, json_t *pj)
         if (json_is_number(mx) && json_number_value(mx) >= e->min_cu)
             e->max_cu = json_number_value(mx);
         e->disabled = json_is_true(json_object_get(v, "disabled"));
+        e->suspended = str_of(v, "current_state") && strcmp(str_of(v, "current_state"), "idle") == 0;
+        json_t *sts = json_object_get(v, "suspend_timeout_seconds");
+        if (json_is_integer(sts))
+            e->suspend_timeout_s = json_integer_value(sts);
         json_t *pg = json_object_get(json_object_get(v, "settings"), "pg_settings");
         if (json_is_object(pg) && json_object_size(pg) > 0)
             e->pg_settings = json_deep_copy(pg);

@@ -40,9 +40,41 @@ static void usage(FILE *f)
           "  --max-connections N   connections served at once (default 4096)\n"
           "  --connection-timeout S  seconds a connection has to send a complete request,\n"
           "                        from connecting or its previous response (default 10)\n"
+          "  --postgres            real PostgreSQL: a branch is a data directory, an endpoint a\n"
+          "                        postgres server on 127.0.0.1:PORT (its `host`)\n"
+          "  --data-dir DIR        with --postgres: keep the data directories in DIR (default:\n"
+          "                        a temporary directory removed on exit)\n"
+          "  --pg-history          with --postgres: keep each branch's WAL so lsn/timestamp\n"
+          "                        points are honoured by replay (else they are refused)\n"
           "  --help                show this help\n"
           "Control routes: /__emulator/ (see tools/emulator/README.md).\n",
           f);
+}
+
+/* --postgres: the seeded endpoint's connection string, for psql (stderr). */
+static void print_seeded_uri(emu_server *s, const char *project, const char *branch_id, const char *endpoint_id)
+{
+    json_t *st = emu_state(s), *p = NULL, *x, *b = NULL, *e = NULL;
+    size_t i;
+    json_array_foreach(json_object_get(st, "projects"), i, x) {
+        if (strcmp(json_string_value(json_object_get(x, "id")), project) == 0)
+            p = x;
+    }
+    json_array_foreach(json_object_get(p, "branches"), i, x) {
+        if (strcmp(json_string_value(json_object_get(x, "id")), branch_id) == 0)
+            b = x;
+    }
+    json_array_foreach(json_object_get(p, "endpoints"), i, x) {
+        if (strcmp(json_string_value(json_object_get(x, "id")), endpoint_id) == 0)
+            e = x;
+    }
+    json_t *role = json_array_get(json_object_get(b, "roles"), 0), *db = json_array_get(json_object_get(b, "databases"), 0);
+    const char *user = json_string_value(json_object_get(role, "name")), *pw = json_string_value(json_object_get(role, "password"));
+    const char *host = json_string_value(json_object_get(e, "host")), *dbn = json_string_value(json_object_get(db, "name"));
+    if (user && pw && host && dbn)
+        fprintf(stderr, "neonflow-emulator: connection string: postgresql://%s:%s@%s/%s?sslmode=require\n", user, pw,
+                host, dbn);
+    json_decref(st);
 }
 
 static int parse_num(const char *s, long long lo, long long hi, long long *out)
@@ -68,6 +100,12 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(a, "--postgres") == 0) {
+            cfg.postgres = 1;
+            takes = 0;
+        } else if (strcmp(a, "--pg-history") == 0) {
+            cfg.pg_history = 1;
+            takes = 0;
         } else if (strcmp(a, "--no-rate-limit") == 0) {
             cfg.rate_per_minute = cfg.rate_per_second_route = 0;
             takes = 0;
@@ -116,6 +154,8 @@ int main(int argc, char **argv)
             if (parse_num(val, 1, 3600, &v) != 0)
                 goto bad;
             cfg.connection_timeout_s = (int32_t)v;
+        } else if (strcmp(a, "--data-dir") == 0) {
+            cfg.pg_data_dir = val;
         } else if (strcmp(a, "--project-id") == 0) {
             project = val;
         } else if (strcmp(a, "--branch") == 0) {
@@ -141,9 +181,15 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if ((cfg.pg_data_dir || cfg.pg_history) && !cfg.postgres) {
+        fprintf(stderr, "neonflow-emulator: --data-dir and --pg-history need --postgres\n");
+        return 2;
+    }
     raise_nofile(cfg.max_connections);
     emu_server *s = NULL;
     if (emu_start(&s, &cfg) != 0) {
+        if (cfg.postgres)
+            fprintf(stderr, "neonflow-emulator: --postgres needs PostgreSQL 15 (scripts/install-deps)\n");
         fprintf(stderr, "neonflow-emulator: cannot start (host must be loopback; port free; fixture readable)\n");
         return 1;
     }
@@ -151,11 +197,15 @@ int main(int argc, char **argv)
         char bid[64], eid[64];
         if (!project)
             project = "demo-project";
-        if (emu_add_project(s, project, branch, bid, eid) == 0)
+        if (emu_add_project(s, project, branch, bid, eid) == 0) {
             fprintf(stderr, "neonflow-emulator: project %s, branch %s (%s), endpoint %s\n", project, branch, bid, eid);
-        else
+            if (cfg.postgres)
+                print_seeded_uri(s, project, bid, eid);
+        } else
             fprintf(stderr, "neonflow-emulator: project %s not seeded (exists or invalid id)\n", project);
     }
+    if (cfg.postgres)
+        fprintf(stderr, "neonflow-emulator: PostgreSQL data in %s\n", emu_pg_data_root(s));
     printf("listening on %s\n", emu_base_url(s));
     fflush(stdout);
 

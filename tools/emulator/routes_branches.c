@@ -217,8 +217,8 @@ void emu_branch_get(emu_ctx *c)
                              emu_json_annotation(b)));
 }
 
-/* Validates `endpoints: [{type}]`; returns the count or -1 (error set). */
-static int check_endpoints(emu_ctx *c, json_t *eps, int *types)
+/* Validates `endpoints: [{type, compute settings}]`; returns the count or -1 (error set). */
+static int check_endpoints(emu_ctx *c, json_t *eps, int *types, emu_ep_settings *sets)
 {
     size_t i;
     json_t *e;
@@ -241,6 +241,10 @@ static int check_endpoints(emu_ctx *c, json_t *eps, int *types)
             emu_err(c, 400, "", "endpoints[%zu].type must be read_write or read_only", i);
             return -1;
         }
+        char where[32];
+        snprintf(where, sizeof(where), "endpoints[%zu]", i);
+        if (emu_ep_settings_parse(c, e, where, &sets[i]) != 0)
+            return -1;
         types[i] = strcmp(t, "read_write") == 0;
         rw += types[i];
     }
@@ -255,18 +259,21 @@ void emu_branch_create(emu_ctx *c)
 {
     emu_project *p = c->proj;
     int bad, prot = 0, types[10];
-    const char *parent_id = NULL, *name = NULL, *expires = NULL;
+    const char *parent_id = NULL, *name = NULL, *expires = NULL, *plsn = NULL, *pts = NULL, *init = NULL;
+    emu_ep_settings sets[10];
     json_t *bo = emu_get_obj(c, c->body, "branch", &bad);
     if (bad)
         return;
     if (emu_get_str(c, bo, "parent_id", &parent_id) < 0 || emu_get_str(c, bo, "name", &name) < 0 ||
-        emu_get_bool(c, bo, "protected", &prot) < 0 || emu_get_str(c, bo, "expires_at", &expires) < 0)
+        emu_get_bool(c, bo, "protected", &prot) < 0 || emu_get_str(c, bo, "expires_at", &expires) < 0 ||
+        emu_get_str(c, bo, "parent_lsn", &plsn) < 0 || emu_get_str(c, bo, "parent_timestamp", &pts) < 0 ||
+        emu_get_str(c, bo, "init_source", &init) < 0)
         return;
     if (name && check_name(c, name) != 0)
         return;
     if (expires && emu_check_time(c, "expires_at", expires) != 0)
         return;
-    int neps = check_endpoints(c, json_object_get(c->body, "endpoints"), types);
+    int neps = check_endpoints(c, json_object_get(c->body, "endpoints"), types, sets);
     if (neps < 0)
         return;
     json_t *ann = json_object_get(c->body, "annotation_value");
@@ -286,9 +293,29 @@ void emu_branch_create(emu_ctx *c)
         EMU_FAIL(c, parent_id ? 404 : 400, "", parent_id ? "parent branch not found" : "project has no default branch");
     if (name && emu_branch_find_name(p, name))
         EMU_FAIL(c, 409, "", "branch already exists: a branch with name \"%s\" already exists", name);
+    if (c->s->pg) { /* --postgres: the present only, and whole copies */
+        if (emu_pgb_check_point(c, parent, plsn, pts) != 0)
+            return;
+        if (init && strcmp(init, "schema-only") == 0)
+            EMU_FAIL(c, 400, "", "init_source schema-only is not supported in --postgres mode");
+        plsn = pts = NULL; /* checked: the parent's present */
+    }
+    if (init && strcmp(init, "schema-only") == 0 && emu_count_roots(p) >= p->max_roots)
+        EMU_FAIL(c, 422, "ROOT_BRANCHES_LIMIT_EXCEEDED", "root branches limit exceeded: the project already has %d",
+                 (int)p->max_roots);
     emu_branch *b = emu_branch_new(c->s, p, name, parent);
     if (!b)
         EMU_FAIL(c, 500, "", "out of memory");
+    if (emu_branch_init_point(c, b, parent, plsn, pts, init) != 0) {
+        emu_branch_remove(p, b); /* nothing was emitted yet */
+        return;
+    }
+    if (emu_pgb_branch_child(c, c->s, p, b, parent) != 0) {
+        emu_branch_remove(p, b);
+        if (c->status == 400) /* the point is outside the kept history */
+            return;
+        EMU_FAIL(c, 500, "", "cannot copy the parent branch's data directory");
+    }
     b->is_protected = prot;
     emu_set_str(&b->expires_at, expires);
     if (ann && json_is_object(ann))
@@ -299,6 +326,8 @@ void emu_branch_create(emu_ctx *c)
         emu_endpoint *e = emu_endpoint_new(c->s, p, b->id, types[i]);
         if (!e)
             continue;
+        /* checked above, so only out of memory fails here (the 201 below replaces its error) */
+        (void)emu_ep_settings_apply(c, e, &sets[i]);
         e->ready_at_mono = emu_emit(c, ops, "start_compute", b->id, e->id);
         json_array_append_new(eps, emu_json_endpoint(e, p));
     }

@@ -6,12 +6,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* limit/cursor honoured when given (Neon's CLI pages until a short page;
+ * the cursor is the last project's id); without limit, every project. */
 void emu_projects_list(emu_ctx *c)
 {
+    const char *lim = emu_query(c, "limit"), *cursor = emu_query(c, "cursor");
+    long limit = -1;
+    size_t start = 0;
+    if (lim) {
+        char *end;
+        errno = 0;
+        limit = strtol(lim, &end, 10);
+        if (errno || end == lim || *end || limit < 1 || limit > 400)
+            EMU_FAIL(c, 400, "", "limit must be an integer between 1 and 400");
+    }
+    if (cursor && *cursor) {
+        emu_project *after = emu_project_find(c->s, cursor);
+        if (!after)
+            EMU_FAIL(c, 400, "", "invalid cursor");
+        while (c->s->projects.v[start] != after)
+            start++;
+        start++;
+    }
     json_t *arr = json_array();
-    for (size_t i = 0; i < c->s->projects.n; i++)
-        json_array_append_new(arr, emu_json_project(c->s->projects.v[i]));
-    emu_ok(c, 200, json_pack("{s:o}", "projects", arr));
+    const emu_project *last = NULL;
+    for (size_t i = start; i < c->s->projects.n && (limit < 0 || (long)json_array_size(arr) < limit); i++) {
+        last = c->s->projects.v[i];
+        json_array_append_new(arr, emu_json_project(last));
+    }
+    json_t *out = json_pack("{s:o}", "projects", arr);
+    if (last)
+        json_object_set_new(out, "pagination", json_pack("{s:s}", "cursor", last->id));
+    emu_ok(c, 200, out);
 }
 
 void emu_project_get(emu_ctx *c)
@@ -54,78 +80,35 @@ void emu_endpoint_create(emu_ctx *c)
 {
     emu_project *p = c->proj;
     int bad;
-    const char *branch_id = NULL, *type = NULL, *name = NULL;
+    const char *branch_id = NULL, *type = NULL, *region = NULL;
+    emu_ep_settings st;
     json_t *eo = emu_get_obj(c, c->body, "endpoint", &bad);
     if (bad)
         return;
     if (!eo)
         EMU_FAIL(c, 400, "", "request body must contain an endpoint object");
     if (emu_get_str(c, eo, "branch_id", &branch_id) < 0 || emu_get_str(c, eo, "type", &type) < 0 ||
-        emu_get_str(c, eo, "name", &name) < 0)
+        emu_get_str(c, eo, "region_id", &region) < 0 || emu_ep_settings_parse(c, eo, "endpoint", &st) != 0)
         return;
-    json_t *st = json_object_get(eo, "suspend_timeout_seconds");
-    if (st && !json_is_null(st) &&
-        (!json_is_integer(st) || json_integer_value(st) < -1 || json_integer_value(st) > 604800))
-        EMU_FAIL(c, 400, "", "suspend_timeout_seconds must be an integer between -1 and 604800");
     if (!branch_id)
         EMU_FAIL(c, 400, "", "endpoint.branch_id is required");
     if (!type || (strcmp(type, "read_write") != 0 && strcmp(type, "read_only") != 0))
         EMU_FAIL(c, 400, "", "endpoint.type must be read_write or read_only");
-    if (name && (!*name || strlen(name) > 64))
-        EMU_FAIL(c, 400, "", "endpoint.name must be 1 to 64 characters");
+    if (region && strcmp(region, "aws-us-east-2") != 0)
+        EMU_FAIL(c, 400, "", "region_id must be the project's region (aws-us-east-2)");
     emu_branch *b = emu_branch_find(p, branch_id);
     if (!b)
         EMU_FAIL(c, 404, "", "branch not found");
     int rw = strcmp(type, "read_write") == 0;
     if (rw && emu_endpoint_rw_of(p, b->id))
         EMU_FAIL(c, 409, "", "read-write endpoint already exists on branch %s", b->id);
-    const char *region = NULL, *prov = NULL;
-    int disabled = 0;
-    double cu[2] = {0.25, 0.25};
-    static const char *const cu_keys[2] = {"autoscaling_limit_min_cu", "autoscaling_limit_max_cu"};
-    if (emu_get_str(c, eo, "region_id", &region) < 0 || emu_get_str(c, eo, "provisioner", &prov) < 0 ||
-        emu_get_bool(c, eo, "disabled", &disabled) < 0)
-        return;
-    if (region && strcmp(region, "aws-us-east-2") != 0)
-        EMU_FAIL(c, 400, "", "region_id must be the project's region (aws-us-east-2)");
-    if (prov && strcmp(prov, "k8s-pod") != 0 && strcmp(prov, "k8s-neonvm") != 0 &&
-        strcmp(prov, "serverless-platform") != 0)
-        EMU_FAIL(c, 400, "", "unknown provisioner");
-    for (int i = 0; i < 2; i++) {
-        json_t *v = json_object_get(eo, cu_keys[i]);
-        if (!v || json_is_null(v))
-            continue;
-        if (!json_is_number(v) || json_number_value(v) < 0.25 || json_number_value(v) > 1000)
-            EMU_FAIL(c, 400, "", "%s must be a number of at least 0.25", cu_keys[i]);
-        cu[i] = json_number_value(v);
-    }
-    if (cu[0] > cu[1]) {
-        if (json_object_get(eo, cu_keys[1]))
-            EMU_FAIL(c, 400, "", "autoscaling_limit_min_cu must not exceed autoscaling_limit_max_cu");
-        cu[1] = cu[0];
-    }
-    json_t *pg = NULL, *settings = json_object_get(eo, "settings");
-    if (settings && !json_is_null(settings)) {
-        pg = json_object_get(settings, "pg_settings");
-        if (!json_is_object(settings) || (pg && !json_is_object(pg)))
-            EMU_FAIL(c, 400, "", "settings.pg_settings must be an object");
-        const char *k;
-        json_t *v;
-        json_object_foreach(pg, k, v)
-            if (!json_is_string(v))
-                EMU_FAIL(c, 400, "", "settings.pg_settings values must be strings");
-    }
     emu_endpoint *e = emu_endpoint_new(c->s, p, b->id, rw);
     if (!e)
         EMU_FAIL(c, 500, "", "out of memory");
-    e->name = emu_strdup(name);
-    e->provisioner = emu_strdup(prov);
-    e->min_cu = cu[0];
-    e->max_cu = cu[1];
-    e->disabled = disabled;
-    e->pg_settings = pg ? json_deep_copy(pg) : NULL;
-    if (st && json_is_integer(st))
-        e->suspend_timeout_s = json_integer_value(st);
+    if (emu_ep_settings_apply(c, e, &st) != 0) {
+        emu_endpoint_remove(p, e);
+        return;
+    }
     json_t *ops = json_array();
     e->ready_at_mono = emu_emit(c, ops, "start_compute", b->id, e->id);
     emu_ok(c, 201, json_pack("{s:o, s:o}", "endpoint", emu_json_endpoint(e, p), "operations", ops));

@@ -53,11 +53,15 @@ void emu_snapshot_create(emu_ctx *c)
     if (emu_count_manual_snapshots(p) >= p->max_snaps)
         EMU_FAIL(c, 422, "SNAPSHOTS_LIMIT_EXCEEDED", "manual snapshots limit exceeded: the project already has %d",
              (int)p->max_snaps);
+    if (emu_pgb_check_point(c, b, lsn_s, ts_s) != 0)
+        return;
     int64_t now = emu_now_ms();
     uint64_t lsn = b->lsn;
     int64_t ts = now;
     const char *content = b->content;
-    if (lsn_s) {
+    if (c->s->pg) {
+        /* the copy below gives the real LSN; the token history is not consulted */
+    } else if (lsn_s) {
         if (emu_parse_lsn(lsn_s, &lsn) != 0)
             EMU_FAIL(c, 400, "", "lsn must look like 0/1DE2850");
         const emu_hist *h = lsn <= b->lsn ? emu_branch_at_lsn(b, lsn) : NULL;
@@ -95,9 +99,12 @@ void emu_snapshot_create(emu_ctx *c)
     sn->ts_ms = ts;
     sn->created_ms = now;
     sn->manual = 1;
-    if (!sn->name || !sn->content || emu_vec_push(&p->snapshots, sn) != 0) {
+    if (!sn->name || !sn->content || emu_pgb_snapshot(c, c->s, p, b, sn) != 0 ||
+        emu_vec_push(&p->snapshots, sn) != 0) {
         emu_snapshot_free(sn);
-        EMU_FAIL(c, 500, "", "out of memory");
+        if (c->status == 400) /* the point is outside the kept history */
+            return;
+        EMU_FAIL(c, 500, "", "cannot take the snapshot");
     }
     json_t *ops = json_array();
     emu_emit(c, ops, "create_branch", b->id, NULL);
@@ -280,10 +287,18 @@ void emu_snapshot_restore(emu_ctx *c)
     emu_branch *b = emu_branch_new(c->s, p, name, NULL);
     if (!b)
         EMU_FAIL(c, 500, "", "out of memory");
+    /* roles and databases: the snapshot's source branch's (same passwords), else the target's */
+    emu_branch *rsrc = emu_branch_find(p, sn->source_branch_id);
     char *content = strdup(sn->content ? sn->content : "");
-    if (!content) {
+    if (!content || emu_branch_copy_roles(b, rsrc ? rsrc : t) != 0) {
+        free(content);
         emu_branch_remove(p, b);
         EMU_FAIL(c, 500, "", "out of memory");
+    }
+    if (emu_pgb_branch_restore(c->s, p, b, sn) != 0) {
+        free(content);
+        emu_branch_remove(p, b);
+        EMU_FAIL(c, 500, "", "cannot copy the snapshot's data directory");
     }
     free(b->content);
     b->content = content;

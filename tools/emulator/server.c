@@ -3,6 +3,7 @@
  * faults, rate limiting and counters. Handlers run under the one state mutex;
  * JSON is serialised after it is released. */
 #include "emu_internal.h"
+#include "pgproc.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -26,7 +27,9 @@ static const struct route {
     emu_handler h;
 } routes[] = {
     {"GET", "/projects", emu_projects_list},
+    {"GET", "/projects/shared", emu_projects_shared}, /* matched before the project route */
     {"GET", "/projects/*", emu_project_get},
+    {"GET", "/projects/*/connection_uri", emu_connection_uri},
     {"GET", "/projects/*/branches", emu_branches_list},
     {"POST", "/projects/*/branches", emu_branch_create},
     {"GET", "/projects/*/branches/count", emu_branches_count},
@@ -35,9 +38,19 @@ static const struct route {
     {"DELETE", "/projects/*/branches/*", emu_branch_delete},
     {"POST", "/projects/*/branches/*/set_as_default", emu_branch_set_default},
     {"POST", "/projects/*/branches/*/finalize_restore", emu_branch_finalize},
+    {"POST", "/projects/*/branches/*/restore", emu_branch_restore},
     {"GET", "/projects/*/branches/*/backup_schedule", emu_schedule_get},
     {"PUT", "/projects/*/branches/*/backup_schedule", emu_schedule_put},
     {"GET", "/projects/*/branches/*/endpoints", emu_branch_endpoints_list},
+    {"GET", "/projects/*/branches/*/roles", emu_roles_list},
+    {"POST", "/projects/*/branches/*/roles", emu_role_create},
+    {"GET", "/projects/*/branches/*/roles/*", emu_role_get},
+    {"DELETE", "/projects/*/branches/*/roles/*", emu_role_delete},
+    {"GET", "/projects/*/branches/*/roles/*/reveal_password", emu_role_reveal_password},
+    {"GET", "/projects/*/branches/*/databases", emu_databases_list},
+    {"POST", "/projects/*/branches/*/databases", emu_database_create},
+    {"GET", "/projects/*/branches/*/databases/*", emu_database_get},
+    {"DELETE", "/projects/*/branches/*/databases/*", emu_database_delete},
     {"POST", "/projects/*/branches/*/snapshot", emu_snapshot_create},
     {"GET", "/projects/*/snapshots", emu_snapshots_list},
     {"PATCH", "/projects/*/snapshots/*", emu_snapshot_update},
@@ -47,6 +60,10 @@ static const struct route {
     {"POST", "/projects/*/endpoints", emu_endpoint_create},
     {"GET", "/projects/*/endpoints/*", emu_endpoint_get},
     {"DELETE", "/projects/*/endpoints/*", emu_endpoint_delete},
+    {"PATCH", "/projects/*/endpoints/*", emu_endpoint_update},
+    {"POST", "/projects/*/endpoints/*/start", emu_endpoint_start},
+    {"POST", "/projects/*/endpoints/*/suspend", emu_endpoint_suspend},
+    {"POST", "/projects/*/endpoints/*/restart", emu_endpoint_restart},
     {"GET", "/projects/*/operations", emu_operations_list},
     {"GET", "/projects/*/operations/*", emu_operation_get},
 };
@@ -335,15 +352,17 @@ static enum MHD_Result handle(emu_server *s, struct MHD_Connection *conn, const 
     } else if (bad_body) {
         emu_err(&c, 400, "", "%s", bad_body);
     } else {
-        if (c.nseg >= 2 && strcmp(c.seg[0], "projects") == 0)
+        int account = routes[route].h == emu_projects_shared; /* /projects/shared names no project */
+        if (!account && c.nseg >= 2 && strcmp(c.seg[0], "projects") == 0)
             c.proj = emu_project_find(s, c.seg[1]);
-        if (c.nseg >= 2 && !c.proj)
+        if (!account && c.nseg >= 2 && !c.proj)
             emu_err(&c, 404, "", "project not found");
         else if (c.proj && strcmp(method, "GET") != 0 && emu_project_busy(c.proj))
             emu_err(&c, 423, "",
                     "project already has running conflicting operations, scheduling of some are blocked");
         else
             routes[route].h(&c);
+        emu_pgb_reconcile(s); /* --postgres; GETs too: they purge expired branches */
         if (!c.out && c.status != 204)
             emu_err(&c, 500, "", "internal error");
     }
@@ -493,12 +512,23 @@ int emu_start(emu_server **out, const emu_config *cfg)
     int32_t timeout_s = cfg->connection_timeout_s > 0 ? cfg->connection_timeout_s : EMU_DEFAULT_CONNECTION_TIMEOUT_S;
     if (!(s->conns = emu_conns_start((int64_t)timeout_s * 1000)))
         goto fail;
+    if (cfg->postgres) {
+        char why[512];
+        if (emu_pg_open(&s->pg, cfg->pg_data_dir, why, sizeof(why)) != 0) {
+            fprintf(stderr, "neonflow-emulator: --postgres: %s\n", why);
+            goto fail;
+        }
+        if (cfg->pg_history && emu_pg_set_history(s->pg, 1) != 0) {
+            fprintf(stderr, "neonflow-emulator: --pg-history: the data directory's path may only hold [A-Za-z0-9/._-]\n");
+            goto fail;
+        }
+    }
     if (cfg->fixture_path) {
         json_error_t jerr;
         json_t *root = json_load_file(cfg->fixture_path, 0, &jerr);
         int rc = root ? emu_load_fixture_locked(s, root) : -1;
         json_decref(root);
-        if (rc != 0)
+        if (rc != 0 || emu_pgb_after_load(s) != 0)
             goto fail;
     }
     int tls = cfg->tls_cert_pem && cfg->tls_key_pem;
@@ -553,6 +583,7 @@ void emu_stop(emu_server *s)
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     emu_conns_stop(s->conns);
+    emu_pg_close(s->pg); /* after the daemon: no handler runs any more */
     free(s->save_path);
     for (size_t i = 0; i < s->projects.n; i++)
         emu_project_free(s->projects.v[i]);
@@ -570,6 +601,16 @@ void emu_stop(emu_server *s)
     free(s->api_key);
     pthread_mutex_destroy(&s->mu);
     free(s);
+}
+
+int emu_postgres_available(void)
+{
+    return emu_pg_available();
+}
+
+const char *emu_pg_data_root(const emu_server *s)
+{
+    return s ? emu_pg_root(s->pg) : NULL;
 }
 
 int emu_tls_supported(void) { return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES; }

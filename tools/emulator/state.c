@@ -114,7 +114,9 @@ emu_branch *emu_branch_new(emu_server *s, emu_project *p, const char *name, cons
         b->content = strdup("");
     }
     b->schedule = json_array();
-    if (!b->name || !b->content || !b->schedule || hist_push(b, b->lsn, now, b->content) != 0 ||
+    /* roles and databases: a child's are its parent's (same passwords); a root gets Neon's seed */
+    int roles_rc = parent ? emu_branch_copy_roles(b, parent) : emu_branch_seed_roles(s, b);
+    if (!b->name || !b->content || !b->schedule || roles_rc != 0 || hist_push(b, b->lsn, now, b->content) != 0 ||
         emu_vec_push(&p->branches, b) != 0) {
         emu_branch_free(b);
         return NULL;
@@ -134,6 +136,7 @@ void emu_branch_free(emu_branch *b)
     free(b->content);
     json_decref(b->schedule);
     json_decref(b->annotation);
+    emu_branch_free_roles(b);
     free(b);
 }
 
@@ -189,8 +192,8 @@ int emu_count_roots(const emu_project *p)
 {
     int n = 0;
     for (size_t i = 0; i < p->branches.n; i++)
-        if (!((emu_branch *)p->branches.v[i])->parent_id[0])
-            n++;
+        if (!((emu_branch *)p->branches.v[i])->parent_id[0] || ((emu_branch *)p->branches.v[i])->schema_only)
+            n++; /* Neon counts schema-only branches as roots */
     return n;
 }
 
@@ -300,6 +303,7 @@ emu_endpoint *emu_endpoint_new(emu_server *s, emu_project *p, const char *branch
     e->read_write = read_write;
     e->min_cu = e->max_cu = 0.25;
     e->created_ms = e->updated_ms = emu_now_ms();
+    emu_pgb_endpoint_init(s, e);
     if (emu_vec_push(&p->endpoints, e) != 0) {
         free(e);
         return NULL;
@@ -558,7 +562,9 @@ json_t *emu_json_branch(const emu_branch *b, const emu_project *p)
     set_time(o, "updated_at", b->updated_ms);
     if (b->expires_at)
         json_object_set_new(o, "expires_at", json_string(b->expires_at));
-    json_object_set_new(o, "init_source", json_string("parent-data"));
+    json_object_set_new(o, "init_source", json_string(b->schema_only ? "schema-only" : "parent-data"));
+    if (b->last_reset_ms)
+        set_time(o, "last_reset_at", b->last_reset_ms);
     if (b->restore_status[0]) {
         json_object_set_new(o, "restore_status", json_string(b->restore_status));
         json_object_set_new(o, "restored_from", json_string(b->restored_from));
@@ -603,6 +609,7 @@ int emu_branch_restricted(const emu_branch *b, const char *action, const char **
 json_t *emu_json_endpoint(const emu_endpoint *e, const emu_project *p)
 {
     int ready = emu_mono_ms() >= e->ready_at_mono;
+    const char *target = e->suspended ? "idle" : "active";
     json_t *o = json_object();
     json_object_set_new(o, "host", json_string(e->host));
     json_object_set_new(o, "id", json_string(e->id));
@@ -614,9 +621,9 @@ json_t *emu_json_endpoint(const emu_endpoint *e, const emu_project *p)
     json_object_set_new(o, "autoscaling_limit_min_cu", json_real(e->min_cu));
     json_object_set_new(o, "autoscaling_limit_max_cu", json_real(e->max_cu));
     json_object_set_new(o, "type", json_string(e->read_write ? "read_write" : "read_only"));
-    json_object_set_new(o, "current_state", json_string(ready ? "active" : "init"));
+    json_object_set_new(o, "current_state", json_string(ready ? target : e->prev_state[0] ? e->prev_state : "init"));
     if (!ready)
-        json_object_set_new(o, "pending_state", json_string("active"));
+        json_object_set_new(o, "pending_state", json_string(target));
     json_object_set_new(o, "pooler_enabled", json_false());
     json_object_set_new(o, "pooler_mode", json_string("transaction"));
     json_object_set_new(o, "disabled", json_boolean(e->disabled));
@@ -664,6 +671,7 @@ json_t *emu_json_project(const emu_project *p)
     json_object_set_new(o, "branch_logical_size_limit_bytes", json_integer(0));
     json_object_set_new(o, "store_passwords", json_true());
     json_object_set_new(o, "active_time_seconds", json_integer(0));
+    json_object_set_new(o, "active_time", json_integer(0)); /* required on ProjectListItem */
     json_object_set_new(o, "compute_time_seconds", json_integer(0));
     json_object_set_new(o, "cpu_used_sec", json_integer(0));
     json_object_set_new(o, "written_data_bytes", json_integer(0));

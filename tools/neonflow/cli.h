@@ -31,6 +31,16 @@ enum cli_cmd {
     CMD_BRANCHES_LIST,
     CMD_OPERATIONS_LIST,
     CMD_OPERATIONS_WAIT,
+    CMD_PREVIEW_CREATE,
+    CMD_PREVIEW_LIST,
+    CMD_PREVIEW_DELETE,
+    CMD_PREVIEW_PRUNE,
+    CMD_CONNECTION_STRING, /* cmd_connection.c */
+    CMD_ROLES_LIST,
+    CMD_DATABASES_LIST,
+    CMD_FLEET_PROMOTE,
+    CMD_FLEET_REFRESH,
+    CMD_FLEET_ROLLBACK,
     CMD_COUNT
 };
 
@@ -68,8 +78,18 @@ typedef struct cli {
     int32_t limit;    /* 0: Neon's default */
     const char *search; /* branches list --search */
     const char *cursor; /* branches list --cursor */
+    const char *projects_file; /* fleet --projects-file */
+    int32_t concurrency;       /* fleet --concurrency; 0: the default */
+    int stop_on_failure;       /* fleet --stop-on-failure */
     int64_t older_than_s;  /* -1: unset */
     int64_t expires_in_s;  /* -1: unset */
+    /* preview create / prune */
+    const char *parent, *expires_at;
+    int64_t ttl_s, unused_s; /* 0: unset */
+    int no_uri, expired;
+    const char *endpoint, *database, *role; /* connection-string */
+    int pooled;
+    int verify_compute; /* promote, refresh --verify-compute */
     char **args;      /* positional arguments after the command words */
     int nargs;
     char **words;     /* owns the array args points into */
@@ -95,7 +115,9 @@ int cli_exit_for(int rc);
 /* The call options of the next API call: what is left of --timeout, and the
  * Ctrl-C token. The library enforces both; no watchdog is needed. */
 const neonflow_call_options *cli_call(cli *c);
-int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow_branch *b);
+/* uri (may be NULL): the branch's connection URI, given to the command as
+ * DATABASE_URL and NEONFLOW_CONNECTION_URI. */
+int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow_branch *b, const char *uri);
 
 /* signals.c: SIGINT/SIGTERM (the deadline is the library's: call and run options) */
 int cli_signals_start(cli *c);
@@ -133,7 +155,15 @@ void term_free(void);
 /* cmd_workflow.c */
 int cmd_workflow(cli *c);
 
+/* cmd_fleet.c */
+int cmd_fleet(cli *c);
+
 /* cmd_resources.c */
 int cmd_resources(cli *c);
+
+/* cmd_preview.c */
+int cmd_preview(cli *c);
+/* cmd_connection.c */
+int cmd_connection(cli *c);
 
 #endif /* NEONFLOW_CLI_H */

@@ -23,7 +23,8 @@ static int branch_hook(const neonflow_branch_hook_ctx *x, void *payload)
     fprintf(stderr, "  running %s on %s (%s)\n", h->what, term_esc(neonflow_branch_name(b)),
             term_esc(neonflow_branch_id(b)));
     out_unlock();
-    return cli_run_hook(h->c, h->what, h->cmd, b);
+    /* asked for only here, where a command will use it (it costs requests) */
+    return cli_run_hook(h->c, h->what, h->cmd, b, neonflow_branch_hook_ctx_connection_uri(x));
 }
 
 struct wf_opts {
@@ -82,6 +83,8 @@ static int build_opts(cli *c, struct wf_opts *w)
         }
         if (c->auto_rollback)
             rc |= neonflow_promote_options_set_auto_rollback(w->promote, 1);
+        if (c->verify_compute)
+            rc |= neonflow_promote_options_set_verify_compute(w->promote, 1);
         break;
     case CMD_REFRESH:
         if (neonflow_refresh_options_new(&w->refresh) != 0)
@@ -92,6 +95,12 @@ static int build_opts(cli *c, struct wf_opts *w)
             return bad_value(c, "--target", c->target);
         if (c->delete_backup)
             rc |= neonflow_refresh_options_set_delete_backup(w->refresh, 1);
+        if (c->verify_cmd) {
+            w->verify = (struct hook_ctx){c, "verify command", c->verify_cmd};
+            rc |= neonflow_refresh_options_set_verify_hook(w->refresh, branch_hook, &w->verify, NULL);
+        }
+        if (c->verify_compute)
+            rc |= neonflow_refresh_options_set_verify_compute(w->refresh, 1);
         break;
     case CMD_ROLLBACK:
         if (neonflow_rollback_options_new(&w->rollback) != 0)

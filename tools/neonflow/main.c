@@ -12,13 +12,16 @@
 
 #define B(x) (1u << (x))
 #define WF_CMDS (B(CMD_SETUP) | B(CMD_PROMOTE) | B(CMD_REFRESH) | B(CMD_ROLLBACK))
+#define FLEET_CMDS (B(CMD_FLEET_PROMOTE) | B(CMD_FLEET_REFRESH) | B(CMD_FLEET_ROLLBACK))
 
 enum opt_id {
     O_API_KEY = 1, O_API_HOST, O_PROJECT, O_JSON, O_TIMEOUT, O_RUN_ID, O_DRY_RUN, O_YES, O_VERBOSE,
     O_HELP, O_VERSION, O_SOURCE, O_TARGET, O_DEV_NAME, O_AUTO_ROLLBACK, O_VERIFY_CMD, O_AFTER_CMD,
     O_DELETE_BACKUP, O_SNAPSHOT, O_NO_SNAPSHOT_FIRST, O_KEEP, O_OLDER_THAN, O_BRANCHES_ONLY,
     O_SNAPSHOTS_ONLY, O_BRANCH, O_NAME, O_EXPIRES_IN, O_LIMIT, O_LEASE_WAIT, O_LEASE_TTL,
-    O_HOOK_API_KEY, O_SEARCH, O_CURSOR
+    O_HOOK_API_KEY, O_SEARCH, O_CURSOR, O_PARENT, O_TTL, O_EXPIRES_AT, O_NO_URI, O_EXPIRED, O_UNUSED,
+    O_POOLED, O_DATABASE, O_ROLE, O_ENDPOINT, O_VERIFY_COMPUTE,
+    O_PROJECTS_FILE, O_CONCURRENCY, O_STOP_ON_FAILURE
 };
 
 struct opt {
@@ -47,12 +50,12 @@ static const struct opt options[] = {
     {"target", 0, 1, O_TARGET, B(CMD_PROMOTE) | B(CMD_REFRESH) | B(CMD_ROLLBACK) | B(CMD_BACKUPS_LIST)},
     {"dev-name", 0, 1, O_DEV_NAME, B(CMD_SETUP)},
     {"auto-rollback", 0, 0, O_AUTO_ROLLBACK, B(CMD_PROMOTE)},
-    {"verify-cmd", 0, 1, O_VERIFY_CMD, B(CMD_PROMOTE)},
+    {"verify-cmd", 0, 1, O_VERIFY_CMD, B(CMD_PROMOTE) | B(CMD_REFRESH)},
     {"after-switch-cmd", 0, 1, O_AFTER_CMD, B(CMD_PROMOTE)},
     {"delete-backup", 0, 0, O_DELETE_BACKUP, B(CMD_REFRESH)},
     {"snapshot", 0, 1, O_SNAPSHOT, B(CMD_ROLLBACK)},
     {"no-snapshot-first", 0, 0, O_NO_SNAPSHOT_FIRST, B(CMD_ROLLBACK)},
-    {"keep", 0, 1, O_KEEP, B(CMD_BACKUPS_PRUNE)},
+    {"keep", 0, 1, O_KEEP, B(CMD_BACKUPS_PRUNE) | B(CMD_PREVIEW_PRUNE)},
     {"older-than", 0, 1, O_OLDER_THAN, B(CMD_BACKUPS_PRUNE) | B(CMD_BACKUPS_LIST)},
     {"branches-only", 0, 0, O_BRANCHES_ONLY, B(CMD_BACKUPS_PRUNE) | B(CMD_BACKUPS_LIST)},
     {"snapshots-only", 0, 0, O_SNAPSHOTS_ONLY, B(CMD_BACKUPS_PRUNE) | B(CMD_BACKUPS_LIST)},
@@ -63,6 +66,20 @@ static const struct opt options[] = {
     {"hook-api-key", 0, 0, O_HOOK_API_KEY, B(CMD_PROMOTE)},
     {"search", 0, 1, O_SEARCH, B(CMD_BRANCHES_LIST)},
     {"cursor", 0, 1, O_CURSOR, B(CMD_BRANCHES_LIST)},
+    {"parent", 0, 1, O_PARENT, B(CMD_PREVIEW_CREATE)},
+    {"ttl", 0, 1, O_TTL, B(CMD_PREVIEW_CREATE)},
+    {"expires-at", 0, 1, O_EXPIRES_AT, B(CMD_PREVIEW_CREATE)},
+    {"no-uri", 0, 0, O_NO_URI, B(CMD_PREVIEW_CREATE)},
+    {"expired", 0, 0, O_EXPIRED, B(CMD_PREVIEW_PRUNE)},
+    {"unused", 0, 1, O_UNUSED, B(CMD_PREVIEW_PRUNE)},
+    {"pooled", 0, 0, O_POOLED, B(CMD_CONNECTION_STRING)},
+    {"database", 0, 1, O_DATABASE, B(CMD_CONNECTION_STRING)},
+    {"role", 0, 1, O_ROLE, B(CMD_CONNECTION_STRING)},
+    {"endpoint", 0, 1, O_ENDPOINT, B(CMD_CONNECTION_STRING)},
+    {"verify-compute", 0, 0, O_VERIFY_COMPUTE, B(CMD_PROMOTE) | B(CMD_REFRESH)},
+    {"projects-file", 0, 1, O_PROJECTS_FILE, FLEET_CMDS},
+    {"concurrency", 0, 1, O_CONCURRENCY, FLEET_CMDS},
+    {"stop-on-failure", 0, 0, O_STOP_ON_FAILURE, FLEET_CMDS},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -83,6 +100,16 @@ static const struct {
     {"branches", "list", CMD_BRANCHES_LIST, 0, 0},
     {"operations", "list", CMD_OPERATIONS_LIST, 0, 0},
     {"operations", "wait", CMD_OPERATIONS_WAIT, 1, INT_MAX},
+    {"preview", "create", CMD_PREVIEW_CREATE, 1, 1},
+    {"preview", "list", CMD_PREVIEW_LIST, 0, 0},
+    {"preview", "delete", CMD_PREVIEW_DELETE, 1, 1},
+    {"preview", "prune", CMD_PREVIEW_PRUNE, 0, 0},
+    {"connection-string", NULL, CMD_CONNECTION_STRING, 0, 1},
+    {"roles", "list", CMD_ROLES_LIST, 0, 1},
+    {"databases", "list", CMD_DATABASES_LIST, 0, 1},
+    {"fleet", "promote", CMD_FLEET_PROMOTE, 0, 0},
+    {"fleet", "refresh", CMD_FLEET_REFRESH, 0, 0},
+    {"fleet", "rollback", CMD_FLEET_ROLLBACK, 0, 0},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -96,9 +123,10 @@ static const char help_text[] =
     "  setup      [--source production] [--dev-name dev]\n"
     "             create dev as an independent root branch from a snapshot of the source\n"
     "  promote    [--source dev] [--target production] [--auto-rollback]\n"
-    "             [--verify-cmd CMD] [--after-switch-cmd CMD] [--hook-api-key]\n"
+    "             [--verify-cmd CMD [--verify-compute]] [--after-switch-cmd CMD] [--hook-api-key]\n"
     "             replace the target with a snapshot of the source (endpoint kept)\n"
     "  refresh    [--source production] [--target dev] [--delete-backup]\n"
+    "             [--verify-cmd CMD [--verify-compute]]\n"
     "             replace the target with a fresh snapshot of the source\n"
     "  rollback   [--target production] [--snapshot ID] [--no-snapshot-first]\n"
     "             restore a snapshot (default: the newest rollback point) onto the target\n"
@@ -111,6 +139,22 @@ static const char help_text[] =
     "             with --limit or --cursor: one page; the next page's cursor goes to stderr\n"
     "  operations list [--limit N]\n"
     "  operations wait ID [ID...]\n"
+    "  preview create LABEL [--parent BRANCH] [--ttl DURATION | --expires-at TIME] [--no-uri]\n"
+    "             child branch nf/preview/LABEL of BRANCH (default dev) with a read-write\n"
+    "             compute; prints its connection string (again: the same preview)\n"
+    "  preview list\n"
+    "  preview delete LABEL\n"
+    "  preview prune [--expired] [--unused DURATION] [--keep N]\n"
+    "             delete previews by policy (default --expired); never other branches\n"
+    "  connection-string [BRANCH] [--pooled] [--database D] [--role R] [--endpoint E]\n"
+    "             print the branch's connection URI (it holds a password) on stdout\n"
+    "  roles list [BRANCH]\n"
+    "  databases list [BRANCH]\n"
+    "             BRANCH: a name or ID (default: the project's default branch)\n"
+    "  fleet promote|refresh|rollback --projects-file FILE [--concurrency N]\n"
+    "             [--stop-on-failure]   run the workflow on every project of FILE\n"
+    "             (lines 'project source target', rollback 'project target', or a\n"
+    "             JSON array of {project, source, target}; no --project-id needed)\n"
     "\n"
     "Global options (before or after the command words):\n"
     "  --api-key KEY        Neon API key (default: $NEON_API_KEY)\n"
@@ -132,12 +176,16 @@ static const char help_text[] =
     "  -V, --version        show the version\n"
     "\n"
     "DURATION is a number with a unit: 30s, 15m, 12h, 7d (or 1w, 1d12h).\n"
-    "promote, refresh, rollback, backups prune and snapshots delete show their plan\n"
+    "promote, refresh, rollback, backups prune, snapshots delete, preview delete and\n"
+    "preview prune show their plan\n"
     "and ask \"Proceed? [y/N]\" on a terminal; without a terminal they need --yes.\n"
     "--verify-cmd and --after-switch-cmd run through /bin/sh -c with NEONFLOW_BRANCH_ID,\n"
     "NEONFLOW_BRANCH_NAME and NEONFLOW_PROJECT_ID set; a non-zero exit vetoes. They get\n"
     "no open descriptor but stdin/stdout/stderr, and no NEON_API_KEY unless\n"
-    "--hook-api-key passes it.\n"
+    "--hook-api-key passes it. When the branch has a compute, DATABASE_URL and\n"
+    "NEONFLOW_CONNECTION_URI hold its connection URI: for --verify-cmd the preview's\n"
+    "temporary endpoint (--verify-compute gives it one, deleted before the switch),\n"
+    "for --after-switch-cmd the new target's.\n"
     "\n"
     "Exit status:\n"
     "  0  success\n"
@@ -147,6 +195,7 @@ static const char help_text[] =
     "  4  timed out or cancelled (Ctrl-C); the run stopped safely\n"
     "  5  uncertain outcome: re-run with the same --run-id\n"
     "  6  another run holds the target (NEONFLOW_ELEASE_HELD); nothing was changed\n"
+    "  fleet: 0 every project done, 1 a project failed, 4 stopped (resume with --run-id)\n"
     "\n"
     "See neonflow(1).\n";
 
@@ -226,6 +275,29 @@ static int apply_option(cli *c, const struct opt *o, const char *val, const char
             return usage_error("invalid --limit '%s': expected 1..1000 (operations), 1..10000 (branches)", val);
         break;
     case O_SEARCH: c->search = val; break;
+    case O_PARENT: c->parent = val; break;
+    case O_EXPIRES_AT: c->expires_at = val; break;
+    case O_NO_URI: c->no_uri = 1; break;
+    case O_EXPIRED: c->expired = 1; break;
+    case O_TTL:
+        if (cli_parse_duration(val, &c->ttl_s) != 0 || c->ttl_s <= 0)
+            return usage_error("invalid --ttl '%s': expected a duration like 30m, 12h, 7d", val);
+        break;
+    case O_UNUSED:
+        if (cli_parse_duration(val, &c->unused_s) != 0 || c->unused_s <= 0)
+            return usage_error("invalid --unused '%s': expected a duration like 30m, 12h, 7d", val);
+        break;
+    case O_POOLED: c->pooled = 1; break;
+    case O_DATABASE: c->database = val; break;
+    case O_ROLE: c->role = val; break;
+    case O_ENDPOINT: c->endpoint = val; break;
+    case O_VERIFY_COMPUTE: c->verify_compute = 1; break;
+    case O_PROJECTS_FILE: c->projects_file = val; break;
+    case O_STOP_ON_FAILURE: c->stop_on_failure = 1; break;
+    case O_CONCURRENCY:
+        if (parse_int32(val, 1, &c->concurrency) != 0 || c->concurrency > 64)
+            return usage_error("invalid --concurrency '%s': expected 1..64", val);
+        break;
     case O_CURSOR: c->cursor = val; break;
     case O_OLDER_THAN:
         if (cli_parse_duration(val, &c->older_than_s) != 0)
@@ -396,6 +468,30 @@ static int parse_args(cli *c, int argc, char **argv)
         c->args = NULL;
         return usage_error("invalid --limit '%d': expected 1..1000", (int)c->limit);
     }
+    if (c->ttl_s > 0 && c->expires_at) {
+        free(words);
+        c->args = NULL;
+        return usage_error("--ttl and --expires-at exclude each other");
+    }
+    if ((c->cmd == CMD_PREVIEW_CREATE || c->cmd == CMD_PREVIEW_DELETE) && !neonflow_preview_label_valid(c->args[0]) &&
+        !(c->cmd == CMD_PREVIEW_DELETE && strncmp(c->args[0], NEONFLOW_PREVIEW_PREFIX, strlen(NEONFLOW_PREVIEW_PREFIX)) == 0 &&
+          neonflow_preview_label_valid(c->args[0] + strlen(NEONFLOW_PREVIEW_PREFIX)))) {
+        int rc = usage_error("invalid preview label '%s': 1-63 characters of a-z, 0-9, '-', '_', '.', "
+                             "starting with a letter or digit (not 'lease')", c->args[0]);
+        free(words);
+        c->args = NULL;
+        return rc;
+    }
+    if (c->verify_compute && !c->verify_cmd) {
+        free(words);
+        c->args = NULL;
+        return usage_error("--verify-compute needs --verify-cmd (the command it is for)");
+    }
+    if ((B(c->cmd) & FLEET_CMDS) && !c->projects_file) {
+        free(words);
+        c->args = NULL;
+        return usage_error("'%s' needs --projects-file FILE", cmd_name);
+    }
     if (c->branches_only && c->snapshots_only) {
         free(words);
         c->args = NULL;
@@ -513,7 +609,7 @@ int main(int argc, char **argv)
     }
     term_set_secret(c.api_key);
     env_or(&c.api_host, "NEON_API_HOST");
-    if (!env_or(&c.project_id, "NEON_PROJECT_ID")) {
+    if (!env_or(&c.project_id, "NEON_PROJECT_ID") && !(B(c.cmd) & FLEET_CMDS)) {
         out_errorf(&c, "no project: pass --project-id ID or set NEON_PROJECT_ID");
         free(words);
         return EXIT_USAGE;
@@ -546,6 +642,22 @@ int main(int argc, char **argv)
     case CMD_BACKUPS_LIST:
     case CMD_BACKUPS_PRUNE:
         rc = cmd_workflow(&c);
+        break;
+    case CMD_PREVIEW_CREATE:
+    case CMD_PREVIEW_LIST:
+    case CMD_PREVIEW_DELETE:
+    case CMD_PREVIEW_PRUNE:
+        rc = cmd_preview(&c);
+        break;
+    case CMD_CONNECTION_STRING:
+    case CMD_ROLES_LIST:
+    case CMD_DATABASES_LIST:
+        rc = cmd_connection(&c);
+        break;
+    case CMD_FLEET_PROMOTE:
+    case CMD_FLEET_REFRESH:
+    case CMD_FLEET_ROLLBACK:
+        rc = cmd_fleet(&c);
         break;
     default:
         rc = cmd_resources(&c);

@@ -102,7 +102,8 @@ void cli_format_bytes(char *buf, size_t len, int64_t bytes)
 int cli_is_destructive(int cmd)
 {
     return cmd == CMD_PROMOTE || cmd == CMD_REFRESH || cmd == CMD_ROLLBACK || cmd == CMD_BACKUPS_PRUNE ||
-           cmd == CMD_SNAPSHOTS_DELETE;
+           cmd == CMD_SNAPSHOTS_DELETE || cmd == CMD_PREVIEW_DELETE || cmd == CMD_PREVIEW_PRUNE ||
+           cmd == CMD_FLEET_PROMOTE || cmd == CMD_FLEET_REFRESH || cmd == CMD_FLEET_ROLLBACK;
 }
 
 int cli_exit_for(int rc)
@@ -159,25 +160,29 @@ static void close_the_rest(posix_spawn_file_actions_t *fa)
  * 0 when it exited 0; non-zero (a veto) otherwise, also when the command was
  * stopped because of Ctrl-C or the deadline.
  */
-int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow_branch *b)
+int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow_branch *b, const char *uri)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 5, sizeof *env);
+    char **env = calloc(n + 7, sizeof *env);
     if (!env)
         return 1;
     size_t k = 0;
+    /* an inherited DATABASE_URL would point the check at another database */
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "NEONFLOW_BRANCH_ID=", 19) != 0 &&
             strncmp(environ[i], "NEONFLOW_BRANCH_NAME=", 21) != 0 &&
-            strncmp(environ[i], "NEONFLOW_PROJECT_ID=", 20) != 0 && strncmp(environ[i], "NEON_API_KEY=", 13) != 0)
+            strncmp(environ[i], "NEONFLOW_PROJECT_ID=", 20) != 0 && strncmp(environ[i], "NEON_API_KEY=", 13) != 0 &&
+            strncmp(environ[i], "DATABASE_URL=", 13) != 0 && strncmp(environ[i], "NEONFLOW_CONNECTION_URI=", 24) != 0)
             env[k++] = environ[i];
-    char *extra[4] = {env_pair("NEONFLOW_BRANCH_ID", neonflow_branch_id(b)),
+    char *extra[6] = {env_pair("NEONFLOW_BRANCH_ID", neonflow_branch_id(b)),
                       env_pair("NEONFLOW_BRANCH_NAME", neonflow_branch_name(b)),
                       env_pair("NEONFLOW_PROJECT_ID", c->project_id),
-                      c->hook_api_key ? env_pair("NEON_API_KEY", c->api_key) : NULL};
-    for (int i = 0; i < 4; i++)
+                      c->hook_api_key ? env_pair("NEON_API_KEY", c->api_key) : NULL,
+                      uri ? env_pair("DATABASE_URL", uri) : NULL,
+                      uri ? env_pair("NEONFLOW_CONNECTION_URI", uri) : NULL};
+    for (int i = 0; i < 6; i++)
         if (extra[i])
             env[k++] = extra[i];
     env[k] = NULL;
@@ -209,8 +214,8 @@ int cli_run_hook(const cli *c, const char *what, const char *cmd, const neonflow
     int src = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
-    for (int i = 0; i < 4; i++) {
-        if (i == 3 && extra[i])
+    for (int i = 0; i < 6; i++) {
+        if (i >= 3 && extra[i]) /* secrets: the key, the URIs' password */
             memset(extra[i], 0, strlen(extra[i]));
         free(extra[i]);
     }
