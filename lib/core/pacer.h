@@ -41,10 +41,11 @@ int64_t neonflow__pacer_reserve(neonflow__pacer *p, const char *route_key, int64
  * allowance is spent: the next slots are one interval apart. */
 void neonflow__pacer_throttle(neonflow__pacer *p, int64_t now_ms, int64_t retry_after_ms);
 
-/* Burst allowance after idle time: limit / share, at least 1. About 1% of
- * the minute's budget (it costs sustained rate: the spacing grows with it),
+/* Burst allowance after idle time: limit / share, at least 1. 4% of the
+ * minute's budget (28 of 700: a whole promotion of an idle client goes
+ * unpaced; it costs 4% of the sustained rate, as the spacing grows with it),
  * an eighth of a route's second (a few calls in a row to one route). */
-#define NEONFLOW__PACER_BURST_SHARE_MINUTE 100
+#define NEONFLOW__PACER_BURST_SHARE_MINUTE 25
 #define NEONFLOW__PACER_BURST_SHARE_ROUTE 8
 int32_t neonflow__pacer_burst(int32_t limit, int32_t share);
 /* Slot spacing in microseconds for `limit` per window_ms with that burst. */

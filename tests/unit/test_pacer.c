@@ -47,9 +47,9 @@ static void test_burst_then_even_slots(void **state)
     neonflow__pacer *p = neonflow__pacer_new(700, 0);
     assert_non_null(p);
     int32_t b = neonflow__pacer_burst(700, NEONFLOW__PACER_BURST_SHARE_MINUTE);
-    assert_int_equal(b, 7);
+    assert_int_equal(b, 28);
     int64_t iv = neonflow__pacer_interval_us(700, b, MIN);
-    /* 7 at once, then one per interval: no burst of 700 and no stall */
+    /* 28 at once, then one per interval: no burst of 700 and no stall */
     int64_t t = 1000000, prev = 0;
     for (int i = 0; i < 2000; i++) {
         int which = -1;
@@ -143,8 +143,9 @@ static void test_throttle_pushes_everyone(void **state)
 static void test_refused_wait_takes_no_slot(void **state)
 {
     (void)state;
-    neonflow__pacer *p = neonflow__pacer_new(60, 0); /* burst 1, about 1 s apart */
-    int64_t iv = neonflow__pacer_interval_us(60, 1, MIN);
+    neonflow__pacer *p = neonflow__pacer_new(24, 0); /* burst 1, 2.5 s apart */
+    assert_int_equal(neonflow__pacer_burst(24, NEONFLOW__PACER_BURST_SHARE_MINUTE), 1);
+    int64_t iv = neonflow__pacer_interval_us(24, 1, MIN);
     assert_int_equal(neonflow__pacer_reserve(p, "GET /a", 0, -1, NULL), 0);
     int64_t next = (iv + 999) / 1000;
     for (int i = 0; i < 100; i++)
@@ -201,7 +202,7 @@ static void test_fifo_across_threads(void **state)
     memset(&r, 0, sizeof(r));
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
-    r.p = neonflow__pacer_new(700, 40);
+    r.p = neonflow__pacer_new(700, 0); /* the minute's pacing alone: exact slots */
     pthread_t th[THREADS];
     asker a[THREADS];
     for (int i = 0; i < THREADS; i++) {
