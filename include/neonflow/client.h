@@ -212,14 +212,82 @@ NEONFLOW_API int neonflow_client_options_set_retry_backoff(neonflow_client_optio
  * Client-side rate limit shared by all threads using the client: at most
  * `per_minute` requests per minute overall and `per_second_per_route` per
  * second to one route (defaults: Neon's 700 and 40). 0 for either disables
- * that limit. Negative values are rejected. A request holds its slot from
- * just before it is sent until its answer has arrived, and the windows are
+ * that limit. Negative values are rejected. Requests are paced evenly across
+ * the budget, first come first served across threads (each takes the next
+ * free slot, with a burst of about 1% of the per-minute limit and an eighth
+ * of the per-route one after idle time), so no
+ * thread stalls for a minute after a burst; a 429 pushes every thread's next
+ * slot past its Retry-After (1 s without one; at most a minute; not at all
+ * for one over the 5 minutes the library waits, which the caller gets). A rate-limit hook
+ * (neonflow_client_options_set_rate_limit_hook) replaces this limiter. On
+ * top of the pacing, a request holds its slot from just before it is sent
+ * until its answer has arrived, and the windows are
  * measured with a small margin (1.05 s and 61 s), so a server counting the
  * same limits never sees them exceeded. A call that has to wait blocks only
  * its own thread; the wait ends early when the call's cancel token fires,
  * and fails with NEONFLOW_ETIMEOUT at once if it would pass the deadline.
  */
 NEONFLOW_API int neonflow_client_options_set_rate_limit(neonflow_client_options *opts, int32_t per_minute, int32_t per_second_per_route);
+
+/* ---- rate-limit hook (1.1) ------------------------------------------------ */
+
+/** What the client asks its rate-limit hook (neonflow_rate_limit_request_kind). */
+#define NEONFLOW_RATE_LIMIT_ACQUIRE   0  /**< before a request: grant a token or ask to wait */
+#define NEONFLOW_RATE_LIMIT_THROTTLED 1  /**< after a 429: the server said slow down */
+
+/** One question to the rate-limit hook; valid only during the hook call. */
+typedef struct neonflow_rate_limit_request neonflow_rate_limit_request;
+
+/**
+ * A rate-limit hook: called by the thread making the request. ACQUIRE: return
+ * 0 to go on (the request is sent now, unless the hook set a wait with
+ * neonflow_rate_limit_request_set_wait_ms, after which the client waits and
+ * asks again); THROTTLED: return 0 to go on with the client's own retry
+ * policy. Non-zero fails the request with NEONFLOW_EHOOK_FAILED (ACQUIRE: it
+ * was not sent). The hook may be called from many threads at once; it must
+ * not make calls on the client it limits (they would ask it again).
+ */
+typedef int (*neonflow_rate_limit_fn)(neonflow_rate_limit_request *req, void *payload);
+
+/**
+ * Sets a rate-limit hook (fn == NULL removes it) that replaces the built-in
+ * limiter of neonflow_client_options_set_rate_limit: before every attempt the
+ * client asks it for a token (ACQUIRE, with the method, route template and
+ * project), and after every 429 it reports the answer (THROTTLED, with the
+ * server's Retry-After) so a store shared by processes can slow everyone
+ * down. Which account a token is for is the payload's business. Waits the
+ * hook asks for end early when the call's cancel token fires
+ * (NEONFLOW_ECANCELLED) and fail with NEONFLOW_ETIMEOUT at once if they would
+ * pass the call's deadline. The payload follows the destroy rule of common.h.
+ * Errors: NEONFLOW_EINVAL (opts NULL), NEONFLOW_ENOMEM.
+ * Thread-safety: like every options setter, not with other calls on opts.
+ */
+NEONFLOW_API int neonflow_client_options_set_rate_limit_hook(neonflow_client_options *opts,
+        neonflow_rate_limit_fn fn, void *payload, neonflow_destroy_fn destroy);
+
+/** NEONFLOW_RATE_LIMIT_ACQUIRE or NEONFLOW_RATE_LIMIT_THROTTLED (-1 for a NULL req). */
+NEONFLOW_API int32_t neonflow_rate_limit_request_kind(const neonflow_rate_limit_request *req);
+/** The HTTP method, e.g. "GET". Borrowed for the hook call; NULL for a NULL req. */
+NEONFLOW_API const char *neonflow_rate_limit_request_method(const neonflow_rate_limit_request *req);
+/**
+ * The route template, e.g. "/projects/{project_id}/branches" (the route of
+ * log and trace records). Borrowed for the hook call; NULL for a NULL req.
+ */
+NEONFLOW_API const char *neonflow_rate_limit_request_route(const neonflow_rate_limit_request *req);
+/** The project the request is about, or NULL when none. Borrowed for the hook call. */
+NEONFLOW_API const char *neonflow_rate_limit_request_project_id(const neonflow_rate_limit_request *req);
+/**
+ * THROTTLED: the server's Retry-After in milliseconds (0 for a date in the
+ * past), -1 when the answer had none; always -1 for ACQUIRE.
+ */
+NEONFLOW_API int64_t neonflow_rate_limit_request_retry_after_ms(const neonflow_rate_limit_request *req);
+/**
+ * ACQUIRE: no token yet. When the hook returns 0 the client waits wait_ms
+ * (cancellable, within the call's deadline) and asks again. 0 clears it.
+ * Errors: NEONFLOW_EINVAL (req NULL, not an ACQUIRE, wait_ms negative or
+ * more than one hour).
+ */
+NEONFLOW_API int neonflow_rate_limit_request_set_wait_ms(neonflow_rate_limit_request *req, int64_t wait_ms);
 
 /** Largest response body accepted, in bytes (default 64 MiB, minimum 1024). */
 NEONFLOW_API int neonflow_client_options_set_max_response_bytes(neonflow_client_options *opts, int64_t bytes);

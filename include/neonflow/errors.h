@@ -33,6 +33,8 @@ NEONFLOW_BEGIN_DECLS
 #define NEONFLOW_EINSECURE       -7    /**< plain http:// to a non-loopback host was not allowed */
 #define NEONFLOW_ECONFIG         -8    /**< missing configuration, e.g. no API key anywhere */
 #define NEONFLOW_EUNSUPPORTED    -9    /**< not supported by this build or platform */
+#define NEONFLOW_EHOOK_FAILED   -10    /**< the client's rate-limit hook returned non-zero
+                                            (before sending: the request was not sent) (1.1) */
 
 /* ---- transport (-100 .. -199) ---------------------------------------- */
 #define NEONFLOW_ETRANSPORT    -100    /**< network failure not covered below */

@@ -50,6 +50,7 @@ struct neonflow__config {
     int32_t log_min_level;
     neonflow__hook *log_hook;   /* fn is neonflow_log_fn */
     neonflow__hook *trace_hook; /* fn is neonflow_trace_fn */
+    neonflow__hook *rate_limit_hook; /* fn is neonflow_rate_limit_fn; replaces the built-in limiter */
 };
 
 struct neonflow_client_options {

@@ -47,6 +47,7 @@ static void config_clear(struct neonflow__config *c)
     neonflow__tls_config_clear(c);
     neonflow__hook_unref(c->log_hook);
     neonflow__hook_unref(c->trace_hook);
+    neonflow__hook_unref(c->rate_limit_hook);
     memset(c, 0, sizeof(*c));
 }
 
@@ -59,6 +60,7 @@ static int config_copy(struct neonflow__config *dst, const struct neonflow__conf
     dst->ca_file = neonflow__strdup(src->ca_file);
     dst->log_hook = neonflow__hook_ref(src->log_hook);
     dst->trace_hook = neonflow__hook_ref(src->trace_hook);
+    dst->rate_limit_hook = neonflow__hook_ref(src->rate_limit_hook);
     int tls = neonflow__tls_config_copy(dst, src);
     if ((src->api_key && !dst->api_key) || (src->base_url && !dst->base_url) ||
         (src->ua_suffix && !dst->ua_suffix) || (src->ca_file && !dst->ca_file) || tls != NEONFLOW_OK) {

@@ -24,6 +24,7 @@ static const struct code_info codes[] = {
     {NEONFLOW_EINSECURE, "NEONFLOW_EINSECURE", "plain http to a non-loopback host is not allowed"},
     {NEONFLOW_ECONFIG, "NEONFLOW_ECONFIG", "missing or invalid configuration"},
     {NEONFLOW_EUNSUPPORTED, "NEONFLOW_EUNSUPPORTED", "not supported by this build"},
+    {NEONFLOW_EHOOK_FAILED, "NEONFLOW_EHOOK_FAILED", "the rate-limit hook failed"},
     {NEONFLOW_ETRANSPORT, "NEONFLOW_ETRANSPORT", "network failure"},
     {NEONFLOW_ERESOLVE, "NEONFLOW_ERESOLVE", "host name could not be resolved"},
     {NEONFLOW_ECONNECT, "NEONFLOW_ECONNECT", "could not connect"},

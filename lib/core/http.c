@@ -139,10 +139,12 @@ int neonflow__transport_new(neonflow_client *c, neonflow_error **err)
         snprintf(t->auth_header, n, "Authorization: Bearer %s", key);
     t->hdr_nobody = header_list(0);
     t->hdr_json = header_list(1);
-    if (c->cfg.rate_per_minute > 0 || c->cfg.rate_per_second_route > 0)
+    int limited = c->cfg.rate_per_minute > 0 || c->cfg.rate_per_second_route > 0;
+    if (limited) {
         t->ratelimit = neonflow__ratelimit_new(c->cfg.rate_per_minute, c->cfg.rate_per_second_route);
-    if (!t->auth_header || !t->hdr_nobody || !t->hdr_json ||
-        ((c->cfg.rate_per_minute > 0 || c->cfg.rate_per_second_route > 0) && !t->ratelimit)) {
+        t->pacer = neonflow__pacer_new(c->cfg.rate_per_minute, c->cfg.rate_per_second_route);
+    }
+    if (!t->auth_header || !t->hdr_nobody || !t->hdr_json || (limited && (!t->ratelimit || !t->pacer))) {
         neonflow__transport_free(t);
         return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory");
     }
@@ -164,6 +166,7 @@ void neonflow__transport_free(struct neonflow__transport *t)
         pthread_mutex_destroy(&t->share_locks[i]);
     pthread_mutex_destroy(&t->pool_lock);
     neonflow__ratelimit_free(t->ratelimit);
+    neonflow__pacer_free(t->pacer);
     curl_slist_free_all(t->hdr_nobody);
     curl_slist_free_all(t->hdr_json);
     if (t->auth_header) {

@@ -14,6 +14,7 @@
 #include "text.h"
 #include "error.h"
 #include "http.h"
+#include "ratehook.h"
 #include "records.h"
 #include "jsonio.h"
 #include "transfer.h"
@@ -29,9 +30,13 @@ typedef struct call {
     const char *body;   /* serialized JSON or NULL */
     size_t body_len;
     char route_key[256];
+    const char *route;      /* the template (the path without query when none) */
+    const char *project_id; /* in project[], NULL when the request has none */
+    char project[64];
     char last_desc[600]; /* the last failure, for ETIMEOUT / ECANCELLED messages */
     int32_t last_status;
     int64_t retry_after_ms; /* Retry-After of the latest answer, -1 when none */
+    const char *rid;        /* X-Request-ID of the current attempt, NULL before the first */
 } call;
 
 /* What a log line is about: this call (and attempt, when rid is set). */
@@ -245,9 +250,83 @@ static int wait_ms(call *k, int64_t ms, neonflow_error **err)
     return is_cancelled(k) ? cancelled_error(k, err) : NEONFLOW_OK;
 }
 
-/* Blocks until the client's rate limiter admits this request. */
+/* Waits `wait` ms the limiter or the hook asked for (why: what held it),
+ * cancellable, and refused at once if it would pass the deadline. */
+static int limiter_wait(call *k, int64_t wait, const char *why, neonflow_error **err)
+{
+    int64_t now = k->sys->now_ms(k->sys->ctx);
+    if (k->ctx && k->ctx->deadline_ms > 0 && now + wait > k->ctx->deadline_ms)
+        return deadline_error(k, err, "for the client-side rate limit");
+    notify(k, NEONFLOW__NOTE_RATE_LIMIT_WAIT, 0, wait);
+    struct neonflow_log_record ab = about(k, k->rid, 0);
+    neonflow__log(k->c, &ab, wait >= 1000 ? NEONFLOW_LOG_INFO : NEONFLOW_LOG_DEBUG,
+                  "rate limit: holding %s %s for %lld ms (%s)", k->req->method, k->req->path,
+                  (long long)wait, why);
+    return wait_ms(k, wait, err);
+}
+
+static const char *limit_name(int which)
+{
+    switch (which) {
+    case 1:
+        return "requests per minute";
+    case 2:
+        return "requests per second on this route";
+    case 3:
+        return "the server's Retry-After";
+    default:
+        return "rate limit";
+    }
+}
+
+/* Asks the caller's rate-limit hook: once before an attempt (ACQUIRE, until
+ * it grants without a wait), or after a 429 (THROTTLED). */
+static int hook_ask(call *k, int32_t kind, neonflow_error **err)
+{
+    const neonflow__hook *h = k->c->cfg.rate_limit_hook;
+    neonflow_rate_limit_fn fn = (neonflow_rate_limit_fn)h->fn;
+    for (;;) {
+        struct neonflow_rate_limit_request q = {kind, k->req->method, k->route, k->project_id,
+                                                kind == NEONFLOW_RATE_LIMIT_THROTTLED ? k->retry_after_ms : -1, 0};
+        if (fn(&q, h->payload) != 0) {
+            if (kind == NEONFLOW_RATE_LIMIT_THROTTLED)
+                return fail_with(k, err, NEONFLOW_EHOOK_FAILED, 429, 0, NULL, k->rid,
+                                 "HTTP 429, and the rate-limit hook failed when told so");
+            return fail_with(k, err, NEONFLOW_EHOOK_FAILED, 0, 0, NULL, k->rid,
+                             "the rate-limit hook failed: the request was not sent");
+        }
+        if (kind != NEONFLOW_RATE_LIMIT_ACQUIRE || q.wait_ms <= 0)
+            return NEONFLOW_OK;
+        int rc = limiter_wait(k, q.wait_ms, "the rate-limit hook", err);
+        if (rc != NEONFLOW_OK)
+            return rc;
+    }
+}
+
+/* Blocks until the client's rate limiter (or the caller's hook) admits this
+ * request: first its paced slot, then the exact windows behind it. */
 static int rate_admit(call *k, neonflow__rl_slot *slot, neonflow_error **err)
 {
+    slot->route = NULL;
+    slot->global = 0;
+    if (k->c->cfg.rate_limit_hook)
+        return hook_ask(k, NEONFLOW_RATE_LIMIT_ACQUIRE, err);
+    neonflow__pacer *p = k->c->transport->pacer;
+    if (p) {
+        int64_t now = k->sys->now_ms(k->sys->ctx);
+        int64_t max_wait = -1;
+        if (k->ctx && k->ctx->deadline_ms > 0)
+            max_wait = k->ctx->deadline_ms > now ? k->ctx->deadline_ms - now : 0;
+        int which = 0;
+        int64_t start = neonflow__pacer_reserve(p, k->route_key, now, max_wait, &which);
+        if (start < 0)
+            return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory in the rate limiter");
+        if (start > now) {
+            int rc = limiter_wait(k, start - now, limit_name(which), err);
+            if (rc != NEONFLOW_OK)
+                return rc;
+        }
+    }
     neonflow__ratelimit *rl = k->c->transport->ratelimit;
     for (;;) {
         int64_t now = k->sys->now_ms(k->sys->ctx), wait = 0;
@@ -257,18 +336,22 @@ static int rate_admit(call *k, neonflow__rl_slot *slot, neonflow_error **err)
             return NEONFLOW_OK;
         if (r < 0)
             return neonflow__error_set(err, NEONFLOW_ENOMEM, "out of memory in the rate limiter");
-        if (k->ctx && k->ctx->deadline_ms > 0 && now + wait > k->ctx->deadline_ms)
-            return deadline_error(k, err, "for the client-side rate limit");
-        notify(k, NEONFLOW__NOTE_RATE_LIMIT_WAIT, 0, wait);
-        struct neonflow_log_record ab = about(k, NULL, 0);
-        neonflow__log(k->c, &ab, wait >= 1000 ? NEONFLOW_LOG_INFO : NEONFLOW_LOG_DEBUG,
-                      "rate limit: holding %s %s for %lld ms (%s)", k->req->method, k->req->path,
-                      (long long)wait,
-                      which == 1 ? "requests per minute" : "requests per second on this route");
-        int rc = wait_ms(k, wait, err);
+        int rc = limiter_wait(k, wait, limit_name(which), err);
         if (rc != NEONFLOW_OK)
             return rc;
     }
+}
+
+/* A 429 slows everyone down: the hook's store, or the built-in schedule. */
+static int throttled(call *k, neonflow_error **err)
+{
+    if (k->c->cfg.rate_limit_hook)
+        return hook_ask(k, NEONFLOW_RATE_LIMIT_THROTTLED, err);
+    /* A wait the library does not take itself is the caller's to schedule
+     * (the error hands it over): it must not hold every other call. */
+    if (k->retry_after_ms <= NEONFLOW__RETRY_AFTER_MAX_MS)
+        neonflow__pacer_throttle(k->c->transport->pacer, k->sys->now_ms(k->sys->ctx), k->retry_after_ms);
+    return NEONFLOW_OK;
 }
 
 /* One exchange with the attempt's timeout cut to the caller's deadline. */
@@ -332,11 +415,6 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
         if (k->ctx && k->ctx->deadline_ms > 0 &&
             k->sys->now_ms(k->sys->ctx) >= k->ctx->deadline_ms)
             return deadline_error(k, err, "for another attempt");
-        neonflow__rl_slot slot;
-        int rc = rate_admit(k, &slot, err);
-        if (rc != NEONFLOW_OK)
-            return rc;
-
         attempt a;
         memset(&a, 0, sizeof(a));
         a.body.max = (size_t)k->c->cfg.max_response_bytes;
@@ -345,6 +423,11 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
         else
             neonflow__request_id_make(a.rid, sizeof(a.rid), k->sys->random(k->sys->ctx),
                                       k->sys->random(k->sys->ctx));
+        k->rid = a.rid; /* the limiter's and the hook's records name the attempt they hold */
+        neonflow__rl_slot slot;
+        int rc = rate_admit(k, &slot, err);
+        if (rc != NEONFLOW_OK)
+            return rc;
         int64_t t0 = k->sys->now_ms(k->sys->ctx);
         rc = attempt_once(k, &a);
         int64_t t1 = k->sys->now_ms(k->sys->ctx);
@@ -362,6 +445,10 @@ static int run(call *k, neonflow__response *resp, neonflow_error **err)
                                 ? neonflow__retry_after_ms(a.retry_after, k->sys->wall_ms(k->sys->ctx))
                                 : -1;
 
+        if (a.cc == CURLE_OK && a.status == 429 && (rc = throttled(k, err)) != NEONFLOW_OK) {
+            neonflow__free(a.body.data);
+            return rc;
+        }
         int decision = a.cancelled ? NEONFLOW__RD_FAIL
                                    : neonflow__retry_decision(k->req->method, a.status, a.cc, a.sent);
         if (decision == NEONFLOW__RD_RETRY && a.status == 423 && k->ctx && k->ctx->locked_no_retry)
@@ -451,6 +538,8 @@ int neonflow__http_call(neonflow_client *c, neonflow__call_ctx *ctx, const neonf
         snprintf(k.route_key, sizeof(k.route_key), "%s %.*s", req->method, (int)(q > 200 ? 200 : q),
                  req->path);
     }
+    k.route = req->route ? req->route : k.route_key + strlen(req->method) + 1;
+    k.project_id = neonflow__project_from_path(req->route, req->path, k.project, sizeof(k.project));
     size_t ulen = strlen(c->cfg.base_url) + strlen(req->path) + 1;
     char *url = neonflow__malloc(ulen);
     char *body = NULL;

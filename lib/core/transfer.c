@@ -146,6 +146,9 @@ static CURLcode perform(CURL *h, neonflow_cancel *cancel, neonflow_cancel *cance
     CURLM *m = curl_multi_init();
     if (!m)
         return CURLE_OUT_OF_MEMORY;
+    /* The cap applies to the shared cache the handle returns its connection
+     * to: without it, 8 threads would keep 4 and reconnect all the time. */
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)NEONFLOW__CONN_CACHE_MAX);
     if (curl_multi_add_handle(m, h) != CURLM_OK) {
         curl_multi_cleanup(m);
         return CURLE_OUT_OF_MEMORY;

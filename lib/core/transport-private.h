@@ -11,11 +11,16 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "pacer.h"
 #include "ratelimit.h"
 
 #define NEONFLOW__SHARE_LOCKS (CURL_LOCK_DATA_LAST)
 /* Idle easy handles kept per client for reuse (more are created on demand). */
 #define NEONFLOW__POOL_MAX 16
+/* Idle connections the shared cache keeps. Each transfer runs on a multi of
+ * its own with one handle, whose default cap (4 per handle) would close all
+ * but 4 idle connections of the share after every transfer. */
+#define NEONFLOW__CONN_CACHE_MAX 64
 /* A Retry-After longer than this is not waited for: the error is returned. */
 #define NEONFLOW__RETRY_AFTER_MAX_MS (5LL * 60 * 1000)
 
@@ -25,6 +30,7 @@ struct neonflow__transport {
     neonflow__sys sys;
     int sys_overridden;
     neonflow__ratelimit *ratelimit; /* NULL when both limits are 0 */
+    neonflow__pacer *pacer;         /* NULL when both limits are 0 */
     pthread_mutex_t pool_lock;
     CURL *pool[NEONFLOW__POOL_MAX];
     int pool_n;

@@ -360,6 +360,71 @@ static void test_program(void **state)
     }
 }
 
+/* --rate-limit M:S sets the limits (a scaled benchmark's); bad values exit. */
+static void test_program_rate_limit(void **state)
+{
+    (void)state;
+    if (!program_path)
+        skip();
+    int out[2], ws = 0;
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(program_path, program_path, "--port", "0", "--api-key", "k1", "--project-id", "demo",
+              "--rate-limit", "2:0", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    FILE *fp = fdopen(out[0], "r");
+    char line[256] = "";
+    assert_non_null(fgets(line, sizeof(line), fp));
+    unsigned port = 0;
+    assert_int_equal(sscanf(line, "listening on http://127.0.0.1:%u/api/v2", &port), 1);
+    CURL *h = curl_easy_init();
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v2/projects/demo/branches", port);
+    struct curl_slist *hl = curl_slist_append(NULL, "Authorization: Bearer k1");
+    FILE *sink = fopen("/dev/null", "w");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+    /* 2 per minute: the third within the minute is refused */
+    const long want[] = {200, 200, 429};
+    for (int i = 0; i < 3; i++) {
+        long status = 0;
+        assert_int_equal(curl_easy_perform(h), CURLE_OK);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        assert_int_equal(status, want[i]);
+    }
+    fclose(sink);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(h);
+    kill(pid, SIGTERM);
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    fclose(fp);
+
+    const char *bad[] = {"7000", "x:1", "1:-1", ":", "1:2:3", "", "1000001:0", "0:100001"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        pid = fork();
+        if (pid == 0) {
+            int devnull = open("/dev/null", O_WRONLY);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+            execl(program_path, program_path, "--rate-limit", bad[i], (char *)NULL);
+            _exit(127);
+        }
+        assert_int_equal(waitpid(pid, &ws, 0), pid);
+        assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 2);
+    }
+}
+
 int main(int argc, char **argv)
 {
     alarm(100);
@@ -371,6 +436,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_control_routes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_and_load, setup, teardown),
         cmocka_unit_test(test_program),
+        cmocka_unit_test(test_program_rate_limit),
     };
     int rc = cmocka_run_group_tests_name("emulator.control", tests, NULL, NULL);
     curl_global_cleanup();

@@ -232,13 +232,18 @@ static void test_retry_after_date_garbage_and_too_long(void **state)
     assert_int_equal(f.sleeps[0], 10000);
     f.nsleeps = 0;
     assert_int_equal(neonflow__http_call(c, NULL, &get, NULL, NULL), NEONFLOW_OK);
-    assert_int_equal(f.nsleeps, 1);
+    /* jitter, then the limiter: a 429 without a usable Retry-After holds
+     * every request for a second */
+    assert_int_equal(f.nsleeps, 2);
     assert_int_equal(f.sleeps[0], 0);
+    assert_int_equal(f.sleeps[1], 1000);
     f.nsleeps = 0;
     neonflow_error *err = NULL;
     neonflow__response resp;
     assert_int_equal(neonflow__http_call(c, NULL, &get, &resp, &err), NEONFLOW_ERATELIMIT);
-    assert_int_equal(f.nsleeps, 0);
+    /* only its paced slot (no burst right after a 429), never the hour */
+    assert_int_equal(f.nsleeps, 1);
+    assert_true(f.sleeps[0] > 0 && f.sleeps[0] < 1000);
     assert_int_equal(resp.attempts, 1);
     assert_int_equal(neonflow_error_is_retryable(err), 1);
     assert_string_equal(neonflow_error_neon_code(err), "RATE");

@@ -35,6 +35,8 @@ static void usage(FILE *f)
           "  --project-id ID       seed a project (default demo-project when no fixture)\n"
           "  --branch NAME         name of the seeded default branch (default production)\n"
           "  --no-rate-limit       disable the 700/min and 40/s per route limits\n"
+          "  --rate-limit M:S      M requests per minute, S per second per route\n"
+          "                        (0 disables one; e.g. 7000:400 for a 10x scaled run)\n"
           "  --max-connections N   connections served at once (default 4096)\n"
           "  --connection-timeout S  seconds a connection has to send a complete request,\n"
           "                        from connecting or its previous response (default 10)\n"
@@ -73,6 +75,19 @@ int main(int argc, char **argv)
             fprintf(stderr, "neonflow-emulator: %s needs a value (or is unknown)\n", a);
             usage(stderr);
             return 2;
+        } else if (strcmp(a, "--rate-limit") == 0) {
+            long long m, sec;
+            const char *colon = strchr(val, ':');
+            char head[32];
+            if (!colon || (size_t)(colon - val) >= sizeof(head))
+                goto bad;
+            memcpy(head, val, (size_t)(colon - val));
+            head[colon - val] = '\0';
+            /* the control route's bounds: each limit keeps a log that long */
+            if (parse_num(head, 0, 1000000, &m) != 0 || parse_num(colon + 1, 0, 100000, &sec) != 0)
+                goto bad;
+            cfg.rate_per_minute = (int32_t)m;
+            cfg.rate_per_second_route = (int32_t)sec;
         } else if (strcmp(a, "--host") == 0) {
             cfg.host = val;
         } else if (strcmp(a, "--port") == 0) {
