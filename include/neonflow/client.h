@@ -213,19 +213,20 @@ NEONFLOW_API int neonflow_client_options_set_retry_backoff(neonflow_client_optio
  * `per_minute` requests per minute overall and `per_second_per_route` per
  * second to one route (defaults: Neon's 700 and 40). 0 for either disables
  * that limit. Negative values are rejected. Requests are paced evenly across
- * the budget, first come first served across threads (each takes the next
- * free slot, with a burst of about 1% of the per-minute limit and an eighth
- * of the per-route one after idle time), so no
- * thread stalls for a minute after a burst; a 429 pushes every thread's next
- * slot past its Retry-After (1 s without one; at most a minute; not at all
- * for one over the 5 minutes the library waits, which the caller gets). A rate-limit hook
- * (neonflow_client_options_set_rate_limit_hook) replaces this limiter. On
- * top of the pacing, a request holds its slot from just before it is sent
- * until its answer has arrived, and the windows are
- * measured with a small margin (1.05 s and 61 s), so a server counting the
- * same limits never sees them exceeded. A call that has to wait blocks only
- * its own thread; the wait ends early when the call's cancel token fires,
- * and fails with NEONFLOW_ETIMEOUT at once if it would pass the deadline.
+ * the budget, first come first served across threads: each takes the next
+ * free slot (after idle time a burst of about 1% of the per-minute limit and
+ * an eighth of the per-route one starts at once), so a saturated client
+ * makes every thread wait about the same short time and none stalls for a
+ * minute. A 429 pushes every thread's next slot past its Retry-After (at
+ * most a minute; not at all for one over the 5 minutes the library waits,
+ * which the caller gets) and spends the burst. Behind the pacing, a request
+ * holds its slot from just before it is sent until its answer has arrived,
+ * and the windows are measured with a small margin (1.05 s and 61 s), so a
+ * server counting the same limits never sees them exceeded. A call that has
+ * to wait blocks only its own thread; the wait ends early when the call's
+ * cancel token fires, and fails with NEONFLOW_ETIMEOUT at once (taking no
+ * slot) if it would pass the deadline. A rate-limit hook
+ * (neonflow_client_options_set_rate_limit_hook) replaces this limiter.
  */
 NEONFLOW_API int neonflow_client_options_set_rate_limit(neonflow_client_options *opts, int32_t per_minute, int32_t per_second_per_route);
 
@@ -271,7 +272,8 @@ NEONFLOW_API int32_t neonflow_rate_limit_request_kind(const neonflow_rate_limit_
 NEONFLOW_API const char *neonflow_rate_limit_request_method(const neonflow_rate_limit_request *req);
 /**
  * The route template, e.g. "/projects/{project_id}/branches" (the route of
- * log and trace records). Borrowed for the hook call; NULL for a NULL req.
+ * log and trace records; the path without its query for a request made
+ * without one). Borrowed for the hook call; NULL for a NULL req.
  */
 NEONFLOW_API const char *neonflow_rate_limit_request_route(const neonflow_rate_limit_request *req);
 /** The project the request is about, or NULL when none. Borrowed for the hook call. */

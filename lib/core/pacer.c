@@ -10,7 +10,6 @@
 /* Routes idle this long have a schedule in the past: forgotten when the
  * table is full. */
 #define ROUTES_SOFT_MAX 64
-#define THROTTLE_DEFAULT_MS 1000
 /* A rate window resets within a minute: a longer Retry-After is about
  * something else and must not hold every later call of the client. */
 #define THROTTLE_MAX_MS 60000
@@ -174,14 +173,14 @@ void neonflow__pacer_throttle(neonflow__pacer *p, int64_t now_ms, int64_t retry_
 {
     if (!p)
         return;
-    if (retry_after_ms < 0)
-        retry_after_ms = THROTTLE_DEFAULT_MS;
+    if (retry_after_ms < 0) /* how long is unknown: the retry's backoff decides */
+        retry_after_ms = 0;
     if (retry_after_ms > THROTTLE_MAX_MS)
         retry_after_ms = THROTTLE_MAX_MS;
     int64_t until = (now_ms + retry_after_ms) * 1000;
     pthread_mutex_lock(&p->lock);
     p->not_before = max64(p->not_before, until);
-    /* no burst right after it either: the server's budget is spent */
+    /* no burst after it either: the server's budget is spent */
     if (p->global_on)
         p->global.tat = max64(p->global.tat, until + p->global.tolerance);
     pthread_mutex_unlock(&p->lock);

@@ -37,7 +37,8 @@ int64_t neonflow__pacer_reserve(neonflow__pacer *p, const char *route_key, int64
                                 int *which);
 
 /* A 429 arrived at now_ms: no slot of any route starts before now_ms +
- * retry_after_ms (1 s when the answer had none, i.e. -1; at most 60 s). */
+ * retry_after_ms (at most 60 s; -1, none, pushes nothing), and the burst
+ * allowance is spent: the next slots are one interval apart. */
 void neonflow__pacer_throttle(neonflow__pacer *p, int64_t now_ms, int64_t retry_after_ms);
 
 /* Burst allowance after idle time: limit / share, at least 1. About 1% of
