@@ -88,6 +88,14 @@ class State:
         ep = sorted((e["id"], e.get("branch_id")) for e in self.endpoints)
         return br, sn, ep
 
+    def changes(self, after):
+        """What differs in after's signature: '+' for what appeared, '-' for what went, for the report."""
+        out = []
+        for kind, a, b in zip(("branch", "snapshot", "endpoint"), self.signature(), after.signature()):
+            out += ["-%s %s" % (kind, x) for x in sorted(set(a) - set(b))]
+            out += ["+%s %s" % (kind, x) for x in sorted(set(b) - set(a))]
+        return out
+
 
 class Ledger:
     """What the harness knows happened, and the invariants checked against it."""
@@ -166,8 +174,10 @@ class Ledger:
         NEONFLOW_ERUN_MISMATCH) created nothing."""
         new = after.run_resources(run_id) - before.run_resources(run_id)
         if new:
+            named = ["%s %s %r" % (k, i, (after.branches if k == "branch" else after.snapshots)[i].get("name"))
+                     for k, i in sorted(new)]
             self.violation("refused-run-created", "%s: run %s was refused (%s) but created %s" % (
-                where, run_id, why, sorted(new)))
+                where, run_id, why, ", ".join(named)))
 
     def _snap(self, run_id, target, kind, report_snap_id):
         """(known, content, source branch) of the run's snapshot of that kind."""

@@ -238,6 +238,19 @@ int neonflow__swap_preflight(neonflow__run *r, neonflow_step *st, void *ws)
         r->touched = 1;
     } else {
         snprintf(BUF(sw->target_id), "%s", neonflow_branch_id(t));
+        /* an earlier attempt's preview replaces the branch it was restored as
+         * (restored_as), whatever is named the target now: after another run
+         * replaced the target, finalizing it would rename that run's backup */
+        const neonflow_branch *pv = sw->preview_found ? neonflow__branch_by_id(sw->branches, sw->preview_id) : NULL;
+        const char *ra = pv ? neonflow_branch_restored_as(pv) : NULL;
+        if (ra && strcmp(ra, sw->target_id) != 0)
+            return neonflow__fail(r, NEONFLOW_ESTATE,
+                                  "the target changed since the preview was made: run %s's preview %s (%s) was "
+                                  "restored to replace %s, but \"%s\" is now %s (replaced by another run); nothing "
+                                  "was changed: start a new run with another run id (and delete this run's nf/ "
+                                  "preview branch and snapshots)",
+                                  r->rep->run_id, sw->preview_name, sw->preview_id, ra, sw->target_name,
+                                  sw->target_id);
     }
     if ((rc = build_names(r, sw)) != NEONFLOW_OK)
         return rc;

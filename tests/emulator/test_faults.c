@@ -11,6 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 
 static int setup(void **state)
@@ -235,6 +239,59 @@ static void test_counters_and_connections(void **state)
     assert_int_equal(emu_connections(fx->s), 0);
 }
 
+/* A client that sends a request and goes away (a killed process) during a
+ * delay fault: the request is still applied when the delay ends, and the
+ * in_flight gauge stays above 0 until then, so a harness reading it knows when
+ * no late change can land any more. */
+static void test_in_flight_outlives_its_client(void **state)
+{
+    emu_fixture *fx = *state;
+    http_resp r;
+    emu_fault f;
+    emu_fault_init(&f);
+    f.method = "POST";
+    f.path = "/projects/*/branches";
+    f.kind = EMU_FAULT_DELAY;
+    f.delay_ms = 1000;
+    f.count = 1;
+    assert_int_equal(emu_fault_add(fx->s, &f), 0);
+    static const char body[] = "{\"branch\":{\"name\":\"late\"}}";
+    char req[512];
+    int n = snprintf(req, sizeof(req),
+                     "POST /api/v2/projects/proj/branches HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Authorization: Bearer emulator-key\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", sizeof(body) - 1, body);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(emu_port(fx->s));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    /* gone once the emulator has the request (it is counted before its delay) */
+    for (int i = 0; i < 2000 && emu_requests(fx->s, "POST", "/projects/*/branches") == 0; i++)
+        usleep(5000);
+    assert_int_equal(emu_requests(fx->s, "POST", "/projects/*/branches"), 1);
+    close(fd);
+    json_int_t left = 1;
+    for (int i = 0; i < 2000 && left > 0; i++) {
+        http_expect(fx->s, "GET", "/__emulator/counters", NULL, 200, &r);
+        json_t *v = json_object_get(r.json, "in_flight");
+        assert_non_null(v);
+        left = json_integer_value(v);
+        http_free(&r);
+        if (left > 0)
+            usleep(5000);
+    }
+    assert_int_equal(left, 0);
+    /* in_flight 0: the gone client's request has been applied */
+    http_expect(fx->s, "GET", "/projects/proj/branches?search=late", NULL, 200, &r);
+    assert_int_equal(json_array_size(json_object_get(r.json, "branches")), 1);
+    http_free(&r);
+}
+
 static void test_rate_limits(void **state)
 {
     emu_fixture *fx = *state;
@@ -297,6 +354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delay_truncate_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_flight_outlives_its_client, setup, teardown),
         cmocka_unit_test(test_probability_is_seeded),
         cmocka_unit_test_setup_teardown(test_counters_and_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limits, setup, teardown),

@@ -97,6 +97,76 @@ static void test_finalize_rechecks_target(void **state)
     neonflow_client_free(x.c);
 }
 
+/* ---- a resumed run whose target was replaced since its preview ------------------------ */
+typedef struct replacer {
+    neonflow_client *c;
+    int done;
+} replacer;
+
+/* Another run (its own lock service) promotes production while this run is at its finalize gate. */
+static int promote_other_before_finalize(const neonflow_step *st, void *payload)
+{
+    replacer *x = payload;
+    if (x->done || strcmp(neonflow_step_name(st), "finalize") != 0)
+        return 0;
+    x->done = 1;
+    lock_rec l = {0};
+    neonflow_run_options *ro = run_opts("replacer", 0, NULL);
+    assert_int_equal(neonflow_run_options_set_lock_hook(ro, lock_fn, &l, NULL), NEONFLOW_OK);
+    neonflow_report *r = NULL;
+    RUN_OK(neonflow_promote(&r, x->c, ro, NULL, &err_));
+    neonflow_report_free(r);
+    neonflow_run_options_free(ro);
+    return 0;
+}
+
+/* The run stops at the finalize re-check (ESTATE); resumed with its run id, its
+ * preview is still aimed at the replaced branch (restored_as): the preflight
+ * refuses, at no extra request, instead of finalizing onto that old branch. */
+static void test_resume_refuses_preview_of_replaced_target(void **state)
+{
+    wf_fixture *f = *state;
+    replacer x = {make_client(f->s), 0};
+    neonflow_run_options *ro = run_opts("stale", 0, NULL);
+    neonflow_run_options_set_gate_hook(ro, promote_other_before_finalize, &x, NULL);
+    neonflow_report *r = NULL;
+    neonflow_error *err = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, ro, NULL, &err), NEONFLOW_ESTATE);
+    assert_int_equal(x.done, 1);
+    assert_non_null(strstr(neonflow_error_message(err), "nothing was finalized"));
+    char preview[64], prod_now[64], old_name[300], status[32];
+    snprintf(preview, sizeof(preview), "%s", neonflow_report_preview_branch_id(r));
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    branch_id_by_name(f->s, "production", prod_now, sizeof(prod_now));
+    assert_string_not_equal(prod_now, f->prod_id);
+    state_lookup(f->s, "branches", "id", f->prod_id, "name", old_name, sizeof(old_name));
+
+    neonflow_run_options_set_gate_hook(ro, NULL, NULL, NULL);
+    emu_counters_reset(f->s);
+    err = NULL;
+    assert_int_equal(neonflow_promote(&r, f->c, ro, NULL, &err), NEONFLOW_ESTATE);
+    assert_non_null(strstr(neonflow_error_message(err), "changed since the preview"));
+    assert_non_null(strstr(neonflow_error_message(err), preview));
+    assert_int_equal(neonflow_step_status(step_named(r, "preflight")), NEONFLOW_STEP_FAILED);
+    assert_int_equal(mutating_requests(f->s), LEASE_REQUESTS); /* nothing but its lease */
+    neonflow_error_free(err);
+    neonflow_report_free(r);
+    /* names and the endpoint where the other run left them; the preview is still only restored */
+    char id[64], name[300], ep_branch[64];
+    branch_id_by_name(f->s, "production", id, sizeof(id));
+    assert_string_equal(id, prod_now);
+    state_lookup(f->s, "branches", "id", f->prod_id, "name", name, sizeof(name));
+    assert_string_equal(name, old_name);
+    endpoint_branch(f->s, f->prod_ep, ep_branch, sizeof(ep_branch));
+    assert_string_equal(ep_branch, prod_now);
+    state_lookup(f->s, "branches", "id", preview, "restore_status", status, sizeof(status));
+    assert_string_equal(status, "restored");
+    assert_int_equal(lease_branches_in(f->s, PROJECT), 0);
+    neonflow_run_options_free(ro);
+    neonflow_client_free(x.c);
+}
+
 /* ---- setup, prune, backups list -------------------------------------------------------- */
 static void test_setup_takes_lease(void **state)
 {
@@ -292,6 +362,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lock_hook_replaces_lease, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_finalize_rechecks_target, setup_instant, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_resume_refuses_preview_of_replaced_target, setup_instant,
+                                        teardown_fixture),
         cmocka_unit_test_setup_teardown(test_setup_takes_lease, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_prune_takes_lease, setup_instant, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_prune_keeps_backup_with_lease_child, setup_instant, teardown_fixture),

@@ -18,7 +18,7 @@
  *   PUT    /__emulator/op_duration  {ms}
  *   PUT    /__emulator/rate_limit   {per_minute, per_second_route}   (0 disables)
  *   PUT    /__emulator/limits       {project_id, max_root_branches?, max_snapshots?}
- *   GET    /__emulator/counters[?method=&path=] -> {requests, responses, connections[, count]}
+ *   GET    /__emulator/counters[?method=&path=] -> {requests, responses, connections, in_flight[, count]}
  *   DELETE /__emulator/counters
  *   GET    /__emulator/state        full state (the fixture format)
  *   POST   /__emulator/save         {path?} -> {path}: writes the file fixed at start

@@ -191,7 +191,7 @@ json_t *emu_counters_json(emu_server *s)
             snprintf(k, sizeof(k), "%d", i);
             json_object_set_new(resp, k, json_integer(s->status_counts[i]));
         }
-    return json_pack("{s:o, s:o, s:I}", "requests", req, "responses", resp, "connections",
-                     (json_int_t)atomic_load(&s->connections));
+    return json_pack("{s:o, s:o, s:I, s:I}", "requests", req, "responses", resp, "connections",
+                     (json_int_t)atomic_load(&s->connections), "in_flight", (json_int_t)atomic_load(&s->in_flight));
 }
 

@@ -169,7 +169,7 @@ typedef struct emu_conns emu_conns; /* conns.c: request deadlines */
 typedef struct emu_pg emu_pg;       /* pgproc.c: --postgres mode; NULL otherwise */
 
 struct emu_server {
-    pthread_mutex_t mu; /* guards everything below except `connections` */
+    pthread_mutex_t mu; /* guards everything below except `connections`, `in_flight` */
     struct MHD_Daemon *daemon;
     char host[64];
     uint16_t port;
@@ -187,6 +187,7 @@ struct emu_server {
     size_t counter_keys;
     int64_t status_counts[600];
     atomic_llong connections;
+    atomic_llong in_flight; /* API requests received and not yet completed (answered or dropped) */
     /* rate limit */
     int32_t rate_per_minute, rate_per_second_route;
     emu_window account_win;

@@ -20,6 +20,7 @@ typedef struct req_state {
     char *body;
     size_t len, cap;
     int too_big;
+    int in_flight; /* an API request: counted in s->in_flight until it completes */
 } req_state;
 
 static const struct route {
@@ -395,6 +396,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!rs)
             return MHD_NO;
         *con_cls = rs;
+        /* control routes excluded: a harness polls in_flight through them */
+        if (strncmp(url, "/__emulator/", 12) != 0 && strcmp(url, "/__emulator") != 0) {
+            rs->in_flight = 1;
+            atomic_fetch_add(&s->in_flight, 1);
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -427,6 +433,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     emu_server *s = cls;
     req_state *rs = *con_cls;
     if (rs) {
+        if (rs->in_flight)
+            atomic_fetch_sub(&s->in_flight, 1);
         free(rs->body);
         free(rs);
         *con_cls = NULL;
