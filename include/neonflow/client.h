@@ -214,8 +214,8 @@ NEONFLOW_API int neonflow_client_options_set_retry_backoff(neonflow_client_optio
  * second to one route (defaults: Neon's 700 and 40). 0 for either disables
  * that limit. Negative values are rejected. Requests are paced evenly across
  * the budget, first come first served across threads: each takes the next
- * free slot (after idle time a burst of about 1% of the per-minute limit and
- * an eighth of the per-route one starts at once), so a saturated client
+ * free slot (after idle time a burst of 4% of the per-minute limit and an
+ * eighth of the per-route one starts at once), so a saturated client
  * makes every thread wait about the same short time and none stalls for a
  * minute. A 429 pushes every thread's next slot past its Retry-After (at
  * most a minute; not at all for one over the 5 minutes the library waits,
