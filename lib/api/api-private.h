@@ -272,6 +272,8 @@ int neonflow__branch_update_ctx(neonflow_branch **out, neonflow_operation_list *
 int neonflow__branch_delete_ctx(neonflow_operation_list **ops_out, neonflow_client *c, neonflow__call_ctx *ctx,
                                 const char *project_id, const char *branch_id,
                                 const neonflow_branch_delete_options *opts, neonflow_error **err);
+/* 1 when name is a valid branch name: 1 to 256 bytes (branch_options.c). */
+int neonflow__branch_name_ok(const char *name);
 int neonflow__branch_finalize_restore_ctx(neonflow_operation_list **ops_out, neonflow_client *c,
                                           neonflow__call_ctx *ctx, const char *project_id, const char *branch_id,
                                           const char *old_branch_name, neonflow_error **err);
