@@ -104,6 +104,14 @@ typedef struct cli {
     int64_t deadline_ms; /* monotonic, start + timeout */
 } cli;
 
+/* args.c */
+/* A command's bit in a set of commands (an option's cmds mask). */
+#define B(x) (1u << (x))
+#define WF_CMDS (B(CMD_SETUP) | B(CMD_PROMOTE) | B(CMD_REFRESH) | B(CMD_ROLLBACK))
+#define FLEET_CMDS (B(CMD_FLEET_PROMOTE) | B(CMD_FLEET_REFRESH) | B(CMD_FLEET_ROLLBACK))
+/* Parses argv into c. Returns -1 to go on, else an exit code (help, version, usage error). */
+int cli_parse_args(cli *c, int argc, char **argv);
+
 /* util.c */
 int64_t cli_now_ms(void);
 int cli_parse_duration(const char *s, int64_t *out_s);
