@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/json-util.h"
 #include "core/alloc.h"
 #include "workflow-private.h"
 
@@ -278,35 +279,25 @@ NEONFLOW_API void neonflow_backups_list_options_free(neonflow_backups_list_optio
     neonflow__free(o);
 }
 
-static int set_copy(char **slot, const char *v)
-{
-    char *copy = NULL;
-    if (v && !(copy = neonflow__strdup(v)))
-        return NEONFLOW_ENOMEM;
-    neonflow__free(*slot);
-    *slot = copy;
-    return NEONFLOW_OK;
-}
-
 NEONFLOW_API int neonflow_backups_list_options_set_target(neonflow_backups_list_options *o, const char *target)
 {
     if (!o || (target && (!*target || strlen(target) > NEONFLOW__NAME_MAX)))
         return NEONFLOW_EINVAL;
-    return set_copy(&o->target, target);
+    return neonflow__set_str(&o->target, target);
 }
 
 NEONFLOW_API int neonflow_backups_list_options_set_kind(neonflow_backups_list_options *o, const char *kind)
 {
     if (!o || (kind && (!*kind || strlen(kind) > 31 || strspn(kind, "abcdefghijklmnopqrstuvwxyz-") != strlen(kind))))
         return NEONFLOW_EINVAL;
-    return set_copy(&o->kind, kind);
+    return neonflow__set_str(&o->kind, kind);
 }
 
 NEONFLOW_API int neonflow_backups_list_options_set_run_id(neonflow_backups_list_options *o, const char *run_id)
 {
     if (!o || (run_id && !neonflow__run_id_valid(run_id)))
         return NEONFLOW_EINVAL;
-    return set_copy(&o->run_id, run_id);
+    return neonflow__set_str(&o->run_id, run_id);
 }
 
 NEONFLOW_API int neonflow_backups_list_options_set_older_than_s(neonflow_backups_list_options *o, int64_t seconds)

@@ -126,27 +126,22 @@ NEONFLOW_API size_t neonflow_fleet_event_count(const neonflow_fleet_event *ev, i
 /* Bumped only when a field is removed or changes meaning (docs/fleet.md). */
 #define FLEET_SCHEMA_VERSION 1
 
-static int jset(json_t *o, const char *k, json_t *v)
-{
-    return !v || json_object_set_new(o, k, v) != 0;
-}
-
-static int jstr(json_t *o, const char *k, const char *v)
-{
-    return jset(o, k, json_string(nz(v)));
-}
-
 static json_t *entry_json(const neonflow_fleet_entry *e)
 {
     json_t *o = json_object();
     if (!o)
         return NULL;
     json_t *rep = e->report ? neonflow__report_json(e->report) : json_null();
-    int bad = jset(o, "index", json_integer((json_int_t)e->index)) | jstr(o, "project_id", e->project_id) |
-              jstr(o, "source", e->source) | jstr(o, "target", e->target) | jstr(o, "run_id", e->run_id) |
-              jstr(o, "status", neonflow_fleet_entry_status_name(e->status)) |
-              jset(o, "result", json_integer(e->result)) | jstr(o, "result_name", neonflow_error_name(e->result)) |
-              jstr(o, "message", e->message) | jset(o, "report", rep);
+    int bad = neonflow__json_set(o, "index", json_integer((json_int_t)e->index)) |
+              neonflow__json_set_str(o, "project_id", e->project_id) |
+              neonflow__json_set_str(o, "source", e->source) |
+              neonflow__json_set_str(o, "target", e->target) |
+              neonflow__json_set_str(o, "run_id", e->run_id) |
+              neonflow__json_set_str(o, "status", neonflow_fleet_entry_status_name(e->status)) |
+              neonflow__json_set(o, "result", json_integer(e->result)) |
+              neonflow__json_set_str(o, "result_name", neonflow_error_name(e->result)) |
+              neonflow__json_set_str(o, "message", e->message) |
+              neonflow__json_set(o, "report", rep);
     if (bad) {
         json_decref(o);
         return NULL;
@@ -171,15 +166,19 @@ NEONFLOW_API int neonflow_fleet_report_to_json(char **out, const neonflow_fleet_
         bad = json_array_append_new(entries, entry_json(&r->entries[i])) != 0;
     for (int32_t s = 0; !bad && s < NEONFLOW__FLEET_NSTATUS; s++)
         if (s != NEONFLOW_FLEET_ENTRY_RUNNING)
-            bad = jset(counts, neonflow_fleet_entry_status_name(s),
-                       json_integer((json_int_t)neonflow__fleet_count(r, s)));
+            bad = neonflow__json_set(counts, neonflow_fleet_entry_status_name(s),
+                                     json_integer((json_int_t)neonflow__fleet_count(r, s)));
     if (!bad)
-        bad = jset(o, "schema_version", json_integer(FLEET_SCHEMA_VERSION)) | jstr(o, "kind", "fleet") |
-              jstr(o, "workflow", neonflow_workflow_kind_name(r->workflow)) | jstr(o, "run_id", r->run_id) |
-              jset(o, "result", json_integer(r->result)) | jstr(o, "result_name", neonflow_error_name(r->result)) |
-              jstr(o, "message", r->message) | jset(o, "total", json_integer((json_int_t)r->n)) |
-              jset(o, "duration_ms", json_integer(r->duration_ms)) |
-              jset(o, "api_calls", json_integer(r->api_calls));
+        bad = neonflow__json_set(o, "schema_version", json_integer(FLEET_SCHEMA_VERSION)) |
+              neonflow__json_set_str(o, "kind", "fleet") |
+              neonflow__json_set_str(o, "workflow", neonflow_workflow_kind_name(r->workflow)) |
+              neonflow__json_set_str(o, "run_id", r->run_id) |
+              neonflow__json_set(o, "result", json_integer(r->result)) |
+              neonflow__json_set_str(o, "result_name", neonflow_error_name(r->result)) |
+              neonflow__json_set_str(o, "message", r->message) |
+              neonflow__json_set(o, "total", json_integer((json_int_t)r->n)) |
+              neonflow__json_set(o, "duration_ms", json_integer(r->duration_ms)) |
+              neonflow__json_set(o, "api_calls", json_integer(r->api_calls));
     if (!bad)
         bad = json_object_set(o, "counts", counts) != 0 || json_object_set(o, "entries", entries) != 0;
     json_decref(counts);

@@ -188,15 +188,6 @@ int neonflow__preview_await(neonflow_client *c, neonflow__call_ctx *ctx, const c
 }
 
 /* ---- options ---------------------------------------------------------------------- */
-static int set_copy(char **slot, const char *v)
-{
-    char *copy = NULL;
-    if (v && !(copy = neonflow__strdup(v)))
-        return NEONFLOW_ENOMEM;
-    neonflow__free(*slot);
-    *slot = copy;
-    return NEONFLOW_OK;
-}
 
 NEONFLOW_API int neonflow_preview_create_options_new(neonflow_preview_create_options **out)
 {
@@ -220,14 +211,14 @@ NEONFLOW_API int neonflow_preview_create_options_set_label(neonflow_preview_crea
 {
     if (!o || (label && !neonflow_preview_label_valid(label)))
         return NEONFLOW_EINVAL;
-    return set_copy(&o->label, label);
+    return neonflow__set_str(&o->label, label);
 }
 
 NEONFLOW_API int neonflow_preview_create_options_set_parent(neonflow_preview_create_options *o, const char *parent)
 {
     if (!o || (parent && (!*parent || strlen(parent) > 256)))
         return NEONFLOW_EINVAL;
-    return set_copy(&o->parent, parent);
+    return neonflow__set_str(&o->parent, parent);
 }
 
 NEONFLOW_API int neonflow_preview_create_options_set_ttl_s(neonflow_preview_create_options *o, int64_t ttl_s)
@@ -236,7 +227,7 @@ NEONFLOW_API int neonflow_preview_create_options_set_ttl_s(neonflow_preview_crea
         return NEONFLOW_EINVAL;
     o->ttl_s = ttl_s;
     if (ttl_s)
-        set_copy(&o->expires_at, NULL);
+        neonflow__set_str(&o->expires_at, NULL);
     return NEONFLOW_OK;
 }
 
@@ -245,7 +236,7 @@ NEONFLOW_API int neonflow_preview_create_options_set_expires_at(neonflow_preview
 {
     if (!o || (expires_at && !neonflow__is_rfc3339(expires_at)))
         return NEONFLOW_EINVAL;
-    int rc = set_copy(&o->expires_at, expires_at);
+    int rc = neonflow__set_str(&o->expires_at, expires_at);
     if (rc == NEONFLOW_OK && expires_at)
         o->ttl_s = 0;
     return rc;
@@ -289,7 +280,7 @@ NEONFLOW_API int neonflow_previews_list_options_set_label_prefix(neonflow_previe
 {
     if (!o || (prefix && !label_prefix_ok(prefix)))
         return NEONFLOW_EINVAL;
-    return set_copy(&o->label_prefix, prefix && *prefix ? prefix : NULL);
+    return neonflow__set_str(&o->label_prefix, prefix && *prefix ? prefix : NULL);
 }
 
 NEONFLOW_API int neonflow_preview_delete_options_new(neonflow_preview_delete_options **out)

@@ -253,14 +253,14 @@ NEONFLOW_API int64_t neonflow_event_elapsed_ms(const neonflow_event *e) { return
 /* Bumped only when a field is removed or changes meaning (docs/workflows.md). */
 #define REPORT_SCHEMA_VERSION 1
 
-static int jset(json_t *o, const char *k, json_t *v)
+int neonflow__json_set(json_t *o, const char *k, json_t *v)
 {
     return !v || json_object_set_new(o, k, v) != 0;
 }
 
-static int jstr(json_t *o, const char *k, const char *v)
+int neonflow__json_set_str(json_t *o, const char *k, const char *v)
 {
-    return jset(o, k, json_string(nz(v)));
+    return neonflow__json_set(o, k, json_string(nz(v)));
 }
 
 static json_t *resource_json(const neonflow_resource *x)
@@ -268,12 +268,16 @@ static json_t *resource_json(const neonflow_resource *x)
     json_t *o = json_object();
     if (!o)
         return NULL;
-    int bad = jstr(o, "kind", neonflow_resource_kind_name(x->kind)) |
-              jstr(o, "action", neonflow_resource_action_name(x->action)) |
-              jstr(o, "role", x->role) | jstr(o, "name", x->name) | jstr(o, "id", x->id) |
-              jstr(o, "target", x->target) | jstr(o, "run_id", x->run_id) | jstr(o, "created_at", x->created_at) |
-              jstr(o, "expires_at", x->expires_at) | jset(o, "size_bytes", json_integer(x->size_bytes)) |
-              jstr(o, "replaced_by", x->replaced_by);
+    int bad = neonflow__json_set_str(o, "kind", neonflow_resource_kind_name(x->kind)) |
+              neonflow__json_set_str(o, "action", neonflow_resource_action_name(x->action)) |
+              neonflow__json_set_str(o, "role", x->role) |
+              neonflow__json_set_str(o, "name", x->name) | neonflow__json_set_str(o, "id", x->id) |
+              neonflow__json_set_str(o, "target", x->target) |
+              neonflow__json_set_str(o, "run_id", x->run_id) |
+              neonflow__json_set_str(o, "created_at", x->created_at) |
+              neonflow__json_set_str(o, "expires_at", x->expires_at) |
+              neonflow__json_set(o, "size_bytes", json_integer(x->size_bytes)) |
+              neonflow__json_set_str(o, "replaced_by", x->replaced_by);
     if (bad) {
         json_decref(o);
         return NULL;
@@ -288,10 +292,13 @@ static json_t *step_json(const neonflow_step *s)
     for (size_t i = 0; !bad && i < s->nres; i++)
         bad = json_array_append_new(res, resource_json(s->res[i])) != 0;
     if (!bad)
-        bad = jstr(o, "name", s->name) | jstr(o, "description", s->description) |
-              jstr(o, "status", neonflow_step_status_name(s->status)) | jset(o, "mutating", json_boolean(s->mutating)) |
-              jset(o, "duration_ms", json_integer(s->duration_ms)) |
-              jset(o, "api_calls", json_integer(s->api_calls)) | jset(o, "retries", json_integer(s->retries));
+        bad = neonflow__json_set_str(o, "name", s->name) |
+              neonflow__json_set_str(o, "description", s->description) |
+              neonflow__json_set_str(o, "status", neonflow_step_status_name(s->status)) |
+              neonflow__json_set(o, "mutating", json_boolean(s->mutating)) |
+              neonflow__json_set(o, "duration_ms", json_integer(s->duration_ms)) |
+              neonflow__json_set(o, "api_calls", json_integer(s->api_calls)) |
+              neonflow__json_set(o, "retries", json_integer(s->retries));
     if (!bad) {
         bad = json_object_set(o, "resources", res) != 0;
     }
@@ -310,28 +317,34 @@ json_t *neonflow__report_json(const neonflow_report *r)
     for (size_t i = 0; !bad && i < r->nsteps; i++)
         bad = json_array_append_new(steps, step_json(r->steps[i])) != 0;
     if (!bad)
-        bad = jstr(lw, "start", r->str[NEONFLOW__R_LW_START]) | jset(lw, "start_ms", json_integer(r->lw_start_ms)) |
-              jstr(lw, "end", r->str[NEONFLOW__R_LW_END]) | jset(lw, "end_ms", json_integer(r->lw_end_ms)) |
-              jstr(lw, "end_lsn", r->str[NEONFLOW__R_LW_END_LSN]) |
-              jstr(lw, "divergence_start", r->str[NEONFLOW__R_DIVERGENCE]) |
-              jstr(lw, "end_source", r->str[NEONFLOW__R_LW_END_SOURCE]);
+        bad = neonflow__json_set_str(lw, "start", r->str[NEONFLOW__R_LW_START]) |
+              neonflow__json_set(lw, "start_ms", json_integer(r->lw_start_ms)) |
+              neonflow__json_set_str(lw, "end", r->str[NEONFLOW__R_LW_END]) |
+              neonflow__json_set(lw, "end_ms", json_integer(r->lw_end_ms)) |
+              neonflow__json_set_str(lw, "end_lsn", r->str[NEONFLOW__R_LW_END_LSN]) |
+              neonflow__json_set_str(lw, "divergence_start", r->str[NEONFLOW__R_DIVERGENCE]) |
+              neonflow__json_set_str(lw, "end_source", r->str[NEONFLOW__R_LW_END_SOURCE]);
     if (!bad)
-        bad = jset(o, "schema_version", json_integer(REPORT_SCHEMA_VERSION)) |
-              jstr(o, "workflow", neonflow_workflow_kind_name(r->workflow)) | jstr(o, "run_id", r->run_id) |
-              jset(o, "dry_run", json_boolean(r->dry_run)) | jset(o, "result", json_integer(r->result)) |
-              jstr(o, "result_name", neonflow_error_name(r->result)) | jstr(o, "message", r->message) |
-              jset(o, "api_calls", json_integer(r->api_calls)) | jset(o, "retries", json_integer(r->retries)) |
-              jset(o, "duration_ms", json_integer(r->duration_ms)) |
-              jstr(o, "source_branch_id", r->str[NEONFLOW__R_SOURCE_ID]) |
-              jstr(o, "old_target_branch_id", r->str[NEONFLOW__R_OLD_TARGET_ID]) |
-              jstr(o, "target_branch_id", r->str[NEONFLOW__R_TARGET_ID]) |
-              jstr(o, "target_endpoint_id", r->str[NEONFLOW__R_ENDPOINT_ID]) |
-              jstr(o, "target_endpoint_host", r->str[NEONFLOW__R_ENDPOINT_HOST]) |
-              jstr(o, "candidate_snapshot_id", r->str[NEONFLOW__R_CANDIDATE_ID]) |
-              jstr(o, "rollback_snapshot_id", r->str[NEONFLOW__R_ROLLBACK_ID]) |
-              jstr(o, "preview_branch_id", r->str[NEONFLOW__R_PREVIEW_ID]) |
-              jstr(o, "backup_branch_id", r->str[NEONFLOW__R_BACKUP_ID]) |
-              jstr(o, "backup_branch_name", r->str[NEONFLOW__R_BACKUP_NAME]);
+        bad = neonflow__json_set(o, "schema_version", json_integer(REPORT_SCHEMA_VERSION)) |
+              neonflow__json_set_str(o, "workflow", neonflow_workflow_kind_name(r->workflow)) |
+              neonflow__json_set_str(o, "run_id", r->run_id) |
+              neonflow__json_set(o, "dry_run", json_boolean(r->dry_run)) |
+              neonflow__json_set(o, "result", json_integer(r->result)) |
+              neonflow__json_set_str(o, "result_name", neonflow_error_name(r->result)) |
+              neonflow__json_set_str(o, "message", r->message) |
+              neonflow__json_set(o, "api_calls", json_integer(r->api_calls)) |
+              neonflow__json_set(o, "retries", json_integer(r->retries)) |
+              neonflow__json_set(o, "duration_ms", json_integer(r->duration_ms)) |
+              neonflow__json_set_str(o, "source_branch_id", r->str[NEONFLOW__R_SOURCE_ID]) |
+              neonflow__json_set_str(o, "old_target_branch_id", r->str[NEONFLOW__R_OLD_TARGET_ID]) |
+              neonflow__json_set_str(o, "target_branch_id", r->str[NEONFLOW__R_TARGET_ID]) |
+              neonflow__json_set_str(o, "target_endpoint_id", r->str[NEONFLOW__R_ENDPOINT_ID]) |
+              neonflow__json_set_str(o, "target_endpoint_host", r->str[NEONFLOW__R_ENDPOINT_HOST]) |
+              neonflow__json_set_str(o, "candidate_snapshot_id", r->str[NEONFLOW__R_CANDIDATE_ID]) |
+              neonflow__json_set_str(o, "rollback_snapshot_id", r->str[NEONFLOW__R_ROLLBACK_ID]) |
+              neonflow__json_set_str(o, "preview_branch_id", r->str[NEONFLOW__R_PREVIEW_ID]) |
+              neonflow__json_set_str(o, "backup_branch_id", r->str[NEONFLOW__R_BACKUP_ID]) |
+              neonflow__json_set_str(o, "backup_branch_name", r->str[NEONFLOW__R_BACKUP_NAME]);
     if (!bad)
         bad = json_object_set(o, "lost_writes", lw) != 0 || json_object_set(o, "steps", steps) != 0;
     json_decref(lw);

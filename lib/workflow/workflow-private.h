@@ -138,6 +138,10 @@ void neonflow__step_set_resource_id(neonflow_step *s, const char *role, const ch
 /* The report as the JSON object of neonflow_report_to_json (a new
  * reference), or NULL when memory ran out; the fleet report embeds it. */
 struct json_t *neonflow__report_json(const neonflow_report *r);
+/* Report JSON building: sets o[k] = v (stealing v; a NULL v is a failure);
+ * the _str form sets a string ("" for NULL). Both return non-zero on failure. */
+int neonflow__json_set(struct json_t *o, const char *k, struct json_t *v);
+int neonflow__json_set_str(struct json_t *o, const char *k, const char *v);
 /* A copy of run options: strings duplicated, hooks shared (referenced). */
 int neonflow__run_options_dup(neonflow_run_options **out, const neonflow_run_options *src);
 /* 1 when this thread is inside a hook of a run on client c. */
